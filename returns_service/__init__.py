@@ -1,0 +1,138 @@
+"""returns-service: the app factory. Everything is configured here, nothing at import time."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_smorest import Api
+
+from returns_service.config import load_settings, sqlalchemy_url
+from returns_service.extensions import csrf, db, login_manager, migrate
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+log = logging.getLogger("returns_service")
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the WSGI app. `config` overrides environment settings (tests pass a mapping)."""
+    app = Flask(__name__, instance_relative_config=True)
+    settings = load_settings(overrides=config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(settings)
+    app.config["SECRET_KEY"] = settings["SECRET_KEY"] or _instance_secret(app)
+    _configure_logging(app)
+    _configure_database(app, settings.get("DATABASE_URL"))
+    app.config.update(
+        API_TITLE="returns-service", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1", OPENAPI_JSON_PATH="openapi.json",
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax",
+    )
+    if app.config["PUBLIC_BASE_URL"].startswith("https://"):
+        app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
+
+    from returns_service import models  # noqa: F401  (register every table)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    _configure_jobs(app)
+    app.extensions["return_policy"] = _load_policy(app)
+    _register_http(app)
+
+    from returns_service.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _instance_secret(app: Flask) -> str:
+    """A secret kept in the instance folder, so signed links survive restarts in dev."""
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _configure_logging(app: Flask) -> None:
+    level = getattr(logging, str(app.config["LOG_LEVEL"]).upper(), logging.INFO)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log.setLevel(level)
+
+
+def _configure_database(app: Flask, url: str | None) -> None:
+    if not url:
+        url = f"sqlite:///{Path(app.instance_path) / 'returns.db'}"
+    url = sqlalchemy_url(url)
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    if url.startswith("sqlite"):
+        # Wait for a competing writer instead of failing at once.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    else:
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "pool_size": 10,
+                                                   "max_overflow": 20}
+
+
+def _configure_jobs(app: Flask) -> None:
+    from returns_service import jobs_registry  # noqa: F401  (register outbox handlers)
+    from returns_service.outbox.relay import install
+
+    install()
+    url = app.config["REDIS_URL"]
+    if url:
+        from redis import Redis
+        from rq import Queue
+
+        redis = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+        app.extensions["redis"] = redis
+        app.extensions["rq_queue"] = Queue(app.config["RQ_QUEUE"], connection=redis)
+        log.info("Background jobs go to RQ queue %r at %s; run `flask worker` to process them.",
+                 app.config["RQ_QUEUE"], _redact(url))
+    else:
+        log.info("REDIS_URL is not set: background jobs run in-process right after each "
+                 "commit (no worker needed). Set REDIS_URL and run `flask worker` in production.")
+
+
+def _redact(url: str) -> str:
+    if "@" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def _load_policy(app: Flask) -> Any:
+    from returns_service.returns.policy import load_policy
+
+    policy = load_policy(app.config["RETURN_POLICY_FILE"])
+    return policy
+
+
+def _register_http(app: Flask) -> None:
+    from returns_service.errors import register_error_handlers
+    from returns_service.health import bp as health_bp
+    from returns_service.openapi import register_components
+    from returns_service.orders.api import blp as orders_blp
+    from returns_service.returns.api import blp as returns_blp
+
+    api = Api(app)
+    register_components(api)
+    for blp in (orders_blp, returns_blp):
+        api.register_blueprint(blp)
+        csrf.exempt(blp)  # token-authenticated JSON API: no cookies, no CSRF
+    app.extensions["smorest_api"] = api
+    app.register_blueprint(health_bp)
+    register_error_handlers(app)  # after Api, so problem+json wins over smorest's JSON
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> Any:
+        from returns_service.staff.models import StaffUser
+
+        return db.session.get(StaffUser, int(user_id))

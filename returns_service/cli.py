@@ -1,0 +1,143 @@
+"""`flask` commands: staff users and tokens, the workflow graph, demo data, jobs."""
+
+from __future__ import annotations
+
+import secrets
+import time
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from returns_service.errors import ValidationFailed
+from returns_service.extensions import db
+from returns_service.staff import services as staff
+from returns_service.staff.models import ROLES, StaffUser
+
+users = AppGroup("users", help="Manage staff users.")
+tokens = AppGroup("tokens", help="Manage API tokens for machine clients and scripts.")
+workflow = AppGroup("workflow", help="Inspect the return workflow.")
+outbox = AppGroup("outbox", help="Background work waiting to be delivered.")
+demo = AppGroup("demo", help="Demo data for a first look.")
+
+
+def _fail_on(exc: ValidationFailed) -> None:
+    messages = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())
+    raise click.ClickException(messages)
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--name", default="")
+@click.option("--password", default=None, help="Omit to generate one (printed once).")
+def users_create(email: str, role: str, name: str, password: str | None) -> None:
+    """Create a staff user who can sign in to the console."""
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    try:
+        user = staff.create_user(email, role, password, name)
+    except ValidationFailed as exc:
+        _fail_on(exc)
+    db.session.commit()
+    click.echo(f"Created {user.email} ({user.role}).")
+    if generated:
+        click.echo(f"Password: {password}")
+
+
+@users.command("list")
+def users_list() -> None:
+    for user in db.session.scalars(select(StaffUser).order_by(StaffUser.email)):
+        click.echo(f"{user.email}\t{user.role}\t{'active' if user.active else 'disabled'}")
+
+
+@users.command("set-password")
+@click.argument("email")
+@click.password_option()
+def users_set_password(email: str, password: str) -> None:
+    user = db.session.scalar(select(StaffUser).where(StaffUser.email == email.lower()))
+    if user is None:
+        raise click.ClickException(f"No staff user {email}.")
+    staff.set_password(user, password)
+    db.session.commit()
+    click.echo("Password changed.")
+
+
+@tokens.command("create")
+@click.argument("email")
+@click.option("--name", default="cli", help="What the token is for.")
+def tokens_create(email: str, name: str) -> None:
+    """Mint an API token for a staff user (printed once; only its hash is stored)."""
+    user = db.session.scalar(select(StaffUser).where(StaffUser.email == email.lower()))
+    if user is None:
+        raise click.ClickException(f"No staff user {email}. Create one with `flask users create`.")
+    token = staff.mint_token(user, name)
+    db.session.commit()
+    click.echo(token)
+
+
+@tokens.command("revoke")
+@click.argument("prefix")
+def tokens_revoke(prefix: str) -> None:
+    """Revoke tokens by their first 12 characters."""
+    count = staff.revoke_token(prefix)
+    db.session.commit()
+    click.echo(f"Revoked {count} token(s).")
+
+
+@workflow.command("graph")
+def workflow_graph() -> None:
+    """Print the return state machine as a Mermaid diagram."""
+    from workflows.returns import mermaid
+
+    click.echo(mermaid())
+
+
+@outbox.command("relay")
+@click.option("--every", type=int, default=0, help="Repeat every N seconds (0: once).")
+def outbox_relay(every: int) -> None:
+    """Deliver outbox messages left behind (Redis was down, a worker died)."""
+    from returns_service.outbox.relay import relay_pending
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    while True:
+        count = relay_pending(app)
+        click.echo(f"Relayed {count} message(s).")
+        if not every:
+            return
+        time.sleep(every)
+
+
+@demo.command("seed")
+def demo_seed() -> None:
+    """Create demo orders and staff (safe to run again) and print how to sign in."""
+    from returns_service.demo import seed
+
+    for line in seed():
+        click.echo(line)
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.option("--with-scheduler/--without-scheduler", default=True)
+def worker_command(burst: bool, with_scheduler: bool) -> None:
+    """Run an RQ worker with this app's configuration."""
+    from rq import Worker
+
+    from returns_service.worker import set_app
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    queue = app.extensions.get("rq_queue")
+    if queue is None:
+        raise click.ClickException("REDIS_URL is not set: jobs already run in-process.")
+    set_app(app)
+    db.engine.dispose()  # no pooled connection crosses into forked work horses
+    Worker([queue], connection=queue.connection).work(burst=burst,
+                                                      with_scheduler=with_scheduler)
+
+
+def register_cli(app: Flask) -> None:
+    for group in (users, tokens, workflow, outbox, demo):
+        app.cli.add_command(group)
+    app.cli.add_command(worker_command)

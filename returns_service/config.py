@@ -1,0 +1,52 @@
+"""Settings: read from the environment inside the app factory, never at import time."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+# Every setting the service understands, with its built-in default.
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": None,  # generated per instance folder when unset (see create_app)
+    "DATABASE_URL": None,  # None -> SQLite file in the instance folder
+    "REDIS_URL": None,  # None -> jobs run in-process after commit
+    "RQ_QUEUE": "returns",
+    "RETURN_POLICY_FILE": None,  # TOML; None -> built-in defaults
+    "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+    "STRIPE_API_KEY": None,
+    "STRIPE_API_BASE": None,  # e.g. http://127.0.0.1:8420 for localstripe
+    "STRIPE_WEBHOOK_SECRET": None,
+    "SMTP_URL": None,  # smtp://user:pass@host:port, smtps://… or smtp+starttls://…
+    "MAIL_FROM": "Returns <returns@example.com>",
+    "FIRST_RESPONSE_TARGET_HOURS": 24,
+    "STATUS_LINK_MAX_AGE_DAYS": 90,
+    "RATELIMIT_LOOKUP": "10 per minute",
+    "METRICS_TOKEN": None,
+    "LOG_LEVEL": "INFO",
+}
+
+INT_SETTINGS = {"FIRST_RESPONSE_TARGET_HOURS", "STATUS_LINK_MAX_AGE_DAYS"}
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Merge defaults, environment variables and explicit overrides (tests pass those)."""
+    environ = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    for key in DEFAULTS:
+        value = environ.get(key)
+        if value not in (None, ""):
+            settings[key] = int(value) if key in INT_SETTINGS else value
+    if overrides:
+        settings.update(overrides)
+    return settings
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Normalise a DATABASE_URL so SQLAlchemy uses psycopg 3 for PostgreSQL."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

@@ -1,0 +1,134 @@
+"""Domain errors and their rendering as RFC 9457 problem details (application/problem+json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, json
+from werkzeug.exceptions import HTTPException
+
+from workflows.returns import InvalidTransition
+
+PROBLEM_BASE = "https://returns-service.dev/problems/"
+
+
+class DomainError(Exception):
+    """A business rule said no. Subclasses set the HTTP status and problem type."""
+
+    status = 400
+    type = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, **extensions: Any):
+        super().__init__(detail)
+        self.detail = detail
+        self.extensions = extensions
+
+
+class NotFound(DomainError):
+    status, type, title = 404, "not-found", "Not found"
+
+
+class ValidationFailed(DomainError):
+    """Input is well-formed but breaks a rule; `errors` maps field paths to messages."""
+
+    status, type, title = 422, "validation-error", "Validation failed"
+
+    def __init__(self, errors: dict[str, list[str]], detail: str = "Some fields are invalid."):
+        super().__init__(detail, errors=errors)
+        self.errors = errors
+
+
+class EditConflict(DomainError):
+    status, type, title = 409, "edit-conflict", "The return was changed by someone else"
+
+
+class Unauthorized(DomainError):
+    status, type, title = 401, "unauthorized", "Authentication required"
+
+
+class Forbidden(DomainError):
+    status, type, title = 403, "forbidden", "Not allowed for your role"
+
+
+def problem(status: int, title: str, detail: str | None = None, type_: str = "about:blank",
+            **extensions: Any) -> Response:
+    """Build a problem+json response."""
+    body: dict[str, Any] = {
+        "type": type_ if type_ == "about:blank" else PROBLEM_BASE + type_,
+        "title": title,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    body.update(extensions)
+    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="returns-service"'
+    return response
+
+
+def domain_problem(exc: DomainError) -> Response:
+    return problem(exc.status, exc.title, exc.detail, exc.type, **exc.extensions)
+
+
+def transition_problem(exc: InvalidTransition) -> Response:
+    return problem(409, "Action not allowed in the current status", str(exc), "invalid-transition",
+                   current_status=exc.current, trigger=exc.trigger, allowed_triggers=exc.allowed)
+
+
+def http_problem(exc: HTTPException) -> Response:
+    """Werkzeug/smorest HTTP errors as problem+json; webargs 422s keep per-field messages."""
+    status = exc.code or 500
+    extensions: dict[str, Any] = {}
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages")
+    if messages:
+        # webargs nests by location ({"json": {...}}); flatten to field paths.
+        flat: dict[str, list[str]] = {}
+        for _location, fields in messages.items():
+            _flatten(fields, "", flat)
+        extensions["errors"] = flat
+    detail = exc.description if status != 422 else "Some fields are invalid."
+    type_ = "validation-error" if status == 422 else "about:blank"
+    return problem(status, exc.name, detail, type_, **extensions)
+
+
+def _flatten(node: Any, prefix: str, out: dict[str, list[str]]) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _flatten(value, f"{prefix}.{key}" if prefix else str(key), out)
+    elif isinstance(node, list) and all(isinstance(m, str) for m in node):
+        out[prefix or "_schema"] = list(node)
+    else:
+        out[prefix or "_schema"] = [str(node)]
+
+
+def wants_json() -> bool:
+    from flask import request
+
+    return request.path.startswith(("/api/", "/webhooks/", "/healthz", "/metrics"))
+
+
+def register_error_handlers(app: Flask) -> None:
+    """JSON paths answer problem+json; HTML pages keep Flask's own handling."""
+
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError) -> Any:
+        return domain_problem(exc)
+
+    @app.errorhandler(InvalidTransition)
+    def _transition(exc: InvalidTransition) -> Any:
+        return transition_problem(exc)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Any:
+        return http_problem(exc) if wants_json() else exc
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Any:
+        app.logger.exception("unhandled error")
+        if wants_json():
+            return problem(500, "Internal Server Error", "Something went wrong on our side; "
+                           "nothing was changed.")
+        return exc

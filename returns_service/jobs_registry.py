@@ -1,0 +1,5 @@
+"""Import every domain's outbox handlers so a web process and a worker know the same topics."""
+
+from returns_service.refunds import jobs as refund_jobs
+
+__all__ = ["refund_jobs"]

@@ -1,0 +1,37 @@
+"""Money as integer minor units plus an ISO 4217 currency: validation and display."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+# ISO 4217 exponents that are not 2. Anything else listed here or in ISO_CURRENCIES uses 2.
+ZERO_DECIMAL = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX",
+                "UYI", "VND", "VUV", "XAF", "XOF", "XPF"}
+THREE_DECIMAL = {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"}
+ISO_CURRENCIES = ZERO_DECIMAL | THREE_DECIMAL | {
+    "AED", "ARS", "AUD", "BGN", "BRL", "CAD", "CHF", "CNY", "COP", "CZK", "DKK", "EGP", "EUR",
+    "GBP", "HKD", "HUF", "IDR", "ILS", "INR", "MAD", "MXN", "MYR", "NGN", "NOK", "NZD", "PEN",
+    "PHP", "PKR", "PLN", "QAR", "RON", "RSD", "SAR", "SEK", "SGD", "THB", "TRY", "TWD", "UAH",
+    "USD", "ZAR"}
+SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
+
+
+def exponent(currency: str) -> int:
+    currency = currency.upper()
+    if currency in ZERO_DECIMAL:
+        return 0
+    return 3 if currency in THREE_DECIMAL else 2
+
+
+def is_currency(code: str) -> bool:
+    return isinstance(code, str) and code.upper() in ISO_CURRENCIES
+
+
+def format_money(amount: int, currency: str) -> str:
+    """1999, "EUR" -> "€19.99"; 500, "JPY" -> "¥500"; unknown symbols use the code."""
+    exp = exponent(currency)
+    value = Decimal(amount).scaleb(-exp)
+    text = f"{abs(value):,.{exp}f}"
+    sign = "-" if amount < 0 else ""
+    symbol = SYMBOLS.get(currency.upper())
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency.upper()}"

@@ -1,0 +1,34 @@
+"""Table for customer notifications and their delivery state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from returns_service.clock import utcnow
+from returns_service.db_types import JSONType, UTCDateTime
+from returns_service.extensions import db
+from returns_service.returns.models import Return
+
+
+class Notification(db.Model):
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int | None] = mapped_column(ForeignKey("returns.id"), index=True)
+    step: Mapped[str] = mapped_column(String(48))  # requested, approved, refund_issued…
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    to_email: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending/sending/sent/failed
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    return_: Mapped[Return | None] = relationship()

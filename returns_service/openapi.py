@@ -1,0 +1,41 @@
+"""Shared OpenAPI bits: the bearer security scheme and the problem+json responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Api
+
+BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {"type": "object", "additionalProperties": {
+            "type": "array", "items": {"type": "string"}}},
+    },
+    "required": ["type", "title", "status"],
+}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+PROBLEMS: dict[int | str, Any] = {
+    "400": _problem("Malformed request"),
+    "401": _problem("Missing or invalid token"),
+    "403": _problem("Role not allowed"),
+    "404": _problem("Not found"),
+    "409": _problem("Not allowed in the current status, or changed concurrently"),
+    "422": _problem("Validation failed; errors maps fields to messages"),
+}
+
+
+def register_components(api: Api) -> None:
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Staff API token"})
+    api.spec.components.schema("Problem", PROBLEM_SCHEMA)

@@ -1,0 +1,111 @@
+"""Marshmallow shapes for orders coming in from the store and going out to staff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from returns_service.money import is_currency
+
+CHANNEL = validate.Length(min=1, max=64)
+
+
+class PaymentIn(Schema):
+    provider = fields.String(load_default="stripe", validate=validate.OneOf(["stripe"]))
+    payment_intent = fields.String(required=True, validate=validate.Regexp(
+        r"^pi_[A-Za-z0-9_]+$", error="Must be a Stripe PaymentIntent id (pi_…)."))
+
+
+class OrderLineIn(Schema):
+    sku = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    unit_price = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    final_sale = fields.Boolean(load_default=False)
+
+
+class OrderIn(Schema):
+    number = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    email = fields.Email(required=True)
+    customer_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    currency = fields.String(required=True)
+    placed_at = fields.AwareDateTime(required=True, default_timezone=None)
+    delivered_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    channel = fields.String(load_default="web", validate=CHANNEL)
+    shipping_total = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0))
+    payment = fields.Nested(PaymentIn, load_default=None, allow_none=True)
+    lines = fields.List(fields.Nested(OrderLineIn), required=True,
+                        validate=validate.Length(min=1, max=500))
+
+    @validates("currency")
+    def _currency(self, value: str, **_: Any) -> None:
+        if not is_currency(value):
+            raise ValidationError("Must be an ISO 4217 currency code, e.g. EUR.")
+
+    @validates_schema
+    def _consistent(self, data: dict[str, Any], **_: Any) -> None:
+        skus = [line["sku"] for line in data.get("lines", [])]
+        if len(skus) != len(set(skus)):
+            raise ValidationError("Each SKU may appear only once per order.", "lines")
+        placed, delivered = data.get("placed_at"), data.get("delivered_at")
+        if placed and delivered and delivered < placed:
+            raise ValidationError("Cannot be before placed_at.", "delivered_at")
+
+
+class OrderLineOut(Schema):
+    sku = fields.String()
+    name = fields.String()
+    quantity = fields.Integer()
+    unit_price = fields.Integer()
+    final_sale = fields.Boolean()
+
+
+class ReturnSummaryOut(Schema):
+    rma = fields.String()
+    status = fields.String()
+    created_at = fields.DateTime()
+    refund_amount = fields.Integer(allow_none=True)
+
+
+class OrderOut(Schema):
+    number = fields.String()
+    email = fields.String()
+    customer_name = fields.String()
+    currency = fields.String()
+    placed_at = fields.DateTime()
+    delivered_at = fields.DateTime(allow_none=True)
+    channel = fields.String()
+    shipping_total = fields.Integer()
+    total = fields.Integer()
+    payment_intent = fields.String(allow_none=True)
+    lines = fields.List(fields.Nested(OrderLineOut))
+    returns = fields.List(fields.Nested(ReturnSummaryOut))
+
+
+class EligibilityQuery(Schema):
+    email = fields.Email(required=True)
+
+
+class LineEligibilityOut(Schema):
+    sku = fields.String()
+    name = fields.String()
+    unit_price = fields.Integer()
+    purchased = fields.Integer()
+    returnable_quantity = fields.Integer()
+    eligible = fields.Boolean()
+    reason = fields.String(allow_none=True, metadata={"description": "Why not, for the customer"})
+
+
+class ReasonOut(Schema):
+    code = fields.String()
+    label = fields.String()
+    merchant_fault = fields.Boolean()
+
+
+class EligibilityOut(Schema):
+    order_number = fields.String()
+    currency = fields.String()
+    return_deadline = fields.DateTime()
+    lines = fields.List(fields.Nested(LineEligibilityOut))
+    reasons = fields.List(fields.Nested(ReasonOut))

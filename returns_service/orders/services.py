@@ -1,0 +1,167 @@
+"""Order use cases: idempotent import from the store, lookup, and per-line eligibility."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from returns_service.clock import utcnow
+from returns_service.errors import NotFound, ValidationFailed
+from returns_service.extensions import db
+from returns_service.orders.models import Order, OrderLine
+from returns_service.returns.policy import ReturnPolicy
+
+ORDER_NOT_FOUND = "We could not find an order with that number and email address."
+
+
+def upsert_order(data: dict[str, Any]) -> tuple[Order, bool]:
+    """Create or update the order `data["number"]`. Returns (order, created)."""
+    order = db.session.scalar(
+        select(Order).where(Order.number == data["number"]).with_for_update())
+    created = order is None
+    if created:
+        order = Order(number=data["number"])
+        try:
+            with db.session.begin_nested():
+                db.session.add(order)
+                _apply(order, data)
+        except IntegrityError:  # the same order arrived concurrently: update that one
+            order = db.session.scalar(
+                select(Order).where(Order.number == data["number"]).with_for_update())
+            created = False
+            assert order is not None
+            _apply(order, data)
+    else:
+        _apply(order, data)
+    db.session.flush()
+    return order, created
+
+
+def _apply(order: Order, data: dict[str, Any]) -> None:
+    order.email = data["email"].strip().lower()
+    order.customer_name = data["customer_name"]
+    order.currency = data["currency"].upper()
+    order.placed_at = data["placed_at"]
+    order.delivered_at = data.get("delivered_at")
+    order.channel = data.get("channel", "web")
+    order.shipping_total = data.get("shipping_total", 0)
+    payment = data.get("payment") or {}
+    order.payment_provider = payment.get("provider")
+    order.payment_intent = payment.get("payment_intent")
+    _merge_lines(order, data["lines"])
+
+
+def _merge_lines(order: Order, lines: list[dict[str, Any]]) -> None:
+    """Update lines by SKU; a line some return refers to can neither go nor shrink below it."""
+    claimed = claimed_quantities(order) if order.id else {}
+    by_sku = {line.sku: line for line in order.lines}
+    errors: dict[str, list[str]] = {}
+    incoming = {line["sku"] for line in lines}
+    for sku, line in by_sku.items():
+        if sku not in incoming:
+            if line.id and claimed.get(line.id, 0) or _has_returns(line):
+                errors["lines"] = [f"Line {sku} has returns and cannot be removed."]
+            else:
+                order.lines.remove(line)
+    for index, data in enumerate(lines):
+        line = by_sku.get(data["sku"])
+        if line is None:
+            line = OrderLine(sku=data["sku"])
+            order.lines.append(line)
+        elif data["quantity"] < claimed.get(line.id, 0):
+            errors[f"lines.{index}.quantity"] = [
+                f"{claimed[line.id]} already in returns; quantity cannot be lower."]
+        line.name, line.quantity = data["name"], data["quantity"]
+        line.unit_price, line.final_sale = data["unit_price"], data.get("final_sale", False)
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _has_returns(line: OrderLine) -> bool:
+    from returns_service.returns.models import ReturnItem
+
+    return line.id is not None and bool(
+        db.session.scalar(select(ReturnItem.id).where(ReturnItem.order_line_id == line.id)))
+
+
+def get_order(number: str) -> Order:
+    order = db.session.scalar(select(Order).where(Order.number == number))
+    if order is None:
+        raise NotFound(f"No order {number}.")
+    return order
+
+
+def find_customer_order(number: str, email: str) -> Order:
+    """The order when number and email match; one identical 404 otherwise (no enumeration)."""
+    order = db.session.scalar(select(Order).where(Order.number == number.strip()))
+    if order is None or order.email != email.strip().lower():
+        raise NotFound(ORDER_NOT_FOUND)
+    return order
+
+
+def claimed_quantities(order: Order, *, exclude_return_id: int | None = None) -> dict[int, int]:
+    """Per order line id: quantity already in returns that still count (not released)."""
+    from returns_service.returns.models import Return, ReturnItem
+    from workflows.returns import RELEASED
+
+    query = (select(ReturnItem.order_line_id, func.sum(ReturnItem.quantity))
+             .join(Return, Return.id == ReturnItem.return_id)
+             .where(Return.order_id == order.id,
+                    Return.status.not_in([s.value for s in RELEASED]))
+             .group_by(ReturnItem.order_line_id))
+    if exclude_return_id is not None:
+        query = query.where(Return.id != exclude_return_id)
+    return defaultdict(int, {line_id: int(qty) for line_id, qty in db.session.execute(query)})
+
+
+@dataclass(frozen=True)
+class LineEligibility:
+    line: OrderLine
+    returnable_quantity: int
+    reason: str | None  # shown to the customer when returnable_quantity is 0
+
+    @property
+    def eligible(self) -> bool:
+        return self.returnable_quantity > 0
+
+
+def line_eligibility(order: Order, policy: ReturnPolicy,
+                     now: datetime | None = None) -> list[LineEligibility]:
+    """For each line: how many may still be returned, and if none, why (customer wording)."""
+    now = now or utcnow()
+    deadline = policy.return_deadline(order.channel, order.placed_at, order.delivered_at)
+    claimed = claimed_quantities(order)
+    result = []
+    for line in order.lines:
+        left = max(0, line.quantity - claimed.get(line.id, 0))
+        if line.final_sale:
+            result.append(LineEligibility(line, 0, "Final sale: this item cannot be returned."))
+        elif now > deadline:
+            result.append(LineEligibility(
+                line, 0, f"Return window closed on {deadline:%-d %B %Y}."))
+        elif left == 0:
+            result.append(LineEligibility(line, 0, "Already returned."))
+        else:
+            result.append(LineEligibility(line, left, None))
+    return result
+
+
+def eligibility_view(order: Order, policy: ReturnPolicy) -> dict[str, Any]:
+    """Everything the return form needs about one order."""
+    return {
+        "order_number": order.number,
+        "currency": order.currency,
+        "return_deadline": policy.return_deadline(order.channel, order.placed_at,
+                                                  order.delivered_at),
+        "lines": [{"sku": e.line.sku, "name": e.line.name, "unit_price": e.line.unit_price,
+                   "purchased": e.line.quantity, "returnable_quantity": e.returnable_quantity,
+                   "eligible": e.eligible, "reason": e.reason}
+                  for e in line_eligibility(order, policy)],
+        "reasons": [{"code": r.code, "label": r.label, "merchant_fault": r.merchant_fault}
+                    for r in policy.reasons],
+    }

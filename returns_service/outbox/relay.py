@@ -1,0 +1,98 @@
+"""After commit, hand new outbox messages to RQ (or run them in-process without Redis).
+
+Messages that could not be enqueued (Redis down) stay in the table with enqueued_at NULL;
+`relay_pending` (run by `flask outbox relay` and the scheduler) picks them up later.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from flask import Flask, current_app, has_app_context
+from redis.exceptions import RedisError
+from sqlalchemy import event, update
+from sqlalchemy.orm import Session
+
+from returns_service.clock import utcnow
+from returns_service.extensions import db
+from returns_service.outbox import service
+from returns_service.outbox.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+_SESSION_KEY = "outbox_new_ids"
+RETRY_INTERVALS = [5, 30, 120, 600, 1800, 3600]
+
+
+def _after_flush(session: Session, _ctx: object) -> None:
+    ids = [obj.id for obj in session.new if isinstance(obj, OutboxMessage)]
+    if ids:
+        session.info.setdefault(_SESSION_KEY, []).extend(ids)
+
+
+def _after_commit(session: Session) -> None:
+    ids = session.info.pop(_SESSION_KEY, None)
+    if ids and has_app_context():
+        dispatch(current_app._get_current_object(), ids)  # type: ignore[attr-defined]
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_SESSION_KEY, None)
+
+
+def install() -> None:
+    """Listen on every ORM session, once per process."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_soft_rollback", lambda s, _t: _after_rollback(s))
+
+
+def dispatch(app: Flask, ids: Iterable[int]) -> None:
+    """Enqueue each message to RQ, or run it now in-process when Redis is not configured."""
+    ids = list(ids)
+    queue = app.extensions.get("rq_queue")
+    if queue is None:
+        for message_id in ids:
+            _run_in_process(app, message_id)
+        return
+    enqueued: list[int] = []
+    try:
+        for message_id in ids:
+            enqueue(queue, message_id)
+            enqueued.append(message_id)
+    except RedisError as exc:
+        log.warning("Redis unavailable (%s): %d outbox message(s) kept for the relay",
+                    exc, len(ids) - len(enqueued))
+    if enqueued:
+        with app.app_context(), db.engine.begin() as conn:
+            conn.execute(update(OutboxMessage).where(OutboxMessage.id.in_(enqueued))
+                         .values(enqueued_at=utcnow()))
+
+
+def enqueue(queue: object, message_id: int) -> None:
+    from rq import Retry
+
+    queue.enqueue_call(  # type: ignore[attr-defined]
+        "returns_service.worker.run_outbox_message", args=(message_id,),
+        job_id=f"outbox-{message_id}", retry=Retry(max=len(RETRY_INTERVALS),
+                                                   interval=RETRY_INTERVALS),
+        result_ttl=3600, failure_ttl=7 * 24 * 3600)
+
+
+def _run_in_process(app: Flask, message_id: int) -> None:
+    with app.app_context():  # a fresh context gives a fresh session
+        try:
+            service.process(message_id)
+        except Exception:
+            log.exception("in-process job for outbox message %s failed; the relay retries it",
+                          message_id)
+
+
+def relay_pending(app: Flask, *, stale_after_seconds: int = 300) -> int:
+    """Re-dispatch messages left behind (Redis was down, a worker died). Returns how many."""
+    with app.app_context():
+        ids = service.pending_ids(stale_after_seconds=stale_after_seconds)
+    if ids:
+        dispatch(app, ids)
+    return len(ids)

@@ -1,0 +1,161 @@
+"""HTTP endpoints for returns: customers request, staff list, read, decide and receive."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask_smorest import Blueprint
+
+from returns_service.auth import STAFF_READ, current_api_user, require_roles, staff_actor
+from returns_service.errors import ValidationFailed
+from returns_service.extensions import db
+from returns_service.openapi import BEARER, PROBLEMS
+from returns_service.orders.services import find_customer_order, get_order
+from returns_service.returns import services
+from returns_service.returns.present import return_dict
+from returns_service.returns.schemas import (
+    EventOut,
+    ListQuery,
+    ReceiveIn,
+    RejectIn,
+    ReturnIn,
+    ReturnOut,
+    ReturnPageOut,
+    VersionedIn,
+)
+from workflows.returns import Actor
+
+blp = Blueprint("returns", __name__, url_prefix="/api/v1/returns",
+                description="Return requests (RMAs) and their workflow")
+
+
+def expected_version(data: dict[str, Any]) -> int | None:
+    """From the body's expected_version, or an If-Match header carrying the ETag."""
+    if data.get("expected_version") is not None:
+        return int(data["expected_version"])
+    header = request.headers.get("If-Match", "").strip().strip('W/').strip('"')
+    if not header or header == "*":
+        return None
+    if not header.isdigit():
+        raise ValidationFailed({"If-Match": ["Must be the return's ETag, e.g. \"3\"."]})
+    return int(header)
+
+
+def respond(ret: Any, status: int = 200) -> Any:
+    return return_dict(ret), status, {"ETag": f'"{ret.version}"'}
+
+
+@blp.route("", methods=["POST"])
+@blp.doc(security=[{}, *BEARER], responses=PROBLEMS)
+@blp.arguments(ReturnIn)
+@blp.response(201, ReturnOut)
+def create_return(data: dict[str, Any]) -> Any:
+    """Request a return: customers with order number + email, staff on a customer's behalf."""
+    user = current_api_user()
+    if user is not None and user.role in ("admin", "agent"):
+        order = (find_customer_order(data["order_number"], data["email"]) if data["email"]
+                 else get_order(data["order_number"]))
+        channel = data["channel"] or "api"
+        actor = staff_actor(user)
+    else:
+        if not data["email"]:
+            raise ValidationFailed({"email": ["Missing data for required field."]})
+        order = find_customer_order(data["order_number"], data["email"])
+        channel, actor = "api", Actor("customer", None, order.email)
+    ret = services.create_return(order, data["items"], channel=channel, actor=actor)
+    db.session.commit()
+    return respond(ret, 201)
+
+
+@blp.route("", methods=["GET"])
+@blp.doc(security=BEARER, responses=PROBLEMS)
+@blp.arguments(ListQuery, location="query")
+@blp.response(200, ReturnPageOut)
+@require_roles(*STAFF_READ)
+def list_returns(query: dict[str, Any]) -> Any:
+    """Search returns by status, channel, reason, or q (RMA, order number, email)."""
+    rows, total = services.list_returns(
+        status=query["status"], q=query["q"], channel=query["channel"], reason=query["reason"],
+        page=query["page"], per_page=query["per_page"])
+    return {"items": [return_dict(r) for r in rows], "page": query["page"],
+            "per_page": query["per_page"], "total": total}
+
+
+@blp.route("/<rma>", methods=["GET"])
+@blp.doc(security=BEARER, responses=PROBLEMS)
+@blp.response(200, ReturnOut)
+@require_roles(*STAFF_READ)
+def get_return(rma: str) -> Any:
+    """A return with its items, refund breakdown and allowed actions. ETag = version."""
+    return respond(services.get_return(rma))
+
+
+@blp.route("/<rma>/events", methods=["GET"])
+@blp.doc(security=BEARER, responses=PROBLEMS)
+@blp.response(200, EventOut(many=True))
+@require_roles(*STAFF_READ)
+def get_events(rma: str) -> Any:
+    """The audit trail: every status change, note and notification, oldest first."""
+    return services.events_of(services.get_return(rma))
+
+
+def _actor() -> Actor:
+    user = current_api_user()
+    assert user is not None
+    return staff_actor(user)
+
+
+@blp.route("/<rma>/approve", methods=["POST"])
+@blp.doc(security=BEARER, responses=PROBLEMS)
+@blp.arguments(VersionedIn)
+@blp.response(200, ReturnOut)
+@require_roles("agent")
+def approve(data: dict[str, Any], rma: str) -> Any:
+    """Approve a requested return."""
+    ret = services.approve_return(rma, _actor(), note=data["note"],
+                                  expected_version=expected_version(data))
+    db.session.commit()
+    return respond(ret)
+
+
+@blp.route("/<rma>/reject", methods=["POST"])
+@blp.doc(security=BEARER, responses=PROBLEMS)
+@blp.arguments(RejectIn)
+@blp.response(200, ReturnOut)
+@require_roles("agent")
+def reject(data: dict[str, Any], rma: str) -> Any:
+    """Reject a requested return with a reason from the policy's list and a customer note."""
+    if services.current_policy().rejection_reason(data["reason"]) is None:
+        codes = [r.code for r in services.current_policy().rejection_reasons]
+        raise ValidationFailed({"reason": [f"Must be one of: {', '.join(codes)}."]})
+    ret = services.reject_return(rma, _actor(), reason=data["reason"], note=data["note"],
+                                 expected_version=expected_version(data))
+    db.session.commit()
+    return respond(ret)
+
+
+@blp.route("/<rma>/cancel", methods=["POST"])
+@blp.doc(security=BEARER, responses=PROBLEMS)
+@blp.arguments(VersionedIn)
+@blp.response(200, ReturnOut)
+@require_roles("agent")
+def cancel(data: dict[str, Any], rma: str) -> Any:
+    """Cancel a return that has not been received yet."""
+    ret = services.cancel_return(rma, _actor(), note=data["note"],
+                                 expected_version=expected_version(data))
+    db.session.commit()
+    return respond(ret)
+
+
+@blp.route("/<rma>/receive", methods=["POST"])
+@blp.doc(security=BEARER, responses=PROBLEMS)
+@blp.arguments(ReceiveIn)
+@blp.response(200, ReturnOut)
+@require_roles("warehouse")
+def receive(data: dict[str, Any], rma: str) -> Any:
+    """Record what arrived and in what condition; starts the refund."""
+    ret = services.receive_return(rma, data["items"], _actor(), note=data["note"],
+                                  expected_version=expected_version(data))
+    db.session.commit()
+    return respond(ret)

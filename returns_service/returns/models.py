@@ -1,0 +1,104 @@
+"""Tables for returns (RMAs), their items and their audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from returns_service.clock import utcnow
+from returns_service.db_types import JSONType, UTCDateTime
+from returns_service.extensions import db
+from returns_service.orders.models import Order, OrderLine
+
+
+class Return(db.Model):
+    __tablename__ = "returns"
+    __table_args__ = (
+        Index("ix_returns_status_created_at", "status", "created_at"),
+        Index("ix_returns_order_id", "order_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rma: Mapped[str] = mapped_column(String(16), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    channel: Mapped[str] = mapped_column(String(16))  # web, api, phone, email, chat
+    # Only the workflow (workflows/returns.py) writes this column.
+    status: Mapped[str] = mapped_column(String(32), default="requested")
+    # Optimistic lock: every UPDATE checks and bumps it (SQLAlchemy version_id_col).
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    rejection_reason: Mapped[str | None] = mapped_column(String(64))
+    customer_message: Mapped[str | None] = mapped_column(Text)
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    # Refund breakdown, computed when the parcel is received (minor units of order currency).
+    refund_items_amount: Mapped[int | None] = mapped_column(Integer)
+    restocking_fee_amount: Mapped[int | None] = mapped_column(Integer)
+    refund_shipping_amount: Mapped[int | None] = mapped_column(Integer)
+    refund_amount: Mapped[int | None] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    order: Mapped[Order] = relationship()
+    items: Mapped[list[ReturnItem]] = relationship(
+        back_populates="return_", cascade="all, delete-orphan", order_by="ReturnItem.id"
+    )
+    events: Mapped[list[ReturnEvent]] = relationship(
+        back_populates="return_", order_by="ReturnEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def currency(self) -> str:
+        return self.order.currency
+
+
+class ReturnItem(db.Model):
+    __tablename__ = "return_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(
+        ForeignKey("returns.id", ondelete="CASCADE"), index=True
+    )
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(64))
+    comment: Mapped[str | None] = mapped_column(Text)
+    # Filled in by the warehouse on receipt.
+    received_quantity: Mapped[int | None] = mapped_column(Integer)
+    condition: Mapped[str | None] = mapped_column(String(32))
+    restock: Mapped[bool | None] = mapped_column(Boolean)
+    inspection_note: Mapped[str | None] = mapped_column(Text)
+
+    return_: Mapped[Return] = relationship(back_populates="items")
+    order_line: Mapped[OrderLine] = relationship()
+
+
+class ReturnEvent(db.Model):
+    """One line of a return's audit trail: a status change, a note, a notification…"""
+
+    __tablename__ = "return_events"
+    __table_args__ = (
+        Index("ix_return_events_return_id_id", "return_id", "id"),
+        Index("ix_return_events_kind_created_at", "kind", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("returns.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))  # status, note, notification, refund, flag
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str | None] = mapped_column(String(32))
+    trigger: Mapped[str | None] = mapped_column(String(32))
+    actor_type: Mapped[str] = mapped_column(String(16))  # customer, staff, system, stripe
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_label: Mapped[str | None] = mapped_column(String(254))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    customer_visible: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    return_: Mapped[Return] = relationship(back_populates="events")

@@ -1,0 +1,123 @@
+"""The merchant's return policy: loaded from TOML (or built-in defaults) and its pure rules."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+CONDITIONS = ("resellable", "damaged", "wrong_item", "missing")
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    label: str
+    merchant_fault: bool = False
+
+
+DEFAULT_REASONS = (
+    Reason("damaged", "Arrived damaged", True),
+    Reason("defective", "Does not work", True),
+    Reason("wrong_item", "Wrong item sent", True),
+    Reason("not_as_described", "Not as described", True),
+    Reason("doesnt_fit", "Doesn't fit", False),
+    Reason("changed_mind", "Changed my mind", False),
+    Reason("other", "Other", False),
+)
+
+
+DEFAULT_REJECTION_REASONS = (
+    Reason("outside_window", "Return window has closed"),
+    Reason("not_eligible", "Item is not eligible for return"),
+    Reason("used", "Item shows signs of use"),
+    Reason("no_proof", "We could not verify the problem"),
+    Reason("other", "Other"),
+)
+
+
+@dataclass(frozen=True)
+class AutoApprove:
+    """Approve without an agent when the order is small and the reason is on the list."""
+
+    enabled: bool = False
+    max_order_total: dict[str, int] = field(default_factory=dict)  # currency -> minor units
+    reasons: frozenset[str] = frozenset()
+
+    def applies(self, currency: str, order_total: int, reasons: list[str]) -> bool:
+        limit = self.max_order_total.get(currency)
+        return (self.enabled and limit is not None and order_total <= limit
+                and bool(reasons) and all(r in self.reasons for r in reasons))
+
+
+@dataclass(frozen=True)
+class ReturnPolicy:
+    window_days: int = 30
+    window_days_by_channel: dict[str, int] = field(default_factory=dict)
+    reasons: tuple[Reason, ...] = DEFAULT_REASONS
+    rejection_reasons: tuple[Reason, ...] = DEFAULT_REJECTION_REASONS
+    restocking_fee_percent: Decimal = Decimal(0)
+    refundable_conditions: frozenset[str] = frozenset({"resellable", "damaged"})
+    auto_approve: AutoApprove = AutoApprove()
+
+    def window_for(self, channel: str) -> int:
+        return self.window_days_by_channel.get(channel, self.window_days)
+
+    def reason(self, code: str) -> Reason | None:
+        return next((r for r in self.reasons if r.code == code), None)
+
+    def rejection_reason(self, code: str) -> Reason | None:
+        return next((r for r in self.rejection_reasons if r.code == code), None)
+
+    def return_deadline(self, channel: str, placed_at: datetime,
+                        delivered_at: datetime | None) -> datetime:
+        """Last moment a return can be requested: window counted from delivery (else order)."""
+        start = delivered_at or placed_at
+        return start + timedelta(days=self.window_for(channel))
+
+
+def load_policy(path: str | Path | None) -> ReturnPolicy:
+    """Read a policy TOML file; unset keys keep the built-in defaults."""
+    if not path:
+        return ReturnPolicy()
+    with open(path, "rb") as fh:
+        raw = tomllib.load(fh)
+    return policy_from_mapping(raw)
+
+
+def policy_from_mapping(raw: dict[str, Any]) -> ReturnPolicy:
+    kwargs: dict[str, Any] = {}
+    if "window_days" in raw:
+        kwargs["window_days"] = int(raw["window_days"])
+    if "window_days_by_channel" in raw:
+        kwargs["window_days_by_channel"] = {
+            str(k): int(v) for k, v in raw["window_days_by_channel"].items()}
+    if "reasons" in raw:
+        kwargs["reasons"] = tuple(
+            Reason(r["code"], r["label"], bool(r.get("merchant_fault", False)))
+            for r in raw["reasons"])
+    if "rejection_reasons" in raw:
+        kwargs["rejection_reasons"] = tuple(
+            Reason(r["code"], r["label"]) for r in raw["rejection_reasons"])
+    if "restocking_fee_percent" in raw:
+        pct = Decimal(str(raw["restocking_fee_percent"]))
+        if not Decimal(0) <= pct <= Decimal(100):
+            raise ValueError("restocking_fee_percent must be between 0 and 100")
+        kwargs["restocking_fee_percent"] = pct
+    if "refundable_conditions" in raw:
+        unknown = set(raw["refundable_conditions"]) - set(CONDITIONS)
+        if unknown:
+            raise ValueError(f"unknown conditions in refundable_conditions: {sorted(unknown)}")
+        kwargs["refundable_conditions"] = frozenset(raw["refundable_conditions"])
+    if "auto_approve" in raw:
+        aa = raw["auto_approve"]
+        kwargs["auto_approve"] = AutoApprove(
+            enabled=bool(aa.get("enabled", True)),
+            max_order_total={str(k).upper(): int(v)
+                             for k, v in aa.get("max_order_total", {}).items()},
+            reasons=frozenset(aa.get("reasons", [])),
+        )
+    return ReturnPolicy(**kwargs)

@@ -1,0 +1,135 @@
+"""Marshmallow shapes for return requests, staff actions and what the API answers."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+from webargs.fields import DelimitedList
+
+from returns_service.returns.policy import CONDITIONS
+
+NOTE = validate.Length(max=2000)
+
+
+class ReturnItemIn(Schema):
+    sku = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    comment = fields.String(load_default=None, allow_none=True, validate=NOTE)
+
+
+class ReturnIn(Schema):
+    order_number = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    email = fields.Email(load_default=None, metadata={
+        "description": "Required for customers; staff may omit it"})
+    items = fields.List(fields.Nested(ReturnItemIn), required=True,
+                        validate=validate.Length(min=1, max=100))
+    channel = fields.String(load_default=None, validate=validate.OneOf(
+        ["api", "phone", "email", "chat"]), metadata={"description": "Staff only"})
+
+
+class VersionedIn(Schema):
+    expected_version = fields.Integer(load_default=None, strict=True, metadata={
+        "description": "Version you acted on; 409 if the return changed since (or If-Match)"})
+    note = fields.String(load_default=None, allow_none=True, validate=NOTE)
+
+
+class RejectIn(VersionedIn):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class ReceivedItemIn(Schema):
+    sku = fields.String(required=True)
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    condition = fields.String(required=True, validate=validate.OneOf(CONDITIONS))
+    restock = fields.Boolean(load_default=None, allow_none=True)
+    note = fields.String(load_default=None, allow_none=True, validate=NOTE)
+
+
+class ReceiveIn(VersionedIn):
+    items = fields.List(fields.Nested(ReceivedItemIn), required=True,
+                        validate=validate.Length(min=1, max=100))
+
+
+class ListQuery(Schema):
+    status = DelimitedList(fields.String(), load_default=list)
+    q = fields.String(load_default=None)
+    channel = fields.String(load_default=None)
+    reason = fields.String(load_default=None)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+
+
+class ReturnItemOut(Schema):
+    sku = fields.String()
+    name = fields.String()
+    quantity = fields.Integer()
+    unit_price = fields.Integer()
+    reason = fields.String()
+    comment = fields.String(allow_none=True)
+    received_quantity = fields.Integer(allow_none=True)
+    condition = fields.String(allow_none=True)
+    restock = fields.Boolean(allow_none=True)
+
+
+class BreakdownOut(Schema):
+    items = fields.Integer()
+    restocking_fee = fields.Integer()
+    shipping = fields.Integer()
+    total = fields.Integer()
+
+
+class RefundOut(Schema):
+    id = fields.Integer()
+    attempt = fields.Integer()
+    amount = fields.Integer()
+    currency = fields.String()
+    status = fields.String()
+    origin = fields.String()
+    provider_refund_id = fields.String(allow_none=True)
+    failure_reason = fields.String(allow_none=True)
+    failure_message = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class ReturnOut(Schema):
+    rma = fields.String()
+    status = fields.String()
+    version = fields.Integer()
+    channel = fields.String()
+    order_number = fields.String()
+    email = fields.String()
+    customer_name = fields.String()
+    currency = fields.String()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    status_changed_at = fields.DateTime()
+    rejection_reason = fields.String(allow_none=True)
+    needs_review = fields.Boolean()
+    review_reason = fields.String(allow_none=True)
+    items = fields.List(fields.Nested(ReturnItemOut))
+    expected_refund = fields.Nested(BreakdownOut)
+    refund = fields.Nested(BreakdownOut, allow_none=True)
+    refunds = fields.List(fields.Nested(RefundOut))
+    allowed_actions = fields.List(fields.String())
+    status_url = fields.String()
+
+
+class ReturnPageOut(Schema):
+    items = fields.List(fields.Nested(ReturnOut))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+
+
+class EventOut(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String(allow_none=True)
+    trigger = fields.String(allow_none=True)
+    actor_type = fields.String()
+    actor_label = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    data = fields.Dict(allow_none=True)
+    customer_visible = fields.Boolean()
+    created_at = fields.DateTime()

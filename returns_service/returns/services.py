@@ -1,0 +1,272 @@
+"""Return use cases: request, decide (approve/reject/cancel), receive, list and read.
+
+Every status change goes through workflows.returns.fire under a row lock and the version
+guard. Services flush; the caller (request or job) commits once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from returns_service.clock import utcnow
+from returns_service.errors import EditConflict, NotFound, ValidationFailed
+from returns_service.extensions import db
+from returns_service.orders.models import Order
+from returns_service.orders.services import line_eligibility
+from returns_service.refunds.calculator import RefundBreakdown, RefundLine, compute_refund
+from returns_service.returns.models import Return, ReturnEvent, ReturnItem
+from returns_service.returns.policy import CONDITIONS, ReturnPolicy
+from returns_service.returns.rma import new_rma, normalise_rma
+from returns_service.returns.signals import status_changed
+from workflows.returns import Actor, Status, fire
+
+CHANNELS = ("web", "api", "phone", "email", "chat")
+RETURN_NOT_FOUND = "We could not find a return with that code and email address."
+
+
+def current_policy() -> ReturnPolicy:
+    return current_app.extensions["return_policy"]
+
+
+# --- reading -----------------------------------------------------------------------------
+
+def get_return(rma: str) -> Return:
+    ret = db.session.scalar(select(Return).where(Return.rma == normalise_rma(rma)))
+    if ret is None:
+        raise NotFound(f"No return {rma}.")
+    return ret
+
+
+def find_customer_return(rma: str, email: str) -> Return:
+    """The return when RMA and order email match; one identical 404 otherwise."""
+    ret = db.session.scalar(select(Return).where(Return.rma == normalise_rma(rma)))
+    if ret is None or ret.order.email != email.strip().lower():
+        raise NotFound(RETURN_NOT_FOUND)
+    return ret
+
+
+def list_returns(*, status: list[str] | None = None, q: str | None = None,
+                 channel: str | None = None, reason: str | None = None,
+                 page: int = 1, per_page: int = 25,
+                 oldest_first: bool = False) -> tuple[list[Return], int]:
+    """Staff search: filter by status/channel/reason, q matches RMA, order number or email."""
+    query = select(Return).join(Order, Order.id == Return.order_id)
+    if status:
+        query = query.where(Return.status.in_(status))
+    if channel:
+        query = query.where(Return.channel == channel)
+    if reason:
+        query = query.where(Return.id.in_(
+            select(ReturnItem.return_id).where(ReturnItem.reason == reason)))
+    if q:
+        term = q.strip()
+        query = query.where(or_(Return.rma == normalise_rma(term), Order.number == term,
+                                Order.email == term.lower()))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    order = Return.created_at.asc() if oldest_first else Return.created_at.desc()
+    rows = db.session.scalars(
+        query.order_by(order, Return.id).offset((page - 1) * per_page).limit(per_page)
+        .options(selectinload(Return.order), selectinload(Return.items)
+                 .selectinload(ReturnItem.order_line))).all()
+    return list(rows), total
+
+
+def events_of(ret: Return, *, customer_visible_only: bool = False) -> list[ReturnEvent]:
+    return [e for e in ret.events if e.customer_visible or not customer_visible_only]
+
+
+# --- changing ----------------------------------------------------------------------------
+
+def lock_return(rma: str, expected_version: int | None = None) -> Return:
+    """Load a return for change: row lock on PostgreSQL, version check everywhere."""
+    ret = db.session.scalar(
+        select(Return).where(Return.rma == normalise_rma(rma))
+        .with_for_update().execution_options(populate_existing=True))
+    if ret is None:
+        raise NotFound(f"No return {rma}.")
+    if expected_version is not None and ret.version != expected_version:
+        raise EditConflict(
+            f"{ret.rma} is now at version {ret.version} ({ret.status}); you acted on version "
+            f"{expected_version}. Reload and try again.", current_status=ret.status,
+            current_version=ret.version)
+    return ret
+
+
+def transition(ret: Return, trigger: str, actor: Actor, *, note: str | None = None,
+               reason: str | None = None, data: dict[str, Any] | None = None) -> ReturnEvent:
+    """The one way services move a return: fire, flush (version guard), tell subscribers."""
+    fire(ret, trigger, actor, note=note, reason=reason, data=data)
+    flush_guarded(ret)
+    event = ret.events[-1]
+    status_changed.send(ret, event=event)
+    return event
+
+
+def flush_guarded(ret: Return) -> None:
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise EditConflict(f"{ret.rma} was changed by someone else at the same time. "
+                           "Reload and try again.") from exc
+
+
+def create_return(order: Order, items: list[dict[str, Any]], *, channel: str, actor: Actor,
+                  now: datetime | None = None) -> Return:
+    """Validate the request against the policy and record it (auto-approving if it may)."""
+    policy = current_policy()
+    if channel not in CHANNELS:
+        raise ValidationFailed({"channel": [f"Must be one of: {', '.join(CHANNELS)}."]})
+    # Serialise requests for the same order so two tabs cannot over-claim a line.
+    db.session.scalar(select(Order.id).where(Order.id == order.id).with_for_update())
+    lines = _validated_lines(order, items, policy, now)
+    ret = Return(order=order, channel=channel, status=Status.REQUESTED.value)
+    for line, item in lines:
+        ret.items.append(ReturnItem(order_line=line, quantity=item["quantity"],
+                                    reason=item["reason"], comment=item.get("comment") or None))
+    now = now or utcnow()
+    ret.created_at = ret.status_changed_at = now
+    ret.events.append(ReturnEvent(kind="status", from_status=None, to_status="requested",
+                                  trigger="request", actor_type=actor.type, actor_id=actor.id,
+                                  actor_label=actor.label, created_at=now,
+                                  data={"channel": channel}))
+    _insert_with_unique_rma(ret)
+    status_changed.send(ret, event=ret.events[-1])
+    if policy.auto_approve.applies(order.currency, order.total, [i["reason"] for _, i in lines]):
+        transition(ret, "approve", Actor.system("auto-approve policy"),
+                   note="Approved automatically by the return policy.")
+    return ret
+
+
+def _insert_with_unique_rma(ret: Return, attempts: int = 5) -> None:
+    for _ in range(attempts):
+        ret.rma = new_rma()
+        try:
+            with db.session.begin_nested():
+                db.session.add(ret)
+            return
+        except IntegrityError:
+            continue
+    raise RuntimeError("could not allocate a unique RMA code")
+
+
+def _validated_lines(order: Order, items: list[dict[str, Any]], policy: ReturnPolicy,
+                     now: datetime | None) -> list[tuple[Any, dict[str, Any]]]:
+    errors: dict[str, list[str]] = {}
+    if not items:
+        raise ValidationFailed({"items": ["Choose at least one item to return."]})
+    eligibility = {e.line.sku: e for e in line_eligibility(order, policy, now)}
+    seen: set[str] = set()
+    result = []
+    for index, item in enumerate(items):
+        where = f"items.{index}"
+        elig = eligibility.get(item["sku"])
+        if elig is None:
+            errors[f"{where}.sku"] = ["This item is not part of the order."]
+            continue
+        if item["sku"] in seen:
+            errors[f"{where}.sku"] = ["This item is listed twice."]
+            continue
+        seen.add(item["sku"])
+        if not elig.eligible:
+            errors[f"{where}.sku"] = [elig.reason or "This item cannot be returned."]
+        elif not 1 <= item["quantity"] <= elig.returnable_quantity:
+            errors[f"{where}.quantity"] = [
+                f"You can return between 1 and {elig.returnable_quantity} of this item."]
+        if policy.reason(item.get("reason") or "") is None:
+            errors[f"{where}.reason"] = ["Choose a reason from the list."]
+        result.append((elig.line, item))
+    if errors:
+        raise ValidationFailed(errors)
+    return result
+
+
+def approve_return(rma: str, actor: Actor, *, note: str | None = None,
+                   expected_version: int | None = None) -> Return:
+    ret = lock_return(rma, expected_version)
+    transition(ret, "approve", actor, note=note)
+    return ret
+
+
+def reject_return(rma: str, actor: Actor, *, reason: str, note: str | None = None,
+                  expected_version: int | None = None) -> Return:
+    ret = lock_return(rma, expected_version)
+    transition(ret, "reject", actor, note=note, reason=reason, data={"reason": reason})
+    ret.rejection_reason = reason
+    ret.customer_message = note
+    return ret
+
+
+def cancel_return(rma: str, actor: Actor, *, note: str | None = None,
+                  expected_version: int | None = None) -> Return:
+    ret = lock_return(rma, expected_version)
+    transition(ret, "cancel", actor, note=note)
+    return ret
+
+
+def receive_return(rma: str, received: list[dict[str, Any]], actor: Actor, *,
+                   note: str | None = None, expected_version: int | None = None) -> Return:
+    """Record what arrived, compute the refund from it, and start the refund (or close)."""
+    from returns_service.refunds.services import start_refund  # refunds builds on returns
+
+    ret = lock_return(rma, expected_version)
+    by_sku = {item.order_line.sku: item for item in ret.items}
+    errors: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for index, entry in enumerate(received):
+        item = by_sku.get(entry["sku"])
+        if item is None:
+            errors[f"items.{index}.sku"] = ["This item is not part of the return."]
+            continue
+        if entry["sku"] in seen:
+            errors[f"items.{index}.sku"] = ["This item is listed twice."]
+        seen.add(entry["sku"])
+        if entry["quantity"] > item.quantity:
+            errors[f"items.{index}.quantity"] = [f"At most {item.quantity} were requested."]
+        if entry["condition"] not in CONDITIONS:
+            errors[f"items.{index}.condition"] = [f"Must be one of: {', '.join(CONDITIONS)}."]
+    if errors:
+        raise ValidationFailed(errors)
+    transition(ret, "receive", actor, note=note, data={"items": [
+        {k: e.get(k) for k in ("sku", "quantity", "condition", "restock")} for e in received]})
+    for sku, item in by_sku.items():
+        entry = next((e for e in received if e["sku"] == sku), None)
+        if entry is None:  # not in the parcel
+            item.received_quantity, item.condition, item.restock = 0, "missing", False
+        else:
+            item.received_quantity, item.condition = entry["quantity"], entry["condition"]
+            item.restock = bool(entry.get("restock", entry["condition"] == "resellable"))
+            item.inspection_note = entry.get("note") or None
+            if entry["quantity"] == 0:
+                item.condition = "missing"
+    breakdown = refund_breakdown(ret)
+    ret.refund_items_amount = breakdown.items_amount
+    ret.restocking_fee_amount = breakdown.restocking_fee
+    ret.refund_shipping_amount = breakdown.shipping_amount
+    ret.refund_amount = breakdown.total
+    if breakdown.total > 0:
+        start_refund(ret, actor)
+    else:
+        transition(ret, "close", actor, note="Nothing in the parcel qualifies for a refund.")
+    return ret
+
+
+def refund_breakdown(ret: Return, *, estimate: bool = False) -> RefundBreakdown:
+    """Refund for what was received (or, with estimate=True, for what was requested)."""
+    from returns_service.refunds.services import refunded_on_order, shipping_refunded_on_order
+
+    order = ret.order
+    lines = [RefundLine(unit_price=item.order_line.unit_price,
+                        quantity=item.quantity if estimate else (item.received_quantity or 0),
+                        reason=item.reason, condition=None if estimate else item.condition)
+             for item in ret.items]
+    return compute_refund(
+        current_policy(), lines, shipping_total=order.shipping_total,
+        shipping_already_refunded=shipping_refunded_on_order(order, exclude_return_id=ret.id),
+        remaining_refundable=order.total - refunded_on_order(order, exclude_return_id=ret.id))

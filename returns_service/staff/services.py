@@ -1,0 +1,78 @@
+"""Staff users and API tokens: creation, password checks, token minting and lookup."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from returns_service.clock import utcnow
+from returns_service.errors import ValidationFailed
+from returns_service.extensions import db
+from returns_service.staff.models import ROLES, ApiToken, StaffUser
+
+TOKEN_PREFIX = "rsk_"
+
+
+def hash_token(token: str) -> str:
+    """Tokens are 256-bit random strings, so a plain SHA-256 is a safe way to store them."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(email: str, role: str, password: str | None = None, name: str = "") -> StaffUser:
+    email = email.strip().lower()
+    errors: dict[str, list[str]] = {}
+    if role not in ROLES:
+        errors["role"] = [f"Must be one of: {', '.join(ROLES)}."]
+    if "@" not in email:
+        errors["email"] = ["Not a valid email address."]
+    if db.session.scalar(select(StaffUser.id).where(StaffUser.email == email)):
+        errors["email"] = ["A staff user with this email already exists."]
+    if errors:
+        raise ValidationFailed(errors)
+    user = StaffUser(email=email, role=role, name=name,
+                     password_hash=generate_password_hash(password) if password else None)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def set_password(user: StaffUser, password: str) -> None:
+    user.password_hash = generate_password_hash(password)
+
+
+def authenticate(email: str, password: str) -> StaffUser | None:
+    """The active user with this email and password, else None (same answer for both)."""
+    user = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    if user is None or not user.active or not user.password_hash:
+        check_password_hash(generate_password_hash("x"), password)  # even out timing
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+def mint_token(user: StaffUser, name: str = "default") -> str:
+    """Create an API token for `user`; the clear text is returned once and never stored."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user=user, name=name, token_hash=hash_token(token),
+                            prefix=token[:12]))
+    db.session.flush()
+    return token
+
+
+def user_for_token(token: str) -> StaffUser | None:
+    row = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(token),
+                               ApiToken.revoked_at.is_(None)))
+    if row is None or not row.user.active:
+        return None
+    return row.user
+
+
+def revoke_token(prefix: str) -> int:
+    rows = db.session.scalars(select(ApiToken).where(ApiToken.prefix == prefix,
+                                                     ApiToken.revoked_at.is_(None))).all()
+    for row in rows:
+        row.revoked_at = utcnow()
+    return len(rows)

@@ -1,0 +1,186 @@
+"""The return state machine: statuses, triggers and guards as one table, built once.
+
+A Machine is expensive (~60 KB), so one instance serves every return: a row is attached
+for a single trigger with ``initial=row.status`` and detached straight after. Callbacks only
+change the row and append an audit event; network calls and enqueues belong to services.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from transitions import EventData, Machine, MachineError
+
+from returns_service.clock import utcnow
+
+
+class Status(StrEnum):
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    RECEIVED = "received"
+    CLOSED = "closed"  # received, but nothing refundable (wrong item, missing…)
+    REFUND_PENDING = "refund_pending"
+    REFUNDED = "refunded"
+    REFUND_FAILED = "refund_failed"
+
+
+# Statuses in which nothing more will happen to the return.
+TERMINAL = frozenset({Status.REJECTED, Status.CANCELLED, Status.EXPIRED, Status.CLOSED,
+                      Status.REFUNDED})
+# Statuses whose items no longer count against what an order line can still return.
+RELEASED = frozenset({Status.REJECTED, Status.CANCELLED, Status.EXPIRED})
+
+
+def _has_reason(event: EventData) -> bool:
+    return bool(event.kwargs.get("reason"))
+
+
+# The whole workflow. Each row: trigger, from (one or many), to, guards, what it means.
+TRANSITIONS: list[dict[str, Any]] = [
+    {"trigger": "approve", "source": Status.REQUESTED, "dest": Status.APPROVED},
+    {"trigger": "reject", "source": Status.REQUESTED, "dest": Status.REJECTED,
+     "conditions": [_has_reason]},
+    {"trigger": "cancel", "source": [Status.REQUESTED, Status.APPROVED], "dest": Status.CANCELLED},
+    {"trigger": "expire", "source": Status.APPROVED, "dest": Status.EXPIRED},
+    {"trigger": "receive", "source": Status.APPROVED, "dest": Status.RECEIVED},
+    {"trigger": "start_refund", "source": Status.RECEIVED, "dest": Status.REFUND_PENDING},
+    {"trigger": "close", "source": Status.RECEIVED, "dest": Status.CLOSED},
+    {"trigger": "refund_succeeded", "source": [Status.REFUND_PENDING, Status.REFUND_FAILED],
+     "dest": Status.REFUNDED},
+    {"trigger": "refund_failed", "source": Status.REFUND_PENDING, "dest": Status.REFUND_FAILED},
+    {"trigger": "retry_refund", "source": Status.REFUND_FAILED, "dest": Status.REFUND_PENDING},
+    {"trigger": "record_manual_refund", "source": [Status.REFUND_FAILED, Status.RECEIVED],
+     "dest": Status.REFUNDED},
+]
+
+TRIGGERS: tuple[str, ...] = tuple(dict.fromkeys(t["trigger"] for t in TRANSITIONS))
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who caused a change: customer, staff (with user id), system or stripe."""
+
+    type: str
+    id: int | None = None
+    label: str | None = None
+
+    @classmethod
+    def system(cls, label: str = "system") -> Actor:
+        return cls("system", None, label)
+
+
+class InvalidTransition(Exception):
+    """The trigger is not allowed from the return's current status (or a guard said no)."""
+
+    def __init__(self, trigger: str, current: str, allowed: list[str], why: str | None = None):
+        self.trigger, self.current, self.allowed = trigger, current, allowed
+        super().__init__(why or f"cannot {trigger} a return that is {current}")
+
+
+class _Subject:
+    """What the machine sees for one unit of work: the row's status, plus who acts."""
+
+    def __init__(self, row: Any):
+        self.row = row
+
+    @property
+    def status(self) -> str:
+        return self.row.status
+
+    @status.setter
+    def status(self, value: str) -> None:
+        if self.row.status != value:  # add_model(initial=…) must never touch a loaded status
+            self.row.status = str(value)
+
+
+def _record_change(event: EventData) -> None:
+    """After every transition: stamp the row and append one audit event."""
+    from returns_service.returns.models import ReturnEvent  # local: workflows stays importable
+
+    row = event.model.row
+    actor: Actor = event.kwargs["actor"]
+    now = utcnow()
+    row.status_changed_at = now
+    row.events.append(
+        ReturnEvent(
+            kind="status",
+            from_status=str(event.transition.source),
+            to_status=str(event.transition.dest),
+            trigger=event.event.name,
+            actor_type=actor.type,
+            actor_id=actor.id,
+            actor_label=actor.label,
+            note=event.kwargs.get("note"),
+            data=event.kwargs.get("data"),
+            customer_visible=True,
+            created_at=now,
+        )
+    )
+
+
+def _as_list(source: Any) -> list[Status]:
+    return source if isinstance(source, list) else [source]
+
+
+_machine = Machine(
+    model=None,
+    states=[s.value for s in Status],
+    transitions=[
+        {**t, "source": [str(s) for s in _as_list(t["source"])], "dest": str(t["dest"])}
+        for t in TRANSITIONS
+    ],
+    initial=None,
+    auto_transitions=False,
+    send_event=True,
+    model_attribute="status",
+    after_state_change=[_record_change],
+)
+_lock = threading.Lock()  # add_model/remove_model mutate the shared machine's model list
+
+
+def allowed_triggers(status: str) -> list[str]:
+    """Triggers that may fire from `status`, in declaration order."""
+    return [t for t in TRIGGERS if _machine.events[t].transitions.get(str(status))]
+
+
+def can_fire(status: str, trigger: str) -> bool:
+    return trigger in allowed_triggers(status)
+
+
+def fire(row: Any, trigger: str, actor: Actor, *, note: str | None = None,
+         reason: str | None = None, data: dict[str, Any] | None = None) -> None:
+    """Move `row` (a Return) through `trigger`; raise InvalidTransition when not allowed."""
+    current = str(row.status)
+    if trigger not in TRIGGERS or not can_fire(current, trigger):
+        raise InvalidTransition(trigger, current, allowed_triggers(current))
+    subject = _Subject(row)
+    with _lock:
+        _machine.add_model(subject, initial=current)
+    try:
+        try:
+            moved = getattr(subject, trigger)(actor=actor, note=note, reason=reason, data=data)
+        except MachineError as exc:  # raced with another trigger on the same object
+            raise InvalidTransition(trigger, current, allowed_triggers(current)) from exc
+    finally:
+        with _lock:
+            _machine.remove_model(subject)
+    if not moved:
+        raise InvalidTransition(trigger, current, allowed_triggers(current),
+                                why=f"{trigger} needs a reason")
+
+
+def mermaid() -> str:
+    """The workflow as a Mermaid state diagram (for the README and `flask workflow graph`)."""
+    lines = ["stateDiagram-v2", f"    [*] --> {Status.REQUESTED.value}"]
+    for t in TRANSITIONS:
+        sources = _as_list(t["source"])
+        guard = " [reason]" if t.get("conditions") else ""
+        lines += [f"    {s.value} --> {t['dest'].value}: {t['trigger']}{guard}" for s in sources]
+    lines += [f"    {s.value} --> [*]" for s in Status if s in TERMINAL]
+    return "\n".join(lines)
