@@ -21,8 +21,9 @@ PROBLEM_SCHEMA = {
 
 
 def _problem(description: str) -> dict[str, Any]:
+    schema = {"$ref": "#/components/schemas/Problem"}
     return {"description": description,
-            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+            "content": {"application/problem+json": {"schema": schema}}}
 
 
 PROBLEMS: dict[int | str, Any] = {

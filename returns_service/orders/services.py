@@ -64,7 +64,7 @@ def _merge_lines(order: Order, lines: list[dict[str, Any]]) -> None:
     incoming = {line["sku"] for line in lines}
     for sku, line in by_sku.items():
         if sku not in incoming:
-            if line.id and claimed.get(line.id, 0) or _has_returns(line):
+            if (line.id and claimed.get(line.id, 0)) or _has_returns(line):
                 errors["lines"] = [f"Line {sku} has returns and cannot be removed."]
             else:
                 order.lines.remove(line)

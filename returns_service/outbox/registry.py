@@ -17,5 +17,5 @@ def handler(topic: str) -> Callable[[Handler], Handler]:
     return register
 
 
-class RetryLater(Exception):  # noqa: N818 - reads as an instruction
+class RetryLater(Exception):
     """Raised by a handler for a transient failure: the message stays and is tried again."""

@@ -21,7 +21,7 @@ def status_url(rma: str) -> str:
     return f"{base}/returns/status/{status_token(rma)}"
 
 
-class LinkInvalid(Exception):  # noqa: N818
+class LinkInvalid(Exception):
     def __init__(self, expired: bool):
         self.expired = expired
         super().__init__("expired" if expired else "invalid")

@@ -241,7 +241,8 @@ def receive_return(rma: str, received: list[dict[str, Any]], actor: Actor, *,
             item.received_quantity, item.condition, item.restock = 0, "missing", False
         else:
             item.received_quantity, item.condition = entry["quantity"], entry["condition"]
-            item.restock = bool(entry.get("restock", entry["condition"] == "resellable"))
+            restock = entry.get("restock")
+            item.restock = entry["condition"] == "resellable" if restock is None else restock
             item.inspection_note = entry.get("note") or None
             if entry["quantity"] == 0:
                 item.condition = "missing"

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: e5b104301717
+Revision ID: 67ba4530648e
 Revises: 
-Create Date: 2026-11-22 13:54:46.460326
+Create Date: 2026-11-22 21:31:13.087607
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = 'e5b104301717'
+revision = '67ba4530648e'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -24,14 +24,14 @@ def upgrade():
     sa.Column('email', sa.String(length=254), nullable=False),
     sa.Column('customer_name', sa.String(length=200), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
-    sa.Column('placed_at', returns_service.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('delivered_at', returns_service.db_types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('placed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('channel', sa.String(length=64), nullable=False),
     sa.Column('shipping_total', sa.Integer(), nullable=False),
     sa.Column('payment_provider', sa.String(length=32), nullable=True),
     sa.Column('payment_intent', sa.String(length=255), nullable=True),
-    sa.Column('created_at', returns_service.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', returns_service.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_orders')),
     sa.UniqueConstraint('number', name=op.f('uq_orders_number'))
     )
@@ -42,12 +42,12 @@ def upgrade():
     op.create_table('outbox_messages',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('topic', sa.String(length=64), nullable=False),
-    sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
+    sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('dedupe_key', sa.String(length=200), nullable=True),
-    sa.Column('created_at', returns_service.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('available_at', returns_service.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('enqueued_at', returns_service.db_types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('processed_at', returns_service.db_types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('available_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('enqueued_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('processed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox_messages')),
@@ -63,7 +63,7 @@ def upgrade():
     sa.Column('role', sa.String(length=16), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', returns_service.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_users')),
     sa.UniqueConstraint('email', name=op.f('uq_staff_users_email'))
     )
@@ -71,9 +71,9 @@ def upgrade():
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('event_id', sa.String(length=255), nullable=False),
     sa.Column('type', sa.String(length=100), nullable=False),
-    sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=False),
-    sa.Column('received_at', returns_service.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('processed_at', returns_service.db_types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('processed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('result', sa.String(length=32), nullable=True),
     sa.Column('detail', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stripe_events')),
@@ -88,9 +88,9 @@ def upgrade():
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('prefix', sa.String(length=12), nullable=False),
-    sa.Column('created_at', returns_service.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_used_at', returns_service.db_types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('revoked_at', returns_service.db_types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['staff_users.id'], name=op.f('fk_api_tokens_user_id_staff_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
@@ -120,9 +120,9 @@ def upgrade():
     sa.Column('channel', sa.String(length=16), nullable=False),
     sa.Column('status', sa.String(length=32), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('created_at', returns_service.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', returns_service.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('status_changed_at', returns_service.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('status_changed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('rejection_reason', sa.String(length=64), nullable=True),
     sa.Column('customer_message', sa.Text(), nullable=True),
     sa.Column('needs_review', sa.Boolean(), nullable=False),
@@ -146,8 +146,8 @@ def upgrade():
     sa.Column('nps', sa.Integer(), nullable=True),
     sa.Column('comment', sa.Text(), nullable=True),
     sa.Column('source', sa.String(length=16), nullable=False),
-    sa.Column('created_at', returns_service.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', returns_service.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('nps IS NULL OR nps BETWEEN 0 AND 10', name=op.f('ck_feedback_nps_range')),
     sa.CheckConstraint('rating BETWEEN 1 AND 5', name=op.f('ck_feedback_rating_range')),
     sa.ForeignKeyConstraint(['return_id'], ['returns.id'], name=op.f('fk_feedback_return_id_returns')),
@@ -165,12 +165,12 @@ def upgrade():
     sa.Column('to_email', sa.String(length=254), nullable=False),
     sa.Column('subject', sa.String(length=300), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('context', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
+    sa.Column('context', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('message_id', sa.String(length=255), nullable=True),
-    sa.Column('created_at', returns_service.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', returns_service.db_types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['return_id'], ['returns.id'], name=op.f('fk_notifications_return_id_returns')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications')),
     sa.UniqueConstraint('dedupe_key', name=op.f('uq_notifications_dedupe_key'))
@@ -190,12 +190,12 @@ def upgrade():
     sa.Column('provider', sa.String(length=16), nullable=False),
     sa.Column('provider_refund_id', sa.String(length=255), nullable=True),
     sa.Column('payment_intent', sa.String(length=255), nullable=True),
-    sa.Column('submitted_at', returns_service.db_types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('failure_reason', sa.String(length=100), nullable=True),
     sa.Column('failure_message', sa.Text(), nullable=True),
-    sa.Column('created_at', returns_service.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', returns_service.db_types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('succeeded_at', returns_service.db_types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('succeeded_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['return_id'], ['returns.id'], name=op.f('fk_refunds_return_id_returns')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_refunds')),
     sa.UniqueConstraint('idempotency_key', name=op.f('uq_refunds_idempotency_key')),
@@ -218,9 +218,9 @@ def upgrade():
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('actor_label', sa.String(length=254), nullable=True),
     sa.Column('note', sa.Text(), nullable=True),
-    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), 'postgresql'), nullable=True),
+    sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.Column('customer_visible', sa.Boolean(), nullable=False),
-    sa.Column('created_at', returns_service.db_types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['return_id'], ['returns.id'], name=op.f('fk_return_events_return_id_returns'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_return_events'))
     )
