@@ -121,6 +121,8 @@ def _register_http(app: Flask) -> None:
     from returns_service.openapi import register_components
     from returns_service.orders.api import blp as orders_blp
     from returns_service.returns.api import blp as returns_blp
+    from returns_service.web.format import install_filters
+    from returns_service.web.security import install_security_headers
 
     api = Api(app)
     register_components(api)
@@ -129,6 +131,8 @@ def _register_http(app: Flask) -> None:
         csrf.exempt(blp)  # token-authenticated JSON API: no cookies, no CSRF
     app.extensions["smorest_api"] = api
     app.register_blueprint(health_bp)
+    install_security_headers(app)
+    install_filters(app)
     register_error_handlers(app)  # after Api, so problem+json wins over smorest's JSON
 
     @login_manager.user_loader

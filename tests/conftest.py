@@ -199,3 +199,6 @@ def make_return(api: Api, make_order: Any) -> Any:
         return response.json
 
     return make
+
+
+from tests.browser import browser, live_server, page  # noqa: E402, F401  (browser fixtures)
