@@ -24,6 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_LOOKUP": "10 per minute",
     "METRICS_TOKEN": None,
     "LOG_LEVEL": "INFO",
+    # werkzeug's default; tests use a cheap method so fixtures stay fast
+    "PASSWORD_HASH_METHOD": "scrypt",
 }
 
 INT_SETTINGS = {"FIRST_RESPONSE_TARGET_HOURS", "STATUS_LINK_MAX_AGE_DAYS"}

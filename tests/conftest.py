@@ -76,6 +76,7 @@ def app_config(database_url: str, tmp_path: Any) -> dict[str, Any]:
         "PUBLIC_BASE_URL": "http://returns.test",
         "TESTING": True,
         "RATELIMIT_ENABLED": False,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast; production keeps scrypt
     }
 
 

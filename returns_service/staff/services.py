@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -21,6 +22,10 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _hash(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
 def create_user(email: str, role: str, password: str | None = None, name: str = "") -> StaffUser:
     email = email.strip().lower()
     errors: dict[str, list[str]] = {}
@@ -33,21 +38,21 @@ def create_user(email: str, role: str, password: str | None = None, name: str = 
     if errors:
         raise ValidationFailed(errors)
     user = StaffUser(email=email, role=role, name=name,
-                     password_hash=generate_password_hash(password) if password else None)
+                     password_hash=_hash(password) if password else None)
     db.session.add(user)
     db.session.flush()
     return user
 
 
 def set_password(user: StaffUser, password: str) -> None:
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = _hash(password)
 
 
 def authenticate(email: str, password: str) -> StaffUser | None:
     """The active user with this email and password, else None (same answer for both)."""
     user = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
     if user is None or not user.active or not user.password_hash:
-        check_password_hash(generate_password_hash("x"), password)  # even out timing
+        check_password_hash(_hash("x"), password)  # even out timing
         return None
     return user if check_password_hash(user.password_hash, password) else None
 
