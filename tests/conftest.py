@@ -57,13 +57,10 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def _clear_tables() -> None:
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    """DELETE, children first: on a few small tables it is much faster than TRUNCATE."""
     with db.engine.begin() as conn:
-        if ON_POSTGRES:
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
 
 
 @pytest.fixture
@@ -91,6 +88,21 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     with application.app_context():
         db.engine.dispose()
     clock.freeze(None)
+
+
+@pytest.fixture
+def build_app(app_config: dict[str, Any]) -> Iterator[Any]:
+    """Build extra apps with changed settings; their connection pools are closed after."""
+    built: list[Flask] = []
+
+    def build(**overrides: Any) -> Flask:
+        built.append(create_app({**app_config, **overrides}))
+        return built[-1]
+
+    yield build
+    for extra in built:
+        with extra.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture

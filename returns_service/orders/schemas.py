@@ -45,12 +45,15 @@ class OrderIn(Schema):
 
     @validates_schema
     def _consistent(self, data: dict[str, Any], **_: Any) -> None:
+        errors: dict[str, list[str]] = {}
         skus = [line["sku"] for line in data.get("lines", [])]
         if len(skus) != len(set(skus)):
-            raise ValidationError("Each SKU may appear only once per order.", "lines")
+            errors["lines"] = ["Each SKU may appear only once per order."]
         placed, delivered = data.get("placed_at"), data.get("delivered_at")
         if placed and delivered and delivered < placed:
-            raise ValidationError("Cannot be before placed_at.", "delivered_at")
+            errors["delivered_at"] = ["Cannot be before placed_at."]
+        if errors:
+            raise ValidationError(errors)
 
 
 class OrderLineOut(Schema):

@@ -102,19 +102,28 @@ def lock_return(rma: str, expected_version: int | None = None) -> Return:
 def transition(ret: Return, trigger: str, actor: Actor, *, note: str | None = None,
                reason: str | None = None, data: dict[str, Any] | None = None) -> ReturnEvent:
     """The one way services move a return: fire, flush (version guard), tell subscribers."""
-    fire(ret, trigger, actor, note=note, reason=reason, data=data)
-    flush_guarded(ret)
+    rma = ret.rma
+    try:
+        fire(ret, trigger, actor, note=note, reason=reason, data=data)
+    except StaleDataError as exc:  # an autoflush inside the transition found a newer version
+        raise _conflict(rma) from exc
+    flush_guarded(ret, rma)
     event = ret.events[-1]
     status_changed.send(ret, event=event)
     return event
 
 
-def flush_guarded(ret: Return) -> None:
+def flush_guarded(ret: Return, rma: str | None = None) -> None:
+    rma = rma or ret.rma
     try:
         db.session.flush()
     except StaleDataError as exc:
-        raise EditConflict(f"{ret.rma} was changed by someone else at the same time. "
-                           "Reload and try again.") from exc
+        raise _conflict(rma) from exc
+
+
+def _conflict(rma: str) -> EditConflict:
+    return EditConflict(f"{rma} was changed by someone else at the same time. "
+                        "Reload and try again.")
 
 
 def create_return(order: Order, items: list[dict[str, Any]], *, channel: str, actor: Actor,

@@ -1,0 +1,104 @@
+"""Set-up promises: migrations match the models, CLI commands, health, start-up log lines."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask import Flask
+
+from returns_service.extensions import db
+from returns_service.staff.services import user_for_token
+
+
+def test_migrations_build_exactly_the_schema_the_models_declare(app: Flask) -> None:
+    """The session's schema was built by `flask db upgrade`; autogenerate must find nothing."""
+    with app.app_context(), db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, db.metadata) == []
+
+
+def test_cli_creates_staff_and_mints_a_working_token(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    created = runner.invoke(args=["users", "create", "Kim@Shop.test", "--role", "agent"])
+    assert created.exit_code == 0, created.output
+    assert "Created kim@shop.test (agent)." in created.output
+    assert "Password: " in created.output
+    duplicate = runner.invoke(args=["users", "create", "kim@shop.test", "--role", "agent"])
+    assert duplicate.exit_code != 0
+    assert "already exists" in duplicate.output
+    minted = runner.invoke(args=["tokens", "create", "kim@shop.test", "--name", "zendesk"])
+    token = minted.output.strip()
+    assert minted.exit_code == 0 and token.startswith("rsk_")
+    with app.app_context():
+        assert user_for_token(token).email == "kim@shop.test"
+    revoked = runner.invoke(args=["tokens", "revoke", token[:12]])
+    assert "Revoked 1 token(s)." in revoked.output
+    with app.app_context():
+        assert user_for_token(token) is None
+
+
+def test_cli_refuses_an_unknown_role(app: Flask) -> None:
+    result = app.test_cli_runner().invoke(args=["users", "create", "x@shop.test",
+                                                "--role", "boss"])
+    assert result.exit_code != 0
+    assert "boss" in result.output
+
+
+def test_workflow_graph_command_prints_mermaid(app: Flask) -> None:
+    output = app.test_cli_runner().invoke(args=["workflow", "graph"]).output
+    assert output.startswith("stateDiagram-v2")
+    assert "requested --> approved: approve" in output
+
+
+def test_demo_seed_gives_returnable_orders_and_staff_logins(app: Flask, client: Any) -> None:
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo", "seed"])
+    assert first.exit_code == 0, first.output
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0  # safe to run again
+    agent_token = next(line.split("API token: ")[1] for line in first.output.splitlines()
+                       if line.strip().startswith("agent@example.com"))
+    eligibility = client.get("/api/v1/orders/1001/eligibility?email=jane@example.com").json
+    assert [line["eligible"] for line in eligibility["lines"]] == [True, True, False]
+    response = client.get("/api/v1/orders/1001",
+                          headers={"Authorization": f"Bearer {agent_token}"})
+    assert response.status_code == 200
+
+
+def test_health_reports_database_and_embedded_jobs(client: Any) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json["checks"]["database"] == "ok"
+    assert response.json["checks"]["redis"].startswith("not configured")
+
+
+def test_health_is_503_when_redis_is_configured_but_down(build_app: Any) -> None:
+    app = build_app(REDIS_URL="redis://127.0.0.1:1/0")
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["checks"]["redis"].startswith("error")
+
+
+@pytest.mark.redis
+def test_health_checks_a_real_redis(build_app: Any) -> None:
+    import os
+
+    app = build_app(REDIS_URL=os.environ["TEST_REDIS_URL"])
+    assert app.test_client().get("/healthz").json["checks"]["redis"] == "ok"
+
+
+def test_without_redis_the_start_up_log_says_jobs_run_in_process(
+        build_app: Any, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="returns_service"):
+        build_app()
+    assert any("REDIS_URL is not set: background jobs run in-process" in r.message
+               for r in caplog.records)
+
+
+def test_unknown_api_path_is_a_problem_response(client: Any) -> None:
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
