@@ -20,6 +20,11 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Reg
 from returns_service.orders.services import LineEligibility
 from returns_service.returns.policy import ReturnPolicy
 
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
 EMAIL_HINT = "The email address you used for the order."
 EMAIL_CHECKS = [InputRequired("Enter your email address."),
                 # Shape only: the lookup itself decides whether the address is the right one.
@@ -39,17 +44,22 @@ class PortalForm(FlaskForm):
 
 
 class StartForm(PortalForm):
-    order_number = StringField("Order number", description="You find it in your order "
-                               "confirmation email.", validators=[
-                                   InputRequired("Enter your order number."), Length(max=64)])
-    email = EmailField("Email address", description=EMAIL_HINT, validators=EMAIL_CHECKS)
+    order_number = StringField(
+        "Order number", filters=[_strip],
+        description="You find it in your order confirmation email.",
+        validators=[InputRequired("Enter your order number."), Length(max=64)])
+    email = EmailField("Email address", description=EMAIL_HINT, validators=EMAIL_CHECKS,
+                       filters=[_strip])
 
 
 class FindReturnForm(PortalForm):
-    rma = StringField("Return code", description="It starts with R-, for example R-7KQ2M4. "
-                      "It is in our emails about your return.", validators=[
-                          InputRequired("Enter your return code."), Length(max=32)])
-    email = EmailField("Email address", description=EMAIL_HINT, validators=EMAIL_CHECKS)
+    rma = StringField(
+        "Return code", filters=[_strip],
+        description="It starts with R-, for example R-7KQ2M4. It is in our emails about "
+                    "your return.",
+        validators=[InputRequired("Enter your return code."), Length(max=32)])
+    email = EmailField("Email address", description=EMAIL_HINT, validators=EMAIL_CHECKS,
+                       filters=[_strip])
 
 
 class QuantityField(IntegerField):
@@ -128,16 +138,19 @@ class ChooseItemsForm(PortalForm):
     def add_service_errors(self, errors: dict[str, list[str]], skus: list[str]) -> None:
         """Attach the service's `items.<i>.<field>` messages to the matching line's fields."""
         position = {elig.line.sku: n for n, elig in enumerate(self.eligibility) if elig.eligible}
+        names = {elig.line.sku: elig.line.name for elig in self.eligibility}
         for key, messages in errors.items():
             parts = key.split(".")
+            sku = None
             if len(parts) == 3 and parts[0] == "items" and parts[1].isdigit() \
-                    and int(parts[1]) < len(skus) and skus[int(parts[1])] in position:
-                sub = self.line(position[skus[int(parts[1])]])
+                    and int(parts[1]) < len(skus):
+                sku = skus[int(parts[1])]
                 field = "quantity" if parts[2] == "sku" else parts[2]
-                if field in ("quantity", "reason", "comment"):
-                    getattr(sub, field).errors = list(messages)
+                if sku in position and field in ("quantity", "reason", "comment"):
+                    getattr(self.line(position[sku]), field).errors = list(messages)
                     continue
-            self.form_errors.extend(messages)
+            prefix = f"{names[sku]}: " if sku in names else ""
+            self.form_errors.extend(prefix + message for message in messages)
 
     def error_summary(self) -> list[tuple[str | None, str]]:
         """Form-level messages first, then each line's, named after the item."""
