@@ -92,6 +92,8 @@ def test_lines_already_returned_or_out_of_window_say_why(portal, make_order, mak
     page = portal.client.get("/return/items").text
     assert "Return window closed on" in page
     assert 'name="line0-quantity"' not in page
+    assert "None of the items in this order can be returned." in page
+    assert ">Continue</button>" not in page
 
 
 def test_bad_quantity_and_missing_reason_show_inline_errors_and_a_summary(portal, make_order):
@@ -186,3 +188,22 @@ def test_a_forged_session_cookie_does_not_open_an_order(client, make_order):
     client.set_cookie("session", 'eyJwb3J0YWxfZHJhZnQiOnsib3JkZXIiOiJBMTAwMSJ9fQ.forged.sig')
     assert client.get("/return/items").location == "/"
     assert client.get("/return/review").location == "/"
+
+
+def test_auto_approved_return_says_where_to_send_the_parcel(app_config, tmp_path, request):
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[auto_approve]\nenabled = true\nmax_order_total = { EUR = 100000 }\n'
+                      'reasons = ["doesnt_fit"]\n')
+    app_config.update(RETURN_POLICY_FILE=str(policy),
+                      RETURN_ADDRESS="Returns dept., 1 Dock Road, Leeds LS1 1AA")
+    portal, app = request.getfixturevalue("portal"), request.getfixturevalue("app")
+    request.getfixturevalue("make_order")()
+    confirmation = portal.client.get(portal.request_return()).text
+    rma = only_return(app).rma
+    assert "Your return is approved: you can send the parcel now." in confirmation
+    assert "<strong>Returns dept., 1 Dock Road, Leeds LS1 1AA</strong>" in confirmation
+    status_link = re.search(r'href="http://returns.test(/returns/status/[^"]+)"', confirmation)
+    status = portal.client.get(status_link.group(1)).text
+    assert 'data-testid="status">Approved: send your parcel<' in status
+    assert (f"write {rma} clearly on the box and send it to Returns dept., 1 Dock Road, "
+            "Leeds LS1 1AA.") in status
