@@ -60,3 +60,14 @@ def test_rate_limit_counts_in_redis_when_configured(limited_in_redis, client):
     redis = Redis.from_url(TEST_REDIS_URL)
     assert redis.keys(f"*returns-portal*{address}*")
     redis.close()
+
+
+@pytest.fixture
+def limited_with_redis_down(limited):
+    limited["REDIS_URL"] = "redis://127.0.0.1:9/0"  # nothing listens on the discard port
+    return limited
+
+
+def test_lookups_still_work_and_are_limited_while_redis_is_down(limited_with_redis_down,
+                                                                 client):
+    assert lookups(client, "192.0.2.10", 4) == [422, 422, 422, 429]
