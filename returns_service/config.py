@@ -22,6 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "FIRST_RESPONSE_TARGET_HOURS": 24,
     "STATUS_LINK_MAX_AGE_DAYS": 90,
     "RATELIMIT_LOOKUP": "10 per minute",
+    "RETURN_ADDRESS": None,  # where customers send parcels; shown on the portal pages
     "METRICS_TOKEN": None,
     "LOG_LEVEL": "INFO",
     # werkzeug's default; tests use a cheap method so fixtures stay fast

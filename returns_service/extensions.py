@@ -1,5 +1,7 @@
 """Flask extensions, created unbound here and bound to the app in create_app."""
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -24,3 +26,5 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
+# Only routes that ask for a limit are limited (no defaults); storage is set in init_portal.
+limiter = Limiter(key_func=get_remote_address)

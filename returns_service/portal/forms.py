@@ -1,0 +1,188 @@
+"""Portal forms (Flask-WTF, CSRF on): shape and syntax only; the return rules stay in services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    EmailField,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+
+from returns_service.orders.services import LineEligibility
+from returns_service.returns.policy import ReturnPolicy
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+EMAIL_HINT = "The email address you used for the order."
+EMAIL_CHECKS = [InputRequired("Enter your email address."),
+                # Shape only: the lookup itself decides whether the address is the right one.
+                Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+                       message="Enter an email address like name@example.com."),
+                Length(max=254)]
+
+
+class PortalForm(FlaskForm):
+    """Adds the list the error summary shows: (id of the field to jump to, message)."""
+
+    def error_summary(self) -> list[tuple[str | None, str]]:
+        result: list[tuple[str | None, str]] = [(None, m) for m in self.form_errors]
+        for field in self:
+            result.extend((field.id, message) for message in field.errors)
+        return result
+
+
+class StartForm(PortalForm):
+    order_number = StringField(
+        "Order number", filters=[_strip],
+        description="You find it in your order confirmation email.",
+        validators=[InputRequired("Enter your order number."), Length(max=64)])
+    email = EmailField("Email address", description=EMAIL_HINT, validators=EMAIL_CHECKS,
+                       filters=[_strip])
+
+
+class FindReturnForm(PortalForm):
+    rma = StringField(
+        "Return code", filters=[_strip],
+        description="It starts with R-, for example R-7KQ2M4. It is in our emails about "
+                    "your return.",
+        validators=[InputRequired("Enter your return code."), Length(max=32)])
+    email = EmailField("Email address", description=EMAIL_HINT, validators=EMAIL_CHECKS,
+                       filters=[_strip])
+
+
+class QuantityField(IntegerField):
+    """A whole number; anything else gets a message a customer understands."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            raise ValueError("Enter the quantity as a whole number, for example 1.") from exc
+
+
+class LineForm(Form):
+    """One returnable order line: how many to return, why, and an optional comment."""
+
+    quantity = QuantityField("How many to return", default=0, validators=[
+        Optional(), NumberRange(min=0, message="Enter 0 or more.")])
+    reason = SelectField("Reason", validate_choice=False)
+    comment = TextAreaField("Comment (optional)", validators=[
+        Optional(), Length(max=1000, message="Keep the comment under 1000 characters.")])
+
+
+class ChooseItemsForm(PortalForm):
+    """Built per order by `choose_items_form`: one `line<n>` sub-form per returnable line."""
+
+    eligibility: list[LineEligibility]
+    form_errors: list[str]
+
+    def line(self, n: int) -> Any:
+        return self[f"line{n}"].form
+
+    def chosen_items(self, policy: ReturnPolicy) -> list[dict[str, Any]] | None:
+        """The items the customer chose, or None with messages attached to the fields.
+
+        SKUs come from the server's list of order lines, never from the request."""
+        ok = self.validate()
+        items = []
+        for n, elig in enumerate(self.eligibility):
+            if not elig.eligible:
+                continue
+            sub = self.line(n)
+            if sub.quantity.errors:
+                continue
+            quantity, reason = sub.quantity.data or 0, sub.reason.data or ""
+            if quantity > elig.returnable_quantity:
+                sub.quantity.errors.append(
+                    f"You can return between 1 and {elig.returnable_quantity} of this item.")
+                ok = False
+            elif quantity == 0:
+                if reason:
+                    sub.quantity.errors.append("Enter how many you are returning, or set the "
+                                               "reason back to \u201cChoose a reason\u201d.")
+                    ok = False
+            elif policy.reason(reason) is None:
+                sub.reason.errors.append("Choose a reason for returning this item.")
+                ok = False
+            else:
+                items.append({"sku": elig.line.sku, "quantity": quantity, "reason": reason,
+                              "comment": (sub.comment.data or "").strip() or None})
+        if ok and not items:
+            self.form_errors.append("Choose at least one item to return: enter how many and "
+                                    "pick a reason.")
+            ok = False
+        return items if ok else None
+
+    def load(self, items: list[dict[str, Any]]) -> None:
+        """Prefill from the saved draft (coming back from the review step)."""
+        by_sku = {item["sku"]: item for item in items}
+        for n, elig in enumerate(self.eligibility):
+            item = by_sku.get(elig.line.sku)
+            if item and elig.eligible:
+                sub = self.line(n)
+                sub.quantity.data, sub.reason.data = item["quantity"], item["reason"]
+                sub.comment.data = item.get("comment") or ""
+
+    def add_service_errors(self, errors: dict[str, list[str]], skus: list[str]) -> None:
+        """Attach the service's `items.<i>.<field>` messages to the matching line's fields."""
+        position = {elig.line.sku: n for n, elig in enumerate(self.eligibility) if elig.eligible}
+        names = {elig.line.sku: elig.line.name for elig in self.eligibility}
+        for key, messages in errors.items():
+            parts = key.split(".")
+            sku = None
+            if len(parts) == 3 and parts[0] == "items" and parts[1].isdigit() \
+                    and int(parts[1]) < len(skus):
+                sku = skus[int(parts[1])]
+                field = "quantity" if parts[2] == "sku" else parts[2]
+                if sku in position and field in ("quantity", "reason", "comment"):
+                    getattr(self.line(position[sku]), field).errors = list(messages)
+                    continue
+            prefix = f"{names[sku]}: " if sku in names else ""
+            self.form_errors.extend(prefix + message for message in messages)
+
+    def error_summary(self) -> list[tuple[str | None, str]]:
+        """Form-level messages first, then each line's, named after the item."""
+        result: list[tuple[str | None, str]] = [(None, m) for m in self.form_errors]
+        for n, elig in enumerate(self.eligibility):
+            if elig.eligible:
+                for field in self.line(n):
+                    result.extend((field.id, f"{elig.line.name}: {message}")
+                                  for message in field.errors)
+        csrf = getattr(self, "csrf_token", None)
+        if csrf is not None and csrf.errors:
+            result.append((None, "Your session expired. Please try again."))
+        return result
+
+
+def choose_items_form(eligibility: list[LineEligibility], policy: ReturnPolicy,
+                      **kwargs: Any) -> ChooseItemsForm:
+    """A form with one sub-form per returnable line of this order, reasons from the policy."""
+    fields = {f"line{n}": FormField(LineForm) for n, e in enumerate(eligibility) if e.eligible}
+    form_class = type("OrderItemsForm", (ChooseItemsForm,), fields)
+    form = form_class(**kwargs)
+    form.eligibility, form.form_errors = eligibility, []
+    choices = [("", "Choose a reason"), *((r.code, r.label) for r in policy.reasons)]
+    for n, elig in enumerate(eligibility):
+        if elig.eligible:
+            form.line(n).reason.choices = choices
+    return form
+
+
+class SubmitForm(FlaskForm):
+    """Send the reviewed return: only the CSRF token; the draft lives in the signed session."""
+
+
+class CancelForm(FlaskForm):
+    version = HiddenField()

@@ -1,0 +1,78 @@
+"""Portal use cases that are not the return's own rules: the refund estimate of a draft and
+the customer's view of a return. Creating and cancelling go through returns.services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+
+from returns_service.orders.models import Order
+from returns_service.portal.wording import next_step, status_label, status_tone
+from returns_service.refunds.calculator import RefundBreakdown
+from returns_service.returns.models import Return, ReturnItem
+from returns_service.returns.services import current_policy, events_of, refund_breakdown
+from workflows.returns import allowed_triggers
+
+
+def estimate_draft(order: Order, items: list[dict[str, Any]]) -> RefundBreakdown:
+    """Expected refund for items not yet requested (a Return kept out of the session)."""
+    draft = Return(order=order, items=[
+        ReturnItem(order_line=order.line_by_sku(item["sku"]), quantity=item["quantity"],
+                   reason=item["reason"]) for item in items])
+    return refund_breakdown(draft, estimate=True)
+
+
+def reason_label(code: str) -> str:
+    reason = current_policy().reason(code)
+    return reason.label if reason else code
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    label: str
+    at: datetime
+    detail: str | None = None
+
+
+def timeline(ret: Return) -> list[TimelineEntry]:
+    """Every customer-visible status change, oldest first, in customer words."""
+    entries = []
+    for event in events_of(ret, customer_visible_only=True):
+        if event.kind != "status" or not event.to_status:
+            continue
+        detail = None
+        if event.to_status == "rejected":
+            reason = current_policy().rejection_reason(ret.rejection_reason or "")
+            detail = reason.label if reason else None
+        entries.append(TimelineEntry(status_label(event.to_status), event.created_at, detail))
+    return entries
+
+
+def status_view(ret: Return) -> dict[str, Any]:
+    """Everything the status page shows about one return."""
+    config = current_app.config
+    refund = None
+    if ret.refund_amount is not None:
+        refund = {"items": ret.refund_items_amount or 0, "shipping": ret.refund_shipping_amount
+                  or 0, "restocking_fee": ret.restocking_fee_amount or 0,
+                  "total": ret.refund_amount}
+    return {
+        "rma": ret.rma, "status": ret.status, "version": ret.version,
+        "status_label": status_label(ret.status), "tone": status_tone(ret.status),
+        "next_step": next_step(ret.status, rma=ret.rma,
+                               hours=int(config["FIRST_RESPONSE_TARGET_HOURS"]),
+                               address=config.get("RETURN_ADDRESS")),
+        "order_number": ret.order.number, "currency": ret.order.currency,
+        "created_at": ret.created_at,
+        "items": [{"name": i.order_line.name, "sku": i.order_line.sku, "quantity": i.quantity,
+                   "unit_price": i.order_line.unit_price, "reason": reason_label(i.reason),
+                   "comment": i.comment} for i in ret.items],
+        "timeline": timeline(ret),
+        "estimate": refund_breakdown(ret, estimate=True),
+        "refund": refund,
+        "customer_message": ret.customer_message if ret.status == "rejected" else None,
+        "can_cancel": "cancel" in allowed_triggers(ret.status),
+    }

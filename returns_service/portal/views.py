@@ -1,0 +1,227 @@
+"""Customer pages: start → choose items → review → confirmation, and the status page.
+
+Views are thin: parse the form, make one service call, render. Between steps the draft lives
+in the signed session cookie, and every submit is validated again by the return services.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, session, url_for
+from flask_wtf.csrf import CSRFError
+from werkzeug.wrappers import Response
+
+from returns_service.errors import EditConflict, NotFound, ValidationFailed
+from returns_service.extensions import db, limiter
+from returns_service.orders.services import find_customer_order, line_eligibility
+from returns_service.portal.forms import (
+    CancelForm,
+    FindReturnForm,
+    StartForm,
+    SubmitForm,
+    choose_items_form,
+)
+from returns_service.portal.services import estimate_draft, reason_label, status_view
+from returns_service.returns.links import LinkInvalid, rma_from_token, status_token, status_url
+from returns_service.returns.services import (
+    cancel_return,
+    create_return,
+    current_policy,
+    find_customer_return,
+    get_return,
+)
+from workflows.returns import Actor, InvalidTransition
+
+bp = Blueprint("portal", __name__, template_folder="../templates")
+DRAFT = "portal_draft"  # {"order": number, "email": email, "items": [...] or None}
+SENT = "portal_sent"  # status token of the return this browser just sent
+
+
+def lookup_limit() -> str:
+    return str(current_app.config["RATELIMIT_LOOKUP"])
+
+
+# Both lookups (order + email, RMA + email) share one budget per client address.
+limit_lookups = limiter.shared_limit(lookup_limit, scope="portal-lookup", methods=["POST"])
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = "private, no-store"  # pages show personal data
+    return response
+
+
+@bp.errorhandler(429)
+def _too_many(_exc: Exception) -> Any:
+    return render_template("portal/limited.html"), 429
+
+
+@bp.errorhandler(CSRFError)
+def _csrf(_exc: CSRFError) -> Any:
+    return render_template("portal/expired_form.html"), 400
+
+
+# --- asking for a return --------------------------------------------------------------------
+
+@bp.route("/", methods=["GET", "POST"])
+@limit_lookups
+def start() -> Any:
+    form = StartForm()
+    if form.validate_on_submit():
+        try:
+            order = find_customer_order(form.order_number.data, form.email.data)
+        except NotFound as exc:
+            form.form_errors.append(exc.detail)
+        else:
+            session[DRAFT] = {"order": order.number, "email": order.email, "items": None}
+            return redirect(url_for(".choose_items"))
+    return render_template("portal/start.html", form=form), 422 if form.errors else 200
+
+
+def _draft_order() -> tuple[dict[str, Any], Any] | None:
+    """The draft and its order, looked up again (number + email) on every step."""
+    draft = session.get(DRAFT)
+    if not draft:
+        return None
+    try:
+        return draft, find_customer_order(draft["order"], draft["email"])
+    except NotFound:
+        session.pop(DRAFT, None)
+        return None
+
+
+def _start_again() -> Response:
+    flash("Please enter your order number and email address to start.", "error")
+    return redirect(url_for(".start"))
+
+
+def _items_page(form: Any, order: Any, status: int = 200) -> Any:
+    return render_template("portal/items.html", form=form, order=order,
+                           lines=form.eligibility), status
+
+
+@bp.route("/return/items", methods=["GET", "POST"])
+def choose_items() -> Any:
+    found = _draft_order()
+    if found is None:
+        return _start_again()
+    draft, order = found
+    policy = current_policy()
+    form = choose_items_form(line_eligibility(order, policy), policy)
+    if form.is_submitted():
+        items = form.chosen_items(policy)
+        if items is not None:
+            session[DRAFT] = {**draft, "items": items}
+            return redirect(url_for(".review"))
+        return _items_page(form, order, 422)
+    if draft.get("items"):
+        form.load(draft["items"])
+    return _items_page(form, order)
+
+
+@bp.route("/return/review", methods=["GET", "POST"])
+def review() -> Any:
+    found = _draft_order()
+    if found is None:
+        if session.get(SENT):  # sent already (back button, double click): show that return
+            return redirect(url_for(".confirmation", token=session[SENT]))
+        return _start_again()
+    draft, order = found
+    items = draft.get("items")
+    if not items:
+        return redirect(url_for(".choose_items"))
+    form = SubmitForm()
+    if form.validate_on_submit():
+        try:
+            ret = create_return(order, items, channel="web",
+                                actor=Actor("customer", None, order.email))
+            db.session.commit()
+        except ValidationFailed as exc:  # something changed since the items step
+            db.session.rollback()
+            policy = current_policy()
+            items_form = choose_items_form(line_eligibility(order, policy), policy,
+                                           formdata=None)
+            items_form.load(items)
+            items_form.add_service_errors(exc.errors, [i["sku"] for i in items])
+            return _items_page(items_form, order, 422)
+        token = status_token(ret.rma)
+        session.pop(DRAFT, None)
+        session[SENT] = token
+        return redirect(url_for(".confirmation", token=token))
+    lines = [{**item, "line": order.line_by_sku(item["sku"]),
+              "reason_label": reason_label(item["reason"])} for item in items]
+    return render_template("portal/review.html", form=form, order=order, lines=lines,
+                           estimate=estimate_draft(order, items))
+
+
+def _return_from_token(token: str) -> Any:
+    """The return a signed link points to, or an error page (expired or not genuine)."""
+    try:
+        return get_return(rma_from_token(token))
+    except LinkInvalid as exc:
+        page = render_template("portal/link_invalid.html", expired=exc.expired,
+                               form=FindReturnForm(formdata=None))
+        return page, 410 if exc.expired else 404
+    except NotFound:
+        return render_template("portal/link_invalid.html", expired=False,
+                               form=FindReturnForm(formdata=None)), 404
+
+
+@bp.get("/return/sent/<token>")
+def confirmation(token: str) -> Any:
+    ret = _return_from_token(token)
+    if isinstance(ret, tuple):
+        return ret
+    return render_template("portal/confirmation.html", ret=status_view(ret),
+                           status_link=status_url(ret.rma))
+
+
+# --- following a return ---------------------------------------------------------------------
+
+@bp.route("/returns/find", methods=["GET", "POST"])
+@limit_lookups
+def find_return() -> Any:
+    form = FindReturnForm()
+    if form.validate_on_submit():
+        try:
+            ret = find_customer_return(form.rma.data, form.email.data)
+        except NotFound as exc:
+            form.form_errors.append(exc.detail)
+        else:
+            return redirect(url_for(".status", token=status_token(ret.rma)))
+    return render_template("portal/find.html", form=form), 422 if form.errors else 200
+
+
+@bp.get("/returns/status/<token>")
+def status(token: str) -> Any:
+    ret = _return_from_token(token)
+    if isinstance(ret, tuple):
+        return ret
+    return render_template("portal/status.html", ret=status_view(ret), return_=ret,
+                           token=token, cancel_form=CancelForm(formdata=None,
+                                                               version=ret.version))
+
+
+@bp.post("/returns/status/<token>/cancel")
+def cancel(token: str) -> Any:
+    ret = _return_from_token(token)
+    if isinstance(ret, tuple):
+        return ret
+    form = CancelForm()
+    form.validate()
+    version = int(form.version.data) if str(form.version.data or "").isdigit() else None
+    try:
+        cancel_return(ret.rma, Actor("customer", None, ret.order.email),
+                      note="Cancelled by the customer on the status page.",
+                      expected_version=version)
+        db.session.commit()
+        flash("Your return is cancelled.", "success")
+    except EditConflict:
+        db.session.rollback()
+        flash("Your return changed while you were on this page. Please check it again.",
+              "error")
+    except InvalidTransition:
+        db.session.rollback()
+        flash("This return can no longer be cancelled.", "error")
+    return redirect(url_for(".status", token=token))

@@ -1,0 +1,54 @@
+"""What customers read about a return's status: plain words, never internal status names."""
+
+from __future__ import annotations
+
+# status -> (short label for the badge and timeline, tone for the badge colour)
+STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "requested": ("Request received", "warn"),
+    "approved": ("Approved: send your parcel", "ok"),
+    "rejected": ("Not accepted", "bad"),
+    "cancelled": ("Cancelled", "bad"),
+    "expired": ("Closed: parcel not received in time", "bad"),
+    "received": ("Parcel received: checking your items", "warn"),
+    "closed": ("Closed: no refund due", "bad"),
+    "refund_pending": ("Refund on its way", "ok"),
+    "refunded": ("Refunded", "ok"),
+    "refund_failed": ("Refund delayed", "warn"),
+}
+
+# What happens next, from the customer's side. {rma}, {hours}, {address} are filled in.
+NEXT_STEPS: dict[str, str] = {
+    "requested": "We are checking your request and will email you within {hours} hours. "
+                 "Please wait for our approval before you send anything.",
+    "approved": "Pack the items, write {rma} clearly on the box and send it to {address}. "
+                "We will email you when it arrives.",
+    "rejected": "Nothing more will happen with this return. Reply to our email if you have "
+                "questions.",
+    "cancelled": "You cancelled this return. You can start a new one while the return window "
+                 "is open.",
+    "expired": "We did not receive the parcel in time. Contact us if you already sent it.",
+    "received": "We are checking the items. Your refund starts as soon as we are done.",
+    "closed": "Nothing in the parcel qualified for a refund. Reply to our email if you have "
+              "questions.",
+    "refund_pending": "Your refund has been sent to your original payment method. It usually "
+                      "shows on your statement within 5 to 10 business days.",
+    "refunded": "Your refund is complete. It usually shows on your statement within 5 to 10 "
+                "business days.",
+    "refund_failed": "Your bank did not accept the refund yet. We are on it and will email you "
+                     "when it goes through; you do not need to do anything.",
+}
+
+NO_ADDRESS = "the address in your approval email"
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, (status.replace("_", " ").capitalize(), ""))[0]
+
+
+def status_tone(status: str) -> str:
+    return STATUS_LABELS.get(status, ("", ""))[1]
+
+
+def next_step(status: str, *, rma: str, hours: int, address: str | None) -> str:
+    text = NEXT_STEPS.get(status, "")
+    return text.format(rma=rma, hours=hours, address=address or NO_ADDRESS)

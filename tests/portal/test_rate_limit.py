@@ -1,0 +1,73 @@
+"""Lookups (order + email, return code + email) are rate limited per client address."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from returns_service.extensions import limiter
+from tests.conftest import TEST_REDIS_URL
+from tests.portal.conftest import csrf_token
+
+
+def lookups(client, address: str, count: int) -> list[int]:
+    """POST `count` wrong lookups, alternating between the two lookup forms."""
+    env = {"REMOTE_ADDR": address}
+    token = csrf_token(client, "/")
+    codes = []
+    for n in range(count):
+        if n % 2:
+            data = {"rma": "R-ZZZZZZ", "email": "guess@example.com", "csrf_token": token}
+            codes.append(client.post("/returns/find", data=data, environ_base=env).status_code)
+        else:
+            data = {"order_number": f"G{n}", "email": "guess@example.com", "csrf_token": token}
+            codes.append(client.post("/", data=data, environ_base=env).status_code)
+    return codes
+
+
+@pytest.fixture
+def limited(app_config):
+    app_config.update(RATELIMIT_ENABLED=True, RATELIMIT_LOOKUP="3 per minute")
+    return app_config
+
+
+def test_repeated_lookups_are_rate_limited(limited, client):
+    assert lookups(client, "203.0.113.7", 4) == [422, 422, 422, 429]
+    page = client.post("/", data={"order_number": "A1", "email": "a@example.com",
+                                  "csrf_token": csrf_token(client, "/")},
+                       environ_base={"REMOTE_ADDR": "203.0.113.7"})
+    assert page.status_code == 429
+    assert "You have tried too many times" in page.text
+    assert client.get("/", environ_base={"REMOTE_ADDR": "203.0.113.7"}).status_code == 200
+    assert lookups(client, "203.0.113.8", 1) == [422]  # another customer is not affected
+
+
+@pytest.fixture
+def limited_in_redis(limited):
+    limited["REDIS_URL"] = TEST_REDIS_URL
+    return limited
+
+
+@pytest.mark.redis
+def test_rate_limit_counts_in_redis_when_configured(limited_in_redis, client):
+    from redis import Redis
+
+    # A fresh address per run: counters in a shared Redis outlive the test.
+    address = f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}"
+    assert type(limiter.storage).__name__ == "RedisStorage"
+    assert lookups(client, address, 4) == [422, 422, 422, 429]
+    redis = Redis.from_url(TEST_REDIS_URL)
+    assert redis.keys(f"*returns-portal*{address}*")
+    redis.close()
+
+
+@pytest.fixture
+def limited_with_redis_down(limited):
+    limited["REDIS_URL"] = "redis://127.0.0.1:9/0"  # nothing listens on the discard port
+    return limited
+
+
+def test_lookups_still_work_and_are_limited_while_redis_is_down(limited_with_redis_down,
+                                                                 client):
+    assert lookups(client, "192.0.2.10", 4) == [422, 422, 422, 429]
