@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, json
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from workflows.returns import InvalidTransition
 
@@ -131,4 +131,4 @@ def register_error_handlers(app: Flask) -> None:
         if wants_json():
             return problem(500, "Internal Server Error", "Something went wrong on our side; "
                            "nothing was changed.")
-        return exc
+        return InternalServerError()

@@ -102,3 +102,14 @@ def test_unknown_api_path_is_a_problem_response(client: Any) -> None:
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
+
+
+def test_an_unexpected_error_on_a_page_is_a_plain_500(app: Any) -> None:
+    @app.get("/boom")
+    def boom() -> str:
+        raise RuntimeError("bug")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    assert b"Internal Server Error" in response.data
