@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
@@ -41,3 +43,16 @@ def state(app: Flask, rma: str) -> tuple[str, int]:
         result = (ret.status, ret.version)
         db.session.rollback()
     return result
+
+
+@contextmanager
+def extra_app(config: dict[str, Any]) -> Iterator[Flask]:
+    """A second app on the same database with other settings; its pool is closed after."""
+    from returns_service import create_app
+
+    other = create_app(config)
+    try:
+        yield other
+    finally:
+        with other.app_context():
+            db.engine.dispose()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from returns_service.extensions import db
 from returns_service.staff.services import create_user
-from tests.console_helpers import csrf_from, login, state, token
+from tests.console_helpers import csrf_from, extra_app, login, state, token
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page(client, tokens):
@@ -57,11 +57,9 @@ def test_session_cookie_is_httponly_and_samesite(client, tokens):
 
 
 def test_session_cookie_is_secure_behind_https(app_config, tokens):
-    from returns_service import create_app
-
     app_config["PUBLIC_BASE_URL"] = "https://returns.example"
-    client = create_app(app_config).test_client()
-    response = login(client, "agent")
+    with extra_app(app_config) as secure_app:
+        response = login(secure_app.test_client(), "agent")
     assert "Secure" in "; ".join(response.headers.getlist("Set-Cookie"))
 
 

@@ -13,7 +13,7 @@ from returns_service.refunds.models import Refund
 from returns_service.refunds.services import record_outcome
 from returns_service.returns.models import Return
 from returns_service.returns.services import get_return
-from tests.console_helpers import csrf_from, login, state, token
+from tests.console_helpers import csrf_from, extra_app, login, state, token
 from tests.test_console_roles import approved, refund_failed
 
 
@@ -38,14 +38,13 @@ def test_queue_lists_oldest_first_and_flags_breached_first_response(app, client,
 
 
 def test_first_response_target_is_configurable(app_config, make_return, frozen_now):
-    from returns_service import create_app
-
     make_return()
     app_config["FIRST_RESPONSE_TARGET_HOURS"] = 4
-    client = create_app(app_config).test_client()
     clock.freeze(frozen_now + timedelta(hours=5))
-    login(client, "agent")
-    page = html(client.get("/staff/returns"))
+    with extra_app(app_config) as strict:
+        client = strict.test_client()
+        login(client, "agent")
+        page = html(client.get("/staff/returns"))
     assert "First-response target: 4 h" in page and "5 h 0 min · overdue" in page
 
 
@@ -372,3 +371,18 @@ def test_admin_creates_disables_and_reenables_staff(app, client, tokens):
     assert "You cannot disable your own account." in html(self_off)
     with app.app_context():
         assert db.session.get(StaffUser, admin_id).active is True
+
+
+def test_receiving_a_return_changed_meanwhile_changes_nothing(app, client, api, make_return):
+    rma = approved(api, make_return)
+    login(client, "warehouse")
+    page = html(client.get(f"/staff/receiving/{rma}"))
+    api.post(f"/api/v1/returns/{rma}/cancel", as_="agent", json={})  # customer called
+    response = client.post(f"/staff/receiving/{rma}", data={
+        "csrf_token": csrf_from(page), "expected_version": "2", "items-0-sku": "SHIRT",
+        "items-0-quantity": "1", "items-0-condition": "resellable", "items-0-restock": "yes"},
+        follow_redirects=True)
+    assert "changed by someone else" in html(response)
+    assert state(app, rma) == ("cancelled", 3)
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Refund)) == 0
