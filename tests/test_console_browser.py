@@ -88,6 +88,7 @@ def test_agent_decides_and_warehouse_receives(desk, make_return):
     jeans.get_by_label("Condition").select_option("damaged")
     jeans.get_by_label("Restock").select_option("no")
     jeans.get_by_label("Note").fill("Seam torn at the knee")
+    screenshot(page, "console-receive")
     page.get_by_role("button", name="Receive and start refund").click()
 
     # No Stripe key in tests: the refund is recorded and waits as refund_pending.
