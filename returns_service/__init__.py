@@ -116,10 +116,12 @@ def _load_policy(app: Flask) -> Any:
 
 
 def _register_http(app: Flask) -> None:
+    from returns_service import console
     from returns_service.errors import register_error_handlers
     from returns_service.health import bp as health_bp
     from returns_service.openapi import register_components
     from returns_service.orders.api import blp as orders_blp
+    from returns_service.portal import init_portal
     from returns_service.returns.api import blp as returns_blp
     from returns_service.web.format import install_filters
     from returns_service.web.security import install_security_headers
@@ -131,9 +133,8 @@ def _register_http(app: Flask) -> None:
         csrf.exempt(blp)  # token-authenticated JSON API: no cookies, no CSRF
     app.extensions["smorest_api"] = api
     app.register_blueprint(health_bp)
-    from returns_service.portal import init_portal
-
     init_portal(app)  # customer pages at / and /returns/…
+    console.init_app(app)  # staff console at /staff (login, queue, receiving, users)
     install_security_headers(app)
     install_filters(app)
     register_error_handlers(app)  # after Api, so problem+json wins over smorest's JSON

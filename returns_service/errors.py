@@ -110,16 +110,27 @@ def wants_json() -> bool:
     return request.path.startswith(("/api/", "/webhooks/", "/healthz", "/metrics"))
 
 
+def _page(status: int, title: str, detail: str) -> Any:
+    """Business-rule errors that reach a page unhandled: a readable HTML answer, same status."""
+    from flask import render_template
+
+    return render_template("error.html", title=title, detail=detail), status
+
+
 def register_error_handlers(app: Flask) -> None:
     """JSON paths answer problem+json; HTML pages keep Flask's own handling."""
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Any:
-        return domain_problem(exc)
+        if wants_json():
+            return domain_problem(exc)
+        return _page(exc.status, exc.title, exc.detail)
 
     @app.errorhandler(InvalidTransition)
     def _transition(exc: InvalidTransition) -> Any:
-        return transition_problem(exc)
+        if wants_json():
+            return transition_problem(exc)
+        return _page(409, "This action is no longer possible", str(exc))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:

@@ -113,3 +113,16 @@ def test_an_unexpected_error_on_a_page_is_a_plain_500(app: Any) -> None:
     response = app.test_client().get("/boom")
     assert response.status_code == 500
     assert b"Internal Server Error" in response.data
+
+
+def test_a_business_rule_error_on_a_page_is_an_html_page(app: Any) -> None:
+    from returns_service.errors import NotFound
+
+    @app.get("/nothing")
+    def nothing() -> str:
+        raise NotFound("No return R-ABCDEF.")
+
+    response = app.test_client().get("/nothing")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert b"No return R-ABCDEF." in response.data

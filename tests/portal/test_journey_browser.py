@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from returns_service.extensions import db
 from returns_service.returns.models import Return
-from tests.browser import screenshot
+from tests.browser import publish_screenshot, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -64,7 +64,7 @@ def test_customer_requests_follows_and_cancels_a_return(app, page, make_order):
     expect(shirt).to_contain_text("€25.00 each")
     expect(shirt).to_contain_text("You can return2")
     assert_fits(page)
-    screenshot(page, "portal-03-items")
+    publish_screenshot(screenshot(page, "portal-03-items"), "portal-form.png")
 
     # Too many shirts and no reason for the jeans: inline errors plus a summary on top.
     shirt.get_by_label("How many to return").fill("5")
@@ -76,7 +76,7 @@ def test_customer_requests_follows_and_cancels_a_return(app, page, make_order):
     expect(summary).to_contain_text("Jeans: Choose a reason for returning this item.")
     expect(shirt.get_by_label("How many to return")).to_have_attribute("aria-invalid", "true")
     expect(jeans).to_contain_text("Choose a reason for returning this item.")
-    screenshot(page, "portal-04-item-errors")
+    publish_screenshot(screenshot(page, "portal-04-item-errors"), "portal-form-errors.png")
     summary.get_by_role("link", name=re.compile("Jeans")).click()
     expect(jeans.get_by_label("Reason")).to_be_focused()
 
@@ -112,7 +112,7 @@ def test_customer_requests_follows_and_cancels_a_return(app, page, make_order):
     expect(page.get_by_test_id("timeline")).to_contain_text("Request received")
     expect(page.get_by_test_id("next-step")).to_contain_text("Please wait for our approval")
     assert_fits(page)
-    screenshot(page, "portal-07-status")
+    publish_screenshot(screenshot(page, "portal-07-status"), "portal-status.png")
     status_url = page.url
 
     # 6. Cancel.

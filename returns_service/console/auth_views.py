@@ -1,0 +1,66 @@
+"""Sign in and out of the console, and the landing page that sends each role to its work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from returns_service.console import bp
+from returns_service.console.access import CONSOLE_ROLES, may, roles_required, safe_next
+from returns_service.console.forms import LoginForm, LogoutForm
+from returns_service.staff.services import authenticate
+
+BAD_LOGIN = "That email and password do not match an active staff account."
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """Email + password; integration accounts use API tokens and cannot sign in here."""
+    if current_user.is_authenticated and current_user.is_active:
+        return redirect(url_for("console.home"))
+    form = LoginForm(next=request.args.get("next", ""))
+    status = 200
+    if form.validate_on_submit():
+        user = authenticate(form.email.data or "", form.password.data or "")
+        if user is not None and user.role in CONSOLE_ROLES:
+            target = safe_next(form.next.data)
+            session.clear()  # nothing from before sign-in carries over
+            login_user(user)
+            flash(f"Signed in as {user.email}.", "success")
+            return redirect(target or url_for("console.home"))
+        form.password.errors = [BAD_LOGIN if user is None
+                                else "This account is for API access only."]
+        status = 401
+    elif form.is_submitted():
+        status = 422
+    return render_template("console/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    form = LogoutForm()
+    if form.validate_on_submit():
+        logout_user()
+        session.clear()
+        flash("You are signed out.", "success")
+    return redirect(url_for("console.login"))
+
+
+@bp.get("/")
+@roles_required(*CONSOLE_ROLES)
+def home() -> Any:
+    if may(current_user, "agent"):
+        return redirect(url_for("console.queue"))
+    return redirect(url_for("console.receiving"))
+
+
+@bp.context_processor
+def _console_globals() -> dict[str, Any]:
+    return {"may": lambda *roles: may(current_user, *roles), "logout_form": LogoutForm}
+
+
+@bp.errorhandler(403)
+def _forbidden(_exc: Any) -> Any:
+    return render_template("console/forbidden.html"), 403

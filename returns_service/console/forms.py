@@ -1,0 +1,121 @@
+"""Console forms (Flask-WTF: every POST form carries a CSRF token)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from returns_service.returns.policy import CONDITIONS, Reason
+from returns_service.staff.models import ROLES
+
+
+def options(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
+    """(value, label) pairs as wtforms SelectChoice options."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def reason_options(reasons: Iterable[Reason], blank: str) -> list[SelectChoice]:
+    return options([("", blank), *((r.code, r.label) for r in reasons)])
+
+
+CONDITION_LABELS = {"resellable": "Resellable", "damaged": "Damaged",
+                    "wrong_item": "Wrong item", "missing": "Missing"}
+
+
+class LoginForm(FlaskForm):
+    email = StringField("Email", validators=[InputRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[InputRequired()])
+    next = HiddenField()
+
+
+class LogoutForm(FlaskForm):
+    """Sign-out is a POST, so another site cannot sign staff out."""
+
+
+class VersionedForm(FlaskForm):
+    """An action on a return, made against the version the agent was looking at."""
+
+    expected_version = HiddenField(validators=[InputRequired()])
+
+    def version(self) -> int | None:
+        value = (self.expected_version.data or "").strip()
+        return int(value) if value.isdigit() else None
+
+
+class ApproveForm(VersionedForm):
+    note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=2000)])
+
+
+class RejectForm(VersionedForm):
+    reason = SelectField("Reason", validators=[InputRequired(message="Choose a reason.")])
+    note = TextAreaField("Note to the customer",
+                         validators=[InputRequired(message="Tell the customer why."),
+                                     Length(max=2000)])
+
+
+class CancelForm(VersionedForm):
+    note = TextAreaField("Why (optional)", validators=[Optional(), Length(max=2000)])
+
+
+class RetryForm(VersionedForm):
+    pass
+
+
+class ReceiveItemForm(Form):
+    sku = HiddenField()
+    quantity = IntegerField("Received quantity",
+                            validators=[InputRequired(message="Enter how many arrived."),
+                                        NumberRange(min=0, message="Cannot be negative.")])
+    condition = SelectField("Condition", choices=options(
+        (c, CONDITION_LABELS[c]) for c in CONDITIONS))
+    restock = SelectField("Restock", choices=options([("yes", "Yes"), ("no", "No")]))
+    note = StringField("Note", validators=[Optional(), Length(max=1000)])
+
+
+class ReceiveForm(VersionedForm):
+    items = FieldList(FormField(ReceiveItemForm))
+    note = TextAreaField("Note on the parcel (optional)",
+                         validators=[Optional(), Length(max=2000)])
+
+
+class AssistedItemForm(Form):
+    sku = HiddenField()
+    quantity = IntegerField("Quantity to return", default=0,
+                            validators=[Optional(), NumberRange(min=0)])
+    reason = SelectField("Reason", validate_choice=False)  # the policy check says which
+    comment = StringField("Customer's words", validators=[Optional(), Length(max=2000)])
+
+
+class AssistedReturnForm(FlaskForm):
+    order_number = HiddenField()
+    email = HiddenField()
+    channel = SelectField("Contact channel", choices=options([
+        ("phone", "Phone"), ("email", "Email"), ("chat", "Chat")]))
+    items = FieldList(FormField(AssistedItemForm))
+
+
+class UserCreateForm(FlaskForm):
+    email = StringField("Email", validators=[InputRequired(), Length(max=254)])
+    name = StringField("Name", validators=[Optional(), Length(max=200)])
+    role = SelectField("Role", choices=options((r, r.title()) for r in ROLES))
+    password = PasswordField("Password", validators=[
+        InputRequired(), Length(min=12, message="Use at least 12 characters.")])
+
+
+class UserActiveForm(FlaskForm):
+    active = BooleanField()

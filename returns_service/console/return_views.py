@@ -1,0 +1,179 @@
+"""Agent pages: the decision queue, a return's whole story, its actions, refund problems."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import Form, IntegerField, SelectField, StringField
+from wtforms.validators import NumberRange, Optional
+
+from returns_service.console import bp
+from returns_service.console import services as console
+from returns_service.console.access import CONSOLE_ROLES, current_actor, roles_required
+from returns_service.console.formerrors import apply_errors
+from returns_service.console.forms import (
+    ApproveForm,
+    CancelForm,
+    RejectForm,
+    RetryForm,
+    options,
+    reason_options,
+)
+from returns_service.errors import EditConflict, NotFound, ValidationFailed
+from returns_service.extensions import db
+from returns_service.money import format_money
+from returns_service.returns import services as returns
+from returns_service.returns.models import Return
+from returns_service.returns.present import refunds_of
+from returns_service.returns.services import CHANNELS
+from workflows.returns import InvalidTransition, Status
+
+CONFLICT = ("This return was changed by someone else while you were looking at it. "
+            "The page now shows the latest version: check it and try again.")
+
+
+class QueueFilters(Form):
+    """The queue's GET filters (no CSRF: reading only)."""
+
+    status = SelectField(choices=options(
+        [("requested", "Awaiting decision"), ("all", "Any status")]
+        + [(s.value, s.value.replace("_", " ").capitalize()) for s in Status
+           if s != Status.REQUESTED]), default="requested",
+                         validators=[Optional()])
+    channel = SelectField(choices=options(
+        [("", "Any channel"), *((c, c.title()) for c in CHANNELS)]),
+                          default="", validators=[Optional()])
+    reason = SelectField(default="", validators=[Optional()])
+    q = StringField(validators=[Optional()])
+    page = IntegerField(default=1, validators=[Optional(), NumberRange(min=1)])
+    per_page = IntegerField(default=25, validators=[Optional(), NumberRange(min=1, max=100)])
+
+
+@bp.get("/returns")
+@roles_required("agent")
+def queue() -> Any:
+    policy = returns.current_policy()
+    filters = QueueFilters(request.args)
+    filters.reason.choices = reason_options(policy.reasons, "Any reason")
+    filters.validate()
+    status = filters.status.data if not filters.status.errors else "requested"
+    result = console.decision_queue(
+        status=None if status == "all" else status,
+        channel=None if filters.channel.errors else filters.channel.data,
+        reason=None if filters.reason.errors else filters.reason.data,
+        q=filters.q.data, page=1 if filters.page.errors else (filters.page.data or 1),
+        per_page=25 if filters.per_page.errors else (filters.per_page.data or 25))
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("console/queue.html", result=result, filters=filters, args=args,
+                           reason_label=console.reason_label)
+
+
+@bp.get("/returns/<rma>")
+@roles_required(*CONSOLE_ROLES)
+def detail(rma: str) -> Any:
+    return render_detail(_get(rma))
+
+
+def _get(rma: str) -> Return:
+    try:
+        return returns.get_return(rma)
+    except NotFound:
+        abort(404)
+
+
+def render_detail(ret: Return, status: int = 200, **forms: FlaskForm) -> Any:
+    """The return page, with fresh action forms unless a failed one is passed back."""
+    policy = returns.current_policy()
+    version = {"expected_version": ret.version}
+    reject = forms.get("reject") or RejectForm(formdata=None, **version)
+    reject.reason.choices = reason_options(policy.rejection_reasons, "Choose a reason")
+    estimate = returns.refund_breakdown(ret, estimate=True) if ret.refund_amount is None else None
+    return render_template(
+        "console/detail.html", ret=ret, order=ret.order,
+        history=console.customer_history(ret), notes=console.eligibility_notes(ret),
+        estimate=estimate, refunds=refunds_of(ret), events=returns.events_of(ret),
+        actions=console.actions_for(ret, current_user), reason_label=console.reason_label,
+        rejection_label=console.rejection_reason_label, money=format_money,
+        approve_form=forms.get("approve") or ApproveForm(formdata=None, **version),
+        reject_form=reject,
+        cancel_form=forms.get("cancel") or CancelForm(formdata=None, **version),
+        retry_form=forms.get("retry") or RetryForm(formdata=None, **version),
+    ), status
+
+
+def act(rma: str, name: str, form: FlaskForm, change: Callable[[int | None], Return],
+        done: str) -> Any:
+    """Validate, make one service call, commit; on failure show the fresh page with why."""
+    if not form.validate_on_submit():
+        return render_detail(_get(rma), 422, **{name: form})
+    try:
+        ret = change(form.version())  # type: ignore[attr-defined]
+        db.session.commit()
+    except EditConflict:
+        db.session.rollback()
+        flash(CONFLICT, "error")
+        return render_detail(_get(rma), 409)
+    except InvalidTransition as exc:
+        db.session.rollback()
+        flash(f"Not possible now: {exc}. The page shows the current status.", "error")
+        return render_detail(_get(rma), 409)
+    except ValidationFailed as exc:
+        db.session.rollback()
+        for message in apply_errors(form, exc):
+            flash(message, "error")
+        return render_detail(_get(rma), 422, **{name: form})
+    except NotFound:
+        db.session.rollback()
+        abort(404)
+    flash(done.format(rma=ret.rma), "success")
+    return redirect(url_for("console.detail", rma=ret.rma))
+
+
+@bp.post("/returns/<rma>/approve")
+@roles_required("agent")
+def approve(rma: str) -> Any:
+    form = ApproveForm()
+    return act(rma, "approve", form, lambda v: returns.approve_return(
+        rma, current_actor(), note=form.note.data or None, expected_version=v),
+        "Approved {rma}. The customer is told how to send it back.")
+
+
+@bp.post("/returns/<rma>/reject")
+@roles_required("agent")
+def reject(rma: str) -> Any:
+    form = RejectForm()
+    form.reason.choices = reason_options(returns.current_policy().rejection_reasons,
+                                         "Choose a reason")
+    return act(rma, "reject", form, lambda v: returns.reject_return(
+        rma, current_actor(), reason=form.reason.data, note=form.note.data,
+        expected_version=v), "Rejected {rma}.")
+
+
+@bp.post("/returns/<rma>/cancel")
+@roles_required("agent")
+def cancel(rma: str) -> Any:
+    form = CancelForm()
+    return act(rma, "cancel", form, lambda v: returns.cancel_return(
+        rma, current_actor(), note=form.note.data or None, expected_version=v),
+        "Cancelled {rma}.")
+
+
+@bp.post("/returns/<rma>/retry-refund")
+@roles_required("agent")
+def retry_refund(rma: str) -> Any:
+    form = RetryForm()
+    return act(rma, "retry", form, lambda v: console.retry_refund(
+        rma, current_actor(), expected_version=v), "Started a new refund attempt for {rma}.")
+
+
+@bp.get("/refunds/problems")
+@roles_required("agent")
+def refund_problems() -> Any:
+    problems = console.refund_problems()
+    forms = {p.ret.rma: RetryForm(formdata=None, expected_version=p.ret.version)
+             for p in problems}
+    return render_template("console/refund_problems.html", problems=problems, forms=forms)

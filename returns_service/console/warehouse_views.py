@@ -1,0 +1,99 @@
+"""Warehouse pages: scan (or type) an RMA, then record what arrived; that starts the refund."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from returns_service.console import bp
+from returns_service.console.access import current_actor, roles_required
+from returns_service.console.formerrors import apply_errors, form_errors
+from returns_service.console.forms import ReceiveForm
+from returns_service.errors import EditConflict, NotFound, ValidationFailed
+from returns_service.extensions import db
+from returns_service.money import format_money
+from returns_service.returns import services as returns
+from returns_service.returns.models import Return
+from returns_service.returns.rma import normalise_rma
+from workflows.returns import InvalidTransition, Status, can_fire
+
+
+@bp.get("/receiving")
+@roles_required("warehouse")
+def receiving() -> Any:
+    """One input: a scanner types the RMA and presses Enter; so can a person."""
+    typed = (request.args.get("rma") or "").strip()
+    error = None
+    if typed:
+        rma = normalise_rma(typed)
+        try:
+            ret = returns.get_return(rma)
+        except NotFound:
+            error = f"No return {rma}. Check the label and scan again."
+        else:
+            if can_fire(ret.status, "receive"):
+                return redirect(url_for("console.receive", rma=ret.rma))
+            error = (f"{ret.rma} is {ret.status.replace('_', ' ')}: only approved returns "
+                     "can be received.")
+    status = 404 if error and error.startswith("No return") else 409 if error else 200
+    return render_template("console/receiving.html", typed=typed, error=error), status
+
+
+def _approved(rma: str) -> Return:
+    try:
+        ret = returns.get_return(rma)
+    except NotFound:
+        abort(404)
+    return ret
+
+
+@bp.route("/receiving/<rma>", methods=["GET", "POST"])
+@roles_required("warehouse")
+def receive(rma: str) -> Any:
+    ret = _approved(rma)
+    if request.method == "GET":
+        if not can_fire(ret.status, "receive"):
+            flash(f"{ret.rma} is {ret.status.replace('_', ' ')}: it cannot be received.",
+                  "error")
+            return redirect(url_for("console.detail", rma=ret.rma))
+        form = ReceiveForm(formdata=None, expected_version=ret.version, items=[
+            {"sku": i.order_line.sku, "quantity": i.quantity, "condition": "resellable",
+             "restock": "yes"} for i in ret.items])
+        return _render(ret, form)
+    form = ReceiveForm()
+    if not form.validate_on_submit():
+        return _render(ret, form, 422)
+    received = [{"sku": row.sku.data, "quantity": row.quantity.data,
+                 "condition": row.condition.data, "restock": row.restock.data == "yes",
+                 "note": row.note.data or None}
+                for row in (entry.form for entry in form.items.entries)]
+    try:
+        ret = returns.receive_return(ret.rma, received, current_actor(),
+                                     note=form.note.data or None,
+                                     expected_version=form.version())
+        db.session.commit()
+    except (EditConflict, InvalidTransition) as exc:
+        db.session.rollback()
+        flash("This return was changed by someone else (or is no longer waiting for the "
+              f"parcel): {exc}. Reload and check before receiving.", "error")
+        return redirect(url_for("console.detail", rma=rma))
+    except ValidationFailed as exc:
+        db.session.rollback()
+        for message in apply_errors(form, exc):
+            flash(message, "error")
+        return _render(_approved(rma), form, 422)
+    if ret.status == Status.REFUND_PENDING:
+        flash(f"Received {ret.rma}. Refund of {format_money(ret.refund_amount or 0, ret.currency)}"
+              " started.", "success")
+    else:
+        flash(f"Received {ret.rma}. Nothing in the parcel qualifies for a refund; closed.",
+              "success")
+    return redirect(url_for("console.detail", rma=ret.rma))
+
+
+def _render(ret: Return, form: ReceiveForm, status: int = 200) -> Any:
+    items = {i.order_line.sku: i for i in ret.items}
+    rows = [(entry.form, items.get(entry.form.sku.data)) for entry in form.items.entries]
+    return render_template("console/receive.html", ret=ret, form=form, rows=rows,
+                           errors=form_errors(form)), status
