@@ -131,6 +131,9 @@ def _register_http(app: Flask) -> None:
         csrf.exempt(blp)  # token-authenticated JSON API: no cookies, no CSRF
     app.extensions["smorest_api"] = api
     app.register_blueprint(health_bp)
+    from returns_service.feedback.views import bp as feedback_bp
+
+    app.register_blueprint(feedback_bp)
     install_security_headers(app)
     install_filters(app)
     register_error_handlers(app)  # after Api, so problem+json wins over smorest's JSON

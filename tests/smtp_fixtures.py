@@ -1,0 +1,79 @@
+"""A real SMTP server (aiosmtpd) for tests: collects messages, can answer 451 on demand."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import threading
+from collections.abc import Iterator
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class CollectingHandler:
+    """Keeps every accepted message; `fail_next` makes the next N deliveries answer 451."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.fail_next = 0
+        self.refused = 0
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self._lock:
+            if self.fail_next > 0:
+                self.fail_next -= 1
+                self.refused += 1
+                return "451 4.3.0 Try again later"
+            message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            self.messages.append(message)  # type: ignore[arg-type]
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 OK"
+
+
+class SmtpServer:
+    def __init__(self, handler: CollectingHandler, port: int):
+        self.handler, self.port = handler, port
+        self.url = f"smtp://127.0.0.1:{port}"
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return self.handler.messages
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if address in str(m["To"])]
+
+    def with_subject(self, text: str) -> list[EmailMessage]:
+        return [m for m in self.messages if text in str(m["Subject"])]
+
+
+def parts(message: EmailMessage) -> tuple[str, str]:
+    """(plain text, html) bodies of a multipart/alternative message."""
+    text = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    assert text is not None and html is not None, "expected both a text and an HTML part"
+    return text.get_content(), html.get_content()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A live SMTP server on a free local port; its `url` goes into SMTP_URL."""
+    handler = CollectingHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield SmtpServer(handler, port)
+    finally:
+        controller.stop()
