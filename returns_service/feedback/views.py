@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, make_response, render_template, request
 
 from returns_service.errors import NotFound, ValidationFailed
 from returns_service.extensions import db
@@ -19,9 +19,9 @@ def _load(token: str) -> Return:
     try:
         return services.return_for_feedback(services.rma_from_feedback_token(token))
     except services.FeedbackLinkInvalid as exc:
-        abort(render_template("feedback/invalid.html", expired=exc.expired), 404)
+        abort(make_response(render_template("feedback/invalid.html", expired=exc.expired), 404))
     except NotFound:
-        abort(render_template("feedback/invalid.html", expired=False), 404)
+        abort(make_response(render_template("feedback/invalid.html", expired=False), 404))
 
 
 def _page(ret: Return, token: str, *, errors: dict[str, list[str]] | None = None,
