@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 
 from returns_service import clock, create_app
@@ -29,6 +31,25 @@ ROOT = Path(__file__).resolve().parent.parent
 def app_config(app_config: dict[str, Any], smtp_server: Any) -> dict[str, Any]:
     app_config["SMTP_URL"] = smtp_server.url
     return app_config
+
+
+@pytest.fixture
+def other_app(app_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Build more apps on the same database (Redis down, SMTP unset…); disposed after."""
+    from returns_service import worker
+
+    monkeypatch.setattr(worker, "_app", None)
+    built: list[Flask] = []
+
+    def build(**overrides: Any) -> Flask:
+        built.append(create_app({**app_config, **overrides}))
+        return built[-1]
+
+    yield build
+    for each in built:
+        with each.app_context():
+            db.engine.dispose()
+    monkeypatch.setattr(worker, "_app", None)
 
 
 def request_return(api: Api, make_order: Any, number: str = "A1001") -> str:
@@ -56,8 +77,9 @@ def test_a_job_run_twice_sends_once(app: Any, make_return: Any, smtp_server: Any
 
 
 def test_a_row_claimed_by_another_worker_is_left_alone(
-        app: Any, app_config: dict[str, Any], tokens: dict[str, str], smtp_server: Any) -> None:
-    quiet = create_app({**app_config, "SMTP_URL": None})  # queue without sending
+        app: Any, other_app: Any, app_config: dict[str, Any], tokens: dict[str, str],
+        smtp_server: Any) -> None:
+    quiet = other_app(SMTP_URL=None)  # queue without sending
     rma = request_return(Api(quiet.test_client(), tokens), lambda n: Api(
         quiet.test_client(), tokens).post("/api/v1/orders", as_="integration",
                                           json=order_payload(n)))
@@ -99,8 +121,9 @@ def test_smtp_failing_twice_then_succeeding_sends_exactly_one_email(
 
 
 def test_redis_down_at_the_status_change_loses_nothing(
-        app: Any, app_config: dict[str, Any], tokens: dict[str, str], smtp_server: Any) -> None:
-    down = create_app({**app_config, "REDIS_URL": "redis://127.0.0.1:1/0"})
+        app: Any, other_app: Any, app_config: dict[str, Any], tokens: dict[str, str],
+        smtp_server: Any) -> None:
+    down = other_app(REDIS_URL="redis://127.0.0.1:1/0")
     api = Api(down.test_client(), tokens)
     assert api.post("/api/v1/orders", as_="integration",
                     json=order_payload("C1")).status_code == 201
@@ -124,13 +147,14 @@ def test_redis_down_at_the_status_change_loses_nothing(
 
 @pytest.mark.redis
 def test_redis_down_then_relay_to_rq_and_simple_worker(
-        app: Any, app_config: dict[str, Any], tokens: dict[str, str], smtp_server: Any) -> None:
+        app: Any, other_app: Any, app_config: dict[str, Any], tokens: dict[str, str],
+        smtp_server: Any) -> None:
     from redis import Redis
     from rq import Queue, SimpleWorker
 
     from returns_service.worker import set_app
 
-    down = create_app({**app_config, "REDIS_URL": "redis://127.0.0.1:1/0"})
+    down = other_app(REDIS_URL="redis://127.0.0.1:1/0")
     api = Api(down.test_client(), tokens)
     api.post("/api/v1/orders", as_="integration", json=order_payload("D1"))
     rma = api.post("/api/v1/returns", json={
@@ -138,7 +162,7 @@ def test_redis_down_then_relay_to_rq_and_simple_worker(
         "items": [{"sku": "SHIRT", "quantity": 1, "reason": "doesnt_fit"}]}).json["rma"]
     assert smtp_server.messages == []
 
-    up = create_app({**app_config, "REDIS_URL": TEST_REDIS_URL, "RQ_QUEUE": "notify-test"})
+    up = other_app(REDIS_URL=TEST_REDIS_URL, RQ_QUEUE="notify-test")
     Redis.from_url(TEST_REDIS_URL).flushdb()
     assert relay_pending(up) == 1
     set_app(up)
@@ -150,12 +174,13 @@ def test_redis_down_then_relay_to_rq_and_simple_worker(
 
 @pytest.mark.redis
 def test_a_real_rq_worker_process_sends_the_email(
-        app: Any, app_config: dict[str, Any], tokens: dict[str, str], smtp_server: Any) -> None:
+        app: Any, other_app: Any, app_config: dict[str, Any], tokens: dict[str, str],
+        smtp_server: Any) -> None:
     from redis import Redis
 
     Redis.from_url(TEST_REDIS_URL).flushdb()
     config = {**app_config, "REDIS_URL": TEST_REDIS_URL, "RQ_QUEUE": "notify-worker"}
-    web = create_app(config)
+    web = other_app(REDIS_URL=TEST_REDIS_URL, RQ_QUEUE="notify-worker")
     api = Api(web.test_client(), tokens)
     api.post("/api/v1/orders", as_="integration", json=order_payload("E1"))
     rma = api.post("/api/v1/returns", json={
@@ -176,9 +201,10 @@ def test_a_real_rq_worker_process_sends_the_email(
 
 
 def test_without_smtp_url_notifications_wait_and_go_out_once_configured(
-        app: Any, app_config: dict[str, Any], tokens: dict[str, str], smtp_server: Any,
+        app: Any, other_app: Any, app_config: dict[str, Any], tokens: dict[str, str],
+        smtp_server: Any,
         frozen_now: Any) -> None:
-    unset = create_app({**app_config, "SMTP_URL": None})
+    unset = other_app(SMTP_URL=None)
     api = Api(unset.test_client(), tokens)
     api.post("/api/v1/orders", as_="integration", json=order_payload("F1"))
     rma = api.post("/api/v1/returns", json={
