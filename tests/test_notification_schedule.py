@@ -103,3 +103,27 @@ def test_tick_command(app: Any, make_return: Any, frozen_now: Any) -> None:
     assert "expired: 0, reminded: 0, escalated: 1" in result.output
     status = app.test_cli_runner().invoke(args=["notify", "status"])
     assert "sent\t2" in status.output  # the request + the agents digest
+
+
+@pytest.mark.redis
+def test_the_tick_runs_as_an_rq_job(app: Any, api: Api, make_return: Any, smtp_server: Any,
+                                    frozen_now: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from redis import Redis
+    from rq import Queue, SimpleWorker
+
+    from returns_service import worker
+    from tests.conftest import TEST_REDIS_URL
+
+    rma = make_return()["rma"]
+    approve(api, rma)
+    later(frozen_now, days=22)
+    monkeypatch.setattr(worker, "_app", None)
+    worker.set_app(app)
+    redis = Redis.from_url(TEST_REDIS_URL)
+    queue = Queue("notify-cron", connection=redis)
+    queue.empty()
+    queue.enqueue("returns_service.notifications.jobs.scheduled_tick")
+    SimpleWorker([queue], connection=redis).work(burst=True)
+    monkeypatch.setattr(worker, "_app", None)
+    assert api.get(f"/api/v1/returns/{rma}", as_="agent").json["status"] == "expired"
+    assert len(smtp_server.with_subject("has expired")) == 1
