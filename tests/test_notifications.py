@@ -155,3 +155,40 @@ def test_zero_decimal_currency_is_formatted_for_the_currency(
     receive(api, rma, [{"sku": "CUP", "quantity": 1, "condition": "resellable"}])
     text, _ = parts(only(smtp_server.messages, "We received your parcel"))
     assert "We are refunding ¥3,000 " in text
+
+
+def test_auto_approved_request_gets_the_approval_email_only(
+        app: Any, app_config: dict[str, Any], api: Any, make_order: Any, smtp_server: Any,
+        tmp_path: Any) -> None:
+    from returns_service import create_app
+    from returns_service.extensions import db
+    from tests.conftest import Api
+
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[auto_approve]\nmax_order_total = { EUR = 100000 }\n'
+                      'reasons = ["doesnt_fit"]\n')
+    auto = create_app({**app_config, "RETURN_POLICY_FILE": str(policy)})
+    make_order("A1")
+    response = Api(auto.test_client(), api.tokens).post("/api/v1/returns", json={
+        "order_number": "A1", "email": "jane@example.com",
+        "items": [{"sku": "SHIRT", "quantity": 1, "reason": "doesnt_fit"}]})
+    assert response.json["status"] == "approved"
+    rma = response.json["rma"]
+    assert [str(m["Subject"]) for m in smtp_server.messages] == [
+        f"Your return {rma} is approved: how to send it back"]
+    assert [(n.step, n.status) for n in notifications(app, rma)] == [
+        ("requested", "skipped"), ("approved", "sent")]
+    with auto.app_context():
+        db.engine.dispose()
+
+
+def test_a_parcel_with_nothing_refundable_gets_one_email_that_says_so(
+        app: Any, api: Any, make_return: Any, smtp_server: Any) -> None:
+    rma = make_return()["rma"]
+    approve(api, rma)
+    receive(api, rma, [{"sku": "SHIRT", "quantity": 1, "condition": "wrong_item"}])
+    assert api.get(f"/api/v1/returns/{rma}", as_="agent").json["status"] == "closed"
+    text, _ = parts(only(smtp_server.messages, "We received your parcel"))
+    assert "1 of 1 x Shirt: not accepted (not our item)" in text
+    assert "Nothing in the parcel qualifies for a refund" in text
+    assert len(smtp_server.messages) == 3  # requested, approved, received: no extra "closed"

@@ -26,7 +26,7 @@ class Notification(db.Model):
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     to_email: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str | None] = mapped_column(String(300))
-    # pending, sending, sent, failed
+    # pending, sending, sent, failed, skipped (superseded before it went out)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     context: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -125,8 +125,11 @@ def deliver(notification_id: int) -> str:
     note = db.session.get(Notification, notification_id)
     if note is None:
         return "missing"
-    if note.status in ("sent", "failed"):
+    if note.status in ("sent", "failed", "skipped"):
         return f"already {note.status}"
+    superseded_by = _superseded_by(note)
+    if superseded_by is not None:
+        return _skip(note, superseded_by)
     url = current_app.config.get("SMTP_URL")
     if not url:
         note.last_error = "SMTP_URL is not set; kept pending"
@@ -157,6 +160,31 @@ def deliver(notification_id: int) -> str:
         raise
     _finish(note, "sent", message_id=message["Message-ID"])
     return "sent"
+
+
+def _superseded_by(note: Notification) -> Notification | None:
+    """A "we have your request" email not sent yet when the decision is already out (the
+    policy approved it at once, or an agent was quicker than the queue) would only confuse:
+    the decision email says everything."""
+    if note.step != "requested" or note.return_ is None or note.return_.status == "requested":
+        return None
+    return db.session.scalar(select(Notification).where(
+        Notification.return_id == note.return_id, Notification.id != note.id,
+        Notification.step.in_(("approved", "rejected", "cancelled"))).limit(1))
+
+
+def _skip(note: Notification, superseded_by: Notification) -> str:
+    result = db.session.execute(
+        update(Notification).where(Notification.id == note.id,
+                                   Notification.status == "pending")
+        .values(status="skipped", last_error=None)
+        .execution_options(synchronize_session=False))
+    if result.rowcount == 1:  # type: ignore[attr-defined]
+        db.session.refresh(note)
+        _timeline(note.return_id, note, "skipped",  # type: ignore[arg-type]
+                  f"Email not sent: the {superseded_by.step} email already tells the customer.")
+    db.session.commit()
+    return "skipped"
 
 
 def claim(notification_id: int) -> bool:
