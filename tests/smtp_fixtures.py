@@ -5,13 +5,18 @@ from __future__ import annotations
 import email
 import email.policy
 import socket
+import ssl
+import subprocess
 import threading
 from collections.abc import Iterator
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 def free_port() -> int:
@@ -72,6 +77,55 @@ def parts(message: EmailMessage) -> tuple[str, str]:
     html = message.get_body(preferencelist=("html",))
     assert text is not None and html is not None, "expected both a text and an HTML part"
     return text.get_content(), html.get_content()
+
+
+def self_signed_cert(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1/localhost made with the openssl command-line tool."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+class Authenticator:
+    """Accepts one user/password; remembers who logged in."""
+
+    def __init__(self, user: str, password: str):
+        self.user, self.password = user, password
+        self.logins: list[str] = []
+
+    def __call__(self, server: Any, session: Any, envelope: Any, mechanism: str,
+                 auth_data: Any) -> AuthResult:
+        ok = (isinstance(auth_data, LoginPassword) and auth_data.login.decode() == self.user
+              and auth_data.password.decode() == self.password)
+        if ok:
+            self.logins.append(self.user)
+        return AuthResult(success=ok, handled=False)
+
+
+@pytest.fixture
+def smtp_tls_server(tmp_path: Path) -> Iterator[SmtpServer]:
+    """SMTP with STARTTLS required and AUTH (user `mailer`, password `s3cr3t/pw`)."""
+    cert, key = self_signed_cert(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(str(cert), str(key))
+    handler = CollectingHandler()
+    authenticator = Authenticator("mailer", "s3cr3t/pw")
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, tls_context=context,
+                            require_starttls=True, authenticator=authenticator,
+                            auth_required=True)
+    controller.start()
+    server = SmtpServer(handler, port)
+    server.url = (f"smtp+starttls://mailer:s3cr3t%2Fpw@127.0.0.1:{port}"
+                  f"?cafile={quote(str(cert))}")
+    server.authenticator = authenticator  # type: ignore[attr-defined]
+    try:
+        yield server
+    finally:
+        controller.stop()
 
 
 @pytest.fixture

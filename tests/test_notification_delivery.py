@@ -251,3 +251,28 @@ def test_smtp_url_forms(url: str, expected: tuple[Any, ...]) -> None:
 def test_an_unknown_smtp_scheme_is_refused() -> None:
     with pytest.raises(ValueError, match="smtp://"):
         SmtpSettings.from_url("http://mail.local")
+
+
+def test_starttls_and_login_from_the_smtp_url(
+        app: Any, other_app: Any, tokens: dict[str, str], smtp_tls_server: Any) -> None:
+    tls = other_app(SMTP_URL=smtp_tls_server.url)
+    api = Api(tls.test_client(), tokens)
+    api.post("/api/v1/orders", as_="integration", json=order_payload("T1"))
+    rma = api.post("/api/v1/returns", json={
+        "order_number": "T1", "email": "jane@example.com",
+        "items": [{"sku": "SHIRT", "quantity": 1, "reason": "doesnt_fit"}]}).json["rma"]
+    assert only(smtp_tls_server.messages, rma)["To"] == "jane@example.com"
+    assert smtp_tls_server.authenticator.logins == ["mailer"]
+
+
+def test_a_wrong_smtp_password_keeps_the_email_for_a_retry(
+        app: Any, other_app: Any, tokens: dict[str, str], smtp_tls_server: Any) -> None:
+    wrong = other_app(SMTP_URL=smtp_tls_server.url.replace("s3cr3t%2Fpw", "nope"))
+    api = Api(wrong.test_client(), tokens)
+    api.post("/api/v1/orders", as_="integration", json=order_payload("T2"))
+    rma = api.post("/api/v1/returns", json={
+        "order_number": "T2", "email": "jane@example.com",
+        "items": [{"sku": "SHIRT", "quantity": 1, "reason": "doesnt_fit"}]}).json["rma"]
+    (note,) = notifications(app, rma)
+    assert note.status == "pending" and "login failed" in note.last_error
+    assert smtp_tls_server.messages == []
