@@ -122,3 +122,24 @@ def test_a_return_still_in_progress_cannot_be_rated(
             record_feedback(return_for_feedback(rma), rating=5)
     assert exc.value.errors == {"rating": ["You can rate your return once it is complete."]}
     assert feedback_row(app) is None
+
+
+@pytest.mark.browser
+def test_rating_and_survey_in_a_real_browser_on_a_phone(
+        app: Any, page: Any, rejected: str, smtp_server: Any) -> None:
+    from tests.browser import screenshot
+
+    text, _ = parts(smtp_server.with_subject("About your return request")[0])
+    five = re.search(r"(http://127\.0\.0\.1:\d+/feedback/[A-Za-z0-9_.\-]+/5)\b", text)
+    assert five, text  # the email links to this server (PUBLIC_BASE_URL)
+    page.goto(five.group(1))
+    page.get_by_role("button", name="Send my rating").click()
+    page.get_by_text("Thank you! Your feedback is saved.").wait_for()
+    page.get_by_label("9", exact=True).check()
+    page.get_by_label("Anything we could do better? (optional)").fill("Kind and quick.")
+    page.get_by_role("button", name="Send feedback").click()
+    page.get_by_text("Thank you! Your feedback is saved.").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
+    screenshot(page, "feedback-survey")
+    row = feedback_row(app)
+    assert row is not None and (row.rating, row.nps, row.comment) == (5, 9, "Kind and quick.")

@@ -276,3 +276,32 @@ def test_a_wrong_smtp_password_keeps_the_email_for_a_retry(
     (note,) = notifications(app, rma)
     assert note.status == "pending" and "login failed" in note.last_error
     assert smtp_tls_server.messages == []
+
+
+def test_two_workers_delivering_the_same_notification_at_once_send_one_email(
+        app: Any, other_app: Any, tokens: dict[str, str], smtp_server: Any) -> None:
+    import threading
+
+    quiet = other_app(SMTP_URL=None)  # queue without sending
+    api = Api(quiet.test_client(), tokens)
+    api.post("/api/v1/orders", as_="integration", json=order_payload("W1"))
+    rma = api.post("/api/v1/returns", json={
+        "order_number": "W1", "email": "jane@example.com",
+        "items": [{"sku": "SHIRT", "quantity": 1, "reason": "doesnt_fit"}]}).json["rma"]
+    (note,) = notifications(app, rma)
+    start = threading.Barrier(2)
+    results: list[str] = []
+
+    def work() -> None:
+        with app.app_context():
+            start.wait()
+            results.append(services.deliver(note.id))
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) in (["already sent", "sent"],
+                               ["claimed by another worker or already sent", "sent"])
+    assert len(smtp_server.messages) == 1

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from returns_service.clock import utcnow
 from returns_service.extensions import db
@@ -99,8 +100,11 @@ def queue_email(to_email: str, step: str, context: dict[str, Any], *, key: str, 
     note = Notification(return_id=ret.id if ret is not None else None, step=step,
                         dedupe_key=key, to_email=to_email, subject=subject, status="pending",
                         context=context, attempts=0)
-    db.session.add(note)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # a concurrent transaction may queue it first
+            db.session.add(note)
+    except IntegrityError:
+        return None
     if ret is not None:
         _timeline(ret.id, note, "queued", f"Email queued: {subject}")
     emit(TOPIC, {"notification_id": note.id}, dedupe_key=key)
