@@ -192,3 +192,13 @@ def test_a_parcel_with_nothing_refundable_gets_one_email_that_says_so(
     assert "1 of 1 x Shirt: not accepted (not our item)" in text
     assert "Nothing in the parcel qualifies for a refund" in text
     assert len(smtp_server.messages) == 3  # requested, approved, received: no extra "closed"
+
+
+def test_internal_notes_are_not_stored_for_customer_emails(
+        app: Any, api: Any, make_return: Any, smtp_server: Any) -> None:
+    rma = make_return()["rma"]
+    approve(api, rma)
+    receive(api, rma, [{"sku": "SHIRT", "quantity": 1, "condition": "resellable"}])
+    refund_outcome(app, rma, succeeded=False)
+    failed = next(n for n in notifications(app, rma) if n.step == "refund_failed")
+    assert "Stripe" not in str(failed.context) and "ch_123" not in str(failed.context)

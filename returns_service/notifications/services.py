@@ -50,6 +50,8 @@ STATUS_STEPS = {
     "refund_failed": "refund_failed",
 }
 
+CUSTOMER_NOTES = ("approved", "rejected", "cancelled")
+
 SUBJECTS = {
     "requested": "We have your return request {rma}",
     "approved": "Your return {rma} is approved: how to send it back",
@@ -76,7 +78,9 @@ def on_status_changed(ret: Return, event: ReturnEvent, **_: Any) -> None:
     if step is None:
         return
     data = dict(event.data or {})
-    context: dict[str, Any] = {"note": event.note}
+    # Only agents' notes on decisions are meant for the customer; the warehouse's and the
+    # payment provider's notes (refund failures) stay internal.
+    context: dict[str, Any] = {"note": event.note} if step in CUSTOMER_NOTES else {}
     if step == "rejected":
         context["reason"] = data.get("reason")
     if step in ("refunded", "refund_failed"):
