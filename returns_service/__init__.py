@@ -118,6 +118,7 @@ def _load_policy(app: Flask) -> Any:
 def _register_http(app: Flask) -> None:
     from returns_service import console
     from returns_service.errors import register_error_handlers
+    from returns_service.feedback.views import bp as feedback_bp
     from returns_service.health import bp as health_bp
     from returns_service.openapi import register_components
     from returns_service.orders.api import blp as orders_blp
@@ -135,6 +136,7 @@ def _register_http(app: Flask) -> None:
     app.register_blueprint(health_bp)
     init_portal(app)  # customer pages at / and /returns/…
     console.init_app(app)  # staff console at /staff (login, queue, receiving, users)
+    app.register_blueprint(feedback_bp)  # CSAT rating links and survey at /feedback/…
     install_security_headers(app)
     install_filters(app)
     register_error_handlers(app)  # after Api, so problem+json wins over smorest's JSON

@@ -138,6 +138,8 @@ def worker_command(burst: bool, with_scheduler: bool) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for group in (users, tokens, workflow, outbox, demo):
+    from returns_service.notifications.cli import notify
+
+    for group in (users, tokens, workflow, outbox, demo, notify):
         app.cli.add_command(group)
     app.cli.add_command(worker_command)

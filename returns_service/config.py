@@ -20,6 +20,14 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_URL": None,  # smtp://user:pass@host:port, smtps://… or smtp+starttls://…
     "MAIL_FROM": "Returns <returns@example.com>",
     "FIRST_RESPONSE_TARGET_HOURS": 24,
+    # Customer notifications and scheduled work (see README).
+    "SHOP_NAME": "Returns",  # signs customer emails
+    "SUPPORT_EMAIL": None,  # Reply-To on customer emails; None -> MAIL_FROM
+    "SMTP_TIMEOUT_SECONDS": 30,
+    "RETURN_REMINDER_DAYS": 7,  # approved, parcel not arrived after N days -> one reminder
+    "RETURN_EXPIRY_DAYS": 21,  # approved, parcel not arrived after M days -> expired
+    "REFUND_STATEMENT_TEXT": "5 to 10 business days",  # when a refund shows on a statement
+    "FEEDBACK_LINK_MAX_AGE_DAYS": 90,
     "STATUS_LINK_MAX_AGE_DAYS": 90,
     "RATELIMIT_LOOKUP": "10 per minute",
     "RETURN_ADDRESS": None,  # where customers send parcels; shown on the portal pages
@@ -29,7 +37,9 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_HASH_METHOD": "scrypt",
 }
 
-INT_SETTINGS = {"FIRST_RESPONSE_TARGET_HOURS", "STATUS_LINK_MAX_AGE_DAYS"}
+INT_SETTINGS = {"FIRST_RESPONSE_TARGET_HOURS", "STATUS_LINK_MAX_AGE_DAYS",
+                "SMTP_TIMEOUT_SECONDS", "RETURN_REMINDER_DAYS", "RETURN_EXPIRY_DAYS",
+                "FEEDBACK_LINK_MAX_AGE_DAYS"}
 
 
 def load_settings(

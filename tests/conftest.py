@@ -215,3 +215,4 @@ def make_return(api: Api, make_order: Any) -> Any:
 
 
 from tests.browser import browser, live_server, page  # noqa: E402, F401  (browser fixtures)
+from tests.smtp_fixtures import smtp_server, smtp_tls_server  # noqa: E402, F401  (real SMTP)

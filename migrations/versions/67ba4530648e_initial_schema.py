@@ -169,6 +169,7 @@ def upgrade():
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('message_id', sa.String(length=255), nullable=True),
+    sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['return_id'], ['returns.id'], name=op.f('fk_notifications_return_id_returns')),
@@ -177,6 +178,7 @@ def upgrade():
     )
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_notifications_return_id'), ['return_id'], unique=False)
+        batch_op.create_index('ix_notifications_status_created_at', ['status', 'created_at'], unique=False)
 
     op.create_table('refunds',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -270,6 +272,7 @@ def downgrade():
 
     op.drop_table('refunds')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_notifications_status_created_at')
         batch_op.drop_index(batch_op.f('ix_notifications_return_id'))
 
     op.drop_table('notifications')

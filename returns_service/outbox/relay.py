@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from flask import Flask, current_app, has_app_context
 from redis.exceptions import RedisError
 from sqlalchemy import event, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from returns_service.clock import utcnow
 from returns_service.extensions import db
@@ -31,13 +31,20 @@ def _after_flush(session: Session, _ctx: object) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    # after_commit also fires when a SAVEPOINT (begin_nested, used by emit's dedupe) is
+    # released; dispatching then would hand out rows the outer transaction has not committed.
+    if session.in_nested_transaction():
+        return
     ids = session.info.pop(_SESSION_KEY, None)
     if ids and has_app_context():
         dispatch(current_app._get_current_object(), ids)  # type: ignore[attr-defined]
 
 
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_SESSION_KEY, None)
+def _after_rollback(session: Session, previous: SessionTransaction) -> None:
+    # Only the outermost rollback forgets the ids: a rolled-back SAVEPOINT (a dedupe
+    # conflict) must not drop messages emitted earlier in the same transaction.
+    if not previous.nested and previous.parent is None:
+        session.info.pop(_SESSION_KEY, None)
 
 
 def install() -> None:
@@ -45,7 +52,7 @@ def install() -> None:
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", lambda s, _t: _after_rollback(s))
+        event.listen(Session, "after_soft_rollback", _after_rollback)
 
 
 def dispatch(app: Flask, ids: Iterable[int]) -> None:

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from returns_service.errors import EditConflict, NotFound, ValidationFailed
 from returns_service.extensions import db, limiter
+from returns_service.feedback.services import can_rate, feedback_url
 from returns_service.orders.services import find_customer_order, line_eligibility
 from returns_service.portal.forms import (
     CancelForm,
@@ -198,9 +199,10 @@ def status(token: str) -> Any:
     ret = _return_from_token(token)
     if isinstance(ret, tuple):
         return ret
+    survey = feedback_url(ret.rma) if can_rate(ret) else None
     return render_template("portal/status.html", ret=status_view(ret), return_=ret,
-                           token=token, cancel_form=CancelForm(formdata=None,
-                                                               version=ret.version))
+                           token=token, survey_url=survey,
+                           cancel_form=CancelForm(formdata=None, version=ret.version))
 
 
 @bp.post("/returns/status/<token>/cancel")

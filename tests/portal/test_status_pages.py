@@ -72,9 +72,17 @@ def test_status_page_follows_approval_receipt_and_refund(app, client, api, make_
     assert positions == sorted(positions)
 
 
-def test_status_page_leaves_room_for_the_feedback_survey(app):
-    source = app.jinja_env.loader.get_source(app.jinja_env, "portal/status.html")[0]
-    assert "{% block feedback %}{% endblock %}" in source
+def test_status_page_invites_feedback_once_the_return_has_ended(app, client, api,
+                                                                make_return):
+    rma = make_return()["rma"]
+    path = status_path(app, rma)
+    assert "Rate this return" not in client.get(path).text  # nothing to rate yet
+    api.post(f"/api/v1/returns/{rma}/reject", as_="agent", json={"reason": "used"})
+    page = client.get(path).text
+    assert "Rate this return" in page
+    survey = page.split('class="button" href="')[1].split('"')[0]
+    assert survey.startswith("http://returns.test/feedback/")
+    assert client.get(survey.removeprefix("http://returns.test")).status_code == 200
 
 
 def test_forged_status_links_are_refused(app, client, make_return):
@@ -133,7 +141,8 @@ def test_customer_cancels_from_the_status_page(app, client, make_return):
     with app.app_context():
         ret = db.session.scalar(select(Return))
         assert ret.status == "cancelled"
-        assert (ret.events[-1].actor_type, ret.events[-1].actor_label) == (
+        last_change = [e for e in ret.events if e.kind == "status"][-1]
+        assert (last_change.actor_type, last_change.actor_label) == (
             "customer", "jane@example.com")
 
 

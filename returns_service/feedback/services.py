@@ -1,0 +1,115 @@
+"""Customer satisfaction: signed rating links, and recording one answer per return.
+
+Links are signed with itsdangerous under their own salt, so a status-page link can never be
+replayed as a feedback link (or the other way round). An answer can be changed later: the
+latest rating, comment and NPS win.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from returns_service.errors import NotFound, ValidationFailed
+from returns_service.extensions import db
+from returns_service.feedback.models import Feedback
+from returns_service.returns.models import Return
+from returns_service.returns.rma import normalise_rma
+from workflows.returns import TERMINAL
+
+SALT = "return-feedback-link"
+RATINGS = (1, 2, 3, 4, 5)
+RATING_LABELS = {1: "Very poor", 2: "Poor", 3: "OK", 4: "Good", 5: "Excellent"}
+SOURCES = ("email", "survey")
+
+
+class FeedbackLinkInvalid(Exception):
+    def __init__(self, expired: bool):
+        self.expired = expired
+        super().__init__("expired" if expired else "invalid")
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def feedback_token(rma: str) -> str:
+    return _serializer().dumps({"rma": rma})
+
+
+def _base() -> str:
+    return str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
+
+
+def feedback_url(rma: str) -> str:
+    """The short survey (rating, comment, NPS) for a return; safe to put in emails and pages."""
+    return f"{_base()}/feedback/{feedback_token(rma)}"
+
+
+def rating_url(rma: str, rating: int) -> str:
+    """One-click rating link for an email (it opens a confirm page; GET changes nothing)."""
+    return f"{feedback_url(rma)}/{int(rating)}"
+
+
+def rma_from_feedback_token(token: str) -> str:
+    max_age = int(current_app.config["FEEDBACK_LINK_MAX_AGE_DAYS"]) * 86400
+    try:
+        data = _serializer().loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise FeedbackLinkInvalid(expired=True) from exc
+    except BadSignature as exc:
+        raise FeedbackLinkInvalid(expired=False) from exc
+    return str(data["rma"])
+
+
+def can_rate(ret: Return) -> bool:
+    """Customers rate a return once it has ended (refunded, rejected, closed…)."""
+    return ret.status in TERMINAL
+
+
+def return_for_feedback(rma: str) -> Return:
+    ret = db.session.scalar(select(Return).where(Return.rma == normalise_rma(rma)))
+    if ret is None:
+        raise NotFound(f"No return {rma}.")
+    return ret
+
+
+def feedback_of(ret: Return) -> Feedback | None:
+    return db.session.scalar(select(Feedback).where(Feedback.return_id == ret.id))
+
+
+def record_feedback(ret: Return, *, rating: int | None, comment: str | None = None,
+                    nps: int | None = None, source: str = "survey",
+                    keep_missing: bool = False) -> Feedback:
+    """Create or update the return's answer. Flushes; the caller commits.
+
+    keep_missing=True (the one-click email rating) leaves an earlier comment and NPS alone.
+    """
+    errors: dict[str, list[str]] = {}
+    if rating not in RATINGS:
+        errors["rating"] = ["Choose a rating from 1 to 5."]
+    if nps is not None and not 0 <= nps <= 10:
+        errors["nps"] = ["Choose a number from 0 to 10."]
+    comment = (comment or "").strip() or None
+    if comment is not None and len(comment) > 2000:
+        errors["comment"] = ["Please keep your comment under 2000 characters."]
+    if not can_rate(ret):
+        errors["rating"] = ["You can rate your return once it is complete."]
+    if source not in SOURCES:
+        raise ValueError(f"unknown feedback source {source!r}")
+    if errors:
+        raise ValidationFailed(errors)
+    assert rating is not None
+    row = feedback_of(ret)
+    if row is None:
+        row = Feedback(return_id=ret.id, rating=rating, nps=nps, comment=comment, source=source)
+        db.session.add(row)
+    else:
+        row.rating, row.source = rating, source
+        if not keep_missing or comment is not None:
+            row.comment = comment
+        if not keep_missing or nps is not None:
+            row.nps = nps
+    db.session.flush()
+    return row

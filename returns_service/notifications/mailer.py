@@ -1,0 +1,95 @@
+"""Sending one email over SMTP, configured by a single URL (SMTP_URL).
+
+    smtp://host:25                      plain SMTP (a local relay)
+    smtp://user:pass@host:587?starttls=1  or  smtp+starttls://user:pass@host:587
+    smtps://user:pass@host:465          implicit TLS
+
+User and password are URL-encoded. `cafile=/path.pem` in the query trusts a private CA.
+Errors are sorted into transient (retry later) and permanent (a person has to look).
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from urllib.parse import parse_qs, unquote, urlsplit
+
+TRUE = {"1", "true", "yes", "on"}
+
+
+class MailNotConfigured(Exception):
+    """SMTP_URL is not set: nothing can be sent."""
+
+
+class TransientMailError(Exception):
+    """The server or network failed for now (4xx, refused connection, timeout): retry."""
+
+
+class PermanentMailError(Exception):
+    """The server refused for good (5xx, e.g. unknown recipient): do not retry."""
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    ssl: bool
+    starttls: bool
+    username: str | None
+    password: str | None
+    cafile: str | None
+
+    @classmethod
+    def from_url(cls, url: str) -> SmtpSettings:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in ("smtp", "smtps", "smtp+starttls"):
+            raise ValueError(f"SMTP_URL must start with smtp://, smtps:// or smtp+starttls://, "
+                             f"not {scheme}://")
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        use_ssl = scheme == "smtps"
+        starttls = scheme == "smtp+starttls" or query.get("starttls", "").lower() in TRUE
+        default_port = 465 if use_ssl else (587 if starttls else 25)
+        return cls(host=parts.hostname or "localhost", port=parts.port or default_port,
+                   ssl=use_ssl, starttls=starttls,
+                   username=unquote(parts.username) if parts.username else None,
+                   password=unquote(parts.password) if parts.password else None,
+                   cafile=query.get("cafile"))
+
+
+def send_message(url: str | None, message: EmailMessage, *, timeout: float = 30) -> None:
+    """Deliver `message` through the SMTP server at `url`; raise a Mail error on failure."""
+    if not url:
+        raise MailNotConfigured("SMTP_URL is not set")
+    settings = SmtpSettings.from_url(url)
+    context = ssl.create_default_context(cafile=settings.cafile)
+    try:
+        if settings.ssl:
+            client: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port,
+                                                   timeout=timeout, context=context)
+        else:
+            client = smtplib.SMTP(settings.host, settings.port, timeout=timeout)
+        with client:
+            if settings.starttls:
+                client.starttls(context=context)
+            if settings.username:
+                client.login(settings.username, settings.password or "")
+            client.send_message(message)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        if all(400 <= code < 500 for code in codes):
+            raise TransientMailError(f"recipient deferred: {exc.recipients}") from exc
+        raise PermanentMailError(f"recipient refused: {exc.recipients}") from exc
+    except smtplib.SMTPAuthenticationError as exc:
+        raise TransientMailError(f"SMTP login failed ({exc.smtp_code}); check SMTP_URL") from exc
+    except smtplib.SMTPResponseException as exc:
+        text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) \
+            else str(exc.smtp_error)
+        error = f"{exc.smtp_code} {text}"
+        if 400 <= exc.smtp_code < 500:
+            raise TransientMailError(error) from exc
+        raise PermanentMailError(error) from exc
+    except (smtplib.SMTPException, OSError) as exc:  # refused, reset, timeout, TLS trouble
+        raise TransientMailError(f"{type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,108 @@
+"""Turn a Notification into an email: Jinja2 templates (plain text + HTML) over fresh data.
+
+The return is re-read at send time (the job runs after commit), so the email shows what the
+database says now: received quantities, the refund breakdown, the customer's name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+from typing import Any
+
+from flask import current_app, render_template
+
+from returns_service.feedback.services import RATING_LABELS, RATINGS, feedback_url, rating_url
+from returns_service.money import format_money
+from returns_service.notifications.models import Notification
+from returns_service.returns.links import status_url
+from returns_service.returns.models import Return
+
+CONDITION_LABELS = {"resellable": "as new", "damaged": "damaged", "wrong_item": "not our item",
+                    "missing": "not in the parcel"}
+CSAT_STEPS = ("refunded", "rejected")
+
+
+def build_message(note: Notification) -> EmailMessage:
+    """The complete message for `note`, with a stable Message-ID per notification."""
+    context = email_context(note)
+    text = render_template(f"emails/{note.step}.txt", **context)
+    html = render_template(f"emails/{note.step}.html", **context)
+    cfg = current_app.config
+    message = EmailMessage()
+    message["Subject"] = note.subject or note.step
+    message["From"] = cfg["MAIL_FROM"]
+    message["To"] = note.to_email
+    if cfg.get("SUPPORT_EMAIL"):
+        message["Reply-To"] = cfg["SUPPORT_EMAIL"]
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = message_id(note)
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+def message_id(note: Notification) -> str:
+    """Same id on every attempt, so a rare duplicate (crash after sending) is recognisable."""
+    domain = parseaddr(current_app.config["MAIL_FROM"])[1].rpartition("@")[2] or "localhost"
+    digest = hashlib.sha256(note.dedupe_key.encode()).hexdigest()[:16]
+    return f"<notification-{note.id}.{digest}@{domain}>"
+
+
+def email_context(note: Notification) -> dict[str, Any]:
+    cfg = current_app.config
+    data = dict(note.context or {})
+    context: dict[str, Any] = {"shop_name": cfg.get("SHOP_NAME") or "Returns",
+                               "support_email": cfg.get("SUPPORT_EMAIL"), "data": data,
+                               "subject": note.subject}
+    ret = note.return_
+    if ret is not None:
+        context.update(return_context(ret, note.step, data))
+    return context
+
+
+def return_context(ret: Return, step: str, data: dict[str, Any]) -> dict[str, Any]:
+    from returns_service.returns.services import current_policy
+
+    order, currency = ret.order, ret.order.currency
+    policy = current_policy()
+
+    def money(amount: int | None) -> str:
+        return format_money(int(amount or 0), currency)
+
+    items = [{
+        "name": item.order_line.name, "sku": item.order_line.sku, "quantity": item.quantity,
+        "reason": getattr(policy.reason(item.reason), "label", item.reason),
+        "received_quantity": item.received_quantity,
+        "condition": CONDITION_LABELS.get(item.condition or "", item.condition),
+        "accepted": bool(item.received_quantity) and item.condition in
+        policy.refundable_conditions,
+        "unit_price": money(item.order_line.unit_price),
+    } for item in ret.items]
+    reason = data.get("reason")
+    context: dict[str, Any] = {
+        "ret": ret, "rma": ret.rma, "order_number": order.number,
+        "name": order.customer_name, "first_name": order.customer_name.split()[0]
+        if order.customer_name.strip() else "there",
+        "items": items, "status_url": status_url(ret.rma), "money": money,
+        "reason_label": getattr(policy.rejection_reason(reason or ""), "label", None),
+        "note": data.get("note"),
+        "refund": {
+            "items_amount": money(ret.refund_items_amount), "fee": money(ret.restocking_fee_amount),
+            "has_fee": bool(ret.restocking_fee_amount),
+            "shipping": money(ret.refund_shipping_amount),
+            "has_shipping": bool(ret.refund_shipping_amount),
+            "total": money(data.get("amount") if data.get("amount") is not None
+                           else ret.refund_amount),
+            "amount": ret.refund_amount or 0,
+        },
+        "statement_text": current_app.config["REFUND_STATEMENT_TEXT"],
+        "expiry_days": int(current_app.config["RETURN_EXPIRY_DAYS"]),
+        "expires_on": data.get("expires_on"),
+    }
+    if step in CSAT_STEPS:
+        context["ratings"] = [{"value": r, "label": RATING_LABELS[r], "url": rating_url(ret.rma, r)}
+                              for r in RATINGS]
+        context["survey_url"] = feedback_url(ret.rma)
+    return context
