@@ -85,6 +85,8 @@ class ReturnEvent(db.Model):
     __table_args__ = (
         Index("ix_return_events_return_id_id", "return_id", "id"),
         Index("ix_return_events_kind_created_at", "kind", "created_at"),
+        # Service reports find status events by target status and time.
+        Index("ix_return_events_kind_to_status_created_at", "kind", "to_status", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
