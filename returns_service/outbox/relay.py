@@ -31,6 +31,8 @@ def _after_flush(session: Session, _ctx: object) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a SAVEPOINT was released: nothing is committed yet
+        return
     ids = session.info.pop(_SESSION_KEY, None)
     if ids and has_app_context():
         dispatch(current_app._get_current_object(), ids)  # type: ignore[attr-defined]
@@ -45,7 +47,8 @@ def install() -> None:
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", lambda s, _t: _after_rollback(s))
+        event.listen(Session, "after_soft_rollback",
+                     lambda s, t: None if t.nested else _after_rollback(s))
 
 
 def dispatch(app: Flask, ids: Iterable[int]) -> None:
