@@ -94,6 +94,8 @@ def _on_status_changed(sender: Any, event: Any = None, **_: Any) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # SQLAlchemy also calls this when a SAVEPOINT ends
+        return
     for metrics, from_status, to_status in session.info.pop(_PENDING, ()):
         metrics.transitions.labels(from_status, to_status).inc()
 
