@@ -226,7 +226,7 @@ def upgrade():
     )
     with op.batch_alter_table('return_events', schema=None) as batch_op:
         batch_op.create_index('ix_return_events_kind_created_at', ['kind', 'created_at'], unique=False)
-        batch_op.create_index('ix_return_events_kind_to_status_created_at', ['kind', 'to_status', 'created_at'], unique=False)
+        batch_op.create_index('ix_return_events_kind_to_status_created_at', ['kind', 'to_status', 'created_at', 'return_id'], unique=False)
         batch_op.create_index('ix_return_events_return_id_id', ['return_id', 'id'], unique=False)
 
     op.create_table('return_items',

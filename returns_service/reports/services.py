@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, case, func, literal, select, union_all
+from sqlalchemy import BigInteger, and_, case, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import aliased
 
 from returns_service.clock import utcnow
@@ -60,30 +60,54 @@ def _status_event(alias: Any, *statuses: str) -> Any:
     return and_(alias.kind == "status", alias.to_status.in_(statuses))
 
 
-def _durations_query(start: datetime, end: datetime) -> Any:
-    """Rows (m, w, d): metric name, week of the ending event, whole seconds."""
-    req = aliased(ReturnEvent)
-
-    def ending(alias: Any, metric: Any, begin_status: str, *end_statuses: str) -> Any:
-        begin = req if begin_status == "requested" else aliased(ReturnEvent)
-        return (
-            select(metric.label("m"), _week(alias.created_at),
-                   (epoch_seconds(alias.created_at) - epoch_seconds(begin.created_at)).label("d"))
-            .select_from(alias)
-            .join(begin, and_(begin.return_id == alias.return_id,
-                              _status_event(begin, begin_status)))
-            .where(_status_event(alias, *end_statuses), alias.created_at >= start,
-                   alias.created_at < end)
-        )
-
-    resp, done, refunded = (aliased(ReturnEvent) for _ in range(3))
-    first_response = case((resp.actor_type == "system", literal("first_response_auto")),
-                          else_=literal("first_response_staff"))
-    return union_all(
-        ending(resp, first_response, "requested", *RESPONSES),
-        ending(done, literal("resolution"), "requested", *TERMINAL_STATUSES),
-        ending(refunded, literal("refund_time"), "received", "refunded"),
+def _ending(start: datetime, end: datetime, metric: Any, alias: Any, begin_status: str,
+            end_statuses: tuple[str, ...]) -> Any:
+    """Rows (m, w, d) for events reaching `end_statuses` in [start, end), measured from the
+    return's `begin_status` event: metric, week of the ending event, whole seconds."""
+    begin = aliased(ReturnEvent)
+    return (
+        select(metric.label("m"), _week(alias.created_at),
+               (epoch_seconds(alias.created_at) - epoch_seconds(begin.created_at)).label("d"))
+        .select_from(alias)
+        .join(begin, and_(begin.return_id == alias.return_id,
+                          _status_event(begin, begin_status)))
+        .where(_status_event(alias, *end_statuses), alias.created_at >= start,
+               alias.created_at < end)
     )
+
+
+def _first_responses(start: datetime, end: datetime) -> Any:
+    resp = aliased(ReturnEvent)
+    metric = case((resp.actor_type == "system", literal("first_response_auto")),
+                  else_=literal("first_response_staff"))
+    return _ending(start, end, metric, resp, "requested", RESPONSES)
+
+
+def _durations_query(start: datetime, end: datetime) -> Any:
+    """Every duration that ended in [start, end), as rows (m, w, d)."""
+    return union_all(
+        _first_responses(start, end),
+        _ending(start, end, literal("resolution"), aliased(ReturnEvent), "requested",
+                TERMINAL_STATUSES),
+        _ending(start, end, literal("refund_time"), aliased(ReturnEvent), "received",
+                ("refunded",)),
+    )
+
+
+def _distributions(start: datetime, end: datetime) -> tuple[dict[Any, Distribution],
+                                                              dict[Any, Distribution]]:
+    """Median and p90 per metric, overall and per week, in one statement (the durations
+    are computed once, as a CTE both groupings read)."""
+    durations = _durations_query(start, end).cte("durations")
+    no_week = cast(null(), BigInteger).label("w")
+    rows = db.session.execute(union_all(
+        percentile_rows(select(durations.c.m, no_week, durations.c.d), ("m", "w")),
+        percentile_rows(select(durations.c.m, durations.c.w, durations.c.d), ("m", "w")),
+    )).all()
+    found = distributions(rows, 2)
+    overall = {(m,): dist for (m, w), dist in found.items() if w is None}
+    weekly = {(m, w): dist for (m, w), dist in found.items() if w is not None}
+    return overall, weekly
 
 
 def _dist_dict(dist: Distribution | None) -> dict[str, Any]:
@@ -128,16 +152,21 @@ def _csat(n: int, rating_sum: int, happy: int) -> dict[str, Any]:
 def _backlog(as_of: datetime, target_seconds: int) -> tuple[dict[str, Any], int]:
     """Open returns as of `as_of` by status and age since request; and how many await a
     first response for longer than the target."""
-    last = (select(ReturnEvent.return_id, func.max(ReturnEvent.id).label("id"))
-            .where(ReturnEvent.kind == "status", ReturnEvent.created_at < as_of)
-            .group_by(ReturnEvent.return_id).subquery())
-    cur, req = aliased(ReturnEvent), aliased(ReturnEvent)
+    req, done, cur = aliased(ReturnEvent), aliased(ReturnEvent), aliased(ReturnEvent)
+    resolved = select(done.id).where(
+        done.return_id == req.return_id, _status_event(done, *TERMINAL_STATUSES),
+        done.created_at < as_of).exists()
+    # Open returns are few; for each, its latest status event before as_of.
+    status_then = (select(cur.to_status)
+                   .where(cur.return_id == req.return_id, cur.kind == "status",
+                          cur.created_at < as_of)
+                   .order_by(cur.created_at.desc(), cur.id.desc()).limit(1)
+                   .correlate(req).scalar_subquery())
     as_of_epoch = int((as_of - EPOCH).total_seconds())
-    ages = (select(cur.to_status.label("status"),
+    ages = (select(status_then.label("status"),
                    (literal(as_of_epoch) - epoch_seconds(req.created_at)).label("age"))
-            .select_from(last).join(cur, cur.id == last.c.id)
-            .join(req, and_(req.return_id == last.c.return_id, _status_event(req, "requested")))
-            .where(cur.to_status.not_in(TERMINAL_STATUSES)).subquery())
+            .where(_status_event(req, "requested"), req.created_at < as_of, ~resolved)
+            .subquery())
     bucket = case(*[(ages.c.age < days * 86400, literal(name))
                     for name, days in AGE_BUCKETS if days], else_=literal(AGE_BUCKETS[-1][0]))
     bucketed = select(ages.c.status, bucket.label("bucket"), ages.c.age).subquery()
@@ -218,14 +247,10 @@ def service_report(start: datetime, end: datetime, *, now: datetime | None = Non
     if target_hours is None:
         target_hours = int(current_app.config["FIRST_RESPONSE_TARGET_HOURS"])
     target = target_hours * 3600
-    durations = _durations_query(start, end).subquery()
-    overall = distributions(db.session.execute(percentile_rows(
-        select(durations.c.m, durations.c.d), ("m",))), 1)
-    weekly_dist = distributions(db.session.execute(percentile_rows(
-        select(durations.c.m, durations.c.w, durations.c.d), ("m", "w"))), 2)
+    overall, weekly_dist = _distributions(start, end)
+    responses = _first_responses(start, end).subquery()
     late = db.session.execute(
-        select(func.count(), func.sum(case((durations.c.d > target, 1), else_=0)))
-        .where(durations.c.m.in_(("first_response_staff", "first_response_auto")))).one()
+        select(func.count(), func.sum(case((responses.c.d > target, 1), else_=0)))).one()
     as_of = min(end, now)
     backlog, waiting_late = _backlog(as_of, target)
     volume, weekly_requested = _volumes(start, end)
