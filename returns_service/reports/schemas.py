@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_load, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 MAX_DAYS = 731
 DEFAULT_DAYS = 28
@@ -34,13 +34,11 @@ class ReportPeriodQuery(Schema):
         "description": "Start (inclusive), ISO date or datetime, UTC", "type": "string"})
     end = Moment(data_key="to", load_default=None, metadata={
         "description": "End (exclusive), ISO date or datetime, UTC", "type": "string"})
-    format = fields.String(load_default="json", metadata={"enum": ["json", "csv"]})
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
 
     @validates_schema
     def _check_range(self, data: dict[str, Any], **kwargs: Any) -> None:
         start, end = data.get("start"), data.get("end")
-        if data.get("format") not in ("json", "csv"):
-            raise ValidationError("Must be json or csv.", "format")
         if start and end:
             if start >= end:
                 raise ValidationError("Must be after 'from'.", "to")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.reports.history import NOW, H, policy_file, seed_history
+from tests.reports.history import NOW, policy_file, seed_history
 
 WEEK1 = {"from": "2026-03-02", "to": "2026-03-09"}
 TWO_WEEKS = {"from": "2026-03-02", "to": "2026-03-16"}
@@ -172,5 +172,8 @@ def test_default_period_is_the_28_days_up_to_tomorrow(api, app, frozen_now):
     assert len(report["weekly"]) == 5  # Mondays 2 Feb .. 2 Mar
 
 
-def test_h_is_an_hour():  # guards the history module's unit used by every expectation
-    assert H.total_seconds() == 3600
+def test_report_is_documented_in_the_openapi_spec(client, app):
+    spec = client.get("/api/v1/openapi.json").json
+    assert "/api/v1/reports/service" in spec["paths"]
+    assert "/api/v1/reports/service.csv" in spec["paths"]
+    assert "ServiceReportOut" in str(spec["components"]["schemas"])
