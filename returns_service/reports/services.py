@@ -31,6 +31,7 @@ from returns_service.reports.sql import (
     distributions,
     epoch_seconds,
     percentile_rows,
+    week_index,
 )
 from returns_service.returns.models import Return, ReturnEvent, ReturnItem
 from workflows.returns import TERMINAL
@@ -56,7 +57,7 @@ def week_of(moment: datetime) -> int:
 
 
 def _week(column: Any) -> Any:
-    return ((epoch_seconds(column) - FIRST_MONDAY) // WEEK).label("w")
+    return week_index(column).label("w")
 
 
 def _status_event(alias: Any, *statuses: str) -> Any:
@@ -66,7 +67,11 @@ def _status_event(alias: Any, *statuses: str) -> Any:
 def _ending(start: datetime, end: datetime, metric: Any, alias: Any, begin_status: str,
             end_statuses: tuple[str, ...]) -> Any:
     """Rows (m, w, d) for events reaching `end_statuses` in [start, end), measured from the
-    return's `begin_status` event: metric, week of the ending event, whole seconds."""
+    return's `begin_status` event: metric, week of the ending event, whole seconds.
+
+    The workflow reaches each of these statuses at most once per return (requested, the
+    first decision, received, a final status), so the join pairs one start with one end.
+    """
     begin = aliased(ReturnEvent)
     return (
         select(metric.label("m"), _week(alias.created_at),
