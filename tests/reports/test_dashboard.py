@@ -125,3 +125,12 @@ def test_dashboard_in_chromium(app, api, make_order, history, page, live_server)
     path = screenshot(page, "dashboard")
     DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(path, DOCS_SCREENSHOT)
+
+
+def test_an_empty_period_says_so_instead_of_drawing_empty_charts(client, app, tokens):
+    log_in(client, app, "agent")
+    html = client.get("/staff/dashboard", query_string={"from": "2025-01-06",
+                                                        "to": "2025-01-20"}).get_data(as_text=True)
+    assert html.count("No data in this period") == 2  # times and CSAT charts
+    assert "No returns in this period" in html
+    assert "Nothing open." in html
