@@ -123,13 +123,16 @@ def _register_http(app: Flask) -> None:
     from returns_service.openapi import register_components
     from returns_service.orders.api import blp as orders_blp
     from returns_service.portal import init_portal
+    from returns_service.reports.api import blp as reports_blp
+    from returns_service.reports.metrics import init_metrics
+    from returns_service.reports.views import bp as reports_web_bp
     from returns_service.returns.api import blp as returns_blp
     from returns_service.web.format import install_filters
     from returns_service.web.security import install_security_headers
 
     api = Api(app)
     register_components(api)
-    for blp in (orders_blp, returns_blp):
+    for blp in (orders_blp, returns_blp, reports_blp):
         api.register_blueprint(blp)
         csrf.exempt(blp)  # token-authenticated JSON API: no cookies, no CSRF
     app.extensions["smorest_api"] = api
@@ -137,6 +140,8 @@ def _register_http(app: Flask) -> None:
     init_portal(app)  # customer pages at / and /returns/…
     console.init_app(app)  # staff console at /staff (login, queue, receiving, users)
     app.register_blueprint(feedback_bp)  # CSAT rating links and survey at /feedback/…
+    app.register_blueprint(reports_web_bp)  # staff dashboard at /staff/dashboard
+    init_metrics(app)  # GET /metrics (Prometheus)
     install_security_headers(app)
     install_filters(app)
     register_error_handlers(app)  # after Api, so problem+json wins over smorest's JSON

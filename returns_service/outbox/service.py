@@ -54,6 +54,9 @@ def process(message_id: int) -> str:
     try:
         result = HANDLERS[topic](payload)
     except Exception as exc:
+        from returns_service.reports import metrics  # local: outbox stays independent
+
+        metrics.job_failed(topic)
         db.session.rollback()
         db.session.execute(
             update(OutboxMessage).where(OutboxMessage.id == message_id).values(

@@ -85,6 +85,10 @@ class ReturnEvent(db.Model):
     __table_args__ = (
         Index("ix_return_events_return_id_id", "return_id", "id"),
         Index("ix_return_events_kind_created_at", "kind", "created_at"),
+        # Service reports find status events by target status and time (return_id included
+        # so the report's joins can read the index alone).
+        Index("ix_return_events_kind_to_status_created_at", "kind", "to_status", "created_at",
+              "return_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 67ba4530648e
+Revision ID: e8bb565b58b4
 Revises: 
-Create Date: 2026-11-22 21:31:13.087607
+Create Date: 2026-11-22 22:13:30.487677
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = '67ba4530648e'
+revision = 'e8bb565b58b4'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -228,6 +228,7 @@ def upgrade():
     )
     with op.batch_alter_table('return_events', schema=None) as batch_op:
         batch_op.create_index('ix_return_events_kind_created_at', ['kind', 'created_at'], unique=False)
+        batch_op.create_index('ix_return_events_kind_to_status_created_at', ['kind', 'to_status', 'created_at', 'return_id'], unique=False)
         batch_op.create_index('ix_return_events_return_id_id', ['return_id', 'id'], unique=False)
 
     op.create_table('return_items',
@@ -261,6 +262,7 @@ def downgrade():
     op.drop_table('return_items')
     with op.batch_alter_table('return_events', schema=None) as batch_op:
         batch_op.drop_index('ix_return_events_return_id_id')
+        batch_op.drop_index('ix_return_events_kind_to_status_created_at')
         batch_op.drop_index('ix_return_events_kind_created_at')
 
     op.drop_table('return_events')

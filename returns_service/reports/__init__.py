@@ -1,0 +1,1 @@
+"""Service-quality reports (from the audit trail), the staff dashboard and /metrics."""

@@ -1,0 +1,178 @@
+"""Marshmallow shapes for the report period (query) and the service report (answer)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+MAX_DAYS = 731
+DEFAULT_DAYS = 28
+
+
+class Moment(fields.Field):
+    """An ISO date (midnight UTC) or an ISO datetime (naive means UTC)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationError("Use an ISO date (2026-03-01) or datetime.")
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                return datetime.combine(date.fromisoformat(text), time(), tzinfo=UTC)
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ValidationError("Use an ISO date (2026-03-01) or datetime.") from exc
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class ReportPeriodQuery(Schema):
+    """[from, to): defaults to the 28 days up to tomorrow 00:00 UTC."""
+
+    start = Moment(data_key="from", load_default=None, metadata={
+        "description": "Start (inclusive), ISO date or datetime, UTC", "type": "string"})
+    end = Moment(data_key="to", load_default=None, metadata={
+        "description": "End (exclusive), ISO date or datetime, UTC", "type": "string"})
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+    @validates_schema
+    def _check_range(self, data: dict[str, Any], **kwargs: Any) -> None:
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if start >= end:
+                raise ValidationError("Must be after 'from'.", "to")
+            if end - start > timedelta(days=MAX_DAYS):
+                raise ValidationError(f"The period may span at most {MAX_DAYS} days.", "to")
+
+    @post_load
+    def _defaults(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        from returns_service.clock import utcnow
+
+        if data["end"] is None:
+            if data["start"] is not None:
+                data["end"] = data["start"] + timedelta(days=DEFAULT_DAYS)
+            else:
+                tomorrow = utcnow().date() + timedelta(days=1)
+                data["end"] = datetime.combine(tomorrow, time(), tzinfo=UTC)
+        if data["start"] is None:
+            data["start"] = data["end"] - timedelta(days=DEFAULT_DAYS)
+        return data
+
+
+class ReportDistributionOut(Schema):
+    count = fields.Integer()
+    median_seconds = fields.Float(allow_none=True)
+    p90_seconds = fields.Float(allow_none=True)
+
+
+class ReportCsatOut(Schema):
+    responses = fields.Integer()
+    average = fields.Float(allow_none=True, metadata={"description": "Mean rating, 1-5"})
+    satisfied_pct = fields.Float(allow_none=True, metadata={"description": "% rating 4 or 5"})
+
+
+class ReportNpsOut(Schema):
+    responses = fields.Integer()
+    promoters = fields.Integer()
+    passives = fields.Integer()
+    detractors = fields.Integer()
+    score = fields.Float(allow_none=True, metadata={"description": "% promoters - % detractors"})
+
+
+class ReportSatisfactionOut(Schema):
+    csat = fields.Nested(ReportCsatOut)
+    nps = fields.Nested(ReportNpsOut)
+
+
+class ReportSlaOut(Schema):
+    target_hours = fields.Integer()
+    answered = fields.Integer()
+    answered_late = fields.Integer()
+    waiting_past_target = fields.Integer()
+
+
+class ReportFirstResponseOut(Schema):
+    staff = fields.Nested(ReportDistributionOut)
+    auto = fields.Nested(ReportDistributionOut, metadata={"description": "Auto-approve policy"})
+    sla = fields.Nested(ReportSlaOut)
+
+
+class ReportBacklogStatusOut(Schema):
+    status = fields.String()
+    total = fields.Integer()
+    under_1d = fields.Integer()
+    d1_to_3 = fields.Integer()
+    d3_to_7 = fields.Integer()
+    over_7d = fields.Integer()
+
+
+class ReportBacklogOut(Schema):
+    as_of = fields.DateTime()
+    total = fields.Integer()
+    by_status = fields.List(fields.Nested(ReportBacklogStatusOut))
+
+
+class ReportOutcomeOut(Schema):
+    status = fields.String()
+    returns = fields.Integer()
+
+
+class ReportVolumeOut(Schema):
+    requested = fields.Integer()
+    resolved = fields.Integer()
+    outcomes = fields.List(fields.Nested(ReportOutcomeOut))
+
+
+class ReportPeriodOut(Schema):
+    start = fields.DateTime(data_key="from")
+    end = fields.DateTime(data_key="to")
+    first_response_target_hours = fields.Integer()
+
+
+class ReportReasonOut(Schema):
+    reason = fields.String()
+    returns = fields.Integer()
+    quantity = fields.Integer()
+
+
+class ReportSkuOut(Schema):
+    sku = fields.String()
+    returns = fields.Integer()
+    quantity = fields.Integer()
+
+
+class ReportChannelOut(Schema):
+    channel = fields.String()
+    returns = fields.Integer()
+
+
+class ReportRefundedOut(Schema):
+    currency = fields.String()
+    refunds = fields.Integer()
+    amount_minor = fields.Integer(metadata={"description": "Integer minor units"})
+
+
+class ReportWeekOut(Schema):
+    week_start = fields.Date()
+    requested = fields.Integer()
+    first_response_staff = fields.Nested(ReportDistributionOut)
+    first_response_auto = fields.Nested(ReportDistributionOut)
+    resolution = fields.Nested(ReportDistributionOut)
+    refund_time = fields.Nested(ReportDistributionOut)
+    csat = fields.Nested(ReportCsatOut)
+
+
+class ServiceReportOut(Schema):
+    period = fields.Nested(ReportPeriodOut)
+    volume = fields.Nested(ReportVolumeOut)
+    first_response = fields.Nested(ReportFirstResponseOut)
+    resolution = fields.Nested(ReportDistributionOut)
+    refund_time = fields.Nested(ReportDistributionOut)
+    backlog = fields.Nested(ReportBacklogOut)
+    satisfaction = fields.Nested(ReportSatisfactionOut)
+    by_reason = fields.List(fields.Nested(ReportReasonOut))
+    by_sku = fields.List(fields.Nested(ReportSkuOut))
+    by_channel = fields.List(fields.Nested(ReportChannelOut))
+    refunded = fields.List(fields.Nested(ReportRefundedOut))
+    weekly = fields.List(fields.Nested(ReportWeekOut))

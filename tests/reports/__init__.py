@@ -1,0 +1,1 @@
+"""Tests for service-quality reports, the dashboard and /metrics."""
