@@ -120,17 +120,21 @@ def _register_http(app: Flask) -> None:
     from returns_service.health import bp as health_bp
     from returns_service.openapi import register_components
     from returns_service.orders.api import blp as orders_blp
+    from returns_service.refunds.api import blp as refunds_blp
     from returns_service.returns.api import blp as returns_blp
     from returns_service.web.format import install_filters
     from returns_service.web.security import install_security_headers
+    from webhooks.stripe import bp as stripe_webhooks_bp
 
     api = Api(app)
     register_components(api)
-    for blp in (orders_blp, returns_blp):
+    for blp in (orders_blp, returns_blp, refunds_blp):
         api.register_blueprint(blp)
         csrf.exempt(blp)  # token-authenticated JSON API: no cookies, no CSRF
     app.extensions["smorest_api"] = api
     app.register_blueprint(health_bp)
+    app.register_blueprint(stripe_webhooks_bp)
+    csrf.exempt(stripe_webhooks_bp)  # authenticated by Stripe-Signature, not a session
     install_security_headers(app)
     install_filters(app)
     register_error_handlers(app)  # after Api, so problem+json wins over smorest's JSON

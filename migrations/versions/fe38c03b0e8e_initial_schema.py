@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 67ba4530648e
+Revision ID: fe38c03b0e8e
 Revises: 
-Create Date: 2026-11-22 21:31:13.087607
+Create Date: 2026-11-22 21:40:02.469787
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = '67ba4530648e'
+revision = 'fe38c03b0e8e'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -191,6 +191,7 @@ def upgrade():
     sa.Column('provider_refund_id', sa.String(length=255), nullable=True),
     sa.Column('payment_intent', sa.String(length=255), nullable=True),
     sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('reference', sa.String(length=255), nullable=True),
     sa.Column('failure_reason', sa.String(length=100), nullable=True),
     sa.Column('failure_message', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
