@@ -187,13 +187,17 @@ def record_manual_refund(rma: str, actor: Actor, *, amount: int, reference: str,
 
 def execute_refund(refund_id: int) -> str:
     """Ask Stripe for the money, once. Commits its own steps; safe to run twice at once."""
-    client = gateway()  # before the lease: without a key nothing is claimed
     refund = db.session.scalar(select(Refund).where(Refund.id == refund_id).with_for_update()
                                .execution_options(populate_existing=True))
     if refund is None or refund.origin != "service" or refund.status != "pending" \
             or refund.provider_refund_id:
         db.session.rollback()
         return "nothing to do"
+    try:
+        client = gateway()  # before the lease: without a key nothing is claimed
+    except RetryLater:
+        db.session.rollback()
+        raise
     now = utcnow()
     if refund.submitted_at and now - refund.submitted_at < submit_lease():
         db.session.rollback()
@@ -272,7 +276,9 @@ def apply_refund_status(refund: Refund, ret: Return | None, status: str, *,
     if status not in STATUS_RANK or status == old:
         return f"unchanged ({old})"
     if old in FINAL_STATUSES:
-        if ret is not None and (old == "succeeded" or status == "succeeded"):
+        contradicts = (old == "succeeded") != (status == "succeeded") \
+            and status in FINAL_STATUSES
+        if ret is not None and contradicts:
             flag_for_review(ret, f"Stripe now reports refund {refund.provider_refund_id} as "
                             f"{status} ({failure_reason or 'no reason given'}), but it was "
                             f"recorded as {old}. Check the payment in the Stripe dashboard.",
