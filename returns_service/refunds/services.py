@@ -44,7 +44,8 @@ STRIPE_ACTOR = Actor("stripe", None, "stripe")
 
 
 def submit_lease() -> timedelta:
-    return timedelta(seconds=int(current_app.config.get("REFUND_SUBMIT_LEASE_SECONDS") or 120))
+    seconds = current_app.config.get("REFUND_SUBMIT_LEASE_SECONDS")
+    return timedelta(seconds=120 if seconds is None else int(seconds))
 
 
 def gateway() -> StripeRefundGateway:
