@@ -9,6 +9,7 @@ their return by payment intent, and flags returns whose payment is disputed.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -96,7 +97,7 @@ def _charge_refunds(charge: dict[str, Any]) -> list[ProviderRefund]:
     for item in listed:
         refund = to_provider_refund(item)
         if refund.payment_intent is None and payment_intent:
-            refund = ProviderRefund(**{**refund.__dict__, "payment_intent": payment_intent})
+            refund = replace(refund, payment_intent=payment_intent)
         refunds.append(refund)
     return refunds
 
