@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from returns_service.clock import utcnow
 from returns_service.errors import ValidationFailed
@@ -207,11 +207,20 @@ def execute_refund(refund_id: int) -> str:
         db.session.rollback()
         return record_outcome(refund_id, error=PermanentPaymentError(
             "no_payment_intent", "The order has no payment intent."))
-    reconcile = refund.submitted_at is not None  # an earlier call may have reached Stripe
-    refund.submitted_at = now
+    previous = refund.submitted_at
+    reconcile = previous is not None  # an earlier call may have reached Stripe
     payment_intent, amount, key = refund.payment_intent, refund.amount, refund.idempotency_key
     rma = refund.return_.rma if refund.return_ else ""
+    # Claim by compare-and-set as well as the row lock, so the claim is atomic on any
+    # database (SQLite has no FOR UPDATE): of two runs that read the same lease, one wins.
+    claimed = db.session.execute(
+        update(Refund).where(Refund.id == refund_id, Refund.status == "pending",
+                             Refund.submitted_at.is_(None) if previous is None
+                             else Refund.submitted_at == previous)
+        .values(submitted_at=now).execution_options(synchronize_session=False)).rowcount
     db.session.commit()  # the lease is visible before we call out; no lock held during the call
+    if claimed != 1:
+        raise RetryLater(f"refund {refund_id} was claimed by another worker")
 
     try:
         found = (client.find_refund(payment_intent=payment_intent, refund_row_id=refund_id)
