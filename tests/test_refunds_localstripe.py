@@ -99,3 +99,31 @@ def test_running_the_job_again_does_not_refund_again(app, api, paid_order, local
         assert process(message_id) == "already-processed"
 
     assert len(localstripe.refunds_for(intent)) == 1
+
+
+def test_dashboard_refund_is_fetched_from_stripe_and_recorded_once(api, client, paid_order,
+                                                                   localstripe):
+    from tests.stripe_fixtures import post_webhook, stripe_event
+
+    intent = paid_order()
+    rma = _request_and_approve(api, [{"sku": "SHIRT", "quantity": 1, "reason": "doesnt_fit"}])
+    api.post(f"/api/v1/returns/{rma}/receive", as_="warehouse", json={
+        "items": [{"sku": "SHIRT", "quantity": 1, "condition": "resellable"}]})
+    assert api.get(f"/api/v1/returns/{rma}", as_="agent").json["status"] == "refunded"
+
+    # Someone refunds 10.00 more by hand in the Stripe dashboard (no metadata of ours).
+    extra = localstripe.client().v1.refunds.create(
+        params={"payment_intent": intent, "amount": 1000}).to_dict()
+    # Recent API versions send charge.refunded without the refunds: the job fetches them.
+    charge = {"id": extra["charge"], "object": "charge", "payment_intent": intent,
+              "amount_refunded": 3500, "refunded": False}
+    assert post_webhook(client, stripe_event("charge.refunded", charge)).status_code == 200
+    assert post_webhook(client, stripe_event("refund.created", extra)).status_code == 200
+
+    shown = api.get(f"/api/v1/returns/{rma}", as_="agent").json
+    assert shown["status"] == "refunded"
+    assert sorted((r["origin"], r["amount"], r["status"]) for r in shown["refunds"]) == [
+        ("external", 1000, "succeeded"), ("service", 2500, "succeeded")]
+    assert shown["needs_review"] is True
+    assert extra["id"] in shown["review_reason"]
+    assert len(localstripe.refunds_for(intent)) == 2
