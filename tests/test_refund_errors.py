@@ -93,8 +93,11 @@ def test_permanent_error_fails_the_refund_with_advice_then_retry_works(
     assert refund["status"] == "failed"
     assert advice in refund["failure_message"]
     assert error.message[:20] in refund["failure_message"]  # Stripe's own words kept too
-    events = api.get(f"/api/v1/returns/{rma}/events", as_="agent").json
-    assert events[-1]["to_status"] == "refund_failed" and advice in events[-1]["note"]
+    *_, status_event, staff_note = api.get(f"/api/v1/returns/{rma}/events", as_="agent").json
+    assert status_event["to_status"] == "refund_failed"
+    assert status_event["customer_visible"] is True and not status_event["note"]
+    assert staff_note["kind"] == "refund" and staff_note["customer_visible"] is False
+    assert advice in staff_note["note"]
 
     retried = api.post(f"/api/v1/returns/{rma}/refund/retry", as_="agent", json={})
     assert retried.status_code == 200, retried.json

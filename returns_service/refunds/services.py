@@ -326,8 +326,11 @@ def _move_return(refund: Refund, ret: Return, status: str, actor: Actor) -> None
                             "already been refunded another way: the customer may have been "
                             "paid twice.", actor)
     elif status in ("failed", "canceled") and ret.status == "refund_pending":
-        transition(ret, "refund_failed", actor, note=refund.failure_message,
+        transition(ret, "refund_failed", actor,
                    data={"refund_id": refund.id, "reason": refund.failure_reason})
+        # What went wrong and what to do is for staff, not for the customer's status page.
+        note_for_staff(ret, refund.failure_message or "", actor, kind="refund",
+                       data={"refund_id": refund.id, "reason": refund.failure_reason})
 
 
 def _stripe_failure_message(reason: str | None) -> str:
@@ -381,6 +384,12 @@ def flag_for_review(ret: Return, reason: str, actor: Actor) -> None:
     """Ask a person to look at the return; noted in its (staff-only) audit trail."""
     ret.needs_review = True
     ret.review_reason = reason
-    ret.events.append(ReturnEvent(kind="flag", actor_type=actor.type, actor_id=actor.id,
-                                  actor_label=actor.label, note=reason,
+    note_for_staff(ret, reason, actor, kind="flag")
+
+
+def note_for_staff(ret: Return, note: str, actor: Actor, *, kind: str,
+                   data: dict[str, object] | None = None) -> None:
+    """Append an audit event customers do not see."""
+    ret.events.append(ReturnEvent(kind=kind, actor_type=actor.type, actor_id=actor.id,
+                                  actor_label=actor.label, note=note, data=data,
                                   customer_visible=False, created_at=utcnow()))
