@@ -79,20 +79,34 @@ class LocalStripe:
         return [r.to_dict() for r in page.data]
 
 
+def _start_localstripe(log_path: Path) -> tuple[int, subprocess.Popen[bytes]]:
+    """Start localstripe on a free port; try another port if it exits (port taken)."""
+    for _ in range(3):
+        port = free_port()
+        command = [str(Path(sys.executable).parent / "localstripe"), "--port", str(port)]
+        with log_path.open("ab") as log:
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                       env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        deadline = time.monotonic() + 60
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                wait_for_port(port, timeout=1)
+                return port, process
+            except RuntimeError:
+                continue
+        process.kill()
+        process.wait(timeout=10)
+    raise RuntimeError(f"localstripe did not start: {log_path.read_text()[-2000:]}")
+
+
 @pytest.fixture(scope="session")
 def localstripe(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStripe]:
-    port = free_port()
-    log = (tmp_path_factory.mktemp("localstripe") / "localstripe.log").open("wb")
-    command = [str(Path(sys.executable).parent / "localstripe"), "--port", str(port)]
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                               env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    port, process = _start_localstripe(tmp_path_factory.mktemp("localstripe") / "log")
     try:
-        wait_for_port(port)
         yield LocalStripe(port, process)
     finally:
         process.terminate()
         process.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture

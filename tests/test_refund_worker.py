@@ -4,10 +4,12 @@ idempotency keys)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,49 @@ def start_worker(app_config: dict[str, Any], api_base: str, queue: str, *, burst
     with log.open("ab") as out:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def process_tree(pid: int) -> list[int]:
+    """The process and all its descendants (RQ's work horse runs in its own session, so
+    killing the worker's process group alone would leave it running)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, []))
+    return tree
+
+
+def kill_hard(process: subprocess.Popen[bytes]) -> list[int]:
+    """SIGKILL the worker and its work horse at once, like a machine going away; return the
+    pids still running afterwards (none, once the kernel has finished them off)."""
+    tree = process_tree(process.pid)
+    for pid in tree:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    process.wait(timeout=10)
+    for _ in range(200):
+        left = [pid for pid in tree if running(pid)]
+        if not left:
+            break
+        time.sleep(0.05)
+    return left
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie waiting to be reaped."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
 
 
 def received_return(api: Any, localstripe: Any) -> tuple[str, str]:
@@ -101,11 +146,12 @@ class TestWorkerKilledMidCall:
             # The worker has sent the refund; Stripe made it but the answer never comes back.
             assert hold.arrived.wait(timeout=60), (tmp_path / "worker1.log").read_text()
             assert len(localstripe.refunds_for(intent)) == 1
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait(timeout=10)
+            horse = process_tree(worker.pid)[1:]
+            assert horse, "the job should be running in a work horse"
+            assert kill_hard(worker) == []
         finally:
             if worker.poll() is None:
-                os.killpg(worker.pid, signal.SIGKILL)
+                kill_hard(worker)
             hold.release.set()
         assert state(app, rma) == ("refund_pending", [("pending", None)])
 
