@@ -196,6 +196,7 @@ class StubStripe:
 
     def __init__(self, upstream: str | None = None):
         self.upstream = upstream
+        self.refund_status = "succeeded"  # what refunds it creates itself start as
         self.script: list[Fail | Drop | Hold] = []
         self.seen: list[Seen] = []
         self.refunds: list[dict[str, Any]] = []
@@ -280,7 +281,8 @@ class StubStripe:
     def _local(self, method: str, path: str, form: dict[str, str]) -> tuple[int, Any]:
         if method == "POST" and path == "/v1/refunds":
             refund = {"id": f"re_stub_{len(self.refunds) + 1}", "object": "refund",
-                      "amount": int(form["amount"]), "currency": "eur", "status": "succeeded",
+                      "amount": int(form["amount"]), "currency": "eur",
+                      "status": self.refund_status,
                       "payment_intent": form["payment_intent"],
                       "metadata": {k[9:-1]: v for k, v in form.items()
                                    if k.startswith("metadata[")}}

@@ -108,3 +108,25 @@ def test_permanent_error_fails_the_refund_with_advice_then_retry_works(
     assert [s.idempotency_key for s in stub_stripe.creates()] == [f"refund-{rma}-1",
                                                                   f"refund-{rma}-2"]
     assert len(stub_stripe.refunds) == 1
+
+
+def test_pending_refund_waits_for_the_webhook(app, app_config, api, client, make_return,
+                                              stub_stripe):
+    from returns_service.refunds.services import execute_refund
+    from tests.stripe_fixtures import WEBHOOK_SECRET, post_webhook, stripe_event
+
+    app.config["STRIPE_WEBHOOK_SECRET"] = WEBHOOK_SECRET
+    stub_stripe.refund_status = "pending"  # e.g. a bank transfer refund that takes days
+    rma = receive(api, make_return)
+
+    waiting = shown(api, rma)
+    assert waiting["status"] == "refund_pending"
+    [refund] = waiting["refunds"]
+    assert (refund["status"], refund["provider_refund_id"]) == ("pending", "re_stub_1")
+    with app.app_context():
+        assert execute_refund(refund["id"]) == "nothing to do"  # it is Stripe's turn
+    assert len(stub_stripe.creates()) == 1
+
+    done = dict(stub_stripe.refunds[0], status="succeeded")
+    assert post_webhook(client, stripe_event("refund.updated", done)).status_code == 200
+    assert shown(api, rma)["status"] == "refunded"
