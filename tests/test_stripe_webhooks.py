@@ -317,3 +317,17 @@ def test_refund_for_a_payment_we_do_not_know_is_recorded_as_unmatched(app, clien
         row = db.session.scalar(select(StripeEvent))
         assert row.result == "unmatched"
         assert db.session.scalar(select(func.count(Refund.id))) == 0
+
+
+def test_retry_after_a_partial_dashboard_refund_pays_only_the_rest(app, client, api,
+                                                                   pending):
+    post_webhook(client, stripe_event("refund.failed", ours(pending, "failed")))
+    post_webhook(client, stripe_event("refund.created", dashboard_refund(amount=1000)))
+    flagged = shown(api, pending["rma"])
+    assert flagged["status"] == "refund_failed" and flagged["needs_review"] is True
+
+    retried = api.post(f"/api/v1/returns/{pending['rma']}/refund/retry", as_="agent", json={})
+    assert retried.status_code == 200, retried.json
+    assert [(r["origin"], r["status"], r["amount"]) for r in retried.json["refunds"]] == [
+        ("service", "failed", 2500), ("external", "succeeded", 1000),
+        ("service", "pending", 1500)]

@@ -88,9 +88,15 @@ def shipping_refunded_on_order(order: Order, *, exclude_return_id: int | None = 
     return db.session.scalar(query.limit(1)) is not None
 
 
-def remaining_refundable(ret: Return) -> int:
-    """What the order can still refund, leaving out this return's own refunds."""
-    return max(0, ret.order.total - refunded_on_order(ret.order, exclude_return_id=ret.id))
+def remaining_on_order(order: Order) -> int:
+    """What the order can still refund, counting every live refund on it."""
+    return max(0, order.total - refunded_on_order(order))
+
+
+def refunded_on_return(ret: Return) -> int:
+    """Live refunds already recorded on this return (e.g. a partial one in the dashboard)."""
+    return int(db.session.scalar(select(func.coalesce(func.sum(Refund.amount), 0)).where(
+        Refund.return_id == ret.id, Refund.status.in_(LIVE_REFUND_STATUSES))) or 0)
 
 
 def _lock_order(ret: Return) -> None:
@@ -135,15 +141,17 @@ def start_refund(ret: Return, actor: Actor, *, amount: int | None = None) -> Ref
 def retry_refund(rma: str, actor: Actor, *, expected_version: int | None = None) -> Refund:
     """Staff retry after refund_failed: a new attempt with a new idempotency key.
 
-    The amount is capped again by what the order still has refundable (a refund may have
-    been made meanwhile, e.g. in the Stripe dashboard for another return).
+    The amount is what the return is owed less what reached the customer meanwhile (a
+    partial refund in the Stripe dashboard), capped again by what the order still has
+    refundable.
     """
     from returns_service.returns.services import lock_return
 
     ret = lock_return(rma, expected_version)
     _require(ret, "retry_refund")
     _lock_order(ret)
-    amount = min(ret.refund_amount or 0, remaining_refundable(ret))
+    amount = min((ret.refund_amount or 0) - refunded_on_return(ret),
+                 remaining_on_order(ret.order))
     if amount <= 0:
         raise ValidationFailed(
             {"amount": ["Nothing is left to refund on this order; record the refund made "
@@ -160,7 +168,7 @@ def record_manual_refund(rma: str, actor: Actor, *, amount: int, reference: str,
     ret = lock_return(rma, expected_version)
     _require(ret, "record_manual_refund")
     _lock_order(ret)
-    remaining = remaining_refundable(ret)
+    remaining = remaining_on_order(ret.order)
     errors: dict[str, list[str]] = {}
     if amount <= 0:
         errors["amount"] = ["Must be more than zero."]
