@@ -1,6 +1,7 @@
 """Stripe in tests: a real localstripe server, signed webhooks, and a loopback stub.
 
-- `localstripe` (session): `localstripe --port <free port>` on 127.0.0.1, as a subprocess.
+- `localstripe` (session): `localstripe --port <free port> --from-scratch` on 127.0.0.1, as
+  a subprocess.
 - `stripe_app_config`: app settings pointing the service at it (request it, or override
   `app_config` with it, before `app` is built).
 - `stripe_api`: the official stripe client on localstripe, to make paid payment intents and
@@ -83,7 +84,10 @@ def _start_localstripe(log_path: Path) -> tuple[int, subprocess.Popen[bytes]]:
     """Start localstripe on a free port; try another port if it exits (port taken)."""
     for _ in range(3):
         port = free_port()
-        command = [str(Path(sys.executable).parent / "localstripe"), "--port", str(port)]
+        # --from-scratch: localstripe otherwise loads /tmp/localstripe.pickle, a file every
+        # localstripe on the machine rewrites (a half-written one stops it from starting).
+        command = [str(Path(sys.executable).parent / "localstripe"), "--port", str(port),
+                   "--from-scratch"]
         with log_path.open("ab") as log:
             process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                        env={**os.environ, "PYTHONWARNINGS": "ignore"})
