@@ -205,6 +205,8 @@ def test_refund_made_outside_stripe_is_recorded(client, api, pending):
     assert pending_manual.status_code == 409  # a Stripe refund is still under way
 
     post_webhook(client, stripe_event("refund.failed", ours(pending, "failed")))
+    assert api.post(f"/api/v1/returns/{rma}/refund/manual", as_="warehouse",
+                    json={"amount": 2500, "reference": "SEPA-1"}).status_code == 403
     too_much = api.post(f"/api/v1/returns/{rma}/refund/manual", as_="agent",
                         json={"amount": 15001, "reference": "SEPA-1"})
     assert too_much.status_code == 422
