@@ -123,20 +123,24 @@ def _register_http(app: Flask) -> None:
     from returns_service.openapi import register_components
     from returns_service.orders.api import blp as orders_blp
     from returns_service.portal import init_portal
+    from returns_service.refunds.api import blp as refunds_blp
     from returns_service.reports.api import blp as reports_blp
     from returns_service.reports.metrics import init_metrics
     from returns_service.reports.views import bp as reports_web_bp
     from returns_service.returns.api import blp as returns_blp
     from returns_service.web.format import install_filters
     from returns_service.web.security import install_security_headers
+    from webhooks.stripe import bp as stripe_webhooks_bp
 
     api = Api(app)
     register_components(api)
-    for blp in (orders_blp, returns_blp, reports_blp):
+    for blp in (orders_blp, returns_blp, refunds_blp, reports_blp):
         api.register_blueprint(blp)
         csrf.exempt(blp)  # token-authenticated JSON API: no cookies, no CSRF
     app.extensions["smorest_api"] = api
     app.register_blueprint(health_bp)
+    app.register_blueprint(stripe_webhooks_bp)  # POST /webhooks/stripe
+    csrf.exempt(stripe_webhooks_bp)  # authenticated by Stripe-Signature, not a session
     init_portal(app)  # customer pages at / and /returns/…
     console.init_app(app)  # staff console at /staff (login, queue, receiving, users)
     app.register_blueprint(feedback_bp)  # CSAT rating links and survey at /feedback/…

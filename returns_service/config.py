@@ -17,6 +17,9 @@ DEFAULTS: dict[str, Any] = {
     "STRIPE_API_KEY": None,
     "STRIPE_API_BASE": None,  # e.g. http://127.0.0.1:8420 for localstripe
     "STRIPE_WEBHOOK_SECRET": None,
+    # How long a job that is calling Stripe keeps other jobs off the same refund. Must exceed
+    # the longest possible call (30 s timeout x 3 tries + backoff); see refunds/services.py.
+    "REFUND_SUBMIT_LEASE_SECONDS": 120,
     "SMTP_URL": None,  # smtp://user:pass@host:port, smtps://… or smtp+starttls://…
     "MAIL_FROM": "Returns <returns@example.com>",
     "FIRST_RESPONSE_TARGET_HOURS": 24,
@@ -39,7 +42,7 @@ DEFAULTS: dict[str, Any] = {
 
 INT_SETTINGS = {"FIRST_RESPONSE_TARGET_HOURS", "STATUS_LINK_MAX_AGE_DAYS",
                 "SMTP_TIMEOUT_SECONDS", "RETURN_REMINDER_DAYS", "RETURN_EXPIRY_DAYS",
-                "FEEDBACK_LINK_MAX_AGE_DAYS"}
+                "FEEDBACK_LINK_MAX_AGE_DAYS", "REFUND_SUBMIT_LEASE_SECONDS"}
 
 
 def load_settings(

@@ -216,3 +216,8 @@ def make_return(api: Api, make_order: Any) -> Any:
 
 from tests.browser import browser, live_server, page  # noqa: E402, F401  (browser fixtures)
 from tests.smtp_fixtures import smtp_server, smtp_tls_server  # noqa: E402, F401  (real SMTP)
+from tests.stripe_fixtures import (  # noqa: E402, F401  (Stripe fixtures)
+    localstripe,
+    stripe_app_config,
+    stub_stripe,
+)

@@ -35,7 +35,7 @@ class Refund(db.Model):
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     amount: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
-    # pending, requires_action, succeeded, failed, canceled
+    # pending, requires_action, succeeded, failed, canceled (failed/canceled/succeeded are final)
     status: Mapped[str] = mapped_column(String(24), default="pending")
     origin: Mapped[str] = mapped_column(String(16), default="service")  # service/manual/external
     idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
@@ -45,6 +45,8 @@ class Refund(db.Model):
     # Set (and committed) just before the provider is called: a lease against a second caller,
     # and after a crash the sign that Stripe may already have the refund (reconcile first).
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # For refunds made outside Stripe: the bank transfer, voucher or cash reference.
+    reference: Mapped[str | None] = mapped_column(String(255))
     failure_reason: Mapped[str | None] = mapped_column(String(100))
     failure_message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

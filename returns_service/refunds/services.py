@@ -2,11 +2,15 @@
 
 Money moves exactly once because:
 - the refund row (with a stable idempotency key) is written in the same transaction that
-  moves the return to refund_pending, and a partial unique index allows one live refund;
-- the Stripe call is claimed with a committed lease (submitted_at), so a concurrent job
-  backs off instead of calling;
-- after a crash, the job first looks the refund up at Stripe by our metadata before calling;
-- outcomes only move forward (see STATUS_RANK).
+  moves the return to refund_pending, and a partial unique index allows one live refund per
+  return, so no second attempt can exist while one may still move money;
+- the Stripe call is claimed with a committed lease (submitted_at, under a row lock), so a
+  concurrent job backs off instead of calling; the lease outlives the longest possible call;
+- a job that finds an expired lease (a worker died mid-call) first looks the refund up at
+  Stripe by our metadata, and only calls again (with the same idempotency key) if it is not
+  there;
+- refund statuses only move forward, and final ones never change (see apply_refund_status);
+  anything surprising flags the return for a person instead of moving money.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from returns_service.clock import utcnow
+from returns_service.errors import ValidationFailed
 from returns_service.extensions import db
+from returns_service.money import format_money
 from returns_service.orders.models import Order
 from returns_service.outbox.registry import RetryLater
 from returns_service.outbox.service import emit
@@ -27,13 +33,19 @@ from returns_service.payments.stripe import (
     StripeRefundGateway,
     TransientPaymentError,
 )
-from returns_service.refunds.models import Refund
-from returns_service.returns.models import Return
-from workflows.returns import Actor
+from returns_service.refunds.models import LIVE_REFUND_STATUSES, Refund
+from returns_service.returns.models import Return, ReturnEvent
+from workflows.returns import Actor, InvalidTransition, allowed_triggers, can_fire
 
-SUBMIT_LEASE = timedelta(minutes=2)
-# Outcomes only move forward: a late "pending" never undoes "succeeded".
+# Outcomes only move forward: a late "pending" never undoes "requires_action".
 STATUS_RANK = {"pending": 0, "requires_action": 1, "failed": 2, "canceled": 2, "succeeded": 3}
+FINAL_STATUSES = frozenset({"succeeded", "failed", "canceled"})
+STRIPE_ACTOR = Actor("stripe", None, "stripe")
+
+
+def submit_lease() -> timedelta:
+    seconds = current_app.config.get("REFUND_SUBMIT_LEASE_SECONDS")
+    return timedelta(seconds=120 if seconds is None else int(seconds))
 
 
 def gateway() -> StripeRefundGateway:
@@ -43,37 +55,82 @@ def gateway() -> StripeRefundGateway:
     return StripeRefundGateway(cfg["STRIPE_API_KEY"], cfg.get("STRIPE_API_BASE"))
 
 
+# --- amounts -----------------------------------------------------------------------------
+
 def refunded_on_order(order: Order, *, exclude_return_id: int | None = None) -> int:
-    """Money already refunded or on its way for this order (live refunds of other returns)."""
-    query = (select(func.coalesce(func.sum(Refund.amount), 0))
-             .join(Return, Return.id == Refund.return_id)
-             .where(Return.order_id == order.id,
-                    Refund.status.in_(("pending", "requires_action", "succeeded"))))
+    """Money refunded or on its way for this order: live refunds of its returns (ours,
+    manual and dashboard ones), plus dashboard refunds on its payment no return matched."""
+    on_returns = (select(Refund.amount).join(Return, Return.id == Refund.return_id)
+                  .where(Return.order_id == order.id,
+                         Refund.status.in_(LIVE_REFUND_STATUSES)))
     if exclude_return_id is not None:
-        query = query.where(Refund.return_id != exclude_return_id)
-    return int(db.session.scalar(query) or 0)
+        on_returns = on_returns.where(Refund.return_id != exclude_return_id)
+    parts = [on_returns]
+    if order.payment_intent:
+        parts.append(select(Refund.amount).where(
+            Refund.return_id.is_(None), Refund.payment_intent == order.payment_intent,
+            Refund.status.in_(LIVE_REFUND_STATUSES)))
+    total = 0
+    for query in parts:
+        total += int(db.session.scalar(
+            select(func.coalesce(func.sum(query.subquery().c.amount), 0))) or 0)
+    return total
 
 
 def shipping_refunded_on_order(order: Order, *, exclude_return_id: int | None = None) -> bool:
+    """Has another return of this order already claimed the shipping cost?"""
     query = select(Return.id).where(Return.order_id == order.id,
                                     Return.refund_shipping_amount > 0,
-                                    Return.status.in_(("refund_pending", "refunded")))
+                                    Return.status.in_(("refund_pending", "refund_failed",
+                                                       "refunded")))
     if exclude_return_id is not None:
         query = query.where(Return.id != exclude_return_id)
     return db.session.scalar(query.limit(1)) is not None
 
 
-def start_refund(ret: Return, actor: Actor) -> Refund:
-    """Move a received (or failed) return to refund_pending with a new attempt row."""
+def remaining_on_order(order: Order) -> int:
+    """What the order can still refund, counting every live refund on it."""
+    return max(0, order.total - refunded_on_order(order))
+
+
+def refunded_on_return(ret: Return) -> int:
+    """Live refunds already recorded on this return (e.g. a partial one in the dashboard)."""
+    return int(db.session.scalar(select(func.coalesce(func.sum(Refund.amount), 0)).where(
+        Refund.return_id == ret.id, Refund.status.in_(LIVE_REFUND_STATUSES))) or 0)
+
+
+def _lock_order(ret: Return) -> None:
+    """Serialise refund amounts per order, so two returns cannot both claim the remainder."""
+    db.session.scalar(select(Order.id).where(Order.id == ret.order_id).with_for_update())
+
+
+def next_attempt(ret: Return) -> int:
+    return 1 + (db.session.scalar(
+        select(func.max(Refund.attempt)).where(Refund.return_id == ret.id)) or 0)
+
+
+def _require(ret: Return, trigger: str) -> None:
+    if not can_fire(ret.status, trigger):
+        raise InvalidTransition(trigger, ret.status, allowed_triggers(ret.status))
+
+
+# --- staff and workflow use cases --------------------------------------------------------
+
+def start_refund(ret: Return, actor: Actor, *, amount: int | None = None) -> Refund:
+    """Move a received (or failed) return to refund_pending with a new attempt row.
+
+    The caller holds the return's lock. The row, the status change and the outbox message
+    that will execute it are one transaction: all of them or none.
+    """
     from returns_service.returns.services import transition
 
-    attempt = 1 + (db.session.scalar(
-        select(func.max(Refund.attempt)).where(Refund.return_id == ret.id)) or 0)
+    attempt = next_attempt(ret)
+    amount = (ret.refund_amount or 0) if amount is None else amount
     trigger = "start_refund" if ret.status == "received" else "retry_refund"
-    transition(ret, trigger, actor, data={"amount": ret.refund_amount, "attempt": attempt})
-    refund = Refund(return_id=ret.id, attempt=attempt, amount=ret.refund_amount or 0,
-                    currency=ret.order.currency, status="pending", provider="stripe",
-                    payment_intent=ret.order.payment_intent,
+    transition(ret, trigger, actor, data={"amount": amount, "attempt": attempt})
+    refund = Refund(return_id=ret.id, attempt=attempt, amount=amount,
+                    currency=ret.order.currency, status="pending", origin="service",
+                    provider="stripe", payment_intent=ret.order.payment_intent,
                     idempotency_key=f"refund-{ret.rma}-{attempt}")
     db.session.add(refund)
     db.session.flush()
@@ -81,30 +138,101 @@ def start_refund(ret: Return, actor: Actor) -> Refund:
     return refund
 
 
+def retry_refund(rma: str, actor: Actor, *, expected_version: int | None = None) -> Refund:
+    """Staff retry after refund_failed: a new attempt with a new idempotency key.
+
+    The amount is what the return is owed less what reached the customer meanwhile (a
+    partial refund in the Stripe dashboard), capped again by what the order still has
+    refundable.
+    """
+    from returns_service.returns.services import lock_return
+
+    ret = lock_return(rma, expected_version)
+    _require(ret, "retry_refund")
+    _lock_order(ret)
+    amount = min((ret.refund_amount or 0) - refunded_on_return(ret),
+                 remaining_on_order(ret.order))
+    if amount <= 0:
+        raise ValidationFailed(
+            {"amount": ["Nothing is left to refund on this order; record the refund made "
+                         "outside Stripe instead."]}, detail="Nothing left to refund.")
+    return start_refund(ret, actor, amount=amount)
+
+
+def record_manual_refund(rma: str, actor: Actor, *, amount: int, reference: str,
+                         note: str | None = None,
+                         expected_version: int | None = None) -> Refund:
+    """Staff record money paid back outside Stripe (bank transfer, voucher…): refunded."""
+    from returns_service.returns.services import lock_return, transition
+
+    ret = lock_return(rma, expected_version)
+    _require(ret, "record_manual_refund")
+    _lock_order(ret)
+    remaining = remaining_on_order(ret.order)
+    errors: dict[str, list[str]] = {}
+    if amount <= 0:
+        errors["amount"] = ["Must be more than zero."]
+    elif amount > remaining:
+        errors["amount"] = [f"At most {format_money(remaining, ret.order.currency)} is left "
+                            "to refund on this order."]
+    if not reference.strip():
+        errors["reference"] = ["Say where the money went (transfer or voucher reference)."]
+    if errors:
+        raise ValidationFailed(errors)
+    attempt = next_attempt(ret)
+    refund = Refund(return_id=ret.id, attempt=attempt, amount=amount,
+                    currency=ret.order.currency, status="succeeded", origin="manual",
+                    provider="manual", reference=reference.strip(),
+                    payment_intent=ret.order.payment_intent, succeeded_at=utcnow(),
+                    idempotency_key=f"manual-{ret.rma}-{attempt}")
+    db.session.add(refund)
+    db.session.flush()
+    transition(ret, "record_manual_refund", actor, note=note,
+               data={"refund_id": refund.id, "amount": amount, "reference": refund.reference})
+    return refund
+
+
+# --- the job -----------------------------------------------------------------------------
+
 def execute_refund(refund_id: int) -> str:
     """Ask Stripe for the money, once. Commits its own steps; safe to run twice at once."""
-    refund = db.session.scalar(select(Refund).where(Refund.id == refund_id).with_for_update())
-    if refund is None or refund.status != "pending" or refund.provider_refund_id:
+    refund = db.session.scalar(select(Refund).where(Refund.id == refund_id).with_for_update()
+                               .execution_options(populate_existing=True))
+    if refund is None or refund.origin != "service" or refund.status != "pending" \
+            or refund.provider_refund_id:
         db.session.rollback()
         return "nothing to do"
+    try:
+        client = gateway()  # before the lease: without a key nothing is claimed
+    except RetryLater:
+        db.session.rollback()
+        raise
     now = utcnow()
-    if refund.submitted_at and now - refund.submitted_at < SUBMIT_LEASE:
+    if refund.submitted_at and now - refund.submitted_at < submit_lease():
         db.session.rollback()
         raise RetryLater(f"refund {refund_id} is being submitted by another worker")
     if not refund.payment_intent:
         db.session.rollback()
         return record_outcome(refund_id, error=PermanentPaymentError(
-            "no_payment_intent", "The order has no Stripe payment to refund."))
-    crashed_before = refund.submitted_at is not None
-    refund.submitted_at = now
+            "no_payment_intent", "The order has no payment intent."))
+    previous = refund.submitted_at
+    reconcile = previous is not None  # an earlier call may have reached Stripe
     payment_intent, amount, key = refund.payment_intent, refund.amount, refund.idempotency_key
     rma = refund.return_.rma if refund.return_ else ""
+    # Claim by compare-and-set as well as the row lock, so the claim is atomic on any
+    # database (SQLite has no FOR UPDATE): of two runs that read the same lease, one wins.
+    claimed = db.session.execute(
+        update(Refund).where(Refund.id == refund_id, Refund.status == "pending",
+                             Refund.submitted_at.is_(None) if previous is None
+                             else Refund.submitted_at == previous)
+        .values(submitted_at=now).execution_options(synchronize_session=False)).rowcount
     db.session.commit()  # the lease is visible before we call out; no lock held during the call
+    if claimed != 1:
+        raise RetryLater(f"refund {refund_id} was claimed by another worker")
 
-    client = gateway()
     try:
         found = (client.find_refund(payment_intent=payment_intent, refund_row_id=refund_id)
-                 if crashed_before else None)
+                 if reconcile else None)
         result = found or client.create_refund(
             payment_intent=payment_intent, amount=amount, idempotency_key=key,
             metadata={"rma": rma, "refund_id": str(refund_id)})
@@ -117,49 +245,159 @@ def execute_refund(refund_id: int) -> str:
 
 
 def _release_lease(refund_id: int) -> None:
-    """Nothing reached Stripe for certain? We cannot know: keep submitted_at, shorten lease."""
+    """Did the call reach Stripe? We cannot know: keep submitted_at (so the next run looks
+    the refund up first) but let the next run go at once."""
+    db.session.rollback()
     refund = db.session.get(Refund, refund_id)
     if refund is not None and refund.submitted_at is not None:
-        refund.submitted_at = utcnow() - SUBMIT_LEASE  # next run may go, after reconciling
+        refund.submitted_at = utcnow() - submit_lease()
         db.session.commit()
 
 
 def record_outcome(refund_id: int, *, provider: ProviderRefund | None = None,
                    error: PermanentPaymentError | None = None,
                    actor: Actor | None = None) -> str:
-    """Write what Stripe said and move the return; never moves a refund backwards."""
-    from returns_service.returns.services import lock_return, transition
+    """Write what Stripe said (under the return's lock), move the return, commit."""
+    from returns_service.returns.services import lock_return
 
-    actor = actor or Actor("stripe", None, "stripe")
     refund = db.session.get(Refund, refund_id)
-    assert refund is not None
-    ret = lock_return(refund.return_.rma) if refund.return_ else None
+    if refund is None:
+        return "missing"
+    ret = lock_return(refund.return_.rma) if refund.return_id else None
     db.session.refresh(refund, with_for_update=True)
     if provider is not None:
         if refund.provider_refund_id is None:
             refund.provider_refund_id = provider.id
-        new_status = provider.status
-        failure_reason = provider.failure_reason
-        message = None
+        result = apply_refund_status(refund, ret, provider.status,
+                                     failure_reason=provider.failure_reason,
+                                     actor=actor or STRIPE_ACTOR)
     else:
         assert error is not None
-        new_status, failure_reason, message = "failed", error.code, error.message
-    if STATUS_RANK.get(new_status, 0) < STATUS_RANK.get(refund.status, 0) or \
-            new_status == refund.status:
-        db.session.commit()
-        return f"unchanged ({refund.status})"
-    refund.status = new_status
-    refund.failure_reason = failure_reason if new_status in ("failed", "canceled") else None
-    refund.failure_message = message
-    if new_status == "succeeded":
+        result = apply_refund_status(refund, ret, "failed", failure_reason=error.code,
+                                     message=error.message, actor=actor or STRIPE_ACTOR)
+    db.session.commit()
+    return result
+
+
+# --- status changes, shared by the job and the webhooks ----------------------------------
+
+def apply_refund_status(refund: Refund, ret: Return | None, status: str, *,
+                        failure_reason: str | None = None, message: str | None = None,
+                        actor: Actor = STRIPE_ACTOR) -> str:
+    """Move a refund (and its return) forward to `status`; never backwards.
+
+    The caller holds the return's lock and commits. Final statuses never change: news that
+    contradicts one (a refund failing after it succeeded, a refund succeeding that we had
+    given up on) flags the return for a person.
+    """
+    old = refund.status
+    if status not in STATUS_RANK or status == old:
+        return f"unchanged ({old})"
+    if old in FINAL_STATUSES:
+        contradicts = (old == "succeeded") != (status == "succeeded") \
+            and status in FINAL_STATUSES
+        if ret is not None and contradicts:
+            flag_for_review(ret, f"Stripe now reports refund {refund.provider_refund_id} as "
+                            f"{status} ({failure_reason or 'no reason given'}), but it was "
+                            f"recorded as {old}. Check the payment in the Stripe dashboard.",
+                            actor)
+            return "flagged"
+        return f"unchanged ({old})"
+    if STATUS_RANK[status] < STATUS_RANK[old]:
+        return f"unchanged ({old})"
+    refund.status = status
+    refund.failure_reason = failure_reason if status in ("failed", "canceled") else None
+    if status in ("failed", "canceled"):
+        refund.failure_message = message or _stripe_failure_message(failure_reason)
+    if status == "succeeded":
         refund.succeeded_at = utcnow()
-    if ret is not None:
-        if new_status == "succeeded" and ret.status in ("refund_pending", "refund_failed"):
+    if ret is None:
+        return status
+    if refund.origin == "external":
+        if status == "succeeded":
+            external_refund_succeeded(refund, ret, actor)
+        return status
+    _move_return(refund, ret, status, actor)
+    return status
+
+
+def _move_return(refund: Refund, ret: Return, status: str, actor: Actor) -> None:
+    from returns_service.returns.services import transition
+
+    if status == "succeeded":
+        if ret.status in ("refund_pending", "refund_failed"):
             transition(ret, "refund_succeeded", actor,
                        data={"refund_id": refund.id, "amount": refund.amount})
-        elif new_status in ("failed", "canceled") and ret.status == "refund_pending":
-            transition(ret, "refund_failed", actor,
-                       note=message or f"Stripe reported the refund as {failure_reason}.",
-                       data={"refund_id": refund.id, "reason": failure_reason})
-    db.session.commit()
-    return new_status
+        elif ret.status == "refunded":
+            flag_for_review(ret, f"Refund attempt {refund.attempt} "
+                            f"({refund.provider_refund_id}) succeeded after the return had "
+                            "already been refunded another way: the customer may have been "
+                            "paid twice.", actor)
+    elif status in ("failed", "canceled") and ret.status == "refund_pending":
+        transition(ret, "refund_failed", actor,
+                   data={"refund_id": refund.id, "reason": refund.failure_reason})
+        # What went wrong and what to do is for staff, not for the customer's status page.
+        note_for_staff(ret, refund.failure_message or "", actor, kind="refund",
+                       data={"refund_id": refund.id, "reason": refund.failure_reason})
+
+
+def _stripe_failure_message(reason: str | None) -> str:
+    return (f"Stripe could not complete the refund ({reason or 'no reason given'}). Check the "
+            "payment in the Stripe dashboard, then retry or record a refund made outside "
+            "Stripe.")
+
+
+def external_refund_succeeded(refund: Refund, ret: Return, actor: Actor) -> None:
+    """A refund made in the Stripe dashboard went through: the return is refunded, and our
+    own attempt is withdrawn if it was never sent. Anything ambiguous goes to a person."""
+    from returns_service.returns.services import transition
+
+    money = format_money(refund.amount, refund.currency)
+    data = {"refund_id": refund.id, "amount": refund.amount, "origin": "external"}
+    if ret.status == "refunded":
+        flag_for_review(ret, f"A further refund of {money} ({refund.provider_refund_id}) was "
+                        "made in the Stripe dashboard after this return was refunded: check "
+                        "whether the customer was paid twice.", actor)
+        return
+    if refund.amount < (ret.refund_amount or 0):
+        flag_for_review(ret, f"A partial refund of {money} ({refund.provider_refund_id}) was "
+                        "made in the Stripe dashboard; the return expects "
+                        f"{format_money(ret.refund_amount or 0, refund.currency)}.", actor)
+        return
+    if ret.status == "received":
+        transition(ret, "record_manual_refund", actor, data=data,
+                   note="Refunded in the Stripe dashboard.")
+    elif ret.status == "refund_failed":
+        transition(ret, "refund_succeeded", actor, data=data,
+                   note="Refunded in the Stripe dashboard.")
+    elif ret.status == "refund_pending":
+        ours = db.session.scalar(
+            select(Refund).where(Refund.return_id == ret.id, Refund.origin == "service",
+                                 Refund.status.in_(("pending", "requires_action")))
+            .with_for_update().execution_options(populate_existing=True))
+        if ours is not None and ours.submitted_at is not None:
+            flag_for_review(ret, f"A refund of {money} ({refund.provider_refund_id}) was made "
+                            "in the Stripe dashboard while ours was being sent: check whether "
+                            "the customer was paid twice.", actor)
+            return
+        if ours is not None:
+            ours.status, ours.failure_reason = "canceled", "refunded_outside"
+            ours.failure_message = (f"Not sent: the refund was made in the Stripe dashboard "
+                                    f"({refund.provider_refund_id}).")
+        transition(ret, "refund_succeeded", actor, data=data,
+                   note="Refunded in the Stripe dashboard.")
+
+
+def flag_for_review(ret: Return, reason: str, actor: Actor) -> None:
+    """Ask a person to look at the return; noted in its (staff-only) audit trail."""
+    ret.needs_review = True
+    ret.review_reason = reason
+    note_for_staff(ret, reason, actor, kind="flag")
+
+
+def note_for_staff(ret: Return, note: str, actor: Actor, *, kind: str,
+                   data: dict[str, object] | None = None) -> None:
+    """Append an audit event customers do not see."""
+    ret.events.append(ReturnEvent(kind=kind, actor_type=actor.type, actor_id=actor.id,
+                                  actor_label=actor.label, note=note, data=data,
+                                  customer_visible=False, created_at=utcnow()))

@@ -86,6 +86,7 @@ class RefundOut(Schema):
     status = fields.String()
     origin = fields.String()
     provider_refund_id = fields.String(allow_none=True)
+    reference = fields.String(allow_none=True)
     failure_reason = fields.String(allow_none=True)
     failure_message = fields.String(allow_none=True)
     created_at = fields.DateTime()

@@ -225,6 +225,8 @@ def receive_return(rma: str, received: list[dict[str, Any]], actor: Actor, *,
     from returns_service.refunds.services import start_refund  # refunds builds on returns
 
     ret = lock_return(rma, expected_version)
+    # Lock the order too: the refund is capped by what its other returns left refundable.
+    db.session.scalar(select(Order.id).where(Order.id == ret.order_id).with_for_update())
     by_sku = {item.order_line.sku: item for item in ret.items}
     errors: dict[str, list[str]] = {}
     seen: set[str] = set()

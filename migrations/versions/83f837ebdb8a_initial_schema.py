@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: e8bb565b58b4
+Revision ID: 83f837ebdb8a
 Revises: 
-Create Date: 2026-11-22 22:13:30.487677
+Create Date: 2026-11-22 22:23:21.139039
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision = 'e8bb565b58b4'
+revision = '83f837ebdb8a'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -193,6 +193,7 @@ def upgrade():
     sa.Column('provider_refund_id', sa.String(length=255), nullable=True),
     sa.Column('payment_intent', sa.String(length=255), nullable=True),
     sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('reference', sa.String(length=255), nullable=True),
     sa.Column('failure_reason', sa.String(length=100), nullable=True),
     sa.Column('failure_message', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),

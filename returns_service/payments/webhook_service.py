@@ -1,0 +1,205 @@
+"""Stripe webhook events: record each once, then apply it in a job.
+
+`receive_event` runs in the request: it stores the event under its unique id (a redelivery is
+acknowledged and ignored) and queues `apply_event` through the outbox, so the answer to
+Stripe is fast and the work survives a crash. `apply_event` matches refunds to our rows (by
+Stripe id, else by the metadata we sent), records refunds made in the Stripe dashboard against
+their return by payment intent, and flags returns whose payment is disputed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from returns_service.clock import utcnow
+from returns_service.extensions import db
+from returns_service.money import format_money
+from returns_service.orders.models import Order
+from returns_service.outbox.service import emit
+from returns_service.payments.models import StripeEvent
+from returns_service.payments.stripe import ProviderRefund, to_provider_refund
+from returns_service.refunds.models import Refund
+from returns_service.refunds.services import (
+    STRIPE_ACTOR,
+    apply_refund_status,
+    flag_for_review,
+    gateway,
+    next_attempt,
+)
+from returns_service.returns.models import Return
+
+REFUND_EVENTS = frozenset({"refund.created", "refund.updated", "refund.failed",
+                           "charge.refund.updated"})
+HANDLED_EVENTS = REFUND_EVENTS | {"charge.refunded", "charge.dispute.created"}
+
+
+def receive_event(event: dict[str, Any]) -> str:
+    """Record a verified event once; queue the ones we handle. The caller commits.
+
+    Returns "duplicate" for a redelivery, "ignored" for a type we do not handle, else
+    "queued".
+    """
+    row = StripeEvent(event_id=event["id"], type=event["type"], payload=event)
+    if event["type"] not in HANDLED_EVENTS:
+        row.result, row.processed_at = "ignored", utcnow()
+        row.detail = "Event type not handled by this service."
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:  # unique event_id: Stripe sent it again (or twice at once)
+        return "duplicate"
+    if row.result == "ignored":
+        return "ignored"
+    emit("stripe.event", {"stripe_event_id": row.id}, dedupe_key=f"stripe.event:{event['id']}")
+    return "queued"
+
+
+def apply_event(stripe_event_id: int) -> str:
+    """Job: apply one stored event (safe to run twice: a processed event is left alone)."""
+    row = db.session.scalar(select(StripeEvent).where(StripeEvent.id == stripe_event_id)
+                            .with_for_update())
+    if row is None or row.processed_at is not None:
+        db.session.rollback()
+        return "nothing to do"
+    event_type, obj = row.type, dict(row.payload["data"]["object"])
+    if event_type in REFUND_EVENTS:
+        results = [record_provider_refund(to_provider_refund(obj))]
+    elif event_type == "charge.refunded":
+        results = [record_provider_refund(refund) for refund in _charge_refunds(obj)]
+    elif event_type == "charge.dispute.created":
+        results = [flag_dispute(obj.get("payment_intent"), obj.get("id", "?"),
+                                obj.get("reason"), int(obj.get("amount") or 0),
+                                obj.get("currency") or "")]
+    else:
+        results = ["ignored"]
+    detail = "; ".join(results) or "no refunds in the event"
+    row = db.session.get(StripeEvent, stripe_event_id)
+    assert row is not None
+    row.processed_at = utcnow()
+    row.result = "unmatched" if detail.startswith("unmatched") else "applied"
+    row.detail = detail[:2000]
+    db.session.commit()
+    return detail
+
+
+def _charge_refunds(charge: dict[str, Any]) -> list[ProviderRefund]:
+    """The refunds of a charge.refunded event; newer API versions leave them out, so then
+    they are fetched from Stripe (this runs in a job, not in the request)."""
+    listed = (charge.get("refunds") or {}).get("data")
+    payment_intent = charge.get("payment_intent")
+    if listed is None:
+        return gateway().list_refunds(payment_intent) if payment_intent else []
+    refunds = []
+    for item in listed:
+        refund = to_provider_refund(item)
+        if refund.payment_intent is None and payment_intent:
+            refund = replace(refund, payment_intent=payment_intent)
+        refunds.append(refund)
+    return refunds
+
+
+def find_refund_for_provider(provider: ProviderRefund) -> Refund | None:
+    """Our row for a Stripe refund: by its id, else by the refund_id we put in metadata."""
+    refund = db.session.scalar(select(Refund).where(Refund.provider_refund_id == provider.id))
+    if refund is not None:
+        return refund
+    row_id = provider.metadata.get("refund_id", "")
+    if row_id.isdigit():
+        candidate = db.session.get(Refund, int(row_id))
+        if candidate is not None and candidate.origin == "service" \
+                and candidate.payment_intent == provider.payment_intent \
+                and candidate.provider_refund_id in (None, provider.id):
+            return candidate
+    return None
+
+
+def returns_for_payment(payment_intent: str) -> tuple[Order | None, list[Return]]:
+    """The order paid with this payment intent and its returns, oldest first."""
+    order = db.session.scalar(select(Order).where(Order.payment_intent == payment_intent))
+    if order is None:
+        return None, []
+    returns = db.session.scalars(select(Return).where(Return.order_id == order.id)
+                                 .order_by(Return.id)).all()
+    return order, list(returns)
+
+
+def _pick_return_for_external(returns: list[Return], amount: int) -> Return | None:
+    """Oldest return waiting for money (same amount first), else the latest refunded one."""
+    waiting = [r for r in returns if r.status in ("received", "refund_pending",
+                                                  "refund_failed")]
+    exact = [r for r in waiting if r.refund_amount == amount]
+    if exact or waiting:
+        return (exact or waiting)[0]
+    done = [r for r in returns if r.status == "refunded"]
+    return done[-1] if done else None
+
+
+def record_provider_refund(provider: ProviderRefund) -> str:
+    """Apply news about a Stripe refund: ours (by id or metadata) moves forward; one made in
+    the dashboard is matched to its return by payment intent and recorded once."""
+    from returns_service.returns.services import lock_return
+
+    refund = find_refund_for_provider(provider)
+    if refund is None:
+        return _record_external(provider)
+    ret = lock_return(refund.return_.rma) if refund.return_id else None
+    db.session.refresh(refund, with_for_update=True)
+    if refund.provider_refund_id is None:
+        refund.provider_refund_id = provider.id
+    return apply_refund_status(refund, ret, provider.status,
+                               failure_reason=provider.failure_reason)
+
+
+def _record_external(provider: ProviderRefund) -> str:
+    from returns_service.returns.services import lock_return
+
+    if not provider.payment_intent:
+        return "unmatched (no payment intent)"
+    order, returns = returns_for_payment(provider.payment_intent)
+    if order is None:
+        return "unmatched (no order with this payment)"
+    picked = _pick_return_for_external(returns, provider.amount)
+    ret = lock_return(picked.rma) if picked is not None else None
+    # Re-check under the lock: another event about the same refund may have recorded it.
+    existing = db.session.scalar(select(Refund).where(
+        Refund.provider_refund_id == provider.id).execution_options(populate_existing=True))
+    if existing is not None:
+        return apply_refund_status(existing, ret if existing.return_id else None,
+                                   provider.status, failure_reason=provider.failure_reason)
+    refund = Refund(return_id=ret.id if ret else None,
+                    attempt=next_attempt(ret) if ret else 1,
+                    amount=provider.amount, currency=provider.currency or order.currency,
+                    status="pending", origin="external", provider="stripe",
+                    provider_refund_id=provider.id, payment_intent=provider.payment_intent,
+                    idempotency_key=f"external-{provider.id}")
+    db.session.add(refund)
+    db.session.flush()
+    if provider.status != "pending":
+        apply_refund_status(refund, ret, provider.status,
+                            failure_reason=provider.failure_reason)
+    where = f"return {ret.rma}" if ret else "no return (counted against the order)"
+    return f"recorded dashboard refund {provider.id} ({refund.status}) on {where}"
+
+
+def flag_dispute(payment_intent: str | None, dispute_id: str, reason: str | None,
+                 amount: int, currency: str) -> str:
+    """A chargeback on the payment: every return of that order needs a person."""
+    from returns_service.returns.services import lock_return
+
+    if not payment_intent:
+        return "unmatched (no payment intent)"
+    order, returns = returns_for_payment(payment_intent)
+    if order is None or not returns:
+        return "unmatched (no return for this payment)"
+    money = format_money(amount, (currency or order.currency).upper())
+    for listed in returns:
+        ret = lock_return(listed.rma)
+        flag_for_review(ret, f"The customer disputed the payment with their bank ({dispute_id}, "
+                        f"{reason or 'no reason given'}, {money}). Stripe will not refund a "
+                        "disputed payment: handle the dispute in the Stripe dashboard.",
+                        STRIPE_ACTOR)
+    return f"flagged {len(returns)} return(s) for review"

@@ -1,0 +1,1 @@
+"""Inbound webhooks from payment providers: verify, record once, hand to a service."""

@@ -1,0 +1,36 @@
+"""`POST /webhooks/stripe`: verify the signature on the raw body, record the event once.
+
+Nothing touches the database before the signature checks out. The event is stored under its
+unique id and applied by a job (returns_service.payments.webhook_service), so Stripe gets its
+200 quickly and a redelivery changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, request
+
+from returns_service.errors import problem
+from returns_service.extensions import db
+from returns_service.payments import webhook_service
+from returns_service.payments.stripe import WebhookVerificationError, verify_webhook
+
+bp = Blueprint("stripe_webhooks", __name__)
+
+
+@bp.post("/webhooks/stripe")
+def stripe_webhook() -> Any:
+    """Receive one Stripe event."""
+    secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
+    if not secret:  # 5xx: Stripe keeps the event and retries once we are configured
+        return problem(503, "Webhooks not configured",
+                       "STRIPE_WEBHOOK_SECRET is not set on this service.")
+    try:
+        event = verify_webhook(request.get_data(), request.headers.get("Stripe-Signature"),
+                               secret)
+    except WebhookVerificationError as exc:
+        return problem(400, "Invalid webhook", str(exc), "invalid-webhook")
+    result = webhook_service.receive_event(event)
+    db.session.commit()
+    return {"received": True, "event": event["id"], "result": result}, 200
