@@ -333,3 +333,17 @@ def test_retry_after_a_partial_dashboard_refund_pays_only_the_rest(app, client, 
     assert [(r["origin"], r["status"], r["amount"]) for r in retried.json["refunds"]] == [
         ("service", "failed", 2500), ("external", "succeeded", 1000),
         ("service", "pending", 1500)]
+
+
+def test_webhooks_and_refund_outcomes_are_counted_in_metrics(client, pending):
+    from tests.reports.test_metrics import scrape
+
+    post_webhook(client, stripe_event("refund.updated", ours(pending, "succeeded")))
+    post_webhook(client, stripe_event("refund.updated", ours(pending, "succeeded")),
+                 secret="whsec_wrong")
+    samples = scrape(client)
+    assert samples[("returns_webhook_events_total",
+                    (("result", "queued"), ("type", "refund.updated")))] == 1
+    assert samples[("returns_webhook_events_total",
+                    (("result", "rejected"), ("type", "unverified")))] == 1
+    assert samples[("returns_refund_outcomes_total", (("outcome", "succeeded"),))] == 1

@@ -15,6 +15,7 @@ from returns_service.errors import problem
 from returns_service.extensions import db
 from returns_service.payments import webhook_service
 from returns_service.payments.stripe import WebhookVerificationError, verify_webhook
+from returns_service.reports import metrics
 
 bp = Blueprint("stripe_webhooks", __name__)
 
@@ -30,7 +31,9 @@ def stripe_webhook() -> Any:
         event = verify_webhook(request.get_data(), request.headers.get("Stripe-Signature"),
                                secret)
     except WebhookVerificationError as exc:
+        metrics.webhook_event("unverified", "rejected")
         return problem(400, "Invalid webhook", str(exc), "invalid-webhook")
     result = webhook_service.receive_event(event)
     db.session.commit()
+    metrics.webhook_event(event["type"], result)
     return {"received": True, "event": event["id"], "result": result}, 200

@@ -21,7 +21,7 @@ from returns_service.refunds.models import Refund
 from returns_service.returns import services as returns
 from returns_service.returns.models import Return
 from returns_service.staff.models import StaffUser
-from workflows.returns import Actor, InvalidTransition, Status, allowed_triggers
+from workflows.returns import Actor, Status, allowed_triggers
 
 ASSISTED_CHANNELS = ("phone", "email", "chat")
 # What each console action needs (admins pass every check, see auth.has_role).
@@ -187,14 +187,13 @@ def refund_problems() -> list[RefundProblem]:
 
 
 def retry_refund(rma: str, actor: Actor, *, expected_version: int | None = None) -> Return:
-    """Start a new refund attempt for a return whose refund failed (a new idempotency key)."""
-    from returns_service.refunds.services import start_refund
+    """Start a new refund attempt for a return whose refund failed: the refunds service
+    decides the amount (what is still owed) and uses a new idempotency key."""
+    from returns_service.refunds import services as refunds
 
-    ret = returns.lock_return(rma, expected_version)
-    if ret.status != Status.REFUND_FAILED:
-        raise InvalidTransition("retry_refund", ret.status, allowed_triggers(ret.status))
-    start_refund(ret, actor)  # fires retry_refund from refund_failed
-    return ret
+    refund = refunds.retry_refund(rma, actor, expected_version=expected_version)
+    assert refund.return_ is not None
+    return refund.return_
 
 
 # --- returns on a customer's behalf ------------------------------------------------------

@@ -34,6 +34,7 @@ from returns_service.payments.stripe import (
     TransientPaymentError,
 )
 from returns_service.refunds.models import LIVE_REFUND_STATUSES, Refund
+from returns_service.reports import metrics
 from returns_service.returns.models import Return, ReturnEvent
 from workflows.returns import Actor, InvalidTransition, allowed_triggers, can_fire
 
@@ -306,6 +307,7 @@ def apply_refund_status(refund: Refund, ret: Return | None, status: str, *,
     if STATUS_RANK[status] < STATUS_RANK[old]:
         return f"unchanged ({old})"
     refund.status = status
+    metrics.refund_outcome(status)  # counted when the change is made (a rollback is rare)
     refund.failure_reason = failure_reason if status in ("failed", "canceled") else None
     if status in ("failed", "canceled"):
         refund.failure_message = message or _stripe_failure_message(failure_reason)
