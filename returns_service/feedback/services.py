@@ -8,12 +8,12 @@ latest rating, comment and NPS win.
 from __future__ import annotations
 
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from returns_service.errors import NotFound, ValidationFailed
 from returns_service.extensions import db
 from returns_service.feedback.models import Feedback
+from returns_service.returns.links import LinkInvalid, rma_from_signed, sign_rma
 from returns_service.returns.models import Return
 from returns_service.returns.rma import normalise_rma
 from workflows.returns import TERMINAL
@@ -24,18 +24,11 @@ RATING_LABELS = {1: "Very poor", 2: "Poor", 3: "OK", 4: "Good", 5: "Excellent"}
 SOURCES = ("email", "survey")
 
 
-class FeedbackLinkInvalid(Exception):
-    def __init__(self, expired: bool):
-        self.expired = expired
-        super().__init__("expired" if expired else "invalid")
-
-
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+FeedbackLinkInvalid = LinkInvalid  # forged, of another kind, or expired
 
 
 def feedback_token(rma: str) -> str:
-    return _serializer().dumps({"rma": rma})
+    return sign_rma(rma, salt=SALT)
 
 
 def _base() -> str:
@@ -53,14 +46,8 @@ def rating_url(rma: str, rating: int) -> str:
 
 
 def rma_from_feedback_token(token: str) -> str:
-    max_age = int(current_app.config["FEEDBACK_LINK_MAX_AGE_DAYS"]) * 86400
-    try:
-        data = _serializer().loads(token, max_age=max_age)
-    except SignatureExpired as exc:
-        raise FeedbackLinkInvalid(expired=True) from exc
-    except BadSignature as exc:
-        raise FeedbackLinkInvalid(expired=False) from exc
-    return str(data["rma"])
+    return rma_from_signed(token, salt=SALT,
+                           max_age_days=int(current_app.config["FEEDBACK_LINK_MAX_AGE_DAYS"]))
 
 
 def can_rate(ret: Return) -> bool:

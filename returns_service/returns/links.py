@@ -1,4 +1,8 @@
-"""Signed, expiring links to a return's customer status page (no guessable ids)."""
+"""Signed, expiring links that name a return (no guessable ids): the customer's status page,
+and any other link (e.g. feedback) that signs an RMA under its own salt.
+
+A token made under one salt never opens a link of another kind.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,34 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 SALT = "return-status-link"
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+class LinkInvalid(Exception):
+    def __init__(self, expired: bool):
+        self.expired = expired
+        super().__init__("expired" if expired else "invalid")
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def sign_rma(rma: str, *, salt: str) -> str:
+    """A URL-safe token carrying `rma`, signed with the app's secret under `salt`."""
+    return _serializer(salt).dumps({"rma": rma})
+
+
+def rma_from_signed(token: str, *, salt: str, max_age_days: int) -> str:
+    """The RMA a token was made for; raise LinkInvalid when forged, of another kind or old."""
+    try:
+        data = _serializer(salt).loads(token, max_age=max_age_days * 86400)
+    except SignatureExpired as exc:
+        raise LinkInvalid(expired=True) from exc
+    except BadSignature as exc:
+        raise LinkInvalid(expired=False) from exc
+    return str(data["rma"])
 
 
 def status_token(rma: str) -> str:
-    return _serializer().dumps({"rma": rma})
+    return sign_rma(rma, salt=SALT)
 
 
 def status_url(rma: str) -> str:
@@ -21,19 +47,7 @@ def status_url(rma: str) -> str:
     return f"{base}/returns/status/{status_token(rma)}"
 
 
-class LinkInvalid(Exception):
-    def __init__(self, expired: bool):
-        self.expired = expired
-        super().__init__("expired" if expired else "invalid")
-
-
 def rma_from_token(token: str) -> str:
     """The RMA a status token was made for; raise LinkInvalid when forged or too old."""
-    max_age = int(current_app.config["STATUS_LINK_MAX_AGE_DAYS"]) * 86400
-    try:
-        data = _serializer().loads(token, max_age=max_age)
-    except SignatureExpired as exc:
-        raise LinkInvalid(expired=True) from exc
-    except BadSignature as exc:
-        raise LinkInvalid(expired=False) from exc
-    return str(data["rma"])
+    return rma_from_signed(token, salt=SALT,
+                           max_age_days=int(current_app.config["STATUS_LINK_MAX_AGE_DAYS"]))
