@@ -205,6 +205,10 @@ def approve_return(rma: str, actor: Actor, *, note: str | None = None,
 
 def reject_return(rma: str, actor: Actor, *, reason: str, note: str | None = None,
                   expected_version: int | None = None) -> Return:
+    policy = current_policy()
+    if policy.rejection_reason(reason) is None:
+        codes = [r.code for r in policy.rejection_reasons]
+        raise ValidationFailed({"reason": [f"Must be one of: {', '.join(codes)}."]})
     ret = lock_return(rma, expected_version)
     transition(ret, "reject", actor, note=note, reason=reason, data={"reason": reason})
     ret.rejection_reason = reason
