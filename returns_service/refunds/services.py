@@ -63,6 +63,30 @@ def shipping_refunded_on_order(order: Order, *, exclude_return_id: int | None = 
     return db.session.scalar(query.limit(1)) is not None
 
 
+def refund_context(order_ids: list[int]) -> dict[int, dict[int, tuple[int, bool]]]:
+    """For many returns at once (staff lists): per order id, per return id, the live refund
+    amount and whether that return's refund includes shipping. Two queries for any page."""
+    if not order_ids:
+        return {}
+    amounts = db.session.execute(
+        select(Return.order_id, Refund.return_id, func.sum(Refund.amount))
+        .join(Return, Return.id == Refund.return_id)
+        .where(Return.order_id.in_(order_ids),
+               Refund.status.in_(("pending", "requires_action", "succeeded")))
+        .group_by(Return.order_id, Refund.return_id)).all()
+    shipped = db.session.execute(
+        select(Return.order_id, Return.id).where(
+            Return.order_id.in_(order_ids), Return.refund_shipping_amount > 0,
+            Return.status.in_(("refund_pending", "refunded")))).all()
+    context: dict[int, dict[int, tuple[int, bool]]] = {}
+    for order_id, return_id, amount in amounts:
+        context.setdefault(order_id, {})[return_id] = (int(amount or 0), False)
+    for order_id, return_id in shipped:
+        amount, _ = context.setdefault(order_id, {}).get(return_id, (0, False))
+        context[order_id][return_id] = (amount, True)
+    return context
+
+
 def start_refund(ret: Return, actor: Actor) -> Refund:
     """Move a received (or failed) return to refund_pending with a new attempt row."""
     from returns_service.returns.services import transition

@@ -13,7 +13,7 @@ from returns_service.extensions import db
 from returns_service.openapi import BEARER, PROBLEMS
 from returns_service.orders.services import find_customer_order, get_order
 from returns_service.returns import services
-from returns_service.returns.present import return_dict
+from returns_service.returns.present import return_dict, return_dicts
 from returns_service.returns.schemas import (
     EventOut,
     ListQuery,
@@ -78,7 +78,7 @@ def list_returns(query: dict[str, Any]) -> Any:
     rows, total = services.list_returns(
         status=query["status"], q=query["q"], channel=query["channel"], reason=query["reason"],
         page=query["page"], per_page=query["per_page"])
-    return {"items": [return_dict(r) for r in rows], "page": query["page"],
+    return {"items": return_dicts(rows), "page": query["page"],
             "per_page": query["per_page"], "total": total}
 
 

@@ -73,7 +73,7 @@ def list_returns(*, status: list[str] | None = None, q: str | None = None,
     order = Return.created_at.asc() if oldest_first else Return.created_at.desc()
     rows = db.session.scalars(
         query.order_by(order, Return.id).offset((page - 1) * per_page).limit(per_page)
-        .options(selectinload(Return.order), selectinload(Return.items)
+        .options(selectinload(Return.order).selectinload(Order.lines), selectinload(Return.items)
                  .selectinload(ReturnItem.order_line))).all()
     return list(rows), total
 
@@ -258,16 +258,30 @@ def receive_return(rma: str, received: list[dict[str, Any]], actor: Actor, *,
     return ret
 
 
-def refund_breakdown(ret: Return, *, estimate: bool = False) -> RefundBreakdown:
-    """Refund for what was received (or, with estimate=True, for what was requested)."""
+def refund_breakdown(ret: Return, *, estimate: bool = False,
+                     siblings: dict[int, tuple[int, bool]] | None = None) -> RefundBreakdown:
+    """Refund for what was received (or, with estimate=True, for what was requested).
+
+    `siblings` (this order's entry of refunds.services.refund_context) saves two queries per
+    return when many are shown at once: return id -> (live refund amount, shipping refunded).
+    """
     from returns_service.refunds.services import refunded_on_order, shipping_refunded_on_order
 
     order = ret.order
-    lines = [RefundLine(unit_price=item.order_line.unit_price,
-                        quantity=item.quantity if estimate else (item.received_quantity or 0),
-                        reason=item.reason, condition=None if estimate else item.condition)
-             for item in ret.items]
+    if siblings is not None:
+        others = [v for rid, v in siblings.items() if rid != ret.id]
+        return compute_refund(
+            current_policy(), _refund_lines(ret, estimate), shipping_total=order.shipping_total,
+            shipping_already_refunded=any(shipped for _, shipped in others),
+            remaining_refundable=order.total - sum(amount for amount, _ in others))
     return compute_refund(
-        current_policy(), lines, shipping_total=order.shipping_total,
+        current_policy(), _refund_lines(ret, estimate), shipping_total=order.shipping_total,
         shipping_already_refunded=shipping_refunded_on_order(order, exclude_return_id=ret.id),
         remaining_refundable=order.total - refunded_on_order(order, exclude_return_id=ret.id))
+
+
+def _refund_lines(ret: Return, estimate: bool) -> list[RefundLine]:
+    return [RefundLine(unit_price=item.order_line.unit_price,
+                       quantity=item.quantity if estimate else (item.received_quantity or 0),
+                       reason=item.reason, condition=None if estimate else item.condition)
+            for item in ret.items]
