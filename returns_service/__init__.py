@@ -116,6 +116,7 @@ def _load_policy(app: Flask) -> Any:
 
 
 def _register_http(app: Flask) -> None:
+    from returns_service.auth import check_declared_roles
     from returns_service.errors import register_error_handlers
     from returns_service.health import bp as health_bp
     from returns_service.openapi import register_components
@@ -125,6 +126,7 @@ def _register_http(app: Flask) -> None:
     from returns_service.web.security import install_security_headers
 
     api = Api(app)
+    app.before_request(check_declared_roles)
     register_components(api)
     for blp in (orders_blp, returns_blp):
         api.register_blueprint(blp)
