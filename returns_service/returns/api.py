@@ -26,6 +26,9 @@ from returns_service.returns.schemas import (
 )
 from workflows.returns import Actor
 
+# Lists count matches up to this many; beyond it `total_capped` says "more than total".
+COUNT_LIMIT = 10_000
+
 blp = Blueprint("returns", __name__, url_prefix="/api/v1/returns",
                 description="Return requests (RMAs) and their workflow")
 
@@ -77,9 +80,10 @@ def list_returns(query: dict[str, Any]) -> Any:
     """Search returns by status, channel, reason, or q (RMA, order number, email)."""
     rows, total = services.list_returns(
         status=query["status"], q=query["q"], channel=query["channel"], reason=query["reason"],
-        page=query["page"], per_page=query["per_page"])
+        page=query["page"], per_page=query["per_page"], count_limit=COUNT_LIMIT)
     return {"items": return_dicts(rows), "page": query["page"],
-            "per_page": query["per_page"], "total": total}
+            "per_page": query["per_page"], "total": min(total, COUNT_LIMIT),
+            "total_capped": total > COUNT_LIMIT}
 
 
 @blp.route("/<rma>", methods=["GET"])

@@ -61,3 +61,20 @@ def test_detail_endpoints_do_not_grow_with_items_or_events(app, api, make_order,
         {"sku": "JEANS", "quantity": 1, "condition": "damaged"}]})
     after = _queries(app, api, path.format(rma=big, number="Q0001"))
     assert after == before, (before, after)
+
+
+def test_list_counts_exactly_up_to_the_limit_then_says_more(app, api, make_order, monkeypatch):
+    from returns_service.returns import api as returns_api
+
+    _orders_with_returns(api, make_order, 4)
+    monkeypatch.setattr(returns_api, "COUNT_LIMIT", 3)
+    capped = api.get("/api/v1/returns", as_="agent").json
+    assert (capped["total"], capped["total_capped"], len(capped["items"])) == (3, True, 4)
+    monkeypatch.setattr(returns_api, "COUNT_LIMIT", 4)
+    exact = api.get("/api/v1/returns", as_="agent").json
+    assert (exact["total"], exact["total_capped"]) == (4, False)
+    one = api.get("/api/v1/returns", as_="agent", query={"q": exact["items"][0]["rma"]}).json
+    assert (one["total"], one["total_capped"], one["items"][0]["rma"]) == (
+        1, False, exact["items"][0]["rma"])
+    by_order = api.get("/api/v1/returns", as_="agent", query={"q": "Q0002"}).json
+    assert [r["order_number"] for r in by_order["items"]] == ["Q0002"]
