@@ -140,5 +140,7 @@ def _move_sequences(cur: Any) -> None:
 
 def history_size(url: str) -> int:
     with psycopg.connect(pg_url(url)) as conn:
-        row = conn.execute("SELECT count(*) FROM returns WHERE rma LIKE 'R-H%'").fetchone()
+        # Seeded RMAs are R-H + 7 digits; the service's own are R- + 6 characters.
+        row = conn.execute("SELECT count(*) FROM returns WHERE rma ~ '^R-H[0-9]{7}$'"
+                           ).fetchone()
         return int(row[0]) if row else 0
