@@ -16,6 +16,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from bench.pipeline import localstripe
 from bench.scenarios import SCENARIOS, Context
 from bench.seed import history_size, seed_history
 from bench.servers import ROOT, Server
@@ -159,6 +160,20 @@ def main(argv: list[str] | None = None) -> int:
         "database": {k: v for k, v in info.items() if k != "tokens"},
         "settings": {"duration": args.duration, "concurrency": args.concurrency,
                      "history": args.history}, "scenarios": {}}
+    with localstripe() as stripe_env:
+        run_scenarios(args, info, env, stripe_env, results)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = ROOT / "bench" / "results" / f"{stamp}.json"
+    out.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(table(results))
+    print(f"\nWritten {out.relative_to(ROOT)}")
+    return 0
+
+
+def run_scenarios(args: argparse.Namespace, info: dict[str, Any], env: dict[str, str],
+                  stripe_env: dict[str, str], results: dict[str, Any]) -> None:
+    database_url, redis_url = env["DATABASE_URL"], env["REDIS_URL"]
+    env = {**env, **stripe_env}
     service = Server("service", "wsgi:app", 8701, args.workers, env, "/healthz")
     baseline = Server("baseline", "bench.baseline_app:app", 8702, args.workers, env, "/insert")
     with service, baseline:
@@ -166,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
                       baseline_url=baseline.url, tokens=info["tokens"],
                       duration=args.duration, concurrency=args.concurrency,
                       webhook_secret=WEBHOOK_SECRET, fresh_start=info["fresh_start"],
-                      results=results["scenarios"])
+                      results=results["scenarios"], redis_url=redis_url,
+                      stripe_env=stripe_env)
         for name, scenario in SCENARIOS.items():
             if args.only and name not in args.only:
                 continue
@@ -174,9 +190,3 @@ def main(argv: list[str] | None = None) -> int:
             results["scenarios"][name] = scenario(ctx)
         results["worker_rss_mib"] = {"service": service.worker_rss_mib(),
                                      "baseline": baseline.worker_rss_mib()}
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = ROOT / "bench" / "results" / f"{stamp}.json"
-    out.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    print(table(results))
-    print(f"\nWritten {out.relative_to(ROOT)}")
-    return 0

@@ -30,6 +30,8 @@ class Context:
     concurrency: int
     webhook_secret: str
     fresh_start: int = 0
+    redis_url: str = ""
+    stripe_env: dict[str, str] = field(default_factory=dict)
     results: dict[str, Any] = field(default_factory=dict)
 
 
@@ -115,10 +117,10 @@ def webhook_ingest(ctx: Context) -> dict[str, Any]:
 
 def pipeline(ctx: Context) -> dict[str, Any]:
     """requested → refunded (and emails) per second with 2 RQ workers against localstripe."""
-    try:
-        from bench.pipeline import run_pipeline
-    except ImportError as exc:
-        return {"available": False, "why": f"pipeline harness missing: {exc}"}
+    from bench.pipeline import run_pipeline
+
+    if not ctx.stripe_env:
+        return {"available": False, "why": "localstripe is not installed"}
     return run_pipeline(ctx)
 
 

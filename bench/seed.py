@@ -99,7 +99,8 @@ def seed_history(url: str, returns: int, *, seed: int = 7) -> dict[str, int]:
     return counts
 
 
-def seed_fresh_orders(url: str, count: int, start: int) -> int:
+def seed_fresh_orders(url: str, count: int, start: int,
+                      payment_intents: list[str] | None = None) -> int:
     """`count` delivered orders B<start…>, each with one returnable line SKU-1."""
     now = datetime.now(UTC)
     first_id = _next_id(url, "orders")
@@ -109,7 +110,8 @@ def seed_fresh_orders(url: str, count: int, start: int) -> int:
         for k in range(count):
             yield (first_id + k, f"{FRESH_PREFIX}{start + k:07d}", "bench@example.com",
                    "Bench Customer", "EUR", _ts(now - timedelta(days=5)),
-                   _ts(now - timedelta(days=3)), "web", 500, "stripe", f"pi_fresh_{start + k}",
+                   _ts(now - timedelta(days=3)), "web", 500, "stripe",
+                   payment_intents[k] if payment_intents else f"pi_fresh_{start + k}",
                    _ts(now), _ts(now))
 
     def line_rows() -> Iterator[tuple[Any, ...]]:

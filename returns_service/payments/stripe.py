@@ -47,7 +47,14 @@ def to_provider_refund(obj: Any) -> ProviderRefund:
         currency=(get("currency") or "").upper(),
         payment_intent=pi if isinstance(pi, str) or pi is None else pi.get("id"),
         failure_reason=get("failure_reason"),
-        metadata=dict(get("metadata") or {}))
+        metadata=_plain(get("metadata")))
+
+
+def _plain(value: Any) -> dict[str, str]:
+    """Stripe objects are not mappings since stripe 15: convert with to_dict()."""
+    if value is None:
+        return {}
+    return dict(value.to_dict() if hasattr(value, "to_dict") else value)
 
 
 class StripeRefundGateway:
