@@ -26,18 +26,24 @@ from bench.seed import pg_url, seed_fresh_orders
 ROOT = Path(__file__).resolve().parent.parent
 STRIPE_PORT = 8492
 STRIPE_KEY = "sk_test_bench_only"
+LOCALSTRIPE_IN_MEMORY = ("import sys, localstripe.resources as r; "
+                         "r.Store.dump_to_disk = lambda self: None; "
+                         "from localstripe.server import start; sys.argv[0] = 'localstripe'; "
+                         "sys.exit(start())")
 
 
 @contextmanager
 def localstripe() -> Iterator[dict[str, str]]:
     """A localstripe server for the run; yields the service settings pointing at it."""
-    exe = Path(sys.executable).with_name("localstripe")
-    if not exe.exists():
+    try:
+        import localstripe  # noqa: F401
+    except ImportError:
         yield {}
         return
     log = (ROOT / "bench" / "results" / "localstripe.log.tmp").open("wb")
-    proc = subprocess.Popen([str(exe), "--port", str(STRIPE_PORT)], stdout=log,
-                            stderr=subprocess.STDOUT)
+    # In memory only: localstripe's own persistence is one fixed /tmp file for every instance.
+    proc = subprocess.Popen([sys.executable, "-c", LOCALSTRIPE_IN_MEMORY, "--from-scratch",
+                             "--port", str(STRIPE_PORT)], stdout=log, stderr=subprocess.STDOUT)
     try:
         import stripe
 

@@ -187,6 +187,10 @@ def run_scenarios(args: argparse.Namespace, info: dict[str, Any], env: dict[str,
             if args.only and name not in args.only:
                 continue
             print(f"Running {name}…", flush=True)
-            results["scenarios"][name] = scenario(ctx)
+            try:
+                results["scenarios"][name] = scenario(ctx)
+            except Exception as exc:  # keep the other scenarios' figures
+                results["scenarios"][name] = {"available": False,
+                                              "why": f"failed: {type(exc).__name__}: {exc}"}
         results["worker_rss_mib"] = {"service": service.worker_rss_mib(),
                                      "baseline": baseline.worker_rss_mib()}
