@@ -115,16 +115,19 @@ def test_backend_terminated_mid_request_answers_500_and_next_request_works(app, 
 
     with failing_statement(app, "UPDATE RETURNS", terminate) as fired:
         response = api.post(f"/api/v1/returns/{rma}/approve", as_="agent", json={})
-        # The killed connection object is dropped by the pool without close(); collect it
-        # here, where its ResourceWarning is expected, rather than in some later test.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ResourceWarning)
-            gc.collect()
     assert fired
     assert_clean_500(response)
     assert snapshot(app, rma) == before
     ok = api.post(f"/api/v1/returns/{rma}/approve", as_="agent", json={})
     assert ok.status_code == 200 and ok.json["status"] == "approved"
+    # The killed connection is dropped by the pool without close(); collect it here, where
+    # its ResourceWarning is expected, rather than during some later test.
+    del response
+    with app.app_context():
+        db.engine.dispose()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
 
 
 @pytest.mark.redis
@@ -148,6 +151,7 @@ def test_redis_down_at_commit_keeps_the_job_for_the_relay(app_config, tokens, ap
         message = db.session.scalar(select(OutboxMessage))
         assert (message.topic, message.enqueued_at, message.processed_at) == (
             "refund.execute", None, None)
+        db.session.remove()  # give the connection back before closing the pool
         db.engine.dispose()
 
     up = create_app({**app_config, "REDIS_URL": TEST_REDIS_URL, "RQ_QUEUE": queue_name})
@@ -158,6 +162,7 @@ def test_redis_down_at_commit_keeps_the_job_for_the_relay(app_config, tokens, ap
         assert relay_pending(up) == 0  # delivered once, not again
         with up.app_context():
             assert db.session.get(OutboxMessage, message.id).enqueued_at is not None
+            db.session.remove()
             db.engine.dispose()
     finally:
         queue.delete(delete_jobs=True)

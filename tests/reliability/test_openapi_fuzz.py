@@ -59,3 +59,18 @@ def test_operation_answers_without_5xx_and_as_documented(app, tokens, make_retur
         case.call_and_validate(headers=headers, checks=CHECKS)
 
     fuzz()
+
+
+@pytest.mark.parametrize(("method", "path", "kw"), [
+    ("GET", "/api/v1/returns", {"query_string": "status=a%00b"}),
+    ("GET", "/api/v1/returns", {"query_string": "q=R-%00"}),
+    ("POST", "/api/v1/orders", {"data": b'{"number": "A\\u0000"}',
+                                "content_type": "application/json"}),
+])
+def test_nul_characters_are_refused_as_invalid_input_not_a_server_error(api, method, path, kw):
+    """Found by the fuzzer: PostgreSQL text cannot hold NUL, which used to answer 500."""
+    response = api.client.open(path, method=method, headers={
+        "Authorization": f"Bearer {api.tokens['admin']}"}, **kw)
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert "NUL" in next(iter(response.json["errors"].values()))[0]
