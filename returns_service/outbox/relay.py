@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from flask import Flask, current_app, has_app_context
 from redis.exceptions import RedisError
 from sqlalchemy import event, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from returns_service.clock import utcnow
 from returns_service.extensions import db
@@ -31,12 +31,18 @@ def _after_flush(session: Session, _ctx: object) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    # SQLAlchemy fires after_commit for a released SAVEPOINT too; only the outermost commit
+    # makes the rows visible to workers.
+    if session.in_nested_transaction():
+        return
     ids = session.info.pop(_SESSION_KEY, None)
     if ids and has_app_context():
         dispatch(current_app._get_current_object(), ids)  # type: ignore[attr-defined]
 
 
-def _after_rollback(session: Session) -> None:
+def _after_rollback(session: Session, previous: SessionTransaction) -> None:
+    if previous.nested:  # a savepoint rolled back; the outer transaction may still commit
+        return
     session.info.pop(_SESSION_KEY, None)
 
 
@@ -45,7 +51,7 @@ def install() -> None:
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", lambda s, _t: _after_rollback(s))
+        event.listen(Session, "after_soft_rollback", _after_rollback)
 
 
 def dispatch(app: Flask, ids: Iterable[int]) -> None:
