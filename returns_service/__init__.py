@@ -117,6 +117,8 @@ def _load_policy(app: Flask) -> Any:
 
 def _register_http(app: Flask) -> None:
     from returns_service import console
+    from returns_service.api.input import reject_nul_characters
+    from returns_service.auth import check_declared_roles
     from returns_service.errors import register_error_handlers
     from returns_service.feedback.views import bp as feedback_bp
     from returns_service.health import bp as health_bp
@@ -133,6 +135,8 @@ def _register_http(app: Flask) -> None:
     from webhooks.stripe import bp as stripe_webhooks_bp
 
     api = Api(app)
+    app.before_request(check_declared_roles)
+    app.before_request(reject_nul_characters)
     register_components(api)
     for blp in (orders_blp, returns_blp, refunds_blp, reports_blp):
         api.register_blueprint(blp)

@@ -50,6 +50,7 @@ def require_roles(*roles: str) -> Callable[[F], F]:
                 raise Forbidden(f"Needs role {' or '.join(roles)}; your role is {user.role}.")
             return view(*args, **kwargs)
 
+        wrapper.required_roles = roles  # type: ignore[attr-defined]  (read by access checks)
         return wrapper  # type: ignore[return-value]
 
     return decorator
@@ -60,3 +61,19 @@ def staff_actor(user: StaffUser) -> Actor:
 
 
 STAFF_READ = ("agent", "warehouse", "integration")
+
+
+def check_declared_roles() -> None:
+    """before_request: apply a view's @require_roles before its input is parsed, so callers
+    without a token (401) or the right role (403) never see validation details (422)."""
+    from flask import current_app
+
+    view = current_app.view_functions.get(request.endpoint or "")
+    roles = getattr(view, "required_roles", None)
+    if roles is None:
+        return
+    user = current_api_user()
+    if user is None:
+        raise Unauthorized("This endpoint needs a staff API token.")
+    if roles and not has_role(user, roles):
+        raise Forbidden(f"Needs role {' or '.join(roles)}; your role is {user.role}.")

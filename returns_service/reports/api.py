@@ -27,8 +27,15 @@ def csv_response(report: dict[str, Any]) -> Response:
         "Content-Disposition": f'attachment; filename="{csv_filename(report)}"'})
 
 
+CSV_CONTENT = {"text/csv": {"schema": {"type": "string"}}}
+# /service answers JSON, or CSV with ?format=csv: both documented (doc() replaces, not merges).
+JSON_OR_CSV = {"description": "The report (CSV with ?format=csv)", "content": {
+    "application/json": {"schema": {"$ref": "#/components/schemas/ServiceReportOut"}},
+    **CSV_CONTENT}}
+
+
 @blp.route("/service", methods=["GET"])
-@blp.doc(security=BEARER, responses=PROBLEMS)
+@blp.doc(security=BEARER, responses={**PROBLEMS, "200": JSON_OR_CSV})
 @blp.arguments(ReportPeriodQuery, location="query")
 @blp.response(200, ServiceReportOut)
 @require_roles("agent")
@@ -41,7 +48,8 @@ def service(query: dict[str, Any]) -> Any:
 
 
 @blp.route("/service.csv", methods=["GET"])
-@blp.doc(security=BEARER, responses=PROBLEMS)
+@blp.doc(security=BEARER, responses={**PROBLEMS, "200": {
+    "description": "metric,value rows", "content": CSV_CONTENT}})
 @blp.arguments(ReportPeriodQuery, location="query")
 @blp.response(200, description="metric,value rows (the JSON's figures, flattened)")
 @require_roles("agent")

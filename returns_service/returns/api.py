@@ -13,7 +13,7 @@ from returns_service.extensions import db
 from returns_service.openapi import BEARER, PROBLEMS
 from returns_service.orders.services import find_customer_order, get_order
 from returns_service.returns import services
-from returns_service.returns.present import return_dict
+from returns_service.returns.present import return_dict, return_dicts
 from returns_service.returns.schemas import (
     EventOut,
     ListQuery,
@@ -25,6 +25,9 @@ from returns_service.returns.schemas import (
     VersionedIn,
 )
 from workflows.returns import Actor
+
+# Lists count matches up to this many; beyond it `total_capped` says "more than total".
+COUNT_LIMIT = 10_000
 
 blp = Blueprint("returns", __name__, url_prefix="/api/v1/returns",
                 description="Return requests (RMAs) and their workflow")
@@ -46,6 +49,14 @@ def respond(ret: Any, status: int = 200) -> Any:
     return return_dict(ret), status, {"ETag": f'"{ret.version}"'}
 
 
+def commit_and_respond(ret: Any, status: int = 200) -> Any:
+    """Render what is about to be committed, then commit. Rendering after the commit would
+    reload every expired attribute (about ten more queries per request)."""
+    response = respond(ret, status)
+    db.session.commit()
+    return response
+
+
 @blp.route("", methods=["POST"])
 @blp.doc(security=[{}, *BEARER], responses=PROBLEMS)
 @blp.arguments(ReturnIn)
@@ -64,8 +75,7 @@ def create_return(data: dict[str, Any]) -> Any:
         order = find_customer_order(data["order_number"], data["email"])
         channel, actor = "api", Actor("customer", None, order.email)
     ret = services.create_return(order, data["items"], channel=channel, actor=actor)
-    db.session.commit()
-    return respond(ret, 201)
+    return commit_and_respond(ret, 201)
 
 
 @blp.route("", methods=["GET"])
@@ -77,9 +87,10 @@ def list_returns(query: dict[str, Any]) -> Any:
     """Search returns by status, channel, reason, or q (RMA, order number, email)."""
     rows, total = services.list_returns(
         status=query["status"], q=query["q"], channel=query["channel"], reason=query["reason"],
-        page=query["page"], per_page=query["per_page"])
-    return {"items": [return_dict(r) for r in rows], "page": query["page"],
-            "per_page": query["per_page"], "total": total}
+        page=query["page"], per_page=query["per_page"], count_limit=COUNT_LIMIT)
+    return {"items": return_dicts(rows), "page": query["page"],
+            "per_page": query["per_page"], "total": min(total, COUNT_LIMIT),
+            "total_capped": total > COUNT_LIMIT}
 
 
 @blp.route("/<rma>", methods=["GET"])
@@ -115,8 +126,7 @@ def approve(data: dict[str, Any], rma: str) -> Any:
     """Approve a requested return."""
     ret = services.approve_return(rma, _actor(), note=data["note"],
                                   expected_version=expected_version(data))
-    db.session.commit()
-    return respond(ret)
+    return commit_and_respond(ret)
 
 
 @blp.route("/<rma>/reject", methods=["POST"])
@@ -128,8 +138,7 @@ def reject(data: dict[str, Any], rma: str) -> Any:
     """Reject a requested return with a reason from the policy's list and a customer note."""
     ret = services.reject_return(rma, _actor(), reason=data["reason"], note=data["note"],
                                  expected_version=expected_version(data))
-    db.session.commit()
-    return respond(ret)
+    return commit_and_respond(ret)
 
 
 @blp.route("/<rma>/cancel", methods=["POST"])
@@ -141,8 +150,7 @@ def cancel(data: dict[str, Any], rma: str) -> Any:
     """Cancel a return that has not been received yet."""
     ret = services.cancel_return(rma, _actor(), note=data["note"],
                                  expected_version=expected_version(data))
-    db.session.commit()
-    return respond(ret)
+    return commit_and_respond(ret)
 
 
 @blp.route("/<rma>/receive", methods=["POST"])
@@ -154,5 +162,4 @@ def receive(data: dict[str, Any], rma: str) -> Any:
     """Record what arrived and in what condition; starts the refund."""
     ret = services.receive_return(rma, data["items"], _actor(), note=data["note"],
                                   expected_version=expected_version(data))
-    db.session.commit()
-    return respond(ret)
+    return commit_and_respond(ret)

@@ -19,6 +19,9 @@ class Return(db.Model):
     __table_args__ = (
         Index("ix_returns_status_created_at", "status", "created_at"),
         Index("ix_returns_order_id", "order_id"),
+        # Staff lists: newest first (ties by id) and the channel filter, on 1 M+ returns.
+        Index("ix_returns_created_at_id", "created_at", "id"),
+        Index("ix_returns_channel_created_at", "channel", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,6 +62,7 @@ class Return(db.Model):
 
 class ReturnItem(db.Model):
     __tablename__ = "return_items"
+    __table_args__ = (Index("ix_return_items_reason_return_id", "reason", "return_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     return_id: Mapped[int] = mapped_column(

@@ -23,9 +23,28 @@ def refunds_of(ret: Return) -> list[Refund]:
         select(Refund).where(Refund.return_id == ret.id).order_by(Refund.attempt)))
 
 
-def return_dict(ret: Return) -> dict[str, Any]:
+def return_dicts(rows: list[Return]) -> list[dict[str, Any]]:
+    """Many returns at once with a fixed number of queries (refunds and order totals batched).
+
+    Load rows with their order (and its lines) and items eagerly, as services.list_returns does.
+    """
+    from returns_service.refunds.services import refund_context
+
+    ids = [r.id for r in rows]
+    refunds: dict[int, list[Refund]] = {i: [] for i in ids}
+    if ids:
+        for refund in db.session.scalars(select(Refund).where(Refund.return_id.in_(ids))
+                                          .order_by(Refund.return_id, Refund.attempt)):
+            refunds[refund.return_id].append(refund)  # type: ignore[index]
+    context = refund_context(sorted({r.order_id for r in rows}))
+    return [return_dict(r, refunds=refunds[r.id], siblings=context.get(r.order_id, {}))
+            for r in rows]
+
+
+def return_dict(ret: Return, *, refunds: list[Refund] | None = None,
+                siblings: dict[int, tuple[int, bool]] | None = None) -> dict[str, Any]:
     order = ret.order
-    estimate = refund_breakdown(ret, estimate=True).as_dict()
+    estimate = refund_breakdown(ret, estimate=True, siblings=siblings).as_dict()
     refund = None
     if ret.refund_amount is not None:
         refund = {"items": ret.refund_items_amount, "restocking_fee": ret.restocking_fee_amount,
@@ -43,7 +62,7 @@ def return_dict(ret: Return) -> dict[str, Any]:
                    "condition": i.condition, "restock": i.restock} for i in ret.items],
         "expected_refund": estimate,
         "refund": refund,
-        "refunds": refunds_of(ret),
+        "refunds": refunds_of(ret) if refunds is None else refunds,
         "allowed_actions": [t for t in allowed_triggers(ret.status) if t in STAFF_ACTIONS],
         "status_url": status_url(ret.rma),
     }

@@ -119,7 +119,9 @@ class ReturnPageOut(Schema):
     items = fields.List(fields.Nested(ReturnOut))
     page = fields.Integer()
     per_page = fields.Integer()
-    total = fields.Integer()
+    total = fields.Integer(metadata={"description": "Matching returns, counted up to 10000"})
+    total_capped = fields.Boolean(metadata={
+        "description": "True when more than `total` returns match (counting stops there)"})
 
 
 class EventOut(Schema):

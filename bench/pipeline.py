@@ -1,0 +1,167 @@
+"""Pipeline benchmark: returns driven requested → refunded through the real job path.
+
+Customer request, agent approval and warehouse receipt go over HTTP to the gunicorn service;
+the refund job goes through the outbox to RQ, where 2 `flask worker` processes call
+localstripe (a local fake Stripe). The figure is returns refunded per second, with the
+database transactions and jobs each return costs (from pg_stat_database and the outbox).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import psycopg
+
+from bench.seed import pg_url, seed_fresh_orders
+
+ROOT = Path(__file__).resolve().parent.parent
+STRIPE_PORT = 8492
+STRIPE_KEY = "sk_test_bench_only"
+LOCALSTRIPE_IN_MEMORY = ("import sys, localstripe.resources as r; "
+                         "r.Store.dump_to_disk = lambda self: None; "
+                         "from localstripe.server import start; sys.argv[0] = 'localstripe'; "
+                         "sys.exit(start())")
+
+
+@contextmanager
+def localstripe() -> Iterator[dict[str, str]]:
+    """A localstripe server for the run; yields the service settings pointing at it."""
+    try:
+        import localstripe  # noqa: F401
+    except ImportError:
+        yield {}
+        return
+    log = (ROOT / "bench" / "results" / "localstripe.log.tmp").open("wb")
+    # In memory only: localstripe's own persistence is one fixed /tmp file for every instance.
+    proc = subprocess.Popen([sys.executable, "-c", LOCALSTRIPE_IN_MEMORY, "--from-scratch",
+                             "--port", str(STRIPE_PORT)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        import stripe
+
+        client = stripe.StripeClient(STRIPE_KEY, base_addresses={
+            "api": f"http://127.0.0.1:{STRIPE_PORT}"}, max_network_retries=0)
+        for _ in range(100):
+            try:
+                client.v1.customers.list()
+                break
+            except stripe.APIConnectionError:
+                time.sleep(0.2)
+        yield {"STRIPE_API_KEY": STRIPE_KEY,
+               "STRIPE_API_BASE": f"http://127.0.0.1:{STRIPE_PORT}"}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+
+def _payment_intents(count: int) -> list[str]:
+    import stripe
+
+    client = stripe.StripeClient(STRIPE_KEY, base_addresses={
+        "api": f"http://127.0.0.1:{STRIPE_PORT}"})
+    pm = client.v1.payment_methods.create(params={"type": "card", "card": {
+        "number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}})
+    return [client.v1.payment_intents.create(params={
+        "amount": 4700, "currency": "eur", "payment_method": pm.id, "confirm": True}).id
+        for _ in range(count)]
+
+
+async def _drive(base: str, tokens: dict[str, str], numbers: list[str],
+                 concurrency: int) -> list[str]:
+    rmas: list[str] = []
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for n in numbers:
+        queue.put_nowait(n)
+
+    async def flow(session: aiohttp.ClientSession) -> None:
+        while not queue.empty():
+            number = queue.get_nowait()
+            async with session.post("/api/v1/returns", json={
+                    "order_number": number, "email": "bench@example.com",
+                    "items": [{"sku": "SKU-1", "quantity": 1, "reason": "damaged"}]}) as r:
+                rma = (await r.json())["rma"]
+            async with session.post(f"/api/v1/returns/{rma}/approve", json={}, headers={
+                    "Authorization": f"Bearer {tokens['agent']}"}) as r:
+                assert r.status == 200, await r.text()
+            async with session.post(f"/api/v1/returns/{rma}/receive", json={"items": [
+                    {"sku": "SKU-1", "quantity": 1, "condition": "damaged"}]}, headers={
+                    "Authorization": f"Bearer {tokens['warehouse']}"}) as r:
+                assert r.status == 200, await r.text()
+            rmas.append(rma)
+
+    async with aiohttp.ClientSession(base) as session:
+        await asyncio.gather(*(flow(session) for _ in range(concurrency)))
+    return rmas
+
+
+def _commits(conn: psycopg.Connection[Any]) -> int:
+    conn.execute("SELECT pg_stat_clear_snapshot()")
+    row = conn.execute("SELECT xact_commit FROM pg_stat_database "
+                       "WHERE datname = current_database()").fetchone()
+    return int(row[0]) if row else 0
+
+
+def run_pipeline(ctx: Any) -> dict[str, Any]:
+    count = max(50, int(ctx.duration * 20))
+    intents = _payment_intents(count)
+    start = ctx.fresh_start
+    seed_fresh_orders(ctx.database_url, count, start, payment_intents=intents)
+    ctx.fresh_start += count
+    numbers = [f"B{start + k:07d}" for k in range(count)]
+    env = {**os.environ, "DATABASE_URL": ctx.database_url, "REDIS_URL": ctx.redis_url,
+           "SECRET_KEY": "bench", "LOG_LEVEL": "WARNING", **ctx.stripe_env}
+    flask = str(Path(sys.executable).with_name("flask"))
+    log = (ROOT / "bench" / "results" / "workers.log.tmp").open("wb")
+    workers = [subprocess.Popen([flask, "--app", "wsgi", "worker", "--without-scheduler"],
+                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+               for _ in range(2)]
+    try:
+        with psycopg.connect(pg_url(ctx.database_url), autocommit=True) as conn:
+            commits_before = _commits(conn)
+            outbox_before = conn.execute("SELECT count(*) FROM outbox_messages").fetchone()[0]
+            t0 = time.perf_counter()
+            rmas = asyncio.run(_drive(ctx.service_url, ctx.tokens, numbers, 16))
+            requested_s = time.perf_counter() - t0
+            deadline = time.monotonic() + 120
+            done = 0
+            while time.monotonic() < deadline:
+                done = conn.execute("SELECT count(*) FROM returns WHERE rma = ANY(%s) "
+                                    "AND status = 'refunded'", (rmas,)).fetchone()[0]
+                if done == len(rmas):
+                    break
+                time.sleep(0.1)
+            elapsed = time.perf_counter() - t0
+            commits = _commits(conn) - commits_before
+            jobs = conn.execute("SELECT count(*) FROM outbox_messages").fetchone()[0] \
+                - outbox_before
+            emails = 0
+            try:
+                emails = conn.execute("SELECT count(*) FROM notifications WHERE created_at "
+                                      "> now() - make_interval(secs => %s)",
+                                      (elapsed + 5,)).fetchone()[0]
+            except psycopg.Error:
+                emails = 0
+    finally:
+        for w in workers:
+            w.terminate()
+        for w in workers:
+            w.wait(timeout=20)
+        log.close()
+    rate = round(done / elapsed, 1) if elapsed else 0
+    return {"returns": len(rmas), "refunded": done, "seconds": round(elapsed, 2),
+            "http_phase_seconds": round(requested_s, 2), "refunded_per_s": rate,
+            "transactions_per_return": round(commits / max(done, 1), 1),
+            "jobs_per_return": round(jobs / max(len(rmas), 1), 2),
+            "emails": emails, "target": ">= 30 returns/s", "met": rate >= 30,
+            "summary": f"{rate} returns/s refunded ({done}/{len(rmas)}), "
+                       f"{round(commits / max(done, 1), 1)} transactions and "
+                       f"{round(jobs / max(len(rmas), 1), 2)} jobs per return, {emails} emails"}

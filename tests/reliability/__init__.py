@@ -1,0 +1,1 @@
+"""Reliability suite: API fuzzing, stateful workflow runs, fault injection, access checks."""
