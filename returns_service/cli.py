@@ -121,9 +121,13 @@ def demo_seed() -> None:
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 @click.option("--with-scheduler/--without-scheduler", default=True)
-def worker_command(burst: bool, with_scheduler: bool) -> None:
+@click.option("--fork/--no-fork", default=False, show_default=True,
+              help="Run each job in a forked child (rq's Worker) instead of in the worker "
+                   "process itself (rq's SimpleWorker, which keeps the app and its "
+                   "database pool warm between jobs).")
+def worker_command(burst: bool, with_scheduler: bool, fork: bool) -> None:
     """Run an RQ worker with this app's configuration."""
-    from rq import Worker
+    from rq import SimpleWorker, Worker
 
     from returns_service.worker import set_app
 
@@ -133,8 +137,9 @@ def worker_command(burst: bool, with_scheduler: bool) -> None:
         raise click.ClickException("REDIS_URL is not set: jobs already run in-process.")
     set_app(app)
     db.engine.dispose()  # no pooled connection crosses into forked work horses
-    Worker([queue], connection=queue.connection).work(burst=burst,
-                                                      with_scheduler=with_scheduler)
+    worker_class = Worker if fork else SimpleWorker
+    worker_class([queue], connection=queue.connection).work(burst=burst,
+                                                            with_scheduler=with_scheduler)
 
 
 def register_cli(app: Flask) -> None:
