@@ -60,6 +60,14 @@ def staff_actor(user: StaffUser) -> Actor:
     return Actor("staff", user.id, user.email)
 
 
+def current_staff_actor() -> Actor:
+    """The actor for a request that passed require_roles (so a token user is known)."""
+    user = current_api_user()
+    if user is None:
+        raise Unauthorized("This endpoint needs a staff API token.")
+    return staff_actor(user)
+
+
 STAFF_READ = ("agent", "warehouse", "integration")
 
 

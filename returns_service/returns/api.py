@@ -7,7 +7,13 @@ from typing import Any
 from flask import request
 from flask_smorest import Blueprint
 
-from returns_service.auth import STAFF_READ, current_api_user, require_roles, staff_actor
+from returns_service.auth import (
+    STAFF_READ,
+    current_api_user,
+    current_staff_actor,
+    require_roles,
+    staff_actor,
+)
 from returns_service.errors import ValidationFailed
 from returns_service.extensions import db
 from returns_service.openapi import BEARER, PROBLEMS
@@ -111,12 +117,6 @@ def get_events(rma: str) -> Any:
     return services.events_of(services.get_return(rma))
 
 
-def _actor() -> Actor:
-    user = current_api_user()
-    assert user is not None
-    return staff_actor(user)
-
-
 @blp.route("/<rma>/approve", methods=["POST"])
 @blp.doc(security=BEARER, responses=PROBLEMS)
 @blp.arguments(VersionedIn)
@@ -124,7 +124,7 @@ def _actor() -> Actor:
 @require_roles("agent")
 def approve(data: dict[str, Any], rma: str) -> Any:
     """Approve a requested return."""
-    ret = services.approve_return(rma, _actor(), note=data["note"],
+    ret = services.approve_return(rma, current_staff_actor(), note=data["note"],
                                   expected_version=expected_version(data))
     return commit_and_respond(ret)
 
@@ -136,8 +136,8 @@ def approve(data: dict[str, Any], rma: str) -> Any:
 @require_roles("agent")
 def reject(data: dict[str, Any], rma: str) -> Any:
     """Reject a requested return with a reason from the policy's list and a customer note."""
-    ret = services.reject_return(rma, _actor(), reason=data["reason"], note=data["note"],
-                                 expected_version=expected_version(data))
+    ret = services.reject_return(rma, current_staff_actor(), reason=data["reason"],
+                                 note=data["note"], expected_version=expected_version(data))
     return commit_and_respond(ret)
 
 
@@ -148,7 +148,7 @@ def reject(data: dict[str, Any], rma: str) -> Any:
 @require_roles("agent")
 def cancel(data: dict[str, Any], rma: str) -> Any:
     """Cancel a return that has not been received yet."""
-    ret = services.cancel_return(rma, _actor(), note=data["note"],
+    ret = services.cancel_return(rma, current_staff_actor(), note=data["note"],
                                  expected_version=expected_version(data))
     return commit_and_respond(ret)
 
@@ -160,6 +160,6 @@ def cancel(data: dict[str, Any], rma: str) -> Any:
 @require_roles("warehouse")
 def receive(data: dict[str, Any], rma: str) -> Any:
     """Record what arrived and in what condition; starts the refund."""
-    ret = services.receive_return(rma, data["items"], _actor(), note=data["note"],
+    ret = services.receive_return(rma, data["items"], current_staff_actor(), note=data["note"],
                                   expected_version=expected_version(data))
     return commit_and_respond(ret)
