@@ -14,9 +14,9 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
 
 from returns_service.clock import utcnow
+from returns_service.db_insert import insert_once
 from returns_service.extensions import db
 from returns_service.notifications.mailer import (
     MailNotConfigured,
@@ -99,16 +99,14 @@ def queue_for_return(ret: Return, step: str, context: dict[str, Any] | None = No
 def queue_email(to_email: str, step: str, context: dict[str, Any], *, key: str, subject: str,
                 ret: Return | None = None) -> Notification | None:
     """Write the notification, its timeline event and the outbox message. Flushes only."""
-    if db.session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
+    note_id = insert_once(Notification, {  # a concurrent transaction may queue it first
+        "return_id": ret.id if ret is not None else None, "step": step, "dedupe_key": key,
+        "to_email": to_email, "subject": subject, "status": "pending", "context": context,
+        "attempts": 0}, unique="dedupe_key")
+    if note_id is None:
         return None
-    note = Notification(return_id=ret.id if ret is not None else None, step=step,
-                        dedupe_key=key, to_email=to_email, subject=subject, status="pending",
-                        context=context, attempts=0)
-    try:
-        with db.session.begin_nested():  # a concurrent transaction may queue it first
-            db.session.add(note)
-    except IntegrityError:
-        return None
+    note = db.session.get(Notification, note_id)
+    assert note is not None
     if ret is not None:
         _timeline(ret.id, note, "queued", f"Email queued: {subject}")
     emit(TOPIC, {"notification_id": note.id}, dedupe_key=key)

@@ -20,14 +20,8 @@ from returns_service.outbox import service
 from returns_service.outbox.models import OutboxMessage
 
 log = logging.getLogger(__name__)
-_SESSION_KEY = "outbox_new_ids"
+_SESSION_KEY = service.NEW_IDS_KEY
 RETRY_INTERVALS = [5, 30, 120, 600, 1800, 3600]
-
-
-def _after_flush(session: Session, _ctx: object) -> None:
-    ids = [obj.id for obj in session.new if isinstance(obj, OutboxMessage)]
-    if ids:
-        session.info.setdefault(_SESSION_KEY, []).extend(ids)
 
 
 def _after_commit(session: Session) -> None:
@@ -49,8 +43,7 @@ def _after_rollback(session: Session, previous: SessionTransaction) -> None:
 
 def install() -> None:
     """Listen on every ORM session, once per process."""
-    if not event.contains(Session, "after_flush", _after_flush):
-        event.listen(Session, "after_flush", _after_flush)
+    if not event.contains(Session, "after_commit", _after_commit):
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_soft_rollback", _after_rollback)
 

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from returns_service.clock import utcnow
+from returns_service.db_insert import insert_once
 from returns_service.extensions import db
 from returns_service.outbox.models import OutboxMessage
 from returns_service.outbox.registry import HANDLERS
@@ -17,25 +17,28 @@ from returns_service.outbox.registry import HANDLERS
 log = logging.getLogger(__name__)
 
 
+# Ids of outbox rows written in the session's current transaction, dispatched after commit.
+NEW_IDS_KEY = "outbox_new_ids"
+
+
 def emit(topic: str, payload: dict[str, Any], *, dedupe_key: str | None = None,
-         available_at: datetime | None = None) -> OutboxMessage | None:
-    """Queue work for after commit. With a dedupe_key, a second emit is a no-op (returns None)."""
+         available_at: datetime | None = None) -> int | None:
+    """Queue work for after commit; the message id. With a dedupe_key, a second emit (in this
+    or a concurrent transaction) is a no-op and returns None."""
     if topic not in HANDLERS:
         raise LookupError(f"no outbox handler registered for {topic!r}")
-    if dedupe_key and db.session.scalar(
-            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)):
-        return None
-    message = OutboxMessage(topic=topic, payload=payload, dedupe_key=dedupe_key,
-                            available_at=available_at or utcnow())
+    values = {"topic": topic, "payload": payload, "dedupe_key": dedupe_key,
+              "available_at": available_at or utcnow()}
     if dedupe_key:
-        try:
-            with db.session.begin_nested():
-                db.session.add(message)
-        except IntegrityError:  # a concurrent transaction emitted it first
-            return None
+        message_id = insert_once(OutboxMessage, values, unique="dedupe_key")
     else:
+        message = OutboxMessage(**values)
         db.session.add(message)
-    return message
+        db.session.flush()
+        message_id = message.id
+    if message_id is not None:
+        db.session.info.setdefault(NEW_IDS_KEY, []).append(message_id)
+    return message_id
 
 
 def process(message_id: int) -> str:

@@ -13,9 +13,9 @@ from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from returns_service.clock import utcnow
+from returns_service.db_insert import insert_once
 from returns_service.extensions import db
 from returns_service.money import format_money
 from returns_service.orders.models import Order
@@ -43,18 +43,17 @@ def receive_event(event: dict[str, Any]) -> str:
     Returns "duplicate" for a redelivery, "ignored" for a type we do not handle, else
     "queued".
     """
-    row = StripeEvent(event_id=event["id"], type=event["type"], payload=event)
-    if event["type"] not in HANDLED_EVENTS:
-        row.result, row.processed_at = "ignored", utcnow()
-        row.detail = "Event type not handled by this service."
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-    except IntegrityError:  # unique event_id: Stripe sent it again (or twice at once)
+    values: dict[str, Any] = {"event_id": event["id"], "type": event["type"], "payload": event}
+    handled = event["type"] in HANDLED_EVENTS
+    if not handled:
+        values.update(result="ignored", processed_at=utcnow(),
+                      detail="Event type not handled by this service.")
+    row_id = insert_once(StripeEvent, values, unique="event_id")
+    if row_id is None:  # unique event_id: Stripe sent it again (or twice at once)
         return "duplicate"
-    if row.result == "ignored":
+    if not handled:
         return "ignored"
-    emit("stripe.event", {"stripe_event_id": row.id}, dedupe_key=f"stripe.event:{event['id']}")
+    emit("stripe.event", {"stripe_event_id": row_id}, dedupe_key=f"stripe.event:{event['id']}")
     return "queued"
 
 
