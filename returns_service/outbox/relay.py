@@ -25,7 +25,7 @@ RETRY_INTERVALS = [5, 30, 120, 600, 1800, 3600]
 
 
 def _after_commit(session: Session) -> None:
-    # after_commit also fires when a SAVEPOINT (begin_nested, used by emit's dedupe) is
+    # after_commit also fires when a SAVEPOINT (begin_nested, e.g. the RMA insert) is
     # released; dispatching then would hand out rows the outer transaction has not committed.
     if session.in_nested_transaction():
         return
@@ -35,8 +35,9 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session, previous: SessionTransaction) -> None:
-    # Only the outermost rollback forgets the ids: a rolled-back SAVEPOINT (a dedupe
-    # conflict) must not drop messages emitted earlier in the same transaction.
+    # Only the outermost rollback forgets the ids: a rolled-back SAVEPOINT (an RMA or order
+    # insert that met a concurrent twin) must not drop messages emitted earlier in the
+    # same transaction.
     if not previous.nested and previous.parent is None:
         session.info.pop(_SESSION_KEY, None)
 
