@@ -178,12 +178,11 @@ def refund_problems() -> list[RefundProblem]:
     """Returns whose refund failed, longest-waiting first, with the latest attempt."""
     rows = db.session.scalars(select(Return).where(Return.status == Status.REFUND_FAILED.value)
                               .order_by(Return.status_changed_at, Return.id)).all()
-    result = []
-    for ret in rows:
-        refund = db.session.scalar(select(Refund).where(Refund.return_id == ret.id)
-                                   .order_by(Refund.attempt.desc()).limit(1))
-        result.append(RefundProblem(ret, refund))
-    return result
+    latest: dict[int, Refund] = {}
+    for refund in db.session.scalars(select(Refund).where(
+            Refund.return_id.in_([r.id for r in rows])).order_by(Refund.attempt)):
+        latest[refund.return_id] = refund  # ascending attempts: the last one wins
+    return [RefundProblem(ret, latest.get(ret.id)) for ret in rows]
 
 
 def retry_refund(rma: str, actor: Actor, *, expected_version: int | None = None) -> Return:

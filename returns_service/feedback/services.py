@@ -13,7 +13,7 @@ from sqlalchemy import select
 from returns_service.errors import NotFound, ValidationFailed
 from returns_service.extensions import db
 from returns_service.feedback.models import Feedback
-from returns_service.returns.links import LinkInvalid, rma_from_signed, sign_rma
+from returns_service.returns.links import LinkInvalid, public_url, rma_from_signed, sign_rma
 from returns_service.returns.models import Return
 from returns_service.returns.rma import normalise_rma
 from workflows.returns import TERMINAL
@@ -31,13 +31,9 @@ def feedback_token(rma: str) -> str:
     return sign_rma(rma, salt=SALT)
 
 
-def _base() -> str:
-    return str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
-
-
 def feedback_url(rma: str) -> str:
     """The short survey (rating, comment, NPS) for a return; safe to put in emails and pages."""
-    return f"{_base()}/feedback/{feedback_token(rma)}"
+    return public_url(f"/feedback/{feedback_token(rma)}")
 
 
 def rating_url(rma: str, rating: int) -> str:

@@ -19,6 +19,7 @@ from returns_service.clock import utcnow
 from returns_service.errors import EditConflict
 from returns_service.extensions import db
 from returns_service.notifications import services
+from returns_service.returns.links import public_url
 from returns_service.returns.models import Return, ReturnEvent
 from returns_service.staff.models import StaffUser
 from workflows.returns import Actor, InvalidTransition
@@ -101,11 +102,10 @@ def escalate_waiting(now: datetime) -> int:
         log.warning("%d return(s) wait past the first-response target but there is no active "
                     "agent to tell; create one with `flask users create`.", len(rows))
         return 0
-    base = str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/")
     summary: list[dict[str, Any]] = [{
         "rma": r.rma, "order_number": r.order.number, "customer": r.order.customer_name,
         "waiting_hours": int((now - r.created_at).total_seconds() // 3600),
-        "url": f"{base}/staff/returns/{r.rma}"} for r in rows]
+        "url": public_url(f"/staff/returns/{r.rma}")} for r in rows]
     batch = hashlib.sha256(",".join(r.rma for r in rows).encode()).hexdigest()[:16]
     subject = services.SUBJECTS["escalation_digest"].format(count=len(rows))
     for agent in agents:

@@ -89,6 +89,12 @@ def _has_returns(line: OrderLine) -> bool:
         db.session.scalar(select(ReturnItem.id).where(ReturnItem.order_line_id == line.id)))
 
 
+def lock_order(order_id: int) -> None:
+    """Row-lock an order (PostgreSQL) for the rest of the transaction: serialises what is
+    claimed or refunded against it, so two returns cannot both take the same remainder."""
+    db.session.scalar(select(Order.id).where(Order.id == order_id).with_for_update())
+
+
 def get_order(number: str) -> Order:
     order = db.session.scalar(select(Order).where(Order.number == number))
     if order is None:

@@ -25,6 +25,7 @@ from returns_service.errors import ValidationFailed
 from returns_service.extensions import db
 from returns_service.money import format_money
 from returns_service.orders.models import Order
+from returns_service.orders.services import lock_order
 from returns_service.outbox.registry import RetryLater
 from returns_service.outbox.service import emit
 from returns_service.payments.stripe import (
@@ -135,11 +136,6 @@ def refunded_on_return(ret: Return) -> int:
         Refund.return_id == ret.id, Refund.status.in_(LIVE_REFUND_STATUSES))) or 0)
 
 
-def _lock_order(ret: Return) -> None:
-    """Serialise refund amounts per order, so two returns cannot both claim the remainder."""
-    db.session.scalar(select(Order.id).where(Order.id == ret.order_id).with_for_update())
-
-
 def next_attempt(ret: Return) -> int:
     return 1 + (db.session.scalar(
         select(func.max(Refund.attempt)).where(Refund.return_id == ret.id)) or 0)
@@ -185,7 +181,7 @@ def retry_refund(rma: str, actor: Actor, *, expected_version: int | None = None)
 
     ret = lock_return(rma, expected_version)
     _require(ret, "retry_refund")
-    _lock_order(ret)
+    lock_order(ret.order_id)
     amount = min((ret.refund_amount or 0) - refunded_on_return(ret),
                  remaining_on_order(ret.order))
     if amount <= 0:
@@ -203,7 +199,7 @@ def record_manual_refund(rma: str, actor: Actor, *, amount: int, reference: str,
 
     ret = lock_return(rma, expected_version)
     _require(ret, "record_manual_refund")
-    _lock_order(ret)
+    lock_order(ret.order_id)
     remaining = remaining_on_order(ret.order)
     errors: dict[str, list[str]] = {}
     if amount <= 0:

@@ -42,9 +42,13 @@ def status_token(rma: str) -> str:
     return sign_rma(rma, salt=SALT)
 
 
+def public_url(path: str) -> str:
+    """An absolute link for emails and pages: PUBLIC_BASE_URL + path ("/…")."""
+    return str(current_app.config["PUBLIC_BASE_URL"]).rstrip("/") + path
+
+
 def status_url(rma: str) -> str:
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return f"{base}/returns/status/{status_token(rma)}"
+    return public_url(f"/returns/status/{status_token(rma)}")
 
 
 def rma_from_token(token: str) -> str:

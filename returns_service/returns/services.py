@@ -19,7 +19,7 @@ from returns_service.clock import utcnow
 from returns_service.errors import EditConflict, NotFound, ValidationFailed
 from returns_service.extensions import db
 from returns_service.orders.models import Order
-from returns_service.orders.services import line_eligibility
+from returns_service.orders.services import line_eligibility, lock_order
 from returns_service.refunds.calculator import RefundBreakdown, RefundLine, compute_refund
 from returns_service.returns.models import Return, ReturnEvent, ReturnItem
 from returns_service.returns.policy import CONDITIONS, ReturnPolicy
@@ -146,8 +146,7 @@ def create_return(order: Order, items: list[dict[str, Any]], *, channel: str, ac
     policy = current_policy()
     if channel not in CHANNELS:
         raise ValidationFailed({"channel": [f"Must be one of: {', '.join(CHANNELS)}."]})
-    # Serialise requests for the same order so two tabs cannot over-claim a line.
-    db.session.scalar(select(Order.id).where(Order.id == order.id).with_for_update())
+    lock_order(order.id)  # two tabs cannot over-claim a line
     lines = _validated_lines(order, items, policy, now)
     ret = Return(order=order, channel=channel, status=Status.REQUESTED.value)
     for line, item in lines:
@@ -243,8 +242,7 @@ def receive_return(rma: str, received: list[dict[str, Any]], actor: Actor, *,
     from returns_service.refunds.services import start_refund  # refunds builds on returns
 
     ret = lock_return(rma, expected_version)
-    # Lock the order too: the refund is capped by what its other returns left refundable.
-    db.session.scalar(select(Order.id).where(Order.id == ret.order_id).with_for_update())
+    lock_order(ret.order_id)  # the refund is capped by what other returns left refundable
     by_sku = {item.order_line.sku: item for item in ret.items}
     errors: dict[str, list[str]] = {}
     seen: set[str] = set()
