@@ -1,13 +1,16 @@
 """After commit, hand new outbox messages to RQ (or run them in-process without Redis).
 
-Messages that could not be enqueued (Redis down) stay in the table with enqueued_at NULL;
-`relay_pending` (run by `flask outbox relay` and the scheduler) picks them up later.
+Messages are written already marked as enqueued (see `service.emit`): the common case costs
+no extra transaction. Messages that could not be enqueued (Redis down) get the mark cleared;
+`relay_pending` (run by `flask outbox relay` and the scheduler) picks them up later, and also
+re-sends marked messages still unprocessed long after (a process died before handing over).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime
 
 from flask import Flask, current_app, has_app_context
 from redis.exceptions import RedisError
@@ -25,17 +28,18 @@ RETRY_INTERVALS = [5, 30, 120, 600, 1800, 3600]
 
 
 def _after_commit(session: Session) -> None:
-    # after_commit also fires when a SAVEPOINT (begin_nested, e.g. the RMA insert) is
+    # after_commit also fires when a SAVEPOINT (begin_nested, e.g. an order import) is
     # released; dispatching then would hand out rows the outer transaction has not committed.
     if session.in_nested_transaction():
         return
     ids = session.info.pop(_SESSION_KEY, None)
     if ids and has_app_context():
-        dispatch(current_app._get_current_object(), ids)  # type: ignore[attr-defined]
+        dispatch(current_app._get_current_object(), ids,  # type: ignore[attr-defined]
+                 marked=True)
 
 
 def _after_rollback(session: Session, previous: SessionTransaction) -> None:
-    # Only the outermost rollback forgets the ids: a rolled-back SAVEPOINT (an RMA or order
+    # Only the outermost rollback forgets the ids: a rolled-back SAVEPOINT (an order import
     # insert that met a concurrent twin) must not drop messages emitted earlier in the
     # same transaction.
     if not previous.nested and previous.parent is None:
@@ -49,8 +53,11 @@ def install() -> None:
         event.listen(Session, "after_soft_rollback", _after_rollback)
 
 
-def dispatch(app: Flask, ids: Iterable[int]) -> None:
-    """Enqueue each message to RQ, or run it now in-process when Redis is not configured."""
+def dispatch(app: Flask, ids: Iterable[int], *, marked: bool = False) -> None:
+    """Enqueue each message to RQ, or run it now in-process when Redis is not configured.
+
+    `marked`: the rows already carry enqueued_at (written by emit); only failures are
+    written back. Otherwise (the relay's re-sends) successes are marked."""
     ids = list(ids)
     queue = app.extensions.get("rq_queue")
     if queue is None:
@@ -65,10 +72,17 @@ def dispatch(app: Flask, ids: Iterable[int]) -> None:
     except RedisError as exc:
         log.warning("Redis unavailable (%s): %d outbox message(s) kept for the relay",
                     exc, len(ids) - len(enqueued))
-    if enqueued:
-        with app.app_context(), db.engine.begin() as conn:
-            conn.execute(update(OutboxMessage).where(OutboxMessage.id.in_(enqueued))
-                         .values(enqueued_at=utcnow()))
+    failed = ids[len(enqueued):]  # enqueueing stops at the first Redis error
+    if marked and failed:
+        _set_enqueued_at(app, failed, None)
+    elif not marked and enqueued:
+        _set_enqueued_at(app, enqueued, utcnow())
+
+
+def _set_enqueued_at(app: Flask, ids: list[int], value: datetime | None) -> None:
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
+                     .values(enqueued_at=value))
 
 
 def enqueue(queue: object, message_id: int) -> None:
@@ -78,7 +92,7 @@ def enqueue(queue: object, message_id: int) -> None:
         "returns_service.worker.run_outbox_message", args=(message_id,),
         job_id=f"outbox-{message_id}", retry=Retry(max=len(RETRY_INTERVALS),
                                                    interval=RETRY_INTERVALS),
-        result_ttl=3600, failure_ttl=7 * 24 * 3600)
+        result_ttl=0, failure_ttl=7 * 24 * 3600)  # the outbox row records success
 
 
 def _run_in_process(app: Flask, message_id: int) -> None:

@@ -6,6 +6,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from flask import current_app, has_app_context
 from sqlalchemy import select, update
 
 from returns_service.clock import utcnow
@@ -27,8 +28,14 @@ def emit(topic: str, payload: dict[str, Any], *, dedupe_key: str | None = None,
     or a concurrent transaction) is a no-op and returns None."""
     if topic not in HANDLERS:
         raise LookupError(f"no outbox handler registered for {topic!r}")
+    now = utcnow()
     values = {"topic": topic, "payload": payload, "dedupe_key": dedupe_key,
-              "available_at": available_at or utcnow()}
+              "available_at": available_at or now,
+              # With a queue, the message is marked as handed over in this same INSERT, which
+              # saves a transaction per change; the relay clears the mark if Redis refuses
+              # it after commit, and re-sends marked messages still unprocessed after
+              # `stale_after_seconds` (a process that died between commit and hand-over).
+              "enqueued_at": now if queue_configured() else None}
     if dedupe_key:
         message_id = insert_once(OutboxMessage, values, unique="dedupe_key")
     else:
@@ -39,6 +46,11 @@ def emit(topic: str, payload: dict[str, Any], *, dedupe_key: str | None = None,
     if message_id is not None:
         db.session.info.setdefault(NEW_IDS_KEY, []).append(message_id)
     return message_id
+
+
+def queue_configured() -> bool:
+    """True when messages go to RQ after commit (REDIS_URL set), False when run in-process."""
+    return has_app_context() and current_app.extensions.get("rq_queue") is not None
 
 
 def process(message_id: int) -> str:

@@ -7,6 +7,9 @@ meant a worker (or the in-process runner) looked for rows not yet committed and 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -32,13 +35,13 @@ def test_in_process_job_runs_after_commit_and_sees_the_refund(app, api, make_ret
         assert "STRIPE_API_KEY" in (message.last_error or "")
 
 
-@pytest.mark.redis
-def test_job_is_enqueued_after_commit_and_marked_enqueued(app_config, tokens, make_return,
-                                                          api):
+@contextmanager
+def received_through_a_queue(app_config, tokens, make_return, api) -> Iterator[tuple[Any, Any]]:
+    """A return received through an app that hands jobs to a fresh RQ queue: (app, queue)."""
     from redis import Redis
     from rq import Queue
 
-    queue_name = f"test-timing-{uuid.uuid4().hex[:8]}"
+    queue_name = f"test-outbox-{uuid.uuid4().hex[:8]}"
     rma = make_return()["rma"]
     api.post(f"/api/v1/returns/{rma}/approve", as_="agent", json={})
     app = create_app({**app_config, "REDIS_URL": TEST_REDIS_URL, "RQ_QUEUE": queue_name})
@@ -48,12 +51,67 @@ def test_job_is_enqueued_after_commit_and_marked_enqueued(app_config, tokens, ma
             f"/api/v1/returns/{rma}/receive", json=RECEIVED,
             headers={"Authorization": f"Bearer {tokens['warehouse']}"})
         assert response.status_code == 200
+        yield app, queue
         with app.app_context():
-            message = db.session.scalar(select(OutboxMessage).where(
-                OutboxMessage.topic == "refund.execute"))
-            assert f"outbox-{message.id}" in queue.job_ids
-            assert message.enqueued_at is not None  # the update ran after the row existed
             db.session.remove()
             db.engine.dispose()
     finally:
         queue.delete(delete_jobs=True)
+
+
+def refund_message(app: Any) -> OutboxMessage:
+    with app.app_context():
+        message = db.session.scalar(select(OutboxMessage).where(
+            OutboxMessage.topic == "refund.execute"))
+        db.session.expunge_all()
+        return message
+
+
+@pytest.mark.redis
+def test_job_is_enqueued_after_commit_and_marked_enqueued(app_config, tokens, make_return,
+                                                          api):
+    with received_through_a_queue(app_config, tokens, make_return, api) as (app, queue):
+        message = refund_message(app)
+        assert f"outbox-{message.id}" in queue.job_ids
+        assert message.enqueued_at is not None  # the update ran after the row existed
+
+
+@pytest.mark.redis
+def test_message_lost_between_commit_and_hand_over_is_resent_once_stale(app_config, tokens,
+                                                                         make_return, api):
+    """Messages are written already marked as enqueued (no second transaction per change).
+    If the process dies after commit but before Redis has the job, the relay re-sends the
+    message once it is older than the stale limit, and not before."""
+    from returns_service.outbox.relay import relay_pending
+
+    with received_through_a_queue(app_config, tokens, make_return, api) as (app, queue):
+        queue.empty()  # the hand-over never happened
+        message = refund_message(app)
+        assert message.enqueued_at is not None and message.processed_at is None
+        assert relay_pending(app) == 0  # still within the stale limit: maybe in a queue
+        assert relay_pending(app, stale_after_seconds=0) >= 1
+        assert f"outbox-{message.id}" in queue.job_ids
+
+
+def test_savepoints_neither_hand_out_jobs_nor_lose_them(app):
+    """Releasing a SAVEPOINT is not a commit (nothing is handed out yet), and rolling one
+    back does not forget messages written before it in the same transaction."""
+    from returns_service.outbox.registry import HANDLERS, handler
+    from returns_service.outbox.service import emit
+
+    ran: list[int] = []
+    handler("test.savepoint")(lambda payload: ran.append(payload["n"]))
+    try:
+        with app.app_context():
+            emit("test.savepoint", {"n": 1})
+            with db.session.begin_nested():
+                emit("test.savepoint", {"n": 2})
+            assert ran == []  # released, not committed
+            with pytest.raises(LookupError), db.session.begin_nested():
+                emit("test.savepoint", {"n": 3})
+                raise LookupError("a twin got there first")
+            assert ran == []
+            db.session.commit()
+            assert sorted(ran) == [1, 2]  # 3 was rolled back with its savepoint
+    finally:
+        HANDLERS.pop("test.savepoint", None)
