@@ -129,6 +129,7 @@ def worker_command(burst: bool, with_scheduler: bool, fork: bool) -> None:
     """Run an RQ worker with this app's configuration."""
     from rq import SimpleWorker, Worker
 
+    from returns_service.notifications.mailer import keep_connections_open
     from returns_service.worker import set_app
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -138,6 +139,7 @@ def worker_command(burst: bool, with_scheduler: bool, fork: bool) -> None:
     set_app(app)
     db.engine.dispose()  # no pooled connection crosses into forked work horses
     worker_class = Worker if fork else SimpleWorker
+    keep_connections_open(not fork)  # a forked work horse would drop it after every job
     worker_class([queue], connection=queue.connection).work(burst=burst,
                                                             with_scheduler=with_scheduler)
 

@@ -31,6 +31,7 @@ class CollectingHandler:
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
+        self.peers: list[Any] = []  # the client address of each accepted message's connection
         self.fail_next = 0
         self.unknown_users: set[str] = set()  # RCPT TO answers 550 for these
         self.refused = 0
@@ -52,6 +53,7 @@ class CollectingHandler:
             message = email.message_from_bytes(envelope.content, policy=email.policy.default)
             self.messages.append(message)  # type: ignore[arg-type]
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self.peers.append(session.peer)
         return "250 OK"
 
 

@@ -6,17 +6,27 @@
 
 User and password are URL-encoded. `cafile=/path.pem` in the query trusts a private CA.
 Errors are sorted into transient (retry later) and permanent (a person has to look).
+
+An RQ worker (`flask worker` calls keep_connections_open) keeps its connection between
+emails, checked with NOOP before reuse and dropped after any error or REUSE_IDLE_SECONDS
+unused: a busy worker does not pay the connect, greeting, TLS and login for every email.
+Elsewhere (jobs run in-process by the web app) each email has its own connection.
 """
 
 from __future__ import annotations
 
 import smtplib
 import ssl
+import threading
+import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
 TRUE = {"1", "true", "yes", "on"}
+REUSE_IDLE_SECONDS = 30.0
+_open_connections = threading.local()
+_keep_open = False
 
 
 class MailNotConfigured(Exception):
@@ -64,19 +74,17 @@ def send_message(url: str | None, message: EmailMessage, *, timeout: float = 30)
     if not url:
         raise MailNotConfigured("SMTP_URL is not set")
     settings = SmtpSettings.from_url(url)
-    context = ssl.create_default_context(cafile=settings.cafile)
     try:
-        if settings.ssl:
-            client: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port,
-                                                   timeout=timeout, context=context)
-        else:
-            client = smtplib.SMTP(settings.host, settings.port, timeout=timeout)
-        with client:
-            if settings.starttls:
-                client.starttls(context=context)
-            if settings.username:
-                client.login(settings.username, settings.password or "")
+        client = _connection(settings, timeout)
+        try:
             client.send_message(message)
+        except BaseException:
+            close_connection()  # its state is unknown: the next email starts afresh
+            raise
+        if _keep_open:
+            _open_connections.last_used = time.monotonic()
+        else:
+            close_connection()
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         if all(400 <= code < 500 for code in codes):
@@ -93,3 +101,62 @@ def send_message(url: str | None, message: EmailMessage, *, timeout: float = 30)
         raise PermanentMailError(error) from exc
     except (smtplib.SMTPException, OSError) as exc:  # refused, reset, timeout, TLS trouble
         raise TransientMailError(f"{type(exc).__name__}: {exc}") from exc
+
+
+def keep_connections_open(enabled: bool = True) -> None:
+    """Keep each thread's SMTP connection between emails (for long-running workers)."""
+    global _keep_open
+    _keep_open = enabled
+    if not enabled:
+        close_connection()
+
+
+def _connection(settings: SmtpSettings, timeout: float) -> smtplib.SMTP:
+    """This thread's open connection to `settings` if it still answers, else a new one."""
+    client = getattr(_open_connections, "client", None)
+    if client is not None:
+        fresh = time.monotonic() - _open_connections.last_used < REUSE_IDLE_SECONDS
+        if _open_connections.settings == settings and fresh and _answers(client):
+            return client
+        close_connection()
+    client = _connect(settings, timeout)
+    _open_connections.client, _open_connections.settings = client, settings
+    _open_connections.last_used = time.monotonic()
+    return client
+
+
+def _answers(client: smtplib.SMTP) -> bool:
+    try:
+        return client.noop()[0] == 250
+    except (smtplib.SMTPException, OSError):
+        return False
+
+
+def _connect(settings: SmtpSettings, timeout: float) -> smtplib.SMTP:
+    context = ssl.create_default_context(cafile=settings.cafile)
+    if settings.ssl:
+        client: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=timeout,
+                                               context=context)
+    else:
+        client = smtplib.SMTP(settings.host, settings.port, timeout=timeout)
+    try:
+        if settings.starttls:
+            client.starttls(context=context)
+        if settings.username:
+            client.login(settings.username, settings.password or "")
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def close_connection() -> None:
+    """Close this thread's kept SMTP connection, if any (QUIT when the server still listens)."""
+    client = getattr(_open_connections, "client", None)
+    _open_connections.client = None
+    if client is None:
+        return
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        client.close()

@@ -1,4 +1,5 @@
-"""Scheduled work, one `tick`: expire, remind, escalate, and pick up stuck work.
+"""Scheduled work, one `tick`: expire, remind, escalate, settle overdue pending refunds, and
+pick up stuck work.
 
 Every step is idempotent (dedupe keys, status re-checked under the row lock), so ticks may
 overlap or run twice. Run it every few minutes: `flask notify tick --every 300`, cron, or
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 def tick(app: Flask, now: datetime | None = None) -> dict[str, int]:
     """Run every scheduled step once; returns how much each one did."""
     from returns_service.outbox.relay import relay_pending
+    from returns_service.refunds.services import poll_pending_refunds
 
     result: dict[str, int] = {}
     with app.app_context():
@@ -39,6 +41,8 @@ def tick(app: Flask, now: datetime | None = None) -> dict[str, int]:
         result["escalated"] = escalate_waiting(now)
         result["requeued_notifications"] = services.resend_stuck()
     result["relayed"] = relay_pending(app)
+    with app.app_context():  # last: it waits on Stripe, the steps above do not
+        result["refunds_settled"] = poll_pending_refunds(now)
     return result
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from returns_service.clock import utcnow
 from returns_service.db_insert import insert_once
@@ -28,7 +29,7 @@ from returns_service.notifications.models import Notification
 from returns_service.outbox.models import OutboxMessage
 from returns_service.outbox.registry import RetryLater
 from returns_service.outbox.service import emit
-from returns_service.returns.models import Return, ReturnEvent
+from returns_service.returns.models import Return, ReturnEvent, ReturnItem
 
 log = logging.getLogger(__name__)
 
@@ -90,42 +91,56 @@ def on_status_changed(ret: Return, event: ReturnEvent, **_: Any) -> None:
 
 
 def queue_for_return(ret: Return, step: str, context: dict[str, Any] | None = None,
-                     *, key: str | None = None) -> Notification | None:
-    """Queue `step`'s email to the customer of `ret`; None when it was already queued."""
+                     *, key: str | None = None) -> int | None:
+    """Queue `step`'s email to the customer of `ret`: the notification id, or None when it
+    was already queued."""
     return queue_email(ret.order.email, step, context or {}, key=key or dedupe_key(ret.rma, step),
                        ret=ret, subject=SUBJECTS[step].format(rma=ret.rma))
 
 
 def queue_email(to_email: str, step: str, context: dict[str, Any], *, key: str, subject: str,
-                ret: Return | None = None) -> Notification | None:
-    """Write the notification, its timeline event and the outbox message. Flushes only."""
-    note_id = insert_once(Notification, {  # a concurrent transaction may queue it first
-        "return_id": ret.id if ret is not None else None, "step": step, "dedupe_key": key,
-        "to_email": to_email, "subject": subject, "status": "pending", "context": context,
-        "attempts": 0}, unique="dedupe_key")
-    if note_id is None:
-        return None
-    note = db.session.get(Notification, note_id)
-    assert note is not None
-    if ret is not None:
-        _timeline(ret.id, note, "queued", f"Email queued: {subject}")
-    emit(TOPIC, {"notification_id": note.id}, dedupe_key=key)
-    return note
+                ret: Return | None = None) -> int | None:
+    """Write the notification, its timeline event and the outbox message; the notification's
+    id, or None when it was already queued. The timeline event waits for the caller's next
+    flush, together with whatever else the change added (one INSERT for all its events)."""
+    return_id = ret.id if ret is not None else None
+    if ret is not None and return_id is None:
+        raise ValueError("queue_email needs a return that is already in the database")
+    with db.session.no_autoflush:  # these INSERTs need no pending row to be written first
+        note_id = insert_once(Notification, {  # a concurrent transaction may queue it first
+            "return_id": return_id, "step": step, "dedupe_key": key, "to_email": to_email,
+            "subject": subject, "status": "pending", "context": context, "attempts": 0},
+            unique="dedupe_key")
+        if note_id is None:
+            return None
+        emit(TOPIC, {"notification_id": note_id}, dedupe_key=key)
+    if return_id is not None:
+        _timeline(return_id, f"Email queued: {subject}", notification_id=note_id, step=step,
+                  delivery="queued", to=to_email, attempts=0)
+    return note_id
 
 
-def _timeline(return_id: int, note: Notification, state: str, text: str) -> None:
+def _timeline(return_id: int, text: str, **data: Any) -> None:
     """One line on the staff timeline (never shown to the customer)."""
     db.session.add(ReturnEvent(
         return_id=return_id, kind="notification", actor_type="system",
         actor_label="notifications", note=text, customer_visible=False, created_at=utcnow(),
-        data={"notification_id": note.id, "step": note.step, "delivery": state,
-              "to": note.to_email, "attempts": note.attempts}))
+        data=data))
 
 
-# --- delivery (in a job; commits its own steps) ---------------------------------------------
+def _note_timeline(note: Notification, state: str, text: str) -> None:
+    if note.return_id is not None:
+        _timeline(note.return_id, text, notification_id=note.id, step=note.step,
+                  delivery=state, to=note.to_email, attempts=note.attempts)
+
+
+# --- delivery (in a job; commits its claim, leaves the "sent" record to the job) ----------
 
 def deliver(notification_id: int) -> str:
-    """Send one notification at most once. Raises RetryLater on transient SMTP trouble."""
+    """Send one notification at most once. Raises RetryLater on transient SMTP trouble.
+
+    Commits the claim before sending; the "sent" record is only flushed, for the caller
+    (the outbox job) to commit together with its own bookkeeping."""
     from returns_service.notifications.render import build_message
 
     note = db.session.get(Notification, notification_id)
@@ -147,8 +162,7 @@ def deliver(notification_id: int) -> str:
     if not claim(notification_id):
         db.session.rollback()
         return "claimed by another worker or already sent"
-    note = db.session.get(Notification, notification_id)
-    assert note is not None
+    note = _load_for_rendering(notification_id)
     try:
         message = build_message(note)
         send_message(url, message, timeout=float(current_app.config["SMTP_TIMEOUT_SECONDS"]))
@@ -164,8 +178,22 @@ def deliver(notification_id: int) -> str:
         _finish(db.session.get(Notification, notification_id), "pending",
                 error=f"{type(exc).__name__}: {exc}")
         raise
-    _finish(note, "sent", message_id=message["Message-ID"])
+    # Left for the caller's commit: the outbox commits it with the job's processed mark, one
+    # transaction instead of two. Were that commit lost, the claim runs out and the email is
+    # sent again: at least once, never silently dropped.
+    _finish(note, "sent", message_id=message["Message-ID"], commit=False)
     return "sent"
+
+
+def _load_for_rendering(notification_id: int) -> Notification:
+    """The notification with everything its email shows, in two queries instead of one per
+    related row (return, order, items, their order lines)."""
+    to_return = joinedload(Notification.return_)
+    return db.session.execute(
+        select(Notification).where(Notification.id == notification_id).options(
+            to_return.joinedload(Return.order),
+            to_return.selectinload(Return.items).joinedload(ReturnItem.order_line))
+    ).unique().scalar_one()
 
 
 def _superseded_by(note: Notification) -> Notification | None:
@@ -187,8 +215,8 @@ def _skip(note: Notification, superseded_by: Notification) -> str:
         .execution_options(synchronize_session=False))
     if result.rowcount == 1:  # type: ignore[attr-defined]
         db.session.refresh(note)
-        _timeline(note.return_id, note, "skipped",  # type: ignore[arg-type]
-                  f"Email not sent: the {superseded_by.step} email already tells the customer.")
+        _note_timeline(note, "skipped", f"Email not sent: the {superseded_by.step} email "
+                       "already tells the customer.")
     db.session.commit()
     return "skipped"
 
@@ -211,22 +239,24 @@ def claim(notification_id: int) -> bool:
 
 
 def _finish(note: Notification | None, status: str, *, error: str | None = None,
-            message_id: str | None = None) -> None:
+            message_id: str | None = None, commit: bool = True) -> None:
+    """Record the outcome on `note` (loaded after the claim, in this transaction)."""
     if note is None:
         return
-    db.session.refresh(note)
     note.status = status
     note.last_error = error
     if status == "sent":
         note.sent_at = utcnow()
         note.message_id = message_id
-    if note.return_id is not None:
-        text = {"sent": f"Email sent to {note.to_email}: {note.subject}",
-                "failed": f"Email refused by the mail server: {error}",
-                "pending": f"Email delivery failed (attempt {note.attempts}), will retry: "
-                           f"{error}"}[status]
-        _timeline(note.return_id, note, status if status != "pending" else "retrying", text)
-    db.session.commit()
+    text = {"sent": f"Email sent to {note.to_email}: {note.subject}",
+            "failed": f"Email refused by the mail server: {error}",
+            "pending": f"Email delivery failed (attempt {note.attempts}), will retry: "
+                       f"{error}"}[status]
+    _note_timeline(note, status if status != "pending" else "retrying", text)
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
 
 
 # --- held or abandoned notifications ---------------------------------------------------------
