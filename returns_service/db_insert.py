@@ -6,6 +6,7 @@ Column defaults declared on the model (e.g. created_at) apply as for any INSERT.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,9 +17,23 @@ from returns_service.extensions import db
 def insert_once(model: Any, values: dict[str, Any], *, unique: str) -> int | None:
     """Insert a row of `model` unless one with the same `unique` column value exists (now or
     committed concurrently); the new row's id, or None when it was already there."""
-    dialect = db.session.get_bind().dialect.name
+    return db.session.scalar(_insert_unless_taken(model, unique, "id"), values)
+
+
+def insert_object_once(model: Any, values: dict[str, Any], *, unique: str) -> Any | None:
+    """Like insert_once, but answers the new row as an object of `model` in the session
+    (all its columns loaded), or None when the `unique` value was already taken."""
+    return db.session.scalars(_insert_unless_taken(model, unique, "object"), values).first()
+
+
+@lru_cache(maxsize=64)
+def _insert_for(model: Any, unique: str, dialect: str, answer: str) -> Any:
+    # One statement object per shape, reused with new values as parameters: SQLAlchemy then
+    # neither rebuilds it nor recomputes its cache key on every insert.
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (insert(model).values(**values)
-                 .on_conflict_do_nothing(index_elements=[unique])
-                 .returning(model.id))
-    return db.session.scalar(statement)
+    statement = insert(model).on_conflict_do_nothing(index_elements=[unique])
+    return statement.returning(model.id if answer == "id" else model)
+
+
+def _insert_unless_taken(model: Any, unique: str, answer: str) -> Any:
+    return _insert_for(model, unique, db.session.get_bind().dialect.name, answer)

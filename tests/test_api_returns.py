@@ -276,3 +276,21 @@ def test_openapi_document_lists_the_contract(api: Any) -> None:
                  "/api/v1/returns/{rma}/cancel", "/api/v1/returns/{rma}/receive"):
         assert path in paths, path
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+def test_an_rma_code_already_taken_is_skipped_and_the_request_still_succeeds(api, make_return,
+                                                                             monkeypatch):
+    """RMA codes are short random strings, so two returns can draw the same one: the insert
+    skips a taken code and draws again, and the earlier return is untouched."""
+    from returns_service.returns import services
+
+    first = make_return("A1001", items=[{"sku": "SHIRT", "quantity": 1, "reason": "doesnt_fit"}])
+    drawn = iter([first["rma"], first["rma"], "R-NEW234"])
+    monkeypatch.setattr(services, "new_rma", lambda: next(drawn))
+    second = make_return("A1002", items=[{"sku": "JEANS", "quantity": 1, "reason": "damaged"}])
+    assert second["rma"] == "R-NEW234"
+    assert [i["sku"] for i in second["items"]] == ["JEANS"]
+    again = api.get(f"/api/v1/returns/{first['rma']}", as_="agent").json
+    assert (again["order_number"], [i["sku"] for i in again["items"]]) == ("A1001", ["SHIRT"])
+    events = api.get(f"/api/v1/returns/{first['rma']}/events", as_="agent").json
+    assert [e["to_status"] for e in events if e["kind"] == "status"] == ["requested"]

@@ -33,8 +33,10 @@ ACTOR = Actor("staff", 7, "agent@shop.test")
 
 
 def a_return(status: str) -> SimpleNamespace:
-    """Stands in for a Return row: the machine only reads/writes status and appends events."""
-    return SimpleNamespace(status=status, status_changed_at=None, events=[])
+    """Stands in for a Return row: the machine only reads/writes status and adds events."""
+    events: list[object] = []
+    return SimpleNamespace(status=status, status_changed_at=None, events=events,
+                           add_event=lambda event: events.append(event) or event)
 
 
 def test_the_table_covers_every_status_and_trigger_of_the_workflow() -> None:

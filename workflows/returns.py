@@ -88,6 +88,7 @@ class _Subject:
 
     def __init__(self, row: Any):
         self.row = row
+        self.recorded: Any = None  # the audit event of the transition, once fired
 
     @property
     def status(self) -> str:
@@ -107,7 +108,7 @@ def _record_change(event: EventData) -> None:
     actor: Actor = event.kwargs["actor"]
     now = utcnow()
     row.status_changed_at = now
-    row.events.append(
+    event.model.recorded = row.add_event(
         ReturnEvent(
             kind="status",
             from_status=str(event.transition.source),
@@ -154,8 +155,9 @@ def can_fire(status: str, trigger: str) -> bool:
 
 
 def fire(row: Any, trigger: str, actor: Actor, *, note: str | None = None,
-         reason: str | None = None, data: dict[str, Any] | None = None) -> None:
-    """Move `row` (a Return) through `trigger`; raise InvalidTransition when not allowed."""
+         reason: str | None = None, data: dict[str, Any] | None = None) -> Any:
+    """Move `row` (a Return) through `trigger`; raise InvalidTransition when not allowed.
+    Returns the audit event the transition recorded."""
     current = str(row.status)
     if trigger not in TRIGGERS or not can_fire(current, trigger):
         raise InvalidTransition(trigger, current, allowed_triggers(current))
@@ -173,6 +175,7 @@ def fire(row: Any, trigger: str, actor: Actor, *, note: str | None = None,
     if not moved:
         raise InvalidTransition(trigger, current, allowed_triggers(current),
                                 why=f"{trigger} needs a reason")
+    return subject.recorded
 
 
 def mermaid() -> str:

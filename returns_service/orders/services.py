@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from returns_service.clock import utcnow
 from returns_service.errors import NotFound, ValidationFailed
@@ -89,10 +91,19 @@ def _has_returns(line: OrderLine) -> bool:
         db.session.scalar(select(ReturnItem.id).where(ReturnItem.order_line_id == line.id)))
 
 
-def lock_order(order_id: int) -> None:
+# Statements on the path of every return request, built once and reused with parameters
+# (SQLAlchemy then neither rebuilds them nor recomputes their cache keys).
+_LOCK_ORDER = (select(Order).where(Order.id == bindparam("order_id"))
+               .options(joinedload(Order.lines)).with_for_update(of=Order)
+               .execution_options(populate_existing=True))
+_ORDER_BY_NUMBER = select(Order).where(Order.number == bindparam("number"))
+
+
+def lock_order(order_id: int) -> Order:
     """Row-lock an order (PostgreSQL) for the rest of the transaction: serialises what is
-    claimed or refunded against it, so two returns cannot both take the same remainder."""
-    db.session.scalar(select(Order.id).where(Order.id == order_id).with_for_update())
+    claimed or refunded against it, so two returns cannot both take the same remainder.
+    The order and its lines are (re)read in the same query, as they are under the lock."""
+    return db.session.execute(_LOCK_ORDER, {"order_id": order_id}).unique().scalar_one()
 
 
 def get_order(number: str) -> Order:
@@ -104,7 +115,7 @@ def get_order(number: str) -> Order:
 
 def find_customer_order(number: str, email: str) -> Order:
     """The order when number and email match; one identical 404 otherwise (no enumeration)."""
-    order = db.session.scalar(select(Order).where(Order.number == number.strip()))
+    order = db.session.scalar(_ORDER_BY_NUMBER, {"number": number.strip()})
     if order is None or order.email != email.strip().lower():
         raise NotFound(ORDER_NOT_FOUND)
     return order
@@ -112,17 +123,22 @@ def find_customer_order(number: str, email: str) -> Order:
 
 def claimed_quantities(order: Order, *, exclude_return_id: int | None = None) -> dict[int, int]:
     """Per order line id: quantity already in returns that still count (not released)."""
-    from returns_service.returns.models import Return, ReturnItem
+    rows = db.session.execute(_claimed_statement(), {  # id 0 excludes nothing
+        "order_id": order.id, "exclude_return_id": exclude_return_id or 0})
+    return defaultdict(int, {line_id: int(qty) for line_id, qty in rows})
+
+
+@cache
+def _claimed_statement() -> Any:
+    from returns_service.returns.models import Return, ReturnItem  # local: no import cycle
     from workflows.returns import RELEASED
 
-    query = (select(ReturnItem.order_line_id, func.sum(ReturnItem.quantity))
-             .join(Return, Return.id == ReturnItem.return_id)
-             .where(Return.order_id == order.id,
-                    Return.status.not_in([s.value for s in RELEASED]))
-             .group_by(ReturnItem.order_line_id))
-    if exclude_return_id is not None:
-        query = query.where(Return.id != exclude_return_id)
-    return defaultdict(int, {line_id: int(qty) for line_id, qty in db.session.execute(query)})
+    return (select(ReturnItem.order_line_id, func.sum(ReturnItem.quantity))
+            .join(Return, Return.id == ReturnItem.return_id)
+            .where(Return.order_id == bindparam("order_id"),
+                   Return.id != bindparam("exclude_return_id"),
+                   Return.status.not_in([s.value for s in RELEASED]))
+            .group_by(ReturnItem.order_line_id))
 
 
 @dataclass(frozen=True)

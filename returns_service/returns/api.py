@@ -51,14 +51,15 @@ def expected_version(data: dict[str, Any]) -> int | None:
     return int(header)
 
 
-def respond(ret: Any, status: int = 200) -> Any:
-    return return_dict(ret), status, {"ETag": f'"{ret.version}"'}
+def respond(ret: Any, status: int = 200, **known: Any) -> Any:
+    return return_dict(ret, **known), status, {"ETag": f'"{ret.version}"'}
 
 
-def commit_and_respond(ret: Any, status: int = 200) -> Any:
+def commit_and_respond(ret: Any, status: int = 200, **known: Any) -> Any:
     """Render what is about to be committed, then commit. Rendering after the commit would
-    reload every expired attribute (about ten more queries per request)."""
-    response = respond(ret, status)
+    reload every expired attribute (about ten more queries per request). `known`: what the
+    caller already knows of the return (return_dict's keyword arguments)."""
+    response = respond(ret, status, **known)
     db.session.commit()
     return response
 
@@ -81,7 +82,7 @@ def create_return(data: dict[str, Any]) -> Any:
         order = find_customer_order(data["order_number"], data["email"])
         channel, actor = "api", Actor("customer", None, order.email)
     ret = services.create_return(order, data["items"], channel=channel, actor=actor)
-    return commit_and_respond(ret, 201)
+    return commit_and_respond(ret, 201, refunds=[])  # a new return has no refunds yet
 
 
 @blp.route("", methods=["GET"])

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from returns_service.clock import utcnow
 from returns_service.db_types import JSONType, UTCDateTime
@@ -54,6 +54,14 @@ class Return(db.Model):
     events: Mapped[list[ReturnEvent]] = relationship(
         back_populates="return_", order_by="ReturnEvent.id", cascade="all, delete-orphan"
     )
+
+    def add_event(self, event: ReturnEvent) -> ReturnEvent:
+        """Append to the audit trail without loading the trail so far (one INSERT at flush)."""
+        event.return_ = self
+        session = object_session(self)
+        if session is not None:
+            session.add(event)
+        return event
 
     @property
     def currency(self) -> str:

@@ -11,11 +11,12 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, or_, select, union
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from returns_service.clock import utcnow
+from returns_service.db_insert import insert_object_once
 from returns_service.errors import EditConflict, NotFound, ValidationFailed
 from returns_service.extensions import db
 from returns_service.orders.models import Order
@@ -87,8 +88,10 @@ def list_returns(*, status: list[str] | None = None, q: str | None = None,
     rows = db.session.scalars(
         select(Return).where(*conditions).order_by(*order)
         .offset((page - 1) * per_page).limit(per_page)
-        .options(selectinload(Return.order).selectinload(Order.lines), selectinload(Return.items)
-                 .selectinload(ReturnItem.order_line))).all()
+        # Orders by id after the page is cut (a join would run for every row OFFSET skips);
+        # items find their order line among the order's lines, already loaded: no query.
+        .options(selectinload(Return.order).selectinload(Order.lines),
+                 selectinload(Return.items))).all()
     return list(rows), total
 
 
@@ -102,7 +105,11 @@ def lock_return(rma: str, expected_version: int | None = None) -> Return:
     """Load a return for change: row lock on PostgreSQL, version check everywhere."""
     ret = db.session.scalar(
         select(Return).where(Return.rma == normalise_rma(rma))
-        .with_for_update().execution_options(populate_existing=True))
+        # What a change goes on to need (the order for the customer's email and the refund,
+        # the items with their lines for the answer) in two more queries, not one per row.
+        .options(joinedload(Return.order).selectinload(Order.lines),
+                 selectinload(Return.items))
+        .with_for_update(of=Return).execution_options(populate_existing=True))
     if ret is None:
         raise NotFound(f"No return {rma}.")
     if expected_version is not None and ret.version != expected_version:
@@ -118,11 +125,10 @@ def transition(ret: Return, trigger: str, actor: Actor, *, note: str | None = No
     """The one way services move a return: fire, flush (version guard), tell subscribers."""
     rma = ret.rma
     try:
-        fire(ret, trigger, actor, note=note, reason=reason, data=data)
+        event: ReturnEvent = fire(ret, trigger, actor, note=note, reason=reason, data=data)
     except StaleDataError as exc:  # an autoflush inside the transition found a newer version
         raise _conflict(rma) from exc
     flush_guarded(ret, rma)
-    event = ret.events[-1]
     status_changed.send(ret, event=event)
     return event
 
@@ -148,33 +154,35 @@ def create_return(order: Order, items: list[dict[str, Any]], *, channel: str, ac
         raise ValidationFailed({"channel": [f"Must be one of: {', '.join(CHANNELS)}."]})
     lock_order(order.id)  # two tabs cannot over-claim a line
     lines = _validated_lines(order, items, policy, now)
-    ret = Return(order=order, channel=channel, status=Status.REQUESTED.value)
+    now = now or utcnow()
+    ret = _insert_with_unique_rma({"order_id": order.id, "channel": channel,
+                                   "status": Status.REQUESTED.value, "created_at": now,
+                                   "updated_at": now, "status_changed_at": now})
+    # A new row has no items or events yet: say so, so nothing is loaded to find out.
+    set_committed_value(ret, "order", order)
+    set_committed_value(ret, "items", [])
+    set_committed_value(ret, "events", [])
     for line, item in lines:
         ret.items.append(ReturnItem(order_line=line, quantity=item["quantity"],
                                     reason=item["reason"], comment=item.get("comment") or None))
-    now = now or utcnow()
-    ret.created_at = ret.status_changed_at = now
-    ret.events.append(ReturnEvent(kind="status", from_status=None, to_status="requested",
-                                  trigger="request", actor_type=actor.type, actor_id=actor.id,
-                                  actor_label=actor.label, created_at=now,
-                                  data={"channel": channel}))
-    _insert_with_unique_rma(ret)
-    status_changed.send(ret, event=ret.events[-1])
+    event = ret.add_event(ReturnEvent(
+        kind="status", from_status=None, to_status="requested", trigger="request",
+        actor_type=actor.type, actor_id=actor.id, actor_label=actor.label, created_at=now,
+        data={"channel": channel}))
+    status_changed.send(ret, event=event)
     if policy.auto_approve.applies(order.currency, order.total, [i["reason"] for _, i in lines]):
         transition(ret, "approve", Actor.system("auto-approve policy"),
                    note="Approved automatically by the return policy.")
     return ret
 
 
-def _insert_with_unique_rma(ret: Return, attempts: int = 5) -> None:
+def _insert_with_unique_rma(values: dict[str, Any], attempts: int = 5) -> Return:
+    """Insert the return under a fresh random RMA; a code already taken (by another return,
+    or concurrently) is skipped by the INSERT itself, and another code is drawn."""
     for _ in range(attempts):
-        ret.rma = new_rma()
-        try:
-            with db.session.begin_nested():
-                db.session.add(ret)
-            return
-        except IntegrityError:
-            continue
+        ret = insert_object_once(Return, {**values, "rma": new_rma()}, unique="rma")
+        if ret is not None:
+            return ret
     raise RuntimeError("could not allocate a unique RMA code")
 
 
@@ -289,10 +297,10 @@ def refund_breakdown(ret: Return, *, estimate: bool = False,
                      siblings: dict[int, tuple[int, bool]] | None = None) -> RefundBreakdown:
     """Refund for what was received (or, with estimate=True, for what was requested).
 
-    `siblings` (this order's entry of refunds.services.refund_context) saves two queries per
+    `siblings` (this order's entry of refunds.services.refund_context) saves a query per
     return when many are shown at once: return id -> (live refund amount, shipping refunded).
     """
-    from returns_service.refunds.services import refunded_on_order, shipping_refunded_on_order
+    from returns_service.refunds.services import refunded_on_order
 
     order = ret.order
     if siblings is not None:
@@ -301,10 +309,10 @@ def refund_breakdown(ret: Return, *, estimate: bool = False,
             current_policy(), _refund_lines(ret, estimate), shipping_total=order.shipping_total,
             shipping_already_refunded=any(shipped for _, shipped in others),
             remaining_refundable=order.total - sum(amount for amount, _ in others))
+    refunded, shipping_claimed = refunded_on_order(order, exclude_return_id=ret.id)
     return compute_refund(
         current_policy(), _refund_lines(ret, estimate), shipping_total=order.shipping_total,
-        shipping_already_refunded=shipping_refunded_on_order(order, exclude_return_id=ret.id),
-        remaining_refundable=order.total - refunded_on_order(order, exclude_return_id=ret.id))
+        shipping_already_refunded=shipping_claimed, remaining_refundable=order.total - refunded)
 
 
 def _refund_lines(ret: Return, estimate: bool) -> list[RefundLine]:
