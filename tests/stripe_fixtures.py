@@ -293,6 +293,10 @@ class StubStripe:
             with self._lock:
                 self.refunds.append(refund)
             return 200, refund
+        if method == "GET" and path.startswith("/v1/refunds/"):
+            found = [r for r in self.refunds if r["id"] == path.rsplit("/", 1)[1]]
+            if found:
+                return 200, found[0]
         if method == "GET" and path == "/v1/refunds":
             data = [r for r in self.refunds
                     if r["payment_intent"] == form.get("payment_intent")]

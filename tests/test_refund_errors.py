@@ -132,3 +132,62 @@ def test_pending_refund_waits_for_the_webhook(app, app_config, api, client, make
     done = dict(stub_stripe.refunds[0], status="succeeded")
     assert post_webhook(client, stripe_event("refund.updated", done)).status_code == 200
     assert shown(api, rma)["status"] == "refunded"
+
+
+def test_refund_left_pending_is_asked_about_once_the_webhook_is_overdue(app, api, make_return,
+                                                                          stub_stripe):
+    """Stripe said "pending" and the webhook that settles it never came (a wrong signing
+    secret, an endpoint down longer than Stripe retries): after an hour the tick asks."""
+    from datetime import timedelta
+
+    from returns_service.clock import utcnow
+    from returns_service.notifications.schedule import tick
+    from returns_service.refunds.services import poll_pending_refunds
+
+    stub_stripe.refund_status = "pending"
+    rma = receive(api, make_return)
+    assert shown(api, rma)["status"] == "refund_pending"
+
+    def asked() -> int:
+        return len([s for s in stub_stripe.seen
+                    if s.method == "GET" and s.path == "/v1/refunds/re_stub_1"])
+
+    later = utcnow() + timedelta(minutes=61)
+    with app.app_context():
+        assert poll_pending_refunds() == 0  # within the hour the webhook may still come
+        assert asked() == 0
+        assert poll_pending_refunds(later) == 0  # asked: still pending at Stripe
+        assert poll_pending_refunds(later) == 0  # and not asked again within the hour
+        assert asked() == 1
+    assert shown(api, rma)["status"] == "refund_pending"
+
+    stub_stripe.refunds[0]["status"] = "succeeded"  # settled; the webhook is lost
+    assert tick(app, later + timedelta(minutes=61))["refunds_settled"] == 1
+    assert asked() == 2
+    assert shown(api, rma)["status"] == "refunded"
+    events = api.get(f"/api/v1/returns/{rma}/events", as_="agent").json
+    assert [e["actor_type"] for e in events if e["to_status"] == "refunded"] == ["stripe"]
+    assert any(e["kind"] == "notification" and e["data"]["step"] == "refunded" for e in events)
+    assert tick(app, later + timedelta(hours=3))["refunds_settled"] == 0  # nothing left
+    assert asked() == 2
+
+
+def test_refund_stripe_no_longer_shows_is_left_pending_and_asked_about_hourly(app, api,
+                                                                              make_return,
+                                                                              stub_stripe):
+    from datetime import timedelta
+
+    from returns_service.clock import utcnow
+    from returns_service.refunds.services import poll_pending_refunds
+
+    stub_stripe.refund_status = "pending"
+    rma = receive(api, make_return)
+    stub_stripe.refunds[0]["id"] = "re_gone"  # Stripe answers 404 for re_stub_1 now
+    later = utcnow() + timedelta(minutes=61)
+    with app.app_context():
+        assert poll_pending_refunds(later) == 0
+        assert poll_pending_refunds(later + timedelta(minutes=30)) == 0  # not within the hour
+        assert poll_pending_refunds(later + timedelta(minutes=62)) == 0
+    asked = [s for s in stub_stripe.seen if s.path == "/v1/refunds/re_stub_1"]
+    assert len(asked) == 2
+    assert shown(api, rma)["status"] == "refund_pending"  # nothing guessed

@@ -15,10 +15,12 @@ Money moves exactly once because:
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from returns_service.clock import utcnow
 from returns_service.errors import ValidationFailed
@@ -43,6 +45,7 @@ from workflows.returns import Actor, InvalidTransition, allowed_triggers, can_fi
 STATUS_RANK = {"pending": 0, "requires_action": 1, "failed": 2, "canceled": 2, "succeeded": 3}
 FINAL_STATUSES = frozenset({"succeeded", "failed", "canceled"})
 STRIPE_ACTOR = Actor("stripe", None, "stripe")
+log = logging.getLogger(__name__)
 
 
 def submit_lease() -> timedelta:
@@ -62,38 +65,40 @@ def gateway() -> StripeRefundGateway:
 # A return in one of these statuses has claimed the order's shipping cost (if it refunds it).
 SHIPPING_CLAIMED_STATUSES = ("refund_pending", "refund_failed", "refunded")
 
-def refunded_on_order(order: Order, *, exclude_return_id: int | None = None) -> int:
-    """Money refunded or on its way for this order: live refunds of its returns (ours,
-    manual and dashboard ones), plus dashboard refunds on its payment no return matched."""
-    on_returns = (select(Refund.amount).join(Return, Return.id == Refund.return_id)
-                  .where(Return.order_id == order.id,
+def _refunded_on_order_statement() -> Any:
+    """Built once: a statement object is reused with new parameters, so SQLAlchemy neither
+    rebuilds it nor recomputes its cache key on every call."""
+    order_id, exclude = bindparam("order_id"), bindparam("exclude_return_id")
+    on_returns = (select(func.coalesce(func.sum(Refund.amount), 0))
+                  .join(Return, Return.id == Refund.return_id)
+                  .where(Return.order_id == order_id, Refund.return_id != exclude,
                          Refund.status.in_(LIVE_REFUND_STATUSES)))
-    if exclude_return_id is not None:
-        on_returns = on_returns.where(Refund.return_id != exclude_return_id)
-    parts = [on_returns]
-    if order.payment_intent:
-        parts.append(select(Refund.amount).where(
-            Refund.return_id.is_(None), Refund.payment_intent == order.payment_intent,
-            Refund.status.in_(LIVE_REFUND_STATUSES)))
-    total = 0
-    for query in parts:
-        total += int(db.session.scalar(
-            select(func.coalesce(func.sum(query.subquery().c.amount), 0))) or 0)
-    return total
+    # `= NULL` matches nothing: an order without a payment intent adds 0 here.
+    unmatched = select(func.coalesce(func.sum(Refund.amount), 0)).where(
+        Refund.return_id.is_(None), Refund.payment_intent == bindparam("payment_intent"),
+        Refund.status.in_(LIVE_REFUND_STATUSES))
+    shipping = select(Return.id).where(Return.order_id == order_id, Return.id != exclude,
+                                       Return.refund_shipping_amount > 0,
+                                       Return.status.in_(SHIPPING_CLAIMED_STATUSES))
+    return select(on_returns.scalar_subquery() + unmatched.scalar_subquery(),
+                  shipping.exists())
 
 
-def shipping_refunded_on_order(order: Order, *, exclude_return_id: int | None = None) -> bool:
-    """Has another return of this order already claimed the shipping cost?"""
-    query = select(Return.id).where(Return.order_id == order.id,
-                                    Return.refund_shipping_amount > 0,
-                                    Return.status.in_(SHIPPING_CLAIMED_STATUSES))
-    if exclude_return_id is not None:
-        query = query.where(Return.id != exclude_return_id)
-    return db.session.scalar(query.limit(1)) is not None
+_REFUNDED_ON_ORDER = _refunded_on_order_statement()
+
+
+def refunded_on_order(order: Order, *, exclude_return_id: int | None = None) -> tuple[int, bool]:
+    """For this order, in one query: money refunded or on its way (live refunds of its
+    returns, ours, manual and dashboard ones, plus dashboard refunds on its payment that no
+    return matched), and whether a return has already claimed the shipping cost."""
+    row = db.session.execute(_REFUNDED_ON_ORDER, {
+        "order_id": order.id, "payment_intent": order.payment_intent,
+        "exclude_return_id": exclude_return_id or 0}).one()  # id 0 excludes nothing
+    return int(row[0] or 0), bool(row[1])
 
 
 def refund_context(order_ids: list[int]) -> dict[int, dict[int, tuple[int, bool]]]:
-    """The same figures as refunded_on_order and shipping_refunded_on_order, for many orders
+    """The same figures as refunded_on_order, for many orders
     at once (staff lists, in three queries for any page): per order id, per return id, the
     live refund amount and whether that return claimed the shipping. Dashboard refunds on an
     order's payment that no return matched are listed under return id 0."""
@@ -127,7 +132,7 @@ def refund_context(order_ids: list[int]) -> dict[int, dict[int, tuple[int, bool]
 
 def remaining_on_order(order: Order) -> int:
     """What the order can still refund, counting every live refund on it."""
-    return max(0, order.total - refunded_on_order(order))
+    return max(0, order.total - refunded_on_order(order)[0])
 
 
 def refunded_on_return(ret: Return) -> int:
@@ -274,6 +279,48 @@ def execute_refund(refund_id: int) -> str:
     except PermanentPaymentError as exc:
         return record_outcome(refund_id, error=exc)
     return record_outcome(refund_id, provider=result)
+
+
+# Stripe tells us by webhook when a pending refund settles; past this, we ask (a webhook may
+# have been lost: a wrong signing secret, an endpoint down longer than Stripe retries).
+PENDING_POLL_AFTER = timedelta(hours=1)
+
+
+def poll_pending_refunds(now: datetime | None = None, *, limit: int = 50) -> int:
+    """Ask Stripe about our refunds still pending after PENDING_POLL_AFTER (the oldest-asked
+    first, at most `limit`, each at most once per interval) and record what it says. Returns
+    how many changed. Without STRIPE_API_KEY nothing is asked."""
+    try:
+        client = gateway()
+    except RetryLater:
+        return 0
+    now = now or utcnow()
+    due = db.session.execute(
+        select(Refund.id, Refund.provider_refund_id)
+        .where(Refund.origin == "service", Refund.status.in_(("pending", "requires_action")),
+               Refund.provider_refund_id.is_not(None),
+               Refund.updated_at <= now - PENDING_POLL_AFTER)
+        .order_by(Refund.updated_at).limit(limit)).all()
+    db.session.rollback()  # no transaction held open across Stripe calls
+    changed = 0
+    for refund_id, provider_refund_id in due:
+        try:
+            result = record_outcome(refund_id,
+                                    provider=client.retrieve_refund(str(provider_refund_id)))
+        except TransientPaymentError as exc:  # Stripe unreachable: the next tick tries again
+            log.warning("could not ask Stripe about pending refunds: %s", exc)
+            break
+        except PermanentPaymentError as exc:
+            log.warning("Stripe refused to show refund %s (%s): %s", refund_id,
+                        provider_refund_id, exc)
+            result = "unchanged (not shown)"
+        if result.startswith("unchanged"):  # asked: not again before the next interval
+            db.session.execute(update(Refund).where(Refund.id == refund_id)
+                               .values(updated_at=now))
+            db.session.commit()
+        else:
+            changed += 1
+    return changed
 
 
 def _release_lease(refund_id: int) -> None:
@@ -431,6 +478,6 @@ def flag_for_review(ret: Return, reason: str, actor: Actor) -> None:
 def note_for_staff(ret: Return, note: str, actor: Actor, *, kind: str,
                    data: dict[str, object] | None = None) -> None:
     """Append an audit event customers do not see."""
-    ret.events.append(ReturnEvent(kind=kind, actor_type=actor.type, actor_id=actor.id,
-                                  actor_label=actor.label, note=note, data=data,
-                                  customer_visible=False, created_at=utcnow()))
+    ret.add_event(ReturnEvent(kind=kind, actor_type=actor.type, actor_id=actor.id,
+                              actor_label=actor.label, note=note, data=data,
+                              customer_visible=False, created_at=utcnow()))
