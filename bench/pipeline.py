@@ -21,6 +21,7 @@ from typing import Any
 import aiohttp
 import psycopg
 
+from bench.cpu import busy_seconds, cpu_by_group, group_ms_per_item
 from bench.seed import pg_url, seed_fresh_orders
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -149,7 +150,7 @@ def run_pipeline(ctx: Any) -> dict[str, Any]:
         with psycopg.connect(pg_url(ctx.database_url), autocommit=True) as conn:
             commits_before = _commits(conn)
             outbox_before = conn.execute("SELECT count(*) FROM outbox_messages").fetchone()[0]
-            t0 = time.perf_counter()
+            t0, cpu0, groups0 = time.perf_counter(), busy_seconds(), cpu_by_group()
             rmas = asyncio.run(_drive(ctx.service_url, ctx.tokens, numbers, 16))
             requested_s = time.perf_counter() - t0
             deadline = time.monotonic() + 120
@@ -160,7 +161,8 @@ def run_pipeline(ctx: Any) -> dict[str, Any]:
                 if done == len(rmas):
                     break
                 time.sleep(0.1)
-            elapsed = time.perf_counter() - t0
+            elapsed, cpu1 = time.perf_counter() - t0, busy_seconds()
+            by_group = group_ms_per_item(groups0, cpu_by_group(), done)
             commits = _commits(conn) - commits_before
             jobs = conn.execute("SELECT count(*) FROM outbox_messages").fetchone()[0] \
                 - outbox_before
@@ -178,11 +180,14 @@ def run_pipeline(ctx: Any) -> dict[str, Any]:
             w.wait(timeout=20)
         log.close()
     rate = round(done / elapsed, 1) if elapsed else 0
+    cpu_ms = round(1000 * (cpu1 - cpu0) / max(done, 1), 1) if cpu0 and cpu1 else None
     return {"returns": len(rmas), "refunded": done, "seconds": round(elapsed, 2),
             "http_phase_seconds": round(requested_s, 2), "refunded_per_s": rate,
             "transactions_per_return": round(commits / max(done, 1), 1),
             "jobs_per_return": round(jobs / max(len(rmas), 1), 2),
-            "emails": emails, "target": ">= 30 returns/s", "met": rate >= 30,
-            "summary": f"{rate} returns/s refunded ({done}/{len(rmas)}), "
+            "emails": emails, "cpu_ms_per_return": cpu_ms,
+            "cpu_ms_per_return_by_process": by_group,
+            "target": ">= 30 returns/s", "met": rate >= 30,
+            "summary": f"{rate} returns/s refunded ({done}/{len(rmas)}), {cpu_ms} ms CPU, "
                        f"{round(commits / max(done, 1), 1)} transactions and "
                        f"{round(jobs / max(len(rmas), 1), 2)} jobs per return, {emails} emails"}

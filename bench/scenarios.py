@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.cpu import cpu_by_group, cpu_meter, group_ms_per_item, per_item_ms
 from bench.driver import stripe_signature
 from bench.seed import FRESH_PREFIX, seed_fresh_orders
 
@@ -46,14 +47,22 @@ def create_return(ctx: Context) -> dict[str, Any]:
     """POST /api/v1/returns (customer) at `concurrency` clients vs the bare INSERT app."""
     budget = int(ctx.duration * 600)  # more fresh orders than the service can use up
     seed_fresh_orders(ctx.database_url, budget, ctx.fresh_start)
-    service = drive({"url": ctx.service_url, "kind": "create", "mode": "closed",
-                     "concurrency": ctx.concurrency, "duration": ctx.duration,
-                     "max_requests": budget, "params": {
-                         "start": ctx.fresh_start, "prefix": FRESH_PREFIX,
-                         "email": "bench@example.com"}})
+    groups = cpu_by_group()
+    with cpu_meter() as service_cpu:
+        service = drive({"url": ctx.service_url, "kind": "create", "mode": "closed",
+                         "concurrency": ctx.concurrency, "duration": ctx.duration,
+                         "max_requests": budget, "params": {
+                             "start": ctx.fresh_start, "prefix": FRESH_PREFIX,
+                             "email": "bench@example.com"}})
+    service["cpu_ms_per_request_by_process"] = group_ms_per_item(
+        groups, cpu_by_group(), service["requests"])
     ctx.fresh_start += budget
-    baseline = drive({"url": ctx.baseline_url, "kind": "insert", "mode": "closed",
-                      "concurrency": ctx.concurrency, "duration": ctx.duration})
+    with cpu_meter() as baseline_cpu:
+        baseline = drive({"url": ctx.baseline_url, "kind": "insert", "mode": "closed",
+                          "concurrency": ctx.concurrency, "duration": ctx.duration})
+    # Machine CPU (service, database, load driver) per request: steadier than throughput.
+    service["cpu_ms_per_request"] = per_item_ms(service_cpu, service["requests"])
+    baseline["cpu_ms_per_request"] = per_item_ms(baseline_cpu, baseline["requests"])
     ratio = service["throughput_rps"] / baseline["throughput_rps"]
     return {"service": service, "baseline": baseline, "ratio": round(ratio, 2),
             "target": ">= 0.6", "met": ratio >= 0.6}

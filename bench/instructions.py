@@ -1,0 +1,152 @@
+"""CPU instructions per request, counted by valgrind's callgrind: a cost figure that does not
+move with what else the machine is doing (throughput on a shared VM moves by ±30 %).
+
+    python -m bench.instructions --database-url postgresql://postgres@127.0.0.1:5432/bench_instr
+
+The database is a scratch one: its schema is dropped and rebuilt. The script re-runs itself
+under `valgrind --tool=callgrind` with counting off, builds the app (PostgreSQL, Redis as in
+production, so jobs are handed to a queue nobody works off), warms up, and then counts each
+phase separately: the baseline app's one-INSERT request (bench/baseline_app.py, as in
+`python -m bench`), customer requests (POST /returns), approvals, receipts and the staff
+list (GET /api/v1/returns, a page of 25 returns). Only the
+app's own process is counted, not PostgreSQL or Redis. Repeat runs agree within about 0.5 %.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+INNER = "BENCH_INSTRUCTIONS_INNER"
+PHASES = ("baseline", "create", "approve", "receive", "list")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.instructions", description=__doc__)
+    parser.add_argument("--database-url", required=True, help="a scratch PostgreSQL database")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/10")
+    parser.add_argument("--requests", type=int, default=50, help="per phase")
+    args = parser.parse_args(argv)
+    if os.environ.get(INNER):
+        _run_phases(args.database_url, args.redis_url, args.requests)
+        return 0
+    if not shutil.which("valgrind"):
+        print("valgrind is not installed (Debian: apt-get install valgrind)", file=sys.stderr)
+        return 2
+    out_dir = Path(tempfile.mkdtemp(prefix="bench-instr-"))
+    subprocess.run(
+        ["valgrind", "--tool=callgrind", "--instr-atstart=no",
+         f"--callgrind-out-file={out_dir}/callgrind.out", sys.executable, "-m",
+         "bench.instructions", *(argv if argv is not None else sys.argv[1:])],
+        check=True, env={**os.environ, INNER: "1"}, capture_output=True)
+    per_request = {phase: round(_total(out_dir, phase) / args.requests / 1e6, 2)
+                   for phase in PHASES}
+    shutil.rmtree(out_dir, ignore_errors=True)
+    print(json.dumps({"million_instructions_per_request": per_request,
+                      "requests_per_phase": args.requests}, indent=2))
+    return 0
+
+
+def _total(out_dir: Path, phase: str) -> int:
+    """The instruction count of the dump taken at the end of `phase`."""
+    for dump in out_dir.glob("callgrind.out.*"):
+        text = dump.read_text(errors="replace")
+        if re.search(rf"^desc: Trigger: dump {phase}-done$", text, re.M):
+            match = re.search(r"^summary: (\d+)$", text, re.M)
+            if match:
+                return int(match.group(1))
+    raise RuntimeError(f"no callgrind dump for phase {phase} in {out_dir}")
+
+
+def _callgrind(*args: str) -> None:
+    subprocess.run(["callgrind_control", *args, str(os.getpid())], check=True,
+                   capture_output=True)
+
+
+def _run_phases(database_url: str, redis_url: str, requests: int) -> None:
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from bench.seed import seed_fresh_orders
+    from returns_service import create_app
+    from returns_service.extensions import db
+    from returns_service.staff import services as staff
+
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench",
+                      "REDIS_URL": redis_url, "RQ_QUEUE": "bench-instructions",
+                      "LOG_LEVEL": "WARNING", "RATELIMIT_ENABLED": False})
+    warm = 20
+    with app.app_context():
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        upgrade()
+        seed_fresh_orders(database_url, warm + requests, 1)
+        tokens = {role: staff.mint_token(staff.create_user(f"{role}@bench.test", role), "b")
+                  for role in ("agent", "warehouse")}
+        db.session.commit()
+    client = app.test_client()
+    os.environ["DATABASE_URL"] = database_url
+    from bench.baseline_app import create_app as create_baseline
+
+    baseline = create_baseline().test_client()
+
+    def post(path: str, body: dict[str, Any], role: str | None = None) -> Any:
+        headers = {"Authorization": f"Bearer {tokens[role]}"} if role else {}
+        response = client.post(path, json=body, headers=headers)
+        assert response.status_code in (200, 201), response.get_data(as_text=True)
+        return response.get_json()
+
+    def create(i: int) -> str:
+        return str(post("/api/v1/returns", {
+            "order_number": f"B{i:07d}", "email": "bench@example.com",
+            "items": [{"sku": "SKU-1", "quantity": 1, "reason": "damaged"}]})["rma"])
+
+    def approve(rma: str) -> None:
+        post(f"/api/v1/returns/{rma}/approve", {}, "agent")
+
+    def receive(rma: str) -> None:
+        post(f"/api/v1/returns/{rma}/receive", {"items": [
+            {"sku": "SKU-1", "quantity": 1, "condition": "damaged"}]}, "warehouse")
+
+    def insert(n: int) -> None:
+        assert baseline.post("/insert", json={"n": n}).status_code == 201
+
+    for rma in [create(i) for i in range(1, warm + 1)]:  # warm up every path
+        approve(rma)
+        receive(rma)
+        insert(0)
+        client.get("/api/v1/returns", headers={"Authorization": f"Bearer {tokens['agent']}"})
+    _callgrind("--instr=on")
+    rmas: list[str] = []
+    for phase in PHASES:
+        _callgrind("--zero")
+        for n in range(requests):
+            if phase == "baseline":
+                insert(n)
+            elif phase == "create":
+                rmas.append(create(warm + 1 + n))
+            elif phase == "approve":
+                approve(rmas[n])
+            elif phase == "receive":
+                receive(rmas[n])
+            else:
+                listed = client.get("/api/v1/returns", headers={
+                    "Authorization": f"Bearer {tokens['agent']}"})
+                assert len(listed.get_json()["items"]) == 25
+        _callgrind(f"--dump={phase}-done")
+    from redis import Redis
+    from rq import Queue
+
+    Queue("bench-instructions", connection=Redis.from_url(redis_url)).empty()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
