@@ -284,6 +284,7 @@ def execute_refund(refund_id: int) -> str:
 # Stripe tells us by webhook when a pending refund settles; past this, we ask (a webhook may
 # have been lost: a wrong signing secret, an endpoint down longer than Stripe retries).
 PENDING_POLL_AFTER = timedelta(hours=1)
+PENDING_STATUSES = ("pending", "requires_action")
 
 
 def poll_pending_refunds(now: datetime | None = None, *, limit: int = 50) -> int:
@@ -297,7 +298,7 @@ def poll_pending_refunds(now: datetime | None = None, *, limit: int = 50) -> int
     now = now or utcnow()
     due = db.session.execute(
         select(Refund.id, Refund.provider_refund_id)
-        .where(Refund.origin == "service", Refund.status.in_(("pending", "requires_action")),
+        .where(Refund.origin == "service", Refund.status.in_(PENDING_STATUSES),
                Refund.provider_refund_id.is_not(None),
                Refund.updated_at <= now - PENDING_POLL_AFTER)
         .order_by(Refund.updated_at).limit(limit)).all()
@@ -305,21 +306,21 @@ def poll_pending_refunds(now: datetime | None = None, *, limit: int = 50) -> int
     changed = 0
     for refund_id, provider_refund_id in due:
         try:
-            result = record_outcome(refund_id,
-                                    provider=client.retrieve_refund(str(provider_refund_id)))
+            record_outcome(refund_id, provider=client.retrieve_refund(str(provider_refund_id)))
         except TransientPaymentError as exc:  # Stripe unreachable: the next tick tries again
             log.warning("could not ask Stripe about pending refunds: %s", exc)
             break
         except PermanentPaymentError as exc:
             log.warning("Stripe refused to show refund %s (%s): %s", refund_id,
                         provider_refund_id, exc)
-            result = "unchanged (not shown)"
-        if result.startswith("unchanged"):  # asked: not again before the next interval
-            db.session.execute(update(Refund).where(Refund.id == refund_id)
-                               .values(updated_at=now))
-            db.session.commit()
-        else:
-            changed += 1
+            db.session.rollback()
+        # Still pending: asked, so not again before the next interval. Otherwise it moved.
+        still_pending = db.session.scalar(
+            update(Refund).where(Refund.id == refund_id,
+                                 Refund.status.in_(PENDING_STATUSES))
+            .values(updated_at=now).returning(Refund.id))
+        db.session.commit()
+        changed += still_pending is None
     return changed
 
 
@@ -453,7 +454,7 @@ def external_refund_succeeded(refund: Refund, ret: Return, actor: Actor) -> None
     elif ret.status == "refund_pending":
         ours = db.session.scalar(
             select(Refund).where(Refund.return_id == ret.id, Refund.origin == "service",
-                                 Refund.status.in_(("pending", "requires_action")))
+                                 Refund.status.in_(PENDING_STATUSES))
             .with_for_update().execution_options(populate_existing=True))
         if ours is not None and ours.submitted_at is not None:
             flag_for_review(ret, f"A refund of {money} ({refund.provider_refund_id}) was made "
