@@ -64,19 +64,20 @@ def dispatch(app: Flask, ids: Iterable[int], *, marked: bool = False) -> None:
         for message_id in ids:
             _run_in_process(app, message_id)
         return
-    enqueued: list[int] = []
     try:
-        for message_id in ids:
-            enqueue(queue, message_id)
-            enqueued.append(message_id)
+        # One pipeline (MULTI/EXEC) for all: one round trip, and all handed over or none.
+        with queue.connection.pipeline() as pipe:
+            for message_id in ids:
+                enqueue(queue, message_id, pipe)
+            pipe.execute()
     except RedisError as exc:
         log.warning("Redis unavailable (%s): %d outbox message(s) kept for the relay",
-                    exc, len(ids) - len(enqueued))
-    failed = ids[len(enqueued):]  # enqueueing stops at the first Redis error
-    if marked and failed:
-        _set_enqueued_at(app, failed, None)
-    elif not marked and enqueued:
-        _set_enqueued_at(app, enqueued, utcnow())
+                    exc, len(ids))
+        if marked:
+            _set_enqueued_at(app, ids, None)
+        return
+    if not marked:
+        _set_enqueued_at(app, ids, utcnow())
 
 
 def _set_enqueued_at(app: Flask, ids: list[int], value: datetime | None) -> None:
@@ -85,11 +86,12 @@ def _set_enqueued_at(app: Flask, ids: list[int], value: datetime | None) -> None
                      .values(enqueued_at=value))
 
 
-def enqueue(queue: object, message_id: int) -> None:
+def enqueue(queue: object, message_id: int, pipeline: object = None) -> None:
+    """Add the message's job to `queue`; with `pipeline`, the caller executes it."""
     from rq import Retry
 
     queue.enqueue_call(  # type: ignore[attr-defined]
-        "returns_service.worker.run_outbox_message", args=(message_id,),
+        "returns_service.worker.run_outbox_message", args=(message_id,), pipeline=pipeline,
         job_id=f"outbox-{message_id}", retry=Retry(max=len(RETRY_INTERVALS),
                                                    interval=RETRY_INTERVALS),
         result_ttl=0, failure_ttl=7 * 24 * 3600)  # the outbox row records success
