@@ -1,4 +1,4 @@
-"""Two people acting on one return at once: exactly one wins, nothing is lost."""
+"""People acting on one return or one order at once: the right one wins, nothing is lost."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from flask import Flask
 
 from returns_service.errors import EditConflict
 from returns_service.extensions import db
+from returns_service.orders.models import Order
 from returns_service.returns import services
-from returns_service.returns.models import ReturnEvent
+from returns_service.returns.models import Return, ReturnEvent, ReturnItem
 from workflows.returns import Actor, InvalidTransition
 
 AGENT = Actor("staff", 1, "agent@shop.test")
@@ -80,3 +81,69 @@ def test_version_guard_refuses_a_change_based_on_a_stale_read(
         ret = services.get_return(rma)
         assert ret.status == "approved"
         assert [e.trigger for e in ret.events if e.kind == "status"] == ["request", "approve"]
+
+
+@pytest.mark.postgres
+def test_ten_simultaneous_requests_for_two_shirts_claim_exactly_two(
+        app: Flask, make_order: Any) -> None:
+    """The order is row-locked as it is looked up (number + email), so ten tabs submitting
+    at once cannot over-claim a line of two: two requests are accepted, eight refused with
+    the quantity error, and the claimed total is two."""
+    make_order("C2001")
+    start = threading.Barrier(10)
+    statuses: list[int] = []
+    lock = threading.Lock()
+    body = {"order_number": "C2001", "email": "jane@example.com",
+            "items": [{"sku": "SHIRT", "quantity": 1, "reason": "doesnt_fit"}]}
+
+    def request_one() -> None:
+        client = app.test_client()
+        start.wait()
+        response = client.post("/api/v1/returns", json=body)
+        with lock:
+            statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=request_one) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [201, 201] + [422] * 8
+    with app.app_context():
+        claimed = db.session.scalar(
+            db.select(db.func.sum(ReturnItem.quantity)).join(Return).join(Order)
+            .where(Order.number == "C2001"))
+    assert claimed == 2
+
+
+@pytest.mark.postgres
+def test_an_order_lock_is_taken_again_in_each_new_transaction(
+        app: Flask, make_order: Any) -> None:
+    """lock_order skips the read for an order already locked in this transaction; after a
+    commit the lock is gone, so the next transaction must take it again."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from returns_service.orders.services import lock_order
+
+    make_order("C2002")
+
+    def locked_elsewhere(order_id: int) -> bool:
+        with db.engine.connect() as other:
+            try:
+                other.execute(text("SELECT 1 FROM orders WHERE id = :id FOR UPDATE NOWAIT"),
+                              {"id": order_id})
+            except OperationalError:
+                return True
+            return False
+
+    with app.app_context():
+        order_id = db.session.scalar(db.select(Order.id).where(Order.number == "C2002"))
+        assert lock_order(order_id) is lock_order(order_id)  # read once per transaction
+        assert locked_elsewhere(order_id)
+        db.session.commit()
+        assert not locked_elsewhere(order_id)
+        lock_order(order_id)
+        assert locked_elsewhere(order_id)
+        db.session.rollback()

@@ -8,9 +8,9 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, SessionTransaction, joinedload
 
 from returns_service.clock import utcnow
 from returns_service.errors import NotFound, ValidationFailed
@@ -96,14 +96,30 @@ def _has_returns(line: OrderLine) -> bool:
 _LOCK_ORDER = (select(Order).where(Order.id == bindparam("order_id"))
                .options(joinedload(Order.lines)).with_for_update(of=Order)
                .execution_options(populate_existing=True))
+_LOCK_ORDER_BY_NUMBER = (select(Order).where(Order.number == bindparam("number"))
+                         .options(joinedload(Order.lines)).with_for_update(of=Order)
+                         .execution_options(populate_existing=True))
 _ORDER_BY_NUMBER = select(Order).where(Order.number == bindparam("number"))
+_LOCKED = "orders_locked"  # session.info: order id -> Order, locked in this transaction
 
 
 def lock_order(order_id: int) -> Order:
     """Row-lock an order (PostgreSQL) for the rest of the transaction: serialises what is
     claimed or refunded against it, so two returns cannot both take the same remainder.
-    The order and its lines are (re)read in the same query, as they are under the lock."""
-    return db.session.execute(_LOCK_ORDER, {"order_id": order_id}).unique().scalar_one()
+    The order and its lines are (re)read in the same query, as they are under the lock;
+    an order already locked in this transaction is not read again."""
+    locked = db.session.info.setdefault(_LOCKED, {})
+    if order_id not in locked:
+        locked[order_id] = db.session.execute(
+            _LOCK_ORDER, {"order_id": order_id}).unique().scalar_one()
+    return locked[order_id]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_locks(session: Session, transaction: SessionTransaction) -> None:
+    # Any end, a savepoint's included (rolling one back releases the locks taken in it):
+    # at worst an order still locked is read again.
+    session.info.pop(_LOCKED, None)
 
 
 def get_order(number: str) -> Order:
@@ -113,11 +129,20 @@ def get_order(number: str) -> Order:
     return order
 
 
-def find_customer_order(number: str, email: str) -> Order:
-    """The order when number and email match; one identical 404 otherwise (no enumeration)."""
-    order = db.session.scalar(_ORDER_BY_NUMBER, {"number": number.strip()})
+def find_customer_order(number: str, email: str, *, lock: bool = False) -> Order:
+    """The order when number and email match; one identical 404 otherwise (no enumeration).
+
+    `lock=True` (a change follows): the order is read with its lines and row-locked, as
+    `lock_order` would, in the same query."""
+    if not lock:
+        order = db.session.scalar(_ORDER_BY_NUMBER, {"number": number.strip()})
+    else:
+        order = db.session.execute(_LOCK_ORDER_BY_NUMBER, {"number": number.strip()}
+                                   ).unique().scalar_one_or_none()
     if order is None or order.email != email.strip().lower():
         raise NotFound(ORDER_NOT_FOUND)
+    if lock:
+        db.session.info.setdefault(_LOCKED, {})[order.id] = order
     return order
 
 

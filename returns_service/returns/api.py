@@ -72,14 +72,15 @@ def create_return(data: dict[str, Any]) -> Any:
     """Request a return: customers with order number + email, staff on a customer's behalf."""
     user = current_api_user()
     if user is not None and user.role in ("admin", "agent"):
-        order = (find_customer_order(data["order_number"], data["email"]) if data["email"]
+        order = (find_customer_order(data["order_number"], data["email"], lock=True)
+                 if data["email"]
                  else get_order(data["order_number"]))
         channel = data["channel"] or "api"
         actor = staff_actor(user)
     else:
         if not data["email"]:
             raise ValidationFailed({"email": ["Missing data for required field."]})
-        order = find_customer_order(data["order_number"], data["email"])
+        order = find_customer_order(data["order_number"], data["email"], lock=True)
         channel, actor = "api", Actor("customer", None, order.email)
     ret = services.create_return(order, data["items"], channel=channel, actor=actor)
     return commit_and_respond(ret, 201, refunds=[])  # a new return has no refunds yet
