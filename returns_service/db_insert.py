@@ -1,7 +1,8 @@
 """INSERT … ON CONFLICT DO NOTHING RETURNING id, on PostgreSQL and SQLite alike.
 
 One round trip for "record this once": no SELECT first and no SAVEPOINT around the insert.
-Column defaults declared on the model (e.g. created_at) apply as for any INSERT.
+Column defaults declared on the model (e.g. created_at) apply as for any INSERT. Values
+are keyed by column name (the same as the attribute names on these models).
 """
 
 from __future__ import annotations
@@ -30,9 +31,12 @@ def insert_object_once(model: Any, values: dict[str, Any], *, unique: str) -> An
 def _insert_for(model: Any, unique: str, dialect: str, answer: str) -> Any:
     # One statement object per shape, reused with new values as parameters: SQLAlchemy then
     # neither rebuilds it nor recomputes its cache key on every insert.
+    # An id alone is a Core INSERT on the table: the ORM's bulk-insert path (which resolves
+    # every value against the mapping on each call) is only taken when an object is wanted.
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).on_conflict_do_nothing(index_elements=[unique])
-    return statement.returning(model.id if answer == "id" else model)
+    target = model.__table__ if answer == "id" else model
+    statement = insert(target).on_conflict_do_nothing(index_elements=[unique])
+    return statement.returning(model.__table__.c.id if answer == "id" else model)
 
 
 def _insert_unless_taken(model: Any, unique: str, answer: str) -> Any:
