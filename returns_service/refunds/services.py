@@ -142,8 +142,11 @@ def refunded_on_return(ret: Return) -> int:
 
 
 def next_attempt(ret: Return) -> int:
-    return 1 + (db.session.scalar(
-        select(func.max(Refund.attempt)).where(Refund.return_id == ret.id)) or 0)
+    # Attempts are flushed rows; the return's pending changes (its refund amounts, on
+    # receipt) then go out with the status change in one UPDATE, under its version guard.
+    with db.session.no_autoflush:
+        return 1 + (db.session.scalar(
+            select(func.max(Refund.attempt)).where(Refund.return_id == ret.id)) or 0)
 
 
 def _require(ret: Return, trigger: str) -> None:

@@ -10,9 +10,11 @@ from returns_service.extensions import db
 from returns_service.refunds.models import Refund
 from returns_service.returns.links import status_url
 from returns_service.returns.models import Return
+from returns_service.returns.schemas import RefundOut
 from returns_service.returns.services import refund_breakdown
 from workflows.returns import allowed_triggers
 
+_REFUND_FIELDS = tuple(RefundOut().fields)  # what the API shows of a refund
 # Triggers a person may fire from the API/console (the rest belong to jobs and webhooks).
 STAFF_ACTIONS = ("approve", "reject", "cancel", "receive", "retry_refund",
                  "record_manual_refund")
@@ -21,6 +23,12 @@ STAFF_ACTIONS = ("approve", "reject", "cancel", "receive", "retry_refund",
 def refunds_of(ret: Return) -> list[Refund]:
     return list(db.session.scalars(
         select(Refund).where(Refund.return_id == ret.id).order_by(Refund.attempt)))
+
+
+def refund_dict(refund: Refund) -> dict[str, Any]:
+    """A refund as the API shows it (RefundOut's fields), read now: a change's answer is
+    rendered before its commit, after which every row would be reloaded to be read."""
+    return {name: getattr(refund, name) for name in _REFUND_FIELDS}
 
 
 def return_dicts(rows: list[Return]) -> list[dict[str, Any]]:
@@ -62,7 +70,7 @@ def return_dict(ret: Return, *, refunds: list[Refund] | None = None,
                    "condition": i.condition, "restock": i.restock} for i in ret.items],
         "expected_refund": estimate,
         "refund": refund,
-        "refunds": refunds_of(ret) if refunds is None else refunds,
+        "refunds": [refund_dict(r) for r in (refunds_of(ret) if refunds is None else refunds)],
         "allowed_actions": [t for t in allowed_triggers(ret.status) if t in STAFF_ACTIONS],
         "status_url": status_url(ret.rma),
     }

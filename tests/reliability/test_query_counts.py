@@ -78,3 +78,27 @@ def test_list_counts_exactly_up_to_the_limit_then_says_more(app, api, make_order
         1, False, exact["items"][0]["rma"])
     by_order = api.get("/api/v1/returns", as_="agent", query={"q": "Q0002"}).json
     assert [r["order_number"] for r in by_order["items"]] == ["Q0002"]
+
+
+def test_a_change_answers_from_what_it_read_before_commit(app, api, make_return):
+    """The answer to a receipt (the refund just started included) is read before the commit;
+    turning it into JSON afterwards must not reload a row, or every change would pay a
+    query per refund shown."""
+    from returns_service.returns.present import return_dict
+    from returns_service.returns.schemas import ReturnOut
+    from returns_service.returns.services import receive_return
+    from workflows.returns import Actor
+
+    rma = make_return()["rma"]
+    assert api.post(f"/api/v1/returns/{rma}/approve", as_="agent", json={}).status_code == 200
+    with app.app_context():
+        ret = receive_return(rma, [{"sku": "SHIRT", "quantity": 1, "condition": "resellable"}],
+                             Actor("staff", 1, "warehouse@shop.test"))
+        answer = return_dict(ret)
+        db.session.commit()
+        with count_queries(db.engine) as log:
+            shown = ReturnOut().dump(answer)
+        assert log.count == 0, log
+    assert [(r["attempt"], r["amount"], r["currency"]) for r in shown["refunds"]] == [
+        (1, 2500, "EUR")]
+    assert shown["status"] == "refund_pending" and shown["refund"]["total"] == 2500
