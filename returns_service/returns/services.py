@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, or_, select, union
+from sqlalchemy import bindparam, func, or_, select, union
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -101,15 +101,19 @@ def events_of(ret: Return, *, customer_visible_only: bool = False) -> list[Retur
 
 # --- changing ----------------------------------------------------------------------------
 
+# Built once, executed with the RMA as a parameter. What a change goes on to need (the order
+# for the customer's email and the refund, the items with their lines for the answer and the
+# emails) comes in the same query: one row per item.
+_LOCK_RETURN = (select(Return).where(Return.rma == bindparam("rma"))
+                .options(joinedload(Return.order, innerjoin=True),
+                         joinedload(Return.items).joinedload(ReturnItem.order_line,
+                                                             innerjoin=True))
+                .with_for_update(of=Return).execution_options(populate_existing=True))
+
+
 def lock_return(rma: str, expected_version: int | None = None) -> Return:
     """Load a return for change: row lock on PostgreSQL, version check everywhere."""
-    ret = db.session.scalar(
-        select(Return).where(Return.rma == normalise_rma(rma))
-        # What a change goes on to need (the order for the customer's email and the refund,
-        # the items with their lines for the answer) in two more queries, not one per row.
-        .options(joinedload(Return.order).selectinload(Order.lines),
-                 selectinload(Return.items))
-        .with_for_update(of=Return).execution_options(populate_existing=True))
+    ret = db.session.execute(_LOCK_RETURN, {"rma": normalise_rma(rma)}).unique().scalar()
     if ret is None:
         raise NotFound(f"No return {rma}.")
     if expected_version is not None and ret.version != expected_version:
