@@ -6,7 +6,7 @@ import hashlib
 import secrets
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -67,11 +67,15 @@ def mint_token(user: StaffUser, name: str = "default") -> str:
     return token
 
 
+# On every authenticated request: built once, executed with the hash as a parameter; the
+# user comes in the same query.
+_LIVE_TOKEN = (select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"),
+                                      ApiToken.revoked_at.is_(None))
+               .options(joinedload(ApiToken.user)))
+
+
 def user_for_token(token: str) -> StaffUser | None:
-    row = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token),
-                               ApiToken.revoked_at.is_(None))
-        .options(joinedload(ApiToken.user)))  # one query per authenticated request, not two
+    row = db.session.scalar(_LIVE_TOKEN, {"token_hash": hash_token(token)})
     if row is None or not row.user.active:
         return None
     return row.user
