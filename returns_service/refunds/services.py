@@ -141,12 +141,14 @@ def refunded_on_return(ret: Return) -> int:
         Refund.return_id == ret.id, Refund.status.in_(LIVE_REFUND_STATUSES))) or 0)
 
 
+_LAST_ATTEMPT = select(func.max(Refund.attempt)).where(Refund.return_id == bindparam("id"))
+
+
 def next_attempt(ret: Return) -> int:
     # Attempts are flushed rows; the return's pending changes (its refund amounts, on
     # receipt) then go out with the status change in one UPDATE, under its version guard.
     with db.session.no_autoflush:
-        return 1 + (db.session.scalar(
-            select(func.max(Refund.attempt)).where(Refund.return_id == ret.id)) or 0)
+        return 1 + (db.session.scalar(_LAST_ATTEMPT, {"id": ret.id}) or 0)
 
 
 def _require(ret: Return, trigger: str) -> None:

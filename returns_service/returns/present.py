@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from returns_service.extensions import db
 from returns_service.refunds.models import Refund
@@ -20,9 +20,12 @@ STAFF_ACTIONS = ("approve", "reject", "cancel", "receive", "retry_refund",
                  "record_manual_refund")
 
 
+_REFUNDS_OF = (select(Refund).where(Refund.return_id == bindparam("return_id"))
+               .order_by(Refund.attempt))  # built once: shown with every change
+
+
 def refunds_of(ret: Return) -> list[Refund]:
-    return list(db.session.scalars(
-        select(Refund).where(Refund.return_id == ret.id).order_by(Refund.attempt)))
+    return list(db.session.scalars(_REFUNDS_OF, {"return_id": ret.id}))
 
 
 def refund_dict(refund: Refund) -> dict[str, Any]:
