@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from returns_service.clock import utcnow
@@ -185,15 +185,17 @@ def deliver(notification_id: int) -> str:
     return "sent"
 
 
+_FOR_RENDERING = (  # built once: every email job runs it
+    select(Notification).where(Notification.id == bindparam("id")).options(
+        joinedload(Notification.return_).joinedload(Return.order, innerjoin=True),
+        joinedload(Notification.return_).joinedload(Return.items)
+        .joinedload(ReturnItem.order_line, innerjoin=True)))
+
+
 def _load_for_rendering(notification_id: int) -> Notification:
-    """The notification with everything its email shows, in two queries instead of one per
-    related row (return, order, items, their order lines)."""
-    to_return = joinedload(Notification.return_)
-    return db.session.execute(
-        select(Notification).where(Notification.id == notification_id).options(
-            to_return.joinedload(Return.order),
-            to_return.selectinload(Return.items).joinedload(ReturnItem.order_line))
-    ).unique().scalar_one()
+    """The notification with everything its email shows (return, order, items and their
+    order lines) in one query: one row per item."""
+    return db.session.execute(_FOR_RENDERING, {"id": notification_id}).unique().scalar_one()
 
 
 def _superseded_by(note: Notification) -> Notification | None:
