@@ -343,12 +343,12 @@ def record_outcome(refund_id: int, *, provider: ProviderRefund | None = None,
                    error: PermanentPaymentError | None = None,
                    actor: Actor | None = None) -> str:
     """Write what Stripe said (under the return's lock), move the return, commit."""
-    from returns_service.returns.services import lock_return
+    from returns_service.returns.services import lock_return_by_id
 
     refund = db.session.get(Refund, refund_id)
     if refund is None:
         return "missing"
-    ret = lock_return(refund.return_.rma) if refund.return_id else None
+    ret = lock_return_by_id(refund.return_id) if refund.return_id else None
     db.session.refresh(refund, with_for_update=True)
     if provider is not None:
         if refund.provider_refund_id is None:

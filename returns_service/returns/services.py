@@ -101,14 +101,18 @@ def events_of(ret: Return, *, customer_visible_only: bool = False) -> list[Retur
 
 # --- changing ----------------------------------------------------------------------------
 
-# Built once, executed with the RMA as a parameter. What a change goes on to need (the order
-# for the customer's email and the refund, the items with their lines for the answer and the
-# emails) comes in the same query: one row per item.
-_LOCK_RETURN = (select(Return).where(Return.rma == bindparam("rma"))
-                .options(joinedload(Return.order, innerjoin=True),
-                         joinedload(Return.items).joinedload(ReturnItem.order_line,
-                                                             innerjoin=True))
-                .with_for_update(of=Return).execution_options(populate_existing=True))
+def _locking(where: Any) -> Any:
+    """A return read for change, built once and executed with parameters. What a change goes
+    on to need (the order for the customer's email and the refund, the items with their
+    lines for the answer and the emails) comes in the same query: one row per item."""
+    return (select(Return).where(where)
+            .options(joinedload(Return.order, innerjoin=True),
+                     joinedload(Return.items).joinedload(ReturnItem.order_line, innerjoin=True))
+            .with_for_update(of=Return).execution_options(populate_existing=True))
+
+
+_LOCK_RETURN = _locking(Return.rma == bindparam("rma"))
+_LOCK_RETURN_BY_ID = _locking(Return.id == bindparam("id"))
 
 
 def lock_return(rma: str, expected_version: int | None = None) -> Return:
@@ -121,6 +125,15 @@ def lock_return(rma: str, expected_version: int | None = None) -> Return:
             f"{ret.rma} is now at version {ret.version} ({ret.status}); you acted on version "
             f"{expected_version}. Reload and try again.", current_status=ret.status,
             current_version=ret.version)
+    return ret
+
+
+def lock_return_by_id(return_id: int) -> Return:
+    """lock_return for code that holds the id (a refund's return), without reading the
+    return once more just to learn its RMA."""
+    ret = db.session.execute(_LOCK_RETURN_BY_ID, {"id": return_id}).unique().scalar()
+    if ret is None:
+        raise NotFound(f"No return with id {return_id}.")
     return ret
 
 
