@@ -72,8 +72,14 @@ def cpu_by_group() -> dict[str, float]:
     return totals
 
 
+def group_seconds(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """Per group, CPU seconds used between two cpu_by_group() readings."""
+    return {name: after[name] - before.get(name, 0.0) for name in after
+            if after[name] - before.get(name, 0.0) > 0}
+
+
 def group_ms_per_item(before: dict[str, float], after: dict[str, float],
                       items: int) -> dict[str, float]:
     """Per group, CPU milliseconds per item between two cpu_by_group() readings."""
-    return {name: round(1000 * (after[name] - before.get(name, 0.0)) / max(items, 1), 1)
-            for name in after if after[name] - before.get(name, 0.0) > 0}
+    return {name: round(1000 * used / max(items, 1), 1)
+            for name, used in group_seconds(before, after).items()}

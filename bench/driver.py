@@ -2,7 +2,8 @@
 
 Closed loop (`concurrency` clients, each sending its next request when the last answered)
 or open loop (`rate` requests per second on a fixed schedule, whatever the answers do).
-Bounded by `duration` seconds and `max_requests`. Loopback only.
+Bounded by `duration` seconds and `max_requests`. Loopback only. With `"samples": true` the
+answer also carries every latency, so slices of one measurement can be merged.
 """
 
 from __future__ import annotations
@@ -105,7 +106,10 @@ async def run(config: dict[str, Any]) -> dict[str, Any]:
                 tasks.append(asyncio.create_task(one(i)))
             await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - t0
-    return summarise(latencies, statuses, elapsed)
+    summary = summarise(latencies, statuses, elapsed)
+    if config.get("samples"):  # for merging slices of one measurement (scenarios.merge)
+        summary["latencies"] = latencies
+    return summary
 
 
 def percentile(sorted_values: list[float], p: float) -> float:

@@ -110,7 +110,8 @@ def table(results: dict[str, Any]) -> str:
         elif name == "create_return":
             s, b = r["service"], r["baseline"]
             rows.append([name, f"{s['throughput_rps']}/s p50 {s['p50_ms']} ms p99 {s['p99_ms']} "
-                         f"ms; baseline {b['throughput_rps']}/s; ratio {r['ratio']}; CPU/request "
+                         f"ms; baseline {b['throughput_rps']}/s; ratio {r['ratio']} (by round "
+                         f"{', '.join(str(x) for x in r.get('ratio_by_round', []))}); CPU/request "
                          f"{s.get('cpu_ms_per_request')} vs {b.get('cpu_ms_per_request')} ms",
                          r["target"], r["met"]])
         elif name == "staff_list":
