@@ -8,7 +8,8 @@ from flask_smorest import Blueprint
 
 from returns_service.auth import STAFF_READ, require_roles
 from returns_service.extensions import db
-from returns_service.openapi import BEARER, PROBLEMS
+from returns_service.lookup_limit import limit_lookups
+from returns_service.openapi import BEARER, LOOKUP_PROBLEMS, PROBLEMS
 from returns_service.orders import services
 from returns_service.orders.schemas import EligibilityOut, EligibilityQuery, OrderIn, OrderOut
 from returns_service.returns.services import current_policy
@@ -52,7 +53,8 @@ def get_order(number: str) -> Any:
 
 
 @blp.route("/<number>/eligibility", methods=["GET"])
-@blp.doc(responses=PROBLEMS)
+@limit_lookups("GET")
+@blp.doc(responses=LOOKUP_PROBLEMS)
 @blp.arguments(EligibilityQuery, location="query")
 @blp.response(200, EligibilityOut)
 def eligibility(query: dict[str, Any], number: str) -> Any:

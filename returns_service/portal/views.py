@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, session, url_for
+from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
 from returns_service.errors import EditConflict, NotFound, ValidationFailed
-from returns_service.extensions import db, limiter
+from returns_service.extensions import db
 from returns_service.feedback.services import can_rate, feedback_url
+from returns_service.lookup_limit import limit_lookups as limit_lookups_for
 from returns_service.orders.services import find_customer_order, line_eligibility
 from returns_service.portal.forms import (
     CancelForm,
@@ -39,12 +40,9 @@ DRAFT = "portal_draft"  # {"order": number, "email": email, "items": [...] or No
 SENT = "portal_sent"  # status token of the return this browser just sent
 
 
-def lookup_limit() -> str:
-    return str(current_app.config["RATELIMIT_LOOKUP"])
-
-
-# Both lookups (order + email, RMA + email) share one budget per client address.
-limit_lookups = limiter.shared_limit(lookup_limit, scope="portal-lookup", methods=["POST"])
+# Both lookups (order + email, RMA + email) share one budget per client address, with the
+# public API's.
+limit_lookups = limit_lookups_for("POST")
 
 
 @bp.after_request

@@ -16,7 +16,8 @@ from returns_service.auth import (
 )
 from returns_service.errors import ValidationFailed
 from returns_service.extensions import db
-from returns_service.openapi import BEARER, PROBLEMS
+from returns_service.lookup_limit import limit_lookups
+from returns_service.openapi import BEARER, LOOKUP_PROBLEMS, PROBLEMS
 from returns_service.orders.services import find_customer_order, get_order
 from returns_service.returns import services
 from returns_service.returns.present import return_dict, return_dicts
@@ -65,7 +66,8 @@ def commit_and_respond(ret: Any, status: int = 200, **known: Any) -> Any:
 
 
 @blp.route("", methods=["POST"])
-@blp.doc(security=[{}, *BEARER], responses=PROBLEMS)
+@limit_lookups("POST")  # customers (no token) look the order up by number + email
+@blp.doc(security=[{}, *BEARER], responses=LOOKUP_PROBLEMS)
 @blp.arguments(ReturnIn)
 @blp.response(201, ReturnOut)
 def create_return(data: dict[str, Any]) -> Any:

@@ -1,4 +1,5 @@
-"""Lookups (order + email, return code + email) are rate limited per client address."""
+"""Lookups (order + email, return code + email) are rate limited per client address, on the
+portal's forms and the public API alike, with one budget."""
 
 from __future__ import annotations
 
@@ -41,6 +42,31 @@ def test_repeated_lookups_are_rate_limited(limited, client):
     assert "You have tried too many times" in page.text
     assert client.get("/", environ_base={"REMOTE_ADDR": "203.0.113.7"}).status_code == 200
     assert lookups(client, "203.0.113.8", 1) == [422]  # another customer is not affected
+
+
+def test_the_public_api_shares_the_budget_and_staff_tokens_are_not_counted(
+        limited, client, make_order, tokens):
+    env = {"REMOTE_ADDR": "198.51.100.20"}
+    make_order("A1001")
+    check = "/api/v1/orders/A1001/eligibility"
+    body = {"order_number": "A1001", "email": "guess@example.com",
+            "items": [{"sku": "SHIRT", "quantity": 1, "reason": "doesnt_fit"}]}
+    assert client.get(check, query_string={"email": "guess@example.com"},
+                      environ_base=env).status_code == 404
+    assert client.post("/api/v1/returns", json=body, environ_base=env).status_code == 404
+    assert lookups(client, "198.51.100.20", 1) == [422]  # the portal's form: same budget
+    refused = client.get(check, query_string={"email": "jane@example.com"}, environ_base=env)
+    assert refused.status_code == 429
+    assert refused.mimetype == "application/problem+json" and refused.json["status"] == 429
+    assert refused.json["detail"] == ("Too many lookups from this address (at most 3 per 1 "
+                                      "minute). Try again later.")
+    staff = client.post("/api/v1/returns", json={**body, "email": "jane@example.com"},
+                        headers={"Authorization": f"Bearer {tokens['agent']}"},
+                        environ_base=env)
+    assert staff.status_code == 201, staff.json  # an agent on the phone is not throttled
+    other = client.get(check, query_string={"email": "jane@example.com"},
+                       environ_base={"REMOTE_ADDR": "198.51.100.21"})
+    assert other.status_code == 200
 
 
 @pytest.fixture

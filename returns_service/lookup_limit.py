@@ -1,0 +1,32 @@
+"""One rate limit for every anonymous lookup by order number or RMA plus an email: the
+portal's forms and the public API share it per client address, so guessing pairs costs the
+same whichever door is used. Requests with a valid staff token are not counted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app
+
+from returns_service.extensions import limiter
+
+
+def lookup_limit() -> str:
+    return str(current_app.config["RATELIMIT_LOOKUP"])
+
+
+def _staff_request() -> bool:
+    from returns_service.auth import current_api_user  # local: auth imports staff models
+    from returns_service.errors import Unauthorized
+
+    try:
+        return current_api_user() is not None
+    except Unauthorized:  # a wrong token is no exemption (the view answers 401 itself)
+        return False
+
+
+def limit_lookups(*methods: str) -> Callable[[Any], Any]:
+    """Decorate a view whose `methods` requests look up an order or a return by email."""
+    return limiter.shared_limit(lookup_limit, scope="customer-lookup", methods=list(methods),
+                                exempt_when=_staff_request)
