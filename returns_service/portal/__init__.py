@@ -17,5 +17,6 @@ def init_portal(app: Flask) -> None:
     # Redis down must not stop customers: count in memory until it is back.
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)  # Retry-After on a 429
     limiter.init_app(app)
     app.register_blueprint(bp)

@@ -58,6 +58,7 @@ def test_the_public_api_shares_the_budget_and_staff_tokens_are_not_counted(
     refused = client.get(check, query_string={"email": "jane@example.com"}, environ_base=env)
     assert refused.status_code == 429
     assert refused.mimetype == "application/problem+json" and refused.json["status"] == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
     assert refused.json["detail"] == ("Too many lookups from this address (at most 3 per 1 "
                                       "minute). Try again later.")
     staff = client.post("/api/v1/returns", json={**body, "email": "jane@example.com"},
