@@ -90,9 +90,6 @@ def http_problem(exc: HTTPException) -> Response:
             _flatten(fields, "", flat)
         extensions["errors"] = flat
     detail = exc.description if status != 422 else "Some fields are invalid."
-    if status == 429:  # flask-limiter's description is the bare limit ("3 per 1 minute")
-        detail = (f"Too many lookups from this address (at most {exc.description}). "
-                  "Try again later.")
     type_ = "validation-error" if status == 422 else "about:blank"
     return problem(status, exc.name, detail, type_, **extensions)
 

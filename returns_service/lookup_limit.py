@@ -8,12 +8,17 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app
+from limits import parse
 
 from returns_service.extensions import limiter
 
 
 def lookup_limit() -> str:
     return str(current_app.config["RATELIMIT_LOOKUP"])
+
+
+def _too_many() -> str:
+    return f"Too many lookups from this address (at most {parse(lookup_limit())}). Try again later."
 
 
 def _staff_request() -> bool:
@@ -29,4 +34,4 @@ def _staff_request() -> bool:
 def limit_lookups(*methods: str) -> Callable[[Any], Any]:
     """Decorate a view whose `methods` requests look up an order or a return by email."""
     return limiter.shared_limit(lookup_limit, scope="customer-lookup", methods=list(methods),
-                                exempt_when=_staff_request)
+                                exempt_when=_staff_request, error_message=_too_many)

@@ -29,7 +29,7 @@ from returns_service.notifications.models import Notification
 from returns_service.outbox.models import OutboxMessage
 from returns_service.outbox.registry import RetryLater
 from returns_service.outbox.service import emit
-from returns_service.returns.models import Return, ReturnEvent, ReturnItem
+from returns_service.returns.models import Return, ReturnEvent, with_order_and_items
 
 log = logging.getLogger(__name__)
 
@@ -186,10 +186,8 @@ def deliver(notification_id: int) -> str:
 
 
 _FOR_RENDERING = (  # built once: every email job runs it
-    select(Notification).where(Notification.id == bindparam("id")).options(
-        joinedload(Notification.return_).joinedload(Return.order, innerjoin=True),
-        joinedload(Notification.return_).joinedload(Return.items)
-        .joinedload(ReturnItem.order_line, innerjoin=True)))
+    select(Notification).where(Notification.id == bindparam("id"))
+    .options(joinedload(Notification.return_).options(*with_order_and_items())))
 
 
 def _load_for_rendering(notification_id: int) -> Notification:

@@ -93,12 +93,14 @@ def _has_returns(line: OrderLine) -> bool:
 
 # Statements on the path of every return request, built once and reused with parameters
 # (SQLAlchemy then neither rebuilds them nor recomputes their cache keys).
-_LOCK_ORDER = (select(Order).where(Order.id == bindparam("order_id"))
-               .options(joinedload(Order.lines)).with_for_update(of=Order)
-               .execution_options(populate_existing=True))
-_LOCK_ORDER_BY_NUMBER = (select(Order).where(Order.number == bindparam("number"))
-                         .options(joinedload(Order.lines)).with_for_update(of=Order)
-                         .execution_options(populate_existing=True))
+def _locking(where: Any) -> Any:
+    """An order read under its row lock, with its lines, built once."""
+    return (select(Order).where(where).options(joinedload(Order.lines))
+            .with_for_update(of=Order).execution_options(populate_existing=True))
+
+
+_LOCK_ORDER = _locking(Order.id == bindparam("order_id"))
+_LOCK_ORDER_BY_NUMBER = _locking(Order.number == bindparam("number"))
 _ORDER_BY_NUMBER = select(Order).where(Order.number == bindparam("number"))
 _LOCKED = "orders_locked"  # session.info: order id -> Order, locked in this transaction
 
@@ -108,11 +110,17 @@ def lock_order(order_id: int) -> Order:
     claimed or refunded against it, so two returns cannot both take the same remainder.
     The order and its lines are (re)read in the same query, as they are under the lock;
     an order already locked in this transaction is not read again."""
-    locked = db.session.info.setdefault(_LOCKED, {})
-    if order_id not in locked:
-        locked[order_id] = db.session.execute(
-            _LOCK_ORDER, {"order_id": order_id}).unique().scalar_one()
-    return locked[order_id]
+    order = db.session.info.get(_LOCKED, {}).get(order_id)
+    if order is None:
+        order = _held(db.session.execute(
+            _LOCK_ORDER, {"order_id": order_id}).unique().scalar_one())
+    return order
+
+
+def _held(order: Order) -> Order:
+    """Remember that this transaction holds `order`'s lock."""
+    db.session.info.setdefault(_LOCKED, {})[order.id] = order
+    return order
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -141,9 +149,7 @@ def find_customer_order(number: str, email: str, *, lock: bool = False) -> Order
                                    ).unique().scalar_one_or_none()
     if order is None or order.email != email.strip().lower():
         raise NotFound(ORDER_NOT_FOUND)
-    if lock:
-        db.session.info.setdefault(_LOCKED, {})[order.id] = order
-    return order
+    return _held(order) if lock else order
 
 
 def claimed_quantities(order: Order, *, exclude_return_id: int | None = None) -> dict[int, int]:

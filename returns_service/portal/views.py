@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from returns_service.errors import EditConflict, NotFound, ValidationFailed
 from returns_service.extensions import db
 from returns_service.feedback.services import can_rate, feedback_url
-from returns_service.lookup_limit import limit_lookups as limit_lookups_for
+from returns_service.lookup_limit import limit_lookups
 from returns_service.orders.services import find_customer_order, line_eligibility
 from returns_service.portal.forms import (
     CancelForm,
@@ -42,7 +42,7 @@ SENT = "portal_sent"  # status token of the return this browser just sent
 
 # Both lookups (order + email, RMA + email) share one budget per client address, with the
 # public API's.
-limit_lookups = limit_lookups_for("POST")
+limit_form_lookups = limit_lookups("POST")
 
 
 @bp.after_request
@@ -64,7 +64,7 @@ def _csrf(_exc: CSRFError) -> Any:
 # --- asking for a return --------------------------------------------------------------------
 
 @bp.route("/", methods=["GET", "POST"])
-@limit_lookups
+@limit_form_lookups
 def start() -> Any:
     form = StartForm()
     if form.validate_on_submit():
@@ -179,7 +179,7 @@ def confirmation(token: str) -> Any:
 # --- following a return ---------------------------------------------------------------------
 
 @bp.route("/returns/find", methods=["GET", "POST"])
-@limit_lookups
+@limit_form_lookups
 def find_return() -> Any:
     form = FindReturnForm()
     if form.validate_on_submit():

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, object_session, relationship
 
 from returns_service.clock import utcnow
 from returns_service.db_types import JSONType, UTCDateTime
@@ -118,3 +118,10 @@ class ReturnEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     return_: Mapped[Return] = relationship(back_populates="events")
+
+
+def with_order_and_items() -> tuple[Any, ...]:
+    """Loader options for a return about to be changed or shown: its order, and its items
+    with their order lines, joined into the same query (one row per item)."""
+    return (joinedload(Return.order, innerjoin=True),
+            joinedload(Return.items).joinedload(ReturnItem.order_line, innerjoin=True))

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import bindparam, func, or_, select, union
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -22,7 +22,7 @@ from returns_service.extensions import db
 from returns_service.orders.models import Order
 from returns_service.orders.services import line_eligibility, lock_order
 from returns_service.refunds.calculator import RefundBreakdown, RefundLine, compute_refund
-from returns_service.returns.models import Return, ReturnEvent, ReturnItem
+from returns_service.returns.models import Return, ReturnEvent, ReturnItem, with_order_and_items
 from returns_service.returns.policy import CONDITIONS, ReturnPolicy
 from returns_service.returns.rma import new_rma, normalise_rma
 from returns_service.returns.signals import status_changed
@@ -105,9 +105,7 @@ def _locking(where: Any) -> Any:
     """A return read for change, built once and executed with parameters. What a change goes
     on to need (the order for the customer's email and the refund, the items with their
     lines for the answer and the emails) comes in the same query: one row per item."""
-    return (select(Return).where(where)
-            .options(joinedload(Return.order, innerjoin=True),
-                     joinedload(Return.items).joinedload(ReturnItem.order_line, innerjoin=True))
+    return (select(Return).where(where).options(*with_order_and_items())
             .with_for_update(of=Return).execution_options(populate_existing=True))
 
 

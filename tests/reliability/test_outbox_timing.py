@@ -73,7 +73,7 @@ def test_job_is_enqueued_after_commit_and_marked_enqueued(app_config, tokens, ma
     with received_through_a_queue(app_config, tokens, make_return, api) as (app, queue):
         message = refund_message(app)
         assert f"outbox-{message.id}" in queue.job_ids
-        assert message.enqueued_at is not None  # the update ran after the row existed
+        assert message.enqueued_at is not None  # marked in the INSERT itself
 
 
 @pytest.mark.redis
