@@ -89,7 +89,9 @@ async def _drive(base: str, tokens: dict[str, str], numbers: list[str],
             async with session.post("/api/v1/returns", json={
                     "order_number": number, "email": "bench@example.com",
                     "items": [{"sku": "SKU-1", "quantity": 1, "reason": "damaged"}]}) as r:
-                rma = (await r.json())["rma"]
+                body = await r.json()
+                assert r.status == 201, body
+                rma = body["rma"]
             async with session.post(f"/api/v1/returns/{rma}/approve", json={}, headers={
                     "Authorization": f"Bearer {tokens['agent']}"}) as r:
                 assert r.status == 200, await r.text()

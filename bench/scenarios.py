@@ -38,10 +38,17 @@ class Context:
 
 
 def drive(config: dict[str, Any]) -> dict[str, Any]:
-    """Run the load driver in a second process and return its summary."""
+    """Run the load driver in a second process and return its summary. A run in which any
+    request failed (a 4xx/5xx, a refused connection) measured something else: it raises,
+    and the scenario is reported as failed instead of as a figure."""
     out = subprocess.run([sys.executable, "-m", "bench.driver", json.dumps(config)],
                          check=True, capture_output=True, text=True)
-    return json.loads(out.stdout)
+    result = json.loads(out.stdout)
+    if result["ok"] != result["requests"]:
+        raise RuntimeError(f"{config['kind']} at {config['url']}: "
+                           f"{result['requests'] - result['ok']} of {result['requests']} "
+                           f"requests failed ({result['statuses']})")
+    return result
 
 
 CREATE_ROUNDS = 4

@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "FEEDBACK_LINK_MAX_AGE_DAYS": 90,
     "STATUS_LINK_MAX_AGE_DAYS": 90,
     "RATELIMIT_LOOKUP": "10 per minute",
+    "RATELIMIT_ENABLED": True,  # off only where something in front already limits lookups
     "RETURN_ADDRESS": None,  # where customers send parcels; shown on the portal pages
     "METRICS_TOKEN": None,
     "LOG_LEVEL": "INFO",
@@ -43,6 +44,9 @@ DEFAULTS: dict[str, Any] = {
 INT_SETTINGS = {"FIRST_RESPONSE_TARGET_HOURS", "STATUS_LINK_MAX_AGE_DAYS",
                 "SMTP_TIMEOUT_SECONDS", "RETURN_REMINDER_DAYS", "RETURN_EXPIRY_DAYS",
                 "FEEDBACK_LINK_MAX_AGE_DAYS", "REFUND_SUBMIT_LEASE_SECONDS"}
+BOOL_SETTINGS = {"RATELIMIT_ENABLED"}
+_BOOL_WORDS = {"1": True, "true": True, "yes": True, "on": True,
+               "0": False, "false": False, "no": False, "off": False}
 
 
 def load_settings(
@@ -54,10 +58,21 @@ def load_settings(
     for key in DEFAULTS:
         value = environ.get(key)
         if value not in (None, ""):
-            settings[key] = int(value) if key in INT_SETTINGS else value
+            settings[key] = _parse(key, value)
     if overrides:
         settings.update(overrides)
     return settings
+
+
+def _parse(key: str, value: str) -> Any:
+    if key in INT_SETTINGS:
+        return int(value)
+    if key in BOOL_SETTINGS:
+        word = value.strip().lower()
+        if word not in _BOOL_WORDS:
+            raise ValueError(f"{key}={value!r}: use one of {', '.join(_BOOL_WORDS)}")
+        return _BOOL_WORDS[word]
+    return value
 
 
 def sqlalchemy_url(url: str) -> str:

@@ -11,7 +11,6 @@ def init_portal(app: Flask) -> None:
     """Bind the lookup rate limiter (Redis when configured, memory otherwise) and the pages."""
     from returns_service.portal.views import bp
 
-    app.config.setdefault("RATELIMIT_ENABLED", True)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "returns-portal")
     # Redis down must not stop customers: count in memory until it is back.

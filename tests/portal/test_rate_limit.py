@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from returns_service.extensions import limiter
+from returns_service.extensions import db, limiter
 from tests.conftest import TEST_REDIS_URL
 from tests.portal.conftest import csrf_token
 
@@ -98,3 +98,30 @@ def limited_with_redis_down(limited):
 def test_lookups_still_work_and_are_limited_while_redis_is_down(limited_with_redis_down,
                                                                  client):
     assert lookups(client, "192.0.2.10", 4) == [422, 422, 422, 429]
+
+
+@pytest.mark.parametrize(("word", "expected"), [
+    ("off", [422, 422, 422]), ("0", [422, 422, 422]), ("yes", [422, 429, 429])])
+def test_the_operator_turns_the_limit_on_or_off_from_the_environment(
+        app_config, monkeypatch, word, expected):
+    """Behind a gateway that already limits lookups, RATELIMIT_ENABLED=0 (or off, false, no)
+    in the environment turns this limit off; the app's own default is on."""
+    from returns_service import create_app
+
+    settings = {k: v for k, v in app_config.items() if k != "RATELIMIT_ENABLED"}
+    monkeypatch.setenv("RATELIMIT_ENABLED", word)
+    app = create_app({**settings, "RATELIMIT_LOOKUP": "1 per minute"})
+    address = f"2001:db8::{uuid.uuid4().hex[:4]}"  # counters from other tests stay apart
+    try:
+        assert lookups(app.test_client(), address, 3) == expected
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_a_mistyped_switch_stops_the_app_from_starting(app_config, monkeypatch):
+    from returns_service import create_app
+
+    monkeypatch.setenv("RATELIMIT_ENABLED", "maybe")
+    with pytest.raises(ValueError, match="RATELIMIT_ENABLED='maybe': use one of 1, true"):
+        create_app({k: v for k, v in app_config.items() if k != "RATELIMIT_ENABLED"})
