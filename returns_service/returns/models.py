@@ -114,9 +114,7 @@ class ReturnEvent(db.Model):
     actor_label: Mapped[str | None] = mapped_column(String(254))
     note: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
-    # No default: every writer says who may see the line. It also keeps every event's INSERT
-    # the same shape, so the events of one change go out as one statement.
-    customer_visible: Mapped[bool] = mapped_column(Boolean)
+    customer_visible: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     return_: Mapped[Return] = relationship(back_populates="events")

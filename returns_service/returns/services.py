@@ -137,17 +137,14 @@ def lock_return_by_id(return_id: int) -> Return:
 
 def transition(ret: Return, trigger: str, actor: Actor, *, note: str | None = None,
                reason: str | None = None, data: dict[str, Any] | None = None) -> ReturnEvent:
-    """The one way services move a return: fire, tell subscribers, flush (version guard).
-    Subscribers run without autoflush, so their audit lines go out in the same INSERT as
-    the status line, and a conflict found by the flush still rolls all of it back."""
+    """The one way services move a return: fire, flush (version guard), tell subscribers."""
     rma = ret.rma
     try:
         event: ReturnEvent = fire(ret, trigger, actor, note=note, reason=reason, data=data)
     except StaleDataError as exc:  # an autoflush inside the transition found a newer version
         raise _conflict(rma) from exc
-    with db.session.no_autoflush:  # the version is checked by the flush below, not mid-way
-        status_changed.send(ret, event=event)
     flush_guarded(ret, rma)
+    status_changed.send(ret, event=event)
     return event
 
 
@@ -186,7 +183,7 @@ def create_return(order: Order, items: list[dict[str, Any]], *, channel: str, ac
     event = ret.add_event(ReturnEvent(
         kind="status", from_status=None, to_status="requested", trigger="request",
         actor_type=actor.type, actor_id=actor.id, actor_label=actor.label, created_at=now,
-        data={"channel": channel}, customer_visible=True))
+        data={"channel": channel}))
     status_changed.send(ret, event=event)
     if policy.auto_approve.applies(order.currency, order.total, [i["reason"] for _, i in lines]):
         transition(ret, "approve", Actor.system("auto-approve policy"),

@@ -15,11 +15,6 @@ class QueryLog:
 
     def __init__(self) -> None:
         self.statements: list[str] = []
-        self.commits: list[int] = []  # how many statements had been sent at each COMMIT
-
-    def first_transaction(self) -> list[str]:
-        """The statements up to the first COMMIT (a request's own, before any job it ran)."""
-        return self.statements[:self.commits[0]] if self.commits else self.statements
 
     @property
     def count(self) -> int:
@@ -37,13 +32,8 @@ def count_queries(engine: Engine) -> Iterator[QueryLog]:
     def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         log.statements.append(" ".join(statement.split())[:160])
 
-    def commit(_conn: Any) -> None:
-        log.commits.append(log.count)
-
     event.listen(engine, "before_cursor_execute", before)
-    event.listen(engine, "commit", commit)
     try:
         yield log
     finally:
         event.remove(engine, "before_cursor_execute", before)
-        event.remove(engine, "commit", commit)
