@@ -2,8 +2,11 @@
 
 Customer request, agent approval and warehouse receipt go over HTTP to the gunicorn service;
 the refund job goes through the outbox to RQ, where 2 `flask worker` processes call
-localstripe (a local fake Stripe). The figure is returns refunded per second, with the
-database transactions and jobs each return costs (from pg_stat_database and the outbox).
+localstripe (a local fake Stripe). The figure is returns per second that got all the way
+through: refunded, and every email to the customer sent (or skipped as superseded, as "we
+got your request" is once the return is approved). Returns refunded per second, not waiting
+for the last emails, is kept beside it. With them: the database transactions and jobs each
+return costs (from pg_stat_database and the outbox) and the CPU, split by process.
 """
 
 from __future__ import annotations
@@ -106,6 +109,13 @@ async def _drive(base: str, tokens: dict[str, str], numbers: list[str],
     return rmas
 
 
+# Of the run's returns: how many are refunded, and how many of their emails are still to go
+# (a superseded one, e.g. "we got your request" once it is approved, is skipped, not sent).
+_PROGRESS = ("SELECT (SELECT count(*) FROM returns WHERE rma = ANY(%s) AND status = "
+             "'refunded'), (SELECT count(*) FROM notifications n JOIN returns r ON "
+             "r.id = n.return_id WHERE r.rma = ANY(%s) AND n.status = 'pending')")
+
+
 def _commits(conn: psycopg.Connection[Any]) -> int:
     conn.execute("SELECT pg_stat_clear_snapshot()")
     row = conn.execute("SELECT xact_commit FROM pg_stat_database "
@@ -156,25 +166,24 @@ def run_pipeline(ctx: Any) -> dict[str, Any]:
             rmas = asyncio.run(_drive(ctx.service_url, ctx.tokens, numbers, 16))
             requested_s = time.perf_counter() - t0
             deadline = time.monotonic() + 120
-            done = 0
+            done, refunded_s = 0, None
             while time.monotonic() < deadline:
-                done = conn.execute("SELECT count(*) FROM returns WHERE rma = ANY(%s) "
-                                    "AND status = 'refunded'", (rmas,)).fetchone()[0]
-                if done == len(rmas):
+                done, unsent = conn.execute(_PROGRESS, (rmas, rmas)).fetchone()
+                if done == len(rmas) and refunded_s is None:
+                    refunded_s = time.perf_counter() - t0
+                if done == len(rmas) and unsent == 0:
                     break
                 time.sleep(0.1)
+            else:
+                done = 0  # not every return got through, emails included, in time
             elapsed, cpu1 = time.perf_counter() - t0, busy_seconds()
             by_group = group_ms_per_item(groups0, cpu_by_group(), done)
             commits = _commits(conn) - commits_before
             jobs = conn.execute("SELECT count(*) FROM outbox_messages").fetchone()[0] \
                 - outbox_before
-            emails = 0
-            try:
-                emails = conn.execute("SELECT count(*) FROM notifications WHERE status = "
-                                      "'sent' AND created_at > now() - make_interval(secs "
-                                      "=> %s)", (elapsed + 5,)).fetchone()[0]
-            except psycopg.Error:
-                emails = 0
+            emails = conn.execute(
+                "SELECT count(*) FROM notifications n JOIN returns r ON r.id = n.return_id "
+                "WHERE r.rma = ANY(%s) AND n.status = 'sent'", (rmas,)).fetchone()[0]
     finally:
         for w in workers:
             w.terminate()
@@ -182,14 +191,17 @@ def run_pipeline(ctx: Any) -> dict[str, Any]:
             w.wait(timeout=20)
         log.close()
     rate = round(done / elapsed, 1) if elapsed else 0
+    refunded_rate = round(len(rmas) / refunded_s, 1) if refunded_s else 0
     cpu_ms = round(1000 * (cpu1 - cpu0) / max(done, 1), 1) if cpu0 and cpu1 else None
-    return {"returns": len(rmas), "refunded": done, "seconds": round(elapsed, 2),
-            "http_phase_seconds": round(requested_s, 2), "refunded_per_s": rate,
+    return {"returns": len(rmas), "completed": done, "seconds": round(elapsed, 2),
+            "http_phase_seconds": round(requested_s, 2), "completed_per_s": rate,
+            "refunded_per_s": refunded_rate,
             "transactions_per_return": round(commits / max(done, 1), 1),
             "jobs_per_return": round(jobs / max(len(rmas), 1), 2),
             "emails": emails, "cpu_ms_per_return": cpu_ms,
             "cpu_ms_per_return_by_process": by_group,
             "target": ">= 30 returns/s", "met": rate >= 30,
-            "summary": f"{rate} returns/s refunded ({done}/{len(rmas)}), {cpu_ms} ms CPU, "
+            "summary": f"{rate} returns/s refunded with every email sent ({done}/{len(rmas)}"
+                       f"; refunded alone {refunded_rate}/s), {cpu_ms} ms CPU, "
                        f"{round(commits / max(done, 1), 1)} transactions and "
                        f"{round(jobs / max(len(rmas), 1), 2)} jobs per return, {emails} emails"}
