@@ -51,6 +51,7 @@ def request_factory(kind: str, params: dict[str, Any]) -> Callable[[int], Reques
         secret, path = params["secret"], params["path"]
 
         def webhook(i: int) -> Request:
+            i += params.get("offset", 0)  # slices of one measurement send distinct events
             body = json.dumps(params["event"](i) if callable(params.get("event")) else {
                 "id": f"evt_bench_{params.get('run', 0)}_{i}", "object": "event",
                 "type": "charge.refund.updated", "api_version": "2024-06-20",

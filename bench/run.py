@@ -119,8 +119,10 @@ def table(results: dict[str, Any]) -> str:
                 rows.append([f"{name}: {q}", f"p50 {s['p50_ms']} ms p95 {s['p95_ms']} ms "
                              f"({s['requests']} req)", "p95 < 50 ms", s["p95_ms"] < 50])
         elif name == "webhook_ingest":
-            s, f = r["saturation"], r["fixed_100_per_s"]
-            rows.append([name, f"{s['throughput_rps']}/s (ratio {r['ratio']}); at 100/s p99 "
+            s, b, f = r["saturation"], r["baseline"], r["fixed_100_per_s"]
+            rows.append([name, f"{s['throughput_rps']}/s; baseline {b['throughput_rps']}/s; "
+                         f"ratio {r['ratio']} (by round "
+                         f"{', '.join(str(x) for x in r['ratio_by_round'])}); at 100/s p99 "
                          f"{f['p99_ms']} ms", r["target"], r["met"]])
         elif name == "pipeline":
             rows.append([name, r.get("summary", ""), r.get("target", ""), r.get("met")])
