@@ -7,9 +7,10 @@ The database is a scratch one: its schema is dropped and rebuilt. The script re-
 under `valgrind --tool=callgrind` with counting off, builds the app (PostgreSQL, Redis as in
 production, so jobs are handed to a queue nobody works off), warms up, and then counts each
 phase separately: the baseline app's one-INSERT request (bench/baseline_app.py, as in
-`python -m bench`), customer requests (POST /returns), approvals, receipts and the staff
-list (GET /api/v1/returns, a page of 25 returns). Only the
-app's own process is counted, not PostgreSQL or Redis. Repeat runs agree within about 0.5 %.
+`python -m bench`), customer requests (POST /returns), approvals, receipts, the staff
+list (GET /api/v1/returns, a page of 25 returns) and signed Stripe events taken in
+(POST /webhooks/stripe, each new, as in `python -m bench`). Only the app's own process is
+counted, not PostgreSQL or Redis. Repeat runs agree within about 0.5 %.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 INNER = "BENCH_INSTRUCTIONS_INNER"
-PHASES = ("baseline", "create", "approve", "receive", "list")
+PHASES = ("baseline", "create", "approve", "receive", "list", "webhook")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,12 +76,15 @@ def _run_phases(database_url: str, redis_url: str, requests: int) -> None:
     from flask_migrate import upgrade
     from sqlalchemy import text
 
+    from bench.driver import request_factory
+    from bench.run import WEBHOOK_SECRET
     from bench.seed import seed_fresh_orders
     from returns_service import create_app
     from returns_service.extensions import db
     from returns_service.staff import services as staff
 
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench",
+                      "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
                       "REDIS_URL": redis_url, "RQ_QUEUE": "bench-instructions",
                       "LOG_LEVEL": "WARNING", "RATELIMIT_ENABLED": False})
     warm = 20
@@ -119,11 +123,20 @@ def _run_phases(database_url: str, redis_url: str, requests: int) -> None:
     def insert(n: int) -> None:
         assert baseline.post("/insert", json={"n": n}).status_code == 201
 
+    make_event = request_factory("webhook", {"secret": WEBHOOK_SECRET,
+                                             "path": "/webhooks/stripe", "run": "instr"})
+
+    def webhook(n: int) -> None:
+        _, path, headers, body = make_event(n)
+        assert client.post(path, data=body, headers=headers).status_code == 200
+
     for rma in [create(i) for i in range(1, warm + 1)]:  # warm up every path
         approve(rma)
         receive(rma)
         insert(0)
         client.get("/api/v1/returns", headers={"Authorization": f"Bearer {tokens['agent']}"})
+    for n in range(warm):
+        webhook(n)
     _callgrind("--instr=on")
     rmas: list[str] = []
     for phase in PHASES:
@@ -137,6 +150,8 @@ def _run_phases(database_url: str, redis_url: str, requests: int) -> None:
                 approve(rmas[n])
             elif phase == "receive":
                 receive(rmas[n])
+            elif phase == "webhook":
+                webhook(warm + n)
             else:
                 listed = client.get("/api/v1/returns", headers={
                     "Authorization": f"Bearer {tokens['agent']}"})
