@@ -97,6 +97,27 @@ def refunded_on_order(order: Order, *, exclude_return_id: int | None = None) -> 
     return int(row[0] or 0), bool(row[1])
 
 
+def _refund_context_statements() -> tuple[Any, Any, Any]:
+    """Built once, for any number of orders (an expanding IN): refund_context's three."""
+    order_ids = bindparam("order_ids", expanding=True)
+    amounts = (select(Return.order_id, Refund.return_id, func.sum(Refund.amount))
+               .join(Return, Return.id == Refund.return_id)
+               .where(Return.order_id.in_(order_ids), Refund.status.in_(LIVE_REFUND_STATUSES))
+               .group_by(Return.order_id, Refund.return_id))
+    unmatched = (select(Order.id, func.sum(Refund.amount))
+                 .join(Order, Order.payment_intent == Refund.payment_intent)
+                 .where(Order.id.in_(order_ids), Refund.return_id.is_(None),
+                        Refund.status.in_(LIVE_REFUND_STATUSES))
+                 .group_by(Order.id))
+    shipped = select(Return.order_id, Return.id).where(
+        Return.order_id.in_(order_ids), Return.refund_shipping_amount > 0,
+        Return.status.in_(SHIPPING_CLAIMED_STATUSES))
+    return amounts, unmatched, shipped
+
+
+_REFUND_CONTEXT = _refund_context_statements()
+
+
 def refund_context(order_ids: list[int]) -> dict[int, dict[int, tuple[int, bool]]]:
     """The same figures as refunded_on_order, for many orders
     at once (staff lists, in three queries for any page): per order id, per return id, the
@@ -104,27 +125,14 @@ def refund_context(order_ids: list[int]) -> dict[int, dict[int, tuple[int, bool]
     order's payment that no return matched are listed under return id 0."""
     if not order_ids:
         return {}
+    amounts, unmatched, shipped = _REFUND_CONTEXT
+    params = {"order_ids": order_ids}
     context: dict[int, dict[int, tuple[int, bool]]] = {}
-    amounts = db.session.execute(
-        select(Return.order_id, Refund.return_id, func.sum(Refund.amount))
-        .join(Return, Return.id == Refund.return_id)
-        .where(Return.order_id.in_(order_ids), Refund.status.in_(LIVE_REFUND_STATUSES))
-        .group_by(Return.order_id, Refund.return_id)).all()
-    for order_id, return_id, amount in amounts:
+    for order_id, return_id, amount in db.session.execute(amounts, params):
         context.setdefault(order_id, {})[return_id] = (int(amount or 0), False)
-    unmatched = db.session.execute(
-        select(Order.id, func.sum(Refund.amount))
-        .join(Order, Order.payment_intent == Refund.payment_intent)
-        .where(Order.id.in_(order_ids), Refund.return_id.is_(None),
-               Refund.status.in_(LIVE_REFUND_STATUSES))
-        .group_by(Order.id)).all()
-    for order_id, amount in unmatched:
+    for order_id, amount in db.session.execute(unmatched, params):
         context.setdefault(order_id, {})[0] = (int(amount or 0), False)
-    shipped = db.session.execute(
-        select(Return.order_id, Return.id).where(
-            Return.order_id.in_(order_ids), Return.refund_shipping_amount > 0,
-            Return.status.in_(SHIPPING_CLAIMED_STATUSES))).all()
-    for order_id, return_id in shipped:
+    for order_id, return_id in db.session.execute(shipped, params):
         amount, _ = context.setdefault(order_id, {}).get(return_id, (0, False))
         context[order_id][return_id] = (amount, True)
     return context

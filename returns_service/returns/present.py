@@ -22,6 +22,9 @@ STAFF_ACTIONS = ("approve", "reject", "cancel", "receive", "retry_refund",
 
 _REFUNDS_OF = (select(Refund).where(Refund.return_id == bindparam("return_id"))
                .order_by(Refund.attempt))  # built once: shown with every change
+_REFUNDS_OF_MANY = (select(Refund)  # built once: shown with every page of the staff list
+                    .where(Refund.return_id.in_(bindparam("return_ids", expanding=True)))
+                    .order_by(Refund.return_id, Refund.attempt))
 
 
 def refunds_of(ret: Return) -> list[Refund]:
@@ -44,8 +47,7 @@ def return_dicts(rows: list[Return]) -> list[dict[str, Any]]:
     ids = [r.id for r in rows]
     refunds: dict[int, list[Refund]] = {i: [] for i in ids}
     if ids:
-        for refund in db.session.scalars(select(Refund).where(Refund.return_id.in_(ids))
-                                          .order_by(Refund.return_id, Refund.attempt)):
+        for refund in db.session.scalars(_REFUNDS_OF_MANY, {"return_ids": ids}):
             refunds[refund.return_id].append(refund)  # type: ignore[index]
     context = refund_context(sorted({r.order_id for r in rows}))
     return [return_dict(r, refunds=refunds[r.id], siblings=context.get(r.order_id, {}))
