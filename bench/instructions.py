@@ -23,17 +23,15 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 INNER = "BENCH_INSTRUCTIONS_INNER"
 PHASES = ("baseline", "create", "approve", "receive", "list", "webhook", "email_job")
-SMTP_SINK = ("127.0.0.1", 8497)  # an aiosmtpd server that accepts and drops every email
+SMTP_SINK_PORT = 8497
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,6 +77,16 @@ def _callgrind(*args: str) -> None:
 
 
 def _run_phases(database_url: str, redis_url: str, requests: int) -> None:
+    from bench.servers import smtp_sink
+
+    sink = smtp_sink(SMTP_SINK_PORT)  # a child process: valgrind does not follow it
+    try:
+        _count_phases(database_url, redis_url, requests)
+    finally:
+        sink.terminate()
+
+
+def _count_phases(database_url: str, redis_url: str, requests: int) -> None:
     from flask_migrate import upgrade
     from sqlalchemy import select, text
 
@@ -93,10 +101,9 @@ def _run_phases(database_url: str, redis_url: str, requests: int) -> None:
     from returns_service.staff import services as staff
     from returns_service.worker import run_outbox_message, set_app
 
-    sink = _smtp_sink()  # a child process: valgrind does not follow it
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench",
                       "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-                      "SMTP_URL": "smtp://{}:{}".format(*SMTP_SINK),
+                      "SMTP_URL": f"smtp://127.0.0.1:{SMTP_SINK_PORT}",
                       "REDIS_URL": redis_url, "RQ_QUEUE": "bench-instructions",
                       "LOG_LEVEL": "WARNING", "RATELIMIT_ENABLED": False})
     warm = 20
@@ -194,20 +201,6 @@ def _run_phases(database_url: str, redis_url: str, requests: int) -> None:
     from rq import Queue
 
     Queue("bench-instructions", connection=Redis.from_url(redis_url)).empty()
-    sink.terminate()
-
-
-def _smtp_sink() -> subprocess.Popen[bytes]:
-    sink = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l",
-                             "{}:{}".format(*SMTP_SINK), "-c", "aiosmtpd.handlers.Sink"])
-    for _ in range(100):
-        try:
-            socket.create_connection(SMTP_SINK, timeout=1).close()
-            return sink
-        except OSError:
-            time.sleep(0.1)
-    sink.terminate()
-    raise RuntimeError("the SMTP sink did not start")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import psycopg
 
 from bench.cpu import busy_seconds, cpu_by_group, group_ms_per_item
 from bench.seed import pg_url, seed_fresh_orders
+from bench.servers import smtp_sink
 
 ROOT = Path(__file__).resolve().parent.parent
 STRIPE_PORT = 8492
@@ -123,7 +124,7 @@ def _commits(conn: psycopg.Connection[Any]) -> int:
     return int(row[0]) if row else 0
 
 
-SMTP_SINK = "127.0.0.1:8495"  # an aiosmtpd server that accepts and drops every email
+SMTP_SINK_PORT = 8495
 
 
 def _drop_leftover_jobs(ctx: Any) -> None:
@@ -147,13 +148,11 @@ def run_pipeline(ctx: Any) -> dict[str, Any]:
     numbers = [f"B{start + k:07d}" for k in range(count)]
     _drop_leftover_jobs(ctx)
     env = {**os.environ, "DATABASE_URL": ctx.database_url, "REDIS_URL": ctx.redis_url,
-           "SECRET_KEY": "bench", "LOG_LEVEL": "WARNING", "SMTP_URL": f"smtp://{SMTP_SINK}",
+           "SECRET_KEY": "bench", "LOG_LEVEL": "WARNING", "SMTP_URL": f"smtp://127.0.0.1:{SMTP_SINK_PORT}",
            **ctx.stripe_env}
     flask = str(Path(sys.executable).with_name("flask"))
     log = (ROOT / "bench" / "results" / "workers.log.tmp").open("wb")
-    sink = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", SMTP_SINK,
-                             "-c", "aiosmtpd.handlers.Sink"], stdout=log,
-                            stderr=subprocess.STDOUT)
+    sink = smtp_sink(SMTP_SINK_PORT, log)
     workers = [subprocess.Popen([flask, "--app", "wsgi", "worker", "--without-scheduler"],
                                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
                for _ in range(2)]

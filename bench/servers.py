@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,3 +68,19 @@ class Server:
                 if line.startswith("VmRSS:"):
                     result.append(round(int(line.split()[1]) / 1024, 1))
         return result
+
+
+def smtp_sink(port: int, log: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
+    """An aiosmtpd server on 127.0.0.1:`port` that accepts and drops every email, returned
+    once it answers; the caller terminates it."""
+    sink = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
+                             "-c", "aiosmtpd.handlers.Sink"], stdout=log,
+                            stderr=subprocess.STDOUT if log else None)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return sink
+        except OSError:
+            time.sleep(0.1)
+    sink.terminate()
+    raise RuntimeError(f"the SMTP sink on port {port} did not start")

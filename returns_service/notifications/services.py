@@ -102,7 +102,7 @@ def queue_email(to_email: str, step: str, context: dict[str, Any], *, key: str, 
                 ret: Return | None = None) -> int | None:
     """Write the notification, its timeline event and the outbox message; the notification's
     id, or None when it was already queued. The timeline event waits for the caller's next
-    flush, together with whatever else the change added (one INSERT for all its events)."""
+    flush, with whatever else the change added."""
     return_id = ret.id if ret is not None else None
     if ret is not None and return_id is None:
         raise ValueError("queue_email needs a return that is already in the database")

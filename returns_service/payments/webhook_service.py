@@ -28,6 +28,7 @@ from returns_service.refunds.services import (
     apply_refund_status,
     flag_for_review,
     gateway,
+    lock_with_return,
     next_attempt,
 )
 from returns_service.returns.models import Return
@@ -140,13 +141,10 @@ def _pick_return_for_external(returns: list[Return], amount: int) -> Return | No
 def record_provider_refund(provider: ProviderRefund) -> str:
     """Apply news about a Stripe refund: ours (by id or metadata) moves forward; one made in
     the dashboard is matched to its return by payment intent and recorded once."""
-    from returns_service.returns.services import lock_return_by_id
-
     refund = find_refund_for_provider(provider)
     if refund is None:
         return _record_external(provider)
-    ret = lock_return_by_id(refund.return_id) if refund.return_id else None
-    db.session.refresh(refund, with_for_update=True)
+    ret = lock_with_return(refund)
     if refund.provider_refund_id is None:
         refund.provider_refund_id = provider.id
     return apply_refund_status(refund, ret, provider.status,

@@ -65,21 +65,27 @@ def gateway() -> StripeRefundGateway:
 # A return in one of these statuses has claimed the order's shipping cost (if it refunds it).
 SHIPPING_CLAIMED_STATUSES = ("refund_pending", "refund_failed", "refunded")
 
+# What counts against an order, for one order (refunded_on_order) and for a page of them
+# (refund_context) alike: live refunds; dashboard refunds no return matched (on the order's
+# payment intent); returns that have claimed the shipping cost.
+_LIVE = Refund.status.in_(LIVE_REFUND_STATUSES)
+_UNMATCHED = (Refund.return_id.is_(None), _LIVE)
+_CLAIMED_SHIPPING = (Return.refund_shipping_amount > 0,
+                     Return.status.in_(SHIPPING_CLAIMED_STATUSES))
+
+
 def _refunded_on_order_statement() -> Any:
     """Built once: a statement object is reused with new parameters, so SQLAlchemy neither
     rebuilds it nor recomputes its cache key on every call."""
     order_id, exclude = bindparam("order_id"), bindparam("exclude_return_id")
     on_returns = (select(func.coalesce(func.sum(Refund.amount), 0))
                   .join(Return, Return.id == Refund.return_id)
-                  .where(Return.order_id == order_id, Refund.return_id != exclude,
-                         Refund.status.in_(LIVE_REFUND_STATUSES)))
+                  .where(Return.order_id == order_id, Refund.return_id != exclude, _LIVE))
     # `= NULL` matches nothing: an order without a payment intent adds 0 here.
     unmatched = select(func.coalesce(func.sum(Refund.amount), 0)).where(
-        Refund.return_id.is_(None), Refund.payment_intent == bindparam("payment_intent"),
-        Refund.status.in_(LIVE_REFUND_STATUSES))
+        Refund.payment_intent == bindparam("payment_intent"), *_UNMATCHED)
     shipping = select(Return.id).where(Return.order_id == order_id, Return.id != exclude,
-                                       Return.refund_shipping_amount > 0,
-                                       Return.status.in_(SHIPPING_CLAIMED_STATUSES))
+                                       *_CLAIMED_SHIPPING)
     return select(on_returns.scalar_subquery() + unmatched.scalar_subquery(),
                   shipping.exists())
 
@@ -102,16 +108,14 @@ def _refund_context_statements() -> tuple[Any, Any, Any]:
     order_ids = bindparam("order_ids", expanding=True)
     amounts = (select(Return.order_id, Refund.return_id, func.sum(Refund.amount))
                .join(Return, Return.id == Refund.return_id)
-               .where(Return.order_id.in_(order_ids), Refund.status.in_(LIVE_REFUND_STATUSES))
+               .where(Return.order_id.in_(order_ids), _LIVE)
                .group_by(Return.order_id, Refund.return_id))
     unmatched = (select(Order.id, func.sum(Refund.amount))
                  .join(Order, Order.payment_intent == Refund.payment_intent)
-                 .where(Order.id.in_(order_ids), Refund.return_id.is_(None),
-                        Refund.status.in_(LIVE_REFUND_STATUSES))
+                 .where(Order.id.in_(order_ids), *_UNMATCHED)
                  .group_by(Order.id))
-    shipped = select(Return.order_id, Return.id).where(
-        Return.order_id.in_(order_ids), Return.refund_shipping_amount > 0,
-        Return.status.in_(SHIPPING_CLAIMED_STATUSES))
+    shipped = select(Return.order_id, Return.id).where(Return.order_id.in_(order_ids),
+                                                       *_CLAIMED_SHIPPING)
     return amounts, unmatched, shipped
 
 
@@ -347,17 +351,25 @@ def _release_lease(refund_id: int) -> None:
         db.session.commit()
 
 
+def lock_with_return(refund: Refund) -> Return | None:
+    """Row-lock a refund for change, its return first (the same order on every path that
+    records an outcome, so two of them cannot deadlock), and re-read both; the return, or
+    None for a refund no return matched."""
+    from returns_service.returns.services import lock_return_by_id
+
+    ret = lock_return_by_id(refund.return_id) if refund.return_id else None
+    db.session.refresh(refund, with_for_update=True)
+    return ret
+
+
 def record_outcome(refund_id: int, *, provider: ProviderRefund | None = None,
                    error: PermanentPaymentError | None = None,
                    actor: Actor | None = None) -> str:
     """Write what Stripe said (under the return's lock), move the return, commit."""
-    from returns_service.returns.services import lock_return_by_id
-
     refund = db.session.get(Refund, refund_id)
     if refund is None:
         return "missing"
-    ret = lock_return_by_id(refund.return_id) if refund.return_id else None
-    db.session.refresh(refund, with_for_update=True)
+    ret = lock_with_return(refund)
     if provider is not None:
         if refund.provider_refund_id is None:
             refund.provider_refund_id = provider.id
