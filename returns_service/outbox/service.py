@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from returns_service.clock import utcnow
 from returns_service.db_insert import insert_once
@@ -53,6 +53,17 @@ def queue_configured() -> bool:
     return has_app_context() and current_app.extensions.get("rq_queue") is not None
 
 
+# Built once: every job runs them. Core statements on the table: the job needs three
+# columns, not an ORM object, and no object in the session has to follow the UPDATEs.
+_OUTBOX = OutboxMessage.__table__
+_MESSAGE = select(_OUTBOX.c.topic, _OUTBOX.c.payload, _OUTBOX.c.processed_at).where(
+    _OUTBOX.c.id == bindparam("message_id"))
+_ATTEMPTED = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("message_id"))
+_DONE = _ATTEMPTED.values(attempts=_OUTBOX.c.attempts + 1, processed_at=bindparam("now"),
+                          last_error=None)
+_FAILED = _ATTEMPTED.values(attempts=_OUTBOX.c.attempts + 1, last_error=bindparam("error"))
+
+
 def process(message_id: int) -> str:
     """Run one message's handler (in the current app context) and mark it processed.
 
@@ -60,7 +71,7 @@ def process(message_id: int) -> str:
     intent before calling out). Exceptions propagate after the attempt is recorded, so the
     queue's retry (or the relay) tries again.
     """
-    message = db.session.get(OutboxMessage, message_id)
+    message = db.session.execute(_MESSAGE, {"message_id": message_id}).first()
     if message is None:
         return "missing"
     if message.processed_at is not None:
@@ -73,15 +84,12 @@ def process(message_id: int) -> str:
 
         metrics.job_failed(topic)
         db.session.rollback()
-        db.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == message_id).values(
-                attempts=OutboxMessage.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"))
+        db.session.execute(_FAILED, {"message_id": message_id,
+                                     "error": f"{type(exc).__name__}: {exc}"})
         db.session.commit()
         log.warning("outbox message %s (%s) failed: %s", message_id, topic, exc)
         raise
-    db.session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == message_id).values(
-            attempts=OutboxMessage.attempts + 1, processed_at=utcnow(), last_error=None))
+    db.session.execute(_DONE, {"message_id": message_id, "now": utcnow()})
     db.session.commit()
     return str(result) if result is not None else "done"
 
