@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from returns_service.clock import utcnow
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 TOPIC = "notification.send"
 # A claim older than this is considered abandoned (the worker died mid-send) and retaken.
 SENDING_STALE = timedelta(minutes=10)
+FINAL = ("sent", "failed", "skipped")  # a notification in one of these is never sent again
 
 # Return status reached -> the customer email it triggers. `refund_pending` needs none (the
 # "received" email already says the refund is on its way); `closed` follows `received` in
@@ -121,17 +122,16 @@ def queue_email(to_email: str, step: str, context: dict[str, Any], *, key: str, 
 
 
 def _timeline(return_id: int, text: str, **data: Any) -> None:
-    """One line on the staff timeline (never shown to the customer)."""
-    db.session.add(ReturnEvent(
-        return_id=return_id, kind="notification", actor_type="system",
-        actor_label="notifications", note=text, customer_visible=False, created_at=utcnow(),
-        data=data))
+    """One line on the staff timeline, flushed with the rest of the caller's change."""
+    db.session.add(ReturnEvent(**_timeline_values(return_id, text, **data)))
 
 
-def _note_timeline(note: Notification, state: str, text: str) -> None:
-    if note.return_id is not None:
-        _timeline(note.return_id, text, notification_id=note.id, step=note.step,
-                  delivery=state, to=note.to_email, attempts=note.attempts)
+def _timeline_values(return_id: int, text: str, **data: Any) -> dict[str, Any]:
+    """The columns of a notification line on the staff timeline (never shown to the
+    customer)."""
+    return {"return_id": return_id, "kind": "notification", "actor_type": "system",
+            "actor_label": "notifications", "note": text, "customer_visible": False,
+            "created_at": utcnow(), "data": data}
 
 
 # --- delivery (in a job; commits its claim, leaves the "sent" record to the job) ----------
@@ -139,30 +139,20 @@ def _note_timeline(note: Notification, state: str, text: str) -> None:
 def deliver(notification_id: int) -> str:
     """Send one notification at most once. Raises RetryLater on transient SMTP trouble.
 
-    Commits the claim before sending; the "sent" record is only flushed, for the caller
-    (the outbox job) to commit together with its own bookkeeping."""
+    Claims the row (and commits the claim) before anything else, so that a job run twice, or
+    two workers at once, learn from one UPDATE that it is not theirs. The "sent" record is
+    only written, for the caller (the outbox job) to commit with its own bookkeeping."""
     from returns_service.notifications.render import build_message
 
-    note = db.session.get(Notification, notification_id)
-    if note is None:
-        return "missing"
-    if note.status in ("sent", "failed", "skipped"):
-        return f"already {note.status}"
+    url = current_app.config.get("SMTP_URL")
+    if not url:
+        return _hold(db.session.get(Notification, notification_id))
+    if not claim(notification_id):
+        return _not_claimed(notification_id)
+    note = _load_for_rendering(notification_id)
     superseded_by = _superseded_by(note)
     if superseded_by is not None:
         return _skip(note, superseded_by)
-    url = current_app.config.get("SMTP_URL")
-    if not url:
-        note.last_error = "SMTP_URL is not set; kept pending"
-        db.session.commit()
-        log.warning("SMTP_URL is not set: notification %s (%s to %s) kept pending. Configure "
-                    "SMTP_URL; `flask notify tick` then sends it.", note.id, note.step,
-                    note.to_email)
-        return "held: SMTP_URL is not set"
-    if not claim(notification_id):
-        db.session.rollback()
-        return "claimed by another worker or already sent"
-    note = _load_for_rendering(notification_id)
     try:
         message = build_message(note)
         send_message(url, message, timeout=float(current_app.config["SMTP_TIMEOUT_SECONDS"]))
@@ -175,7 +165,7 @@ def deliver(notification_id: int) -> str:
         raise RetryLater(f"notification {note.id}: {exc}") from exc
     except Exception as exc:  # a rendering bug: keep the row, let the job retry and alert
         db.session.rollback()
-        _finish(db.session.get(Notification, notification_id), "pending",
+        _finish(_load_for_rendering(notification_id), "pending",
                 error=f"{type(exc).__name__}: {exc}")
         raise
     # Left for the caller's commit: the outbox commits it with the job's processed mark, one
@@ -183,6 +173,32 @@ def deliver(notification_id: int) -> str:
     # sent again: at least once, never silently dropped.
     _finish(note, "sent", message_id=message["Message-ID"], commit=False)
     return "sent"
+
+
+def _hold(note: Notification | None) -> str:
+    """SMTP_URL is not set: the notification stays pending, with a word why."""
+    if note is None:
+        return "missing"
+    if note.status in FINAL:
+        return f"already {note.status}"
+    note.last_error = "SMTP_URL is not set; kept pending"
+    db.session.commit()
+    log.warning("SMTP_URL is not set: notification %s (%s to %s) kept pending. Configure "
+                "SMTP_URL; `flask notify tick` then sends it.", note.id, note.step,
+                note.to_email)
+    return "held: SMTP_URL is not set"
+
+
+def _not_claimed(notification_id: int) -> str:
+    """Why the claim found nothing to take: sent, refused or skipped already, or another
+    worker is sending it right now."""
+    status = db.session.scalar(select(Notification.status)
+                               .where(Notification.id == notification_id))
+    if status is None:
+        return "missing"
+    if status in FINAL:
+        return f"already {status}"
+    return "claimed by another worker or already sent"
 
 
 _FOR_RENDERING = (  # built once: every email job runs it
@@ -208,55 +224,67 @@ def _superseded_by(note: Notification) -> Notification | None:
 
 
 def _skip(note: Notification, superseded_by: Notification) -> str:
-    result = db.session.execute(
-        update(Notification).where(Notification.id == note.id,
-                                   Notification.status == "pending")
-        .values(status="skipped", last_error=None)
-        .execution_options(synchronize_session=False))
-    if result.rowcount == 1:  # type: ignore[attr-defined]
-        db.session.refresh(note)
-        _note_timeline(note, "skipped", f"Email not sent: the {superseded_by.step} email "
-                       "already tells the customer.")
+    """Give up our claim on `note` as skipped: the decision email says it all."""
+    _record(note, "skipped", f"Email not sent: the {superseded_by.step} email already tells "
+            "the customer.")
     db.session.commit()
     return "skipped"
+
+
+_NOTIFICATIONS = Notification.__table__
+# Built once: every email job runs them. Core statements: the job has read what it needs.
+_CLAIM = (
+    update(_NOTIFICATIONS)
+    .where(_NOTIFICATIONS.c.id == bindparam("note_id"),
+           or_(_NOTIFICATIONS.c.status == "pending",
+               and_(_NOTIFICATIONS.c.status == "sending",
+                    _NOTIFICATIONS.c.claimed_at < bindparam("stale_before"))))
+    .values(status="sending", claimed_at=bindparam("now"),
+            attempts=_NOTIFICATIONS.c.attempts + 1))
+_OUTCOME = update(_NOTIFICATIONS).where(_NOTIFICATIONS.c.id == bindparam("note_id"))
+_RECORD = _OUTCOME.values(status=bindparam("new_status"), last_error=bindparam("error"))
+_RECORD_SENT = _OUTCOME.values(status="sent", last_error=None, sent_at=bindparam("sent_at"),
+                               message_id=bindparam("sent_as"))
+_TIMELINE = insert(ReturnEvent.__table__)
 
 
 def claim(notification_id: int) -> bool:
     """Atomically move pending (or abandoned sending) -> sending, and commit. True if ours."""
     now = utcnow()
-    result = db.session.execute(
-        update(Notification)
-        .where(Notification.id == notification_id,
-               or_(Notification.status == "pending",
-                   and_(Notification.status == "sending",
-                        Notification.claimed_at < now - SENDING_STALE)))
-        .values(status="sending", claimed_at=now, attempts=Notification.attempts + 1)
-        .execution_options(synchronize_session=False))
+    result = db.session.execute(_CLAIM, {"note_id": notification_id, "now": now,
+                                         "stale_before": now - SENDING_STALE})
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
     db.session.commit()
     return True
 
 
-def _finish(note: Notification | None, status: str, *, error: str | None = None,
+def _finish(note: Notification, status: str, *, error: str | None = None,
             message_id: str | None = None, commit: bool = True) -> None:
-    """Record the outcome on `note` (loaded after the claim, in this transaction)."""
-    if note is None:
-        return
-    note.status = status
-    note.last_error = error
-    if status == "sent":
-        note.sent_at = utcnow()
-        note.message_id = message_id
+    """Record the outcome of our claim on `note` (loaded after the claim)."""
     text = {"sent": f"Email sent to {note.to_email}: {note.subject}",
             "failed": f"Email refused by the mail server: {error}",
             "pending": f"Email delivery failed (attempt {note.attempts}), will retry: "
                        f"{error}"}[status]
-    _note_timeline(note, status if status != "pending" else "retrying", text)
+    _record(note, status, text, error=error, message_id=message_id)
     if commit:
         db.session.commit()
+
+
+def _record(note: Notification, status: str, text: str, *, error: str | None = None,
+            message_id: str | None = None) -> None:
+    """The row's new status and its line on the timeline, in the current transaction."""
+    if status == "sent":
+        db.session.execute(_RECORD_SENT, {"note_id": note.id, "sent_at": utcnow(),
+                                          "sent_as": message_id})
     else:
-        db.session.flush()
+        db.session.execute(_RECORD, {"note_id": note.id, "new_status": status,
+                                     "error": error})
+    if note.return_id is not None:
+        state = "retrying" if status == "pending" else status
+        db.session.execute(_TIMELINE, _timeline_values(
+            note.return_id, text, notification_id=note.id, step=note.step, delivery=state,
+            to=note.to_email, attempts=note.attempts))
 
 
 # --- held or abandoned notifications ---------------------------------------------------------
