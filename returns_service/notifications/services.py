@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import Row, and_, bindparam, insert, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from returns_service.clock import utcnow
@@ -37,6 +37,8 @@ TOPIC = "notification.send"
 # A claim older than this is considered abandoned (the worker died mid-send) and retaken.
 SENDING_STALE = timedelta(minutes=10)
 FINAL = ("sent", "failed", "skipped")  # a notification in one of these is never sent again
+# A notification as loaded, or the fields of one that the claim's UPDATE answered.
+NoteFields = Notification | Row[Any]
 
 # Return status reached -> the customer email it triggers. `refund_pending` needs none (the
 # "received" email already says the refund is on its way); `closed` follows `received` in
@@ -139,20 +141,24 @@ def _timeline_values(return_id: int, text: str, **data: Any) -> dict[str, Any]:
 def deliver(notification_id: int) -> str:
     """Send one notification at most once. Raises RetryLater on transient SMTP trouble.
 
-    Claims the row (and commits the claim) before anything else, so that a job run twice, or
-    two workers at once, learn from one UPDATE that it is not theirs. The "sent" record is
-    only written, for the caller (the outbox job) to commit with its own bookkeeping."""
+    Claims the row before anything else, so that a job run twice, or two workers at once,
+    learn from one UPDATE that it is not theirs; a superseded email is skipped in that same
+    transaction, any other has its claim committed before SMTP is spoken to. The "sent"
+    record is only written, for the caller (the outbox job) to commit with its own
+    bookkeeping."""
     from returns_service.notifications.render import build_message
 
     url = current_app.config.get("SMTP_URL")
     if not url:
         return _hold(db.session.get(Notification, notification_id))
-    if not claim(notification_id):
+    taken = _take(notification_id)
+    if taken is None:
         return _not_claimed(notification_id)
-    note = _load_for_rendering(notification_id)
-    superseded_by = _superseded_by(note)
+    superseded_by = _superseded_by(taken)
     if superseded_by is not None:
-        return _skip(note, superseded_by)
+        return _skip(taken, superseded_by)
+    db.session.commit()
+    note = _load_for_rendering(notification_id)
     try:
         message = build_message(note)
         send_message(url, message, timeout=float(current_app.config["SMTP_TIMEOUT_SECONDS"]))
@@ -212,20 +218,24 @@ def _load_for_rendering(notification_id: int) -> Notification:
     return db.session.execute(_FOR_RENDERING, {"id": notification_id}).unique().scalar_one()
 
 
-def _superseded_by(note: Notification) -> Notification | None:
+DECISIONS = ("approved", "rejected", "cancelled")  # steps whose email supersedes "requested"
+_DECISION_EMAIL = (  # built once: every "we have your request" email job runs it
+    select(Notification.step).where(Notification.return_id == bindparam("return_id"),
+                                    Notification.step.in_(DECISIONS)).limit(1))
+
+
+def _superseded_by(note: NoteFields) -> str | None:
     """A "we have your request" email not sent yet when the decision is already out (the
     policy approved it at once, or an agent was quicker than the queue) would only confuse:
-    the decision email says everything."""
-    if note.step != "requested" or note.return_ is None or note.return_.status == "requested":
+    the decision email says everything. The step of that decision email, if there is one."""
+    if note.step != "requested" or note.return_id is None:
         return None
-    return db.session.scalar(select(Notification).where(
-        Notification.return_id == note.return_id, Notification.id != note.id,
-        Notification.step.in_(("approved", "rejected", "cancelled"))).limit(1))
+    return db.session.scalar(_DECISION_EMAIL, {"return_id": note.return_id})
 
 
-def _skip(note: Notification, superseded_by: Notification) -> str:
-    """Give up our claim on `note` as skipped: the decision email says it all."""
-    _record(note, "skipped", f"Email not sent: the {superseded_by.step} email already tells "
+def _skip(note: NoteFields, superseded_by: str) -> str:
+    """Give up our claim on `note` as skipped (and commit): the decision email says it all."""
+    _record(note, "skipped", f"Email not sent: the {superseded_by} email already tells "
             "the customer.")
     db.session.commit()
     return "skipped"
@@ -240,7 +250,9 @@ _CLAIM = (
                and_(_NOTIFICATIONS.c.status == "sending",
                     _NOTIFICATIONS.c.claimed_at < bindparam("stale_before"))))
     .values(status="sending", claimed_at=bindparam("now"),
-            attempts=_NOTIFICATIONS.c.attempts + 1))
+            attempts=_NOTIFICATIONS.c.attempts + 1)
+    .returning(*(_NOTIFICATIONS.c[name] for name in (
+        "id", "step", "return_id", "to_email", "subject", "attempts"))))
 _OUTCOME = update(_NOTIFICATIONS).where(_NOTIFICATIONS.c.id == bindparam("note_id"))
 _RECORD = _OUTCOME.values(status=bindparam("new_status"), last_error=bindparam("error"))
 _RECORD_SENT = _OUTCOME.values(status="sent", last_error=None, sent_at=bindparam("sent_at"),
@@ -250,16 +262,21 @@ _TIMELINE = insert(ReturnEvent.__table__)
 
 def claim(notification_id: int) -> bool:
     """Atomically move pending (or abandoned sending) -> sending, and commit. True if ours."""
-    now = utcnow()
-    result = db.session.execute(_CLAIM, {"note_id": notification_id, "now": now,
-                                         "stale_before": now - SENDING_STALE})
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if _take(notification_id) is None:
         return False
     db.session.commit()
     return True
 
 
-def _finish(note: Notification, status: str, *, error: str | None = None,
+def _take(notification_id: int) -> Row[Any] | None:
+    """Move pending (or abandoned sending) -> sending, not committed yet: the row's fields
+    that the timeline needs, or None when it is not ours to send."""
+    now = utcnow()
+    return db.session.execute(_CLAIM, {"note_id": notification_id, "now": now,
+                                       "stale_before": now - SENDING_STALE}).first()
+
+
+def _finish(note: NoteFields, status: str, *, error: str | None = None,
             message_id: str | None = None, commit: bool = True) -> None:
     """Record the outcome of our claim on `note` (loaded after the claim)."""
     text = {"sent": f"Email sent to {note.to_email}: {note.subject}",
@@ -271,7 +288,7 @@ def _finish(note: Notification, status: str, *, error: str | None = None,
         db.session.commit()
 
 
-def _record(note: Notification, status: str, text: str, *, error: str | None = None,
+def _record(note: NoteFields, status: str, text: str, *, error: str | None = None,
             message_id: str | None = None) -> None:
     """The row's new status and its line on the timeline, in the current transaction."""
     if status == "sent":
