@@ -143,9 +143,9 @@ def deliver(notification_id: int) -> str:
 
     Claims the row before anything else, so that a job run twice, or two workers at once,
     learn from one UPDATE that it is not theirs; a superseded email is skipped in that same
-    transaction, any other has its claim committed before SMTP is spoken to. The "sent"
-    record is only written, for the caller (the outbox job) to commit with its own
-    bookkeeping."""
+    transaction, any other has its claim committed before SMTP is spoken to. The "sent" or
+    "skipped" record is only written, for the caller (the outbox job) to commit with its own
+    bookkeeping: were that commit lost, the job runs again and decides again."""
     from returns_service.notifications.render import build_message
 
     url = current_app.config.get("SMTP_URL")
@@ -234,10 +234,10 @@ def _superseded_by(note: NoteFields) -> str | None:
 
 
 def _skip(note: NoteFields, superseded_by: str) -> str:
-    """Give up our claim on `note` as skipped (and commit): the decision email says it all."""
+    """Mark our claim on `note` skipped, for the caller to commit: the decision email says
+    it all."""
     _record(note, "skipped", f"Email not sent: the {superseded_by} email already tells "
             "the customer.")
-    db.session.commit()
     return "skipped"
 
 
