@@ -123,7 +123,8 @@ def table(results: dict[str, Any]) -> str:
             rows.append([name, f"{s['throughput_rps']}/s; baseline {b['throughput_rps']}/s; "
                          f"ratio {r['ratio']} (by round "
                          f"{', '.join(str(x) for x in r['ratio_by_round'])}); at 100/s p99 "
-                         f"{f['p99_ms']} ms", r["target"], r["met"]])
+                         f"{f['p99_ms']} ms (baseline at 100/s: p99 "
+                         f"{r['baseline_fixed_100_per_s']['p99_ms']} ms)", r["target"], r["met"]])
         elif name == "pipeline":
             rows.append([name, r.get("summary", ""), r.get("target", ""), r.get("met")])
         elif name == "queries_per_request":
