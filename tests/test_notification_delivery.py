@@ -120,6 +120,32 @@ def test_smtp_failing_twice_then_succeeding_sends_exactly_one_email(
     assert states == ["queued", "retrying", "retrying", "sent"]
 
 
+def test_an_email_that_cannot_be_built_stays_pending_for_a_retry(
+        app: Any, api: Api, make_order: Any, smtp_server: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from returns_service.notifications import render
+
+    def broken(note: Any) -> Any:
+        raise RuntimeError("template broke")
+
+    monkeypatch.setattr(render, "build_message", broken)
+    rma = request_return(api, make_order)  # the in-process job fails; the request does not
+    (note,) = notifications(app, rma)
+    assert (note.status, note.attempts) == ("pending", 1)
+    assert note.last_error == "RuntimeError: template broke"
+    assert smtp_server.messages == []
+    monkeypatch.undo()
+    relay_pending(app)  # the retry, once the template is fixed
+    assert len(smtp_server.messages) == 1
+    (note,) = notifications(app, rma)
+    assert (note.status, note.attempts, note.last_error) == ("sent", 2, None)
+    with app.app_context():
+        states = [e.data["delivery"] for e in db.session.scalars(
+            select(ReturnEvent).where(ReturnEvent.kind == "notification")
+            .order_by(ReturnEvent.id))]
+    assert states == ["queued", "retrying", "sent"]
+
+
 def test_redis_down_at_the_status_change_loses_nothing(
         app: Any, other_app: Any, app_config: dict[str, Any], tokens: dict[str, str],
         smtp_server: Any) -> None:
