@@ -140,8 +140,10 @@ def worker_command(burst: bool, with_scheduler: bool, fork: bool) -> None:
     db.engine.dispose()  # no pooled connection crosses into forked work horses
     worker_class = Worker if fork else SimpleWorker
     keep_connections_open(not fork)  # a forked work horse would drop it after every job
-    worker_class([queue], connection=queue.connection).work(burst=burst,
-                                                            with_scheduler=with_scheduler)
+    # rq logs every job at INFO unless told otherwise: it follows LOG_LEVEL like the app.
+    worker_class([queue], connection=queue.connection).work(
+        burst=burst, with_scheduler=with_scheduler,
+        logging_level=str(app.config["LOG_LEVEL"]).upper())
 
 
 def register_cli(app: Flask) -> None:
