@@ -18,6 +18,7 @@ from returns_service import clock, create_app
 from returns_service.extensions import db
 from returns_service.notifications import services
 from returns_service.notifications.mailer import SmtpSettings
+from returns_service.notifications.models import Notification
 from returns_service.outbox.models import OutboxMessage
 from returns_service.outbox.relay import relay_pending
 from returns_service.returns.models import ReturnEvent
@@ -333,3 +334,52 @@ def test_two_workers_delivering_the_same_notification_at_once_send_one_email(
     assert sorted(results) in (["already sent", "sent"],
                                ["claimed by another worker or already sent", "sent"])
     assert len(smtp_server.messages) == 1
+
+
+@pytest.mark.postgres
+def test_six_workers_on_sixty_emails_send_each_once_and_skip_each_superseded_once(
+        app: Any, other_app: Any, tokens: dict[str, str], smtp_server: Any) -> None:
+    """Every worker tries every email, each in its own order: 40 go out once, the 20
+    "we have your request" emails of approved returns are skipped once, and each has one
+    final line on its timeline."""
+    import random
+    import threading
+
+    quiet = other_app(SMTP_URL=None)  # queue without sending
+    api = Api(quiet.test_client(), tokens)
+    for k in range(40):
+        api.post("/api/v1/orders", as_="integration", json=order_payload(f"S{k}"))
+        rma = api.post("/api/v1/returns", json={
+            "order_number": f"S{k}", "email": "jane@example.com",
+            "items": [{"sku": "SHIRT", "quantity": 1, "reason": "doesnt_fit"}]}).json["rma"]
+        if k % 2:
+            api.post(f"/api/v1/returns/{rma}/approve", as_="agent", json={})
+    with app.app_context():
+        ids = list(db.session.scalars(select(Notification.id)))
+    assert len(ids) == 60
+    start = threading.Barrier(6)
+    results: list[str] = []
+
+    def work(seed: int) -> None:
+        order = ids[:]
+        random.Random(seed).shuffle(order)
+        start.wait()
+        for note_id in order:
+            with app.app_context():
+                results.append(services.deliver(note_id))
+                db.session.commit()  # as the outbox job does
+
+    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert (results.count("sent"), results.count("skipped")) == (40, 20)
+    assert len(smtp_server.messages) == 40
+    with app.app_context():
+        statuses = list(db.session.scalars(select(Notification.status)))
+        final = sorted(e.data["notification_id"] for e in db.session.scalars(
+            select(ReturnEvent).where(ReturnEvent.kind == "notification"))
+            if e.data["delivery"] in ("sent", "skipped"))
+    assert sorted(statuses) == ["sent"] * 40 + ["skipped"] * 20
+    assert final == sorted(ids)
