@@ -144,7 +144,9 @@ def _queue(ctx: Any) -> Any:
     from redis import Redis
     from rq import Queue
 
-    return Queue("returns", connection=Redis.from_url(ctx.redis_url))
+    from returns_service.config import DEFAULTS  # the queue the service's workers listen on
+
+    return Queue(DEFAULTS["RQ_QUEUE"], connection=Redis.from_url(ctx.redis_url))
 
 
 def _worker_names(queue: Any) -> set[str]:

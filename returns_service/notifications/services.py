@@ -54,7 +54,9 @@ STATUS_STEPS = {
     "refund_failed": "refund_failed",
 }
 
-CUSTOMER_NOTES = ("approved", "rejected", "cancelled")
+# The decisions on a request: their emails carry the agent's note, and each makes a
+# "we have your request" email not sent yet superfluous.
+DECISIONS = ("approved", "rejected", "cancelled")
 
 SUBJECTS = {
     "requested": "We have your return request {rma}",
@@ -84,7 +86,7 @@ def on_status_changed(ret: Return, event: ReturnEvent, **_: Any) -> None:
     data = dict(event.data or {})
     # Only agents' notes on decisions are meant for the customer; the warehouse's and the
     # payment provider's notes (refund failures) stay internal.
-    context: dict[str, Any] = {"note": event.note} if step in CUSTOMER_NOTES else {}
+    context: dict[str, Any] = {"note": event.note} if step in DECISIONS else {}
     if step == "rejected":
         context["reason"] = data.get("reason")
     if step in ("refunded", "refund_failed"):
@@ -218,7 +220,6 @@ def _load_for_rendering(notification_id: int) -> Notification:
     return db.session.execute(_FOR_RENDERING, {"id": notification_id}).unique().scalar_one()
 
 
-DECISIONS = ("approved", "rejected", "cancelled")  # steps whose email supersedes "requested"
 _DECISION_EMAIL = (  # built once: every "we have your request" email job runs it
     select(Notification.step).where(Notification.return_id == bindparam("return_id"),
                                     Notification.step.in_(DECISIONS)).limit(1))

@@ -42,7 +42,7 @@ def return_dicts(rows: list[Return]) -> list[dict[str, Any]]:
 
     Load rows with their order (and its lines) and items eagerly, as services.list_returns does.
     """
-    from returns_service.refunds.services import refund_context
+    from returns_service.refunds.amounts import refund_context
 
     ids = [r.id for r in rows]
     refunds: dict[int, list[Refund]] = {i: [] for i in ids}

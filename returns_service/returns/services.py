@@ -312,10 +312,10 @@ def refund_breakdown(ret: Return, *, estimate: bool = False,
                      siblings: dict[int, tuple[int, bool]] | None = None) -> RefundBreakdown:
     """Refund for what was received (or, with estimate=True, for what was requested).
 
-    `siblings` (this order's entry of refunds.services.refund_context) saves a query per
+    `siblings` (this order's entry of refunds.amounts.refund_context) saves a query per
     return when many are shown at once: return id -> (live refund amount, shipping refunded).
     """
-    from returns_service.refunds.services import refunded_on_order
+    from returns_service.refunds.amounts import refunded_on_order
 
     order = ret.order
     if siblings is not None:
