@@ -14,6 +14,10 @@ ISO_CURRENCIES = ZERO_DECIMAL | THREE_DECIMAL | {
     "PHP", "PKR", "PLN", "QAR", "RON", "RSD", "SAR", "SEK", "SGD", "THB", "TRY", "TWD", "UAH",
     "USD", "ZAR"}
 SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
+# The largest amount Stripe takes in one payment (12 digits, in the currencies that allow the
+# most). No order, line or refund is larger; sums of them stay far inside 64-bit columns.
+MAX_AMOUNT = 999_999_999_999
+MAX_LINE_QUANTITY = 100_000
 
 
 def exponent(currency: str) -> int:

@@ -36,6 +36,11 @@ def test_email_is_matched_without_regard_to_case(api: Any) -> None:
     ({"email": "not-an-email"}, "email", "Not a valid email address."),
     ({"shipping_total": 4.95}, "shipping_total", "Not a valid integer."),
     ({"lines": []}, "lines", "Length must be between 1 and 500."),
+    ({"email": "j" * 250 + "@example.com"}, "email", "Longer than maximum length 254."),
+    ({"shipping_total": 10**12}, "shipping_total",
+     "Must be greater than or equal to 0 and less than or equal to 999999999999."),
+    ({"lines": [{"sku": "TV", "name": "TV", "quantity": 2, "unit_price": 600_000_000_000}]},
+     "lines", "The order's total may be at most 999999999999 minor units."),
     ({"placed_at": "2026-03-01T10:00:00"}, "placed_at", "Not a valid aware datetime."),
     ({"payment": {"payment_intent": "ch_123"}}, "payment.payment_intent",
      "Must be a Stripe PaymentIntent id (pi_…)."),
@@ -53,6 +58,24 @@ def test_money_is_integer_minor_units_never_floats(api: Any) -> None:
     response = api.post("/api/v1/orders", as_="integration", json=body)
     assert response.status_code == 422
     assert response.json["errors"] == {"lines.0.unit_price": ["Not a valid integer."]}
+
+
+def test_amounts_past_32_bits_are_stored_returned_and_refunded_whole(api: Any) -> None:
+    """IDR has two decimals: Rp 25,000,000.00 is 2,500,000,000 minor units, past 2^31."""
+    body = order_payload(currency="IDR", shipping_total=0, lines=[
+        {"sku": "PHONE", "name": "Phone", "quantity": 2, "unit_price": 2_500_000_000}])
+    imported = api.post("/api/v1/orders", as_="integration", json=body)
+    assert imported.status_code == 201, imported.json
+    assert imported.json["total"] == 5_000_000_000
+    rma = api.post("/api/v1/returns", json={
+        "order_number": "A1001", "email": "jane@example.com",
+        "items": [{"sku": "PHONE", "quantity": 2, "reason": "damaged"}]}).json["rma"]
+    api.post(f"/api/v1/returns/{rma}/approve", as_="agent", json={})
+    received = api.post(f"/api/v1/returns/{rma}/receive", as_="warehouse", json={
+        "items": [{"sku": "PHONE", "quantity": 2, "condition": "damaged"}]})
+    assert received.status_code == 200, received.json
+    assert received.json["refund"]["items"] == 5_000_000_000
+    assert [r["amount"] for r in received.json["refunds"]] == [5_000_000_000]
 
 
 def test_duplicate_skus_and_delivery_before_order_are_refused(api: Any) -> None:

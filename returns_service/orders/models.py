@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from returns_service.clock import utcnow
@@ -23,7 +23,7 @@ class Order(db.Model):
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     channel: Mapped[str] = mapped_column(String(64), default="web")
-    shipping_total: Mapped[int] = mapped_column(Integer, default=0)
+    shipping_total: Mapped[int] = mapped_column(BigInteger, default=0)
     payment_provider: Mapped[str | None] = mapped_column(String(32))
     payment_intent: Mapped[str | None] = mapped_column(String(255), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -55,7 +55,7 @@ class OrderLine(db.Model):
     sku: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(300))
     quantity: Mapped[int] = mapped_column(Integer)
-    unit_price: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[int] = mapped_column(BigInteger)
     final_sale: Mapped[bool] = mapped_column(Boolean, default=False)
 
     order: Mapped[Order] = relationship(back_populates="lines")

@@ -6,9 +6,11 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from returns_service.money import is_currency
+from returns_service.money import MAX_AMOUNT, MAX_LINE_QUANTITY, is_currency
 
 CHANNEL = validate.Length(min=1, max=64)
+AMOUNT = validate.Range(min=0, max=MAX_AMOUNT)
+EMAIL = validate.Length(max=254)
 
 
 class PaymentIn(Schema):
@@ -20,20 +22,21 @@ class PaymentIn(Schema):
 class OrderLineIn(Schema):
     sku = fields.String(required=True, validate=validate.Length(min=1, max=100))
     name = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    unit_price = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    quantity = fields.Integer(required=True, strict=True,
+                              validate=validate.Range(min=1, max=MAX_LINE_QUANTITY))
+    unit_price = fields.Integer(required=True, strict=True, validate=AMOUNT)
     final_sale = fields.Boolean(load_default=False)
 
 
 class OrderIn(Schema):
     number = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    email = fields.Email(required=True)
+    email = fields.Email(required=True, validate=EMAIL)
     customer_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     currency = fields.String(required=True)
     placed_at = fields.AwareDateTime(required=True, default_timezone=None)
     delivered_at = fields.AwareDateTime(load_default=None, allow_none=True)
     channel = fields.String(load_default="web", validate=CHANNEL)
-    shipping_total = fields.Integer(load_default=0, strict=True, validate=validate.Range(min=0))
+    shipping_total = fields.Integer(load_default=0, strict=True, validate=AMOUNT)
     payment = fields.Nested(PaymentIn, load_default=None, allow_none=True)
     lines = fields.List(fields.Nested(OrderLineIn), required=True,
                         validate=validate.Length(min=1, max=500))
@@ -52,6 +55,10 @@ class OrderIn(Schema):
         placed, delivered = data.get("placed_at"), data.get("delivered_at")
         if placed and delivered and delivered < placed:
             errors["delivered_at"] = ["Cannot be before placed_at."]
+        total = data.get("shipping_total", 0) + sum(
+            line["unit_price"] * line["quantity"] for line in data.get("lines", []))
+        if total > MAX_AMOUNT:
+            errors["lines"] = [f"The order's total may be at most {MAX_AMOUNT} minor units."]
         if errors:
             raise ValidationError(errors)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from returns_service.clock import utcnow
@@ -33,7 +33,7 @@ class Refund(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     return_id: Mapped[int | None] = mapped_column(ForeignKey("returns.id"), index=True)
     attempt: Mapped[int] = mapped_column(Integer, default=1)
-    amount: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     # pending, requires_action, succeeded, failed, canceled (failed/canceled/succeeded are final)
     status: Mapped[str] = mapped_column(String(24), default="pending")

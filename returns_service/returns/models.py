@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, object_session, relationship
 
 from returns_service.clock import utcnow
@@ -40,10 +40,10 @@ class Return(db.Model):
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
     review_reason: Mapped[str | None] = mapped_column(Text)
     # Refund breakdown, computed when the parcel is received (minor units of order currency).
-    refund_items_amount: Mapped[int | None] = mapped_column(Integer)
-    restocking_fee_amount: Mapped[int | None] = mapped_column(Integer)
-    refund_shipping_amount: Mapped[int | None] = mapped_column(Integer)
-    refund_amount: Mapped[int | None] = mapped_column(Integer)
+    refund_items_amount: Mapped[int | None] = mapped_column(BigInteger)
+    restocking_fee_amount: Mapped[int | None] = mapped_column(BigInteger)
+    refund_shipping_amount: Mapped[int | None] = mapped_column(BigInteger)
+    refund_amount: Mapped[int | None] = mapped_column(BigInteger)
 
     __mapper_args__ = {"version_id_col": version}
 
