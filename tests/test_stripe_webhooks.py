@@ -9,11 +9,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from returns_service.clock import utcnow
 from returns_service.extensions import db
 from returns_service.payments.models import StripeEvent
 from returns_service.refunds.models import Refund
 from returns_service.returns.models import ReturnEvent
 from tests.stripe_fixtures import (
+    API_KEY,
     WEBHOOK_SECRET,
     post_webhook,
     refund_object,
@@ -333,6 +335,63 @@ def test_retry_after_a_partial_dashboard_refund_pays_only_the_rest(app, client, 
     assert [(r["origin"], r["status"], r["amount"]) for r in retried.json["refunds"]] == [
         ("service", "failed", 2500), ("external", "succeeded", 1000),
         ("service", "pending", 1500)]
+
+
+@pytest.mark.parametrize(("outside", "status"), [(1000, "succeeded"), (2500, "pending")],
+                         ids=["partial dashboard refund", "full one still pending"])
+def test_unsent_refund_is_withheld_when_the_dashboard_refunds_first(
+        app, client, api, pending, stub_stripe, outside, status):
+    """Our job had not run yet (worker backlog, Redis down): it must not pay again."""
+    post_webhook(client, stripe_event("refund.created",
+                                      dashboard_refund(amount=outside, status=status)))
+    app.config.update(STRIPE_API_KEY=API_KEY, STRIPE_API_BASE=stub_stripe.url)
+    with app.app_context():
+        from returns_service.refunds.services import execute_refund
+
+        assert execute_refund(pending["refund_id"]) == "canceled"
+    assert stub_stripe.creates() == []
+    held = shown(api, pending["rma"])
+    assert held["status"] == "refund_failed"
+    assert [(r["origin"], r["status"]) for r in held["refunds"]] == [
+        ("service", "canceled"), ("external", status)]
+    assert held["refunds"][0]["failure_reason"] == "refunded_outside"
+    if status == "pending":  # the dashboard refund goes through: nothing more is owed
+        retry = api.post(f"/api/v1/returns/{pending['rma']}/refund/retry", as_="agent",
+                         json={})
+        assert retry.status_code == 422
+        assert "cover what it is owed" in retry.json["errors"]["amount"][0]
+        post_webhook(client, stripe_event("refund.updated", dashboard_refund()))
+        assert shown(api, pending["rma"])["status"] == "refunded"
+        return
+    retried = api.post(f"/api/v1/returns/{pending['rma']}/refund/retry", as_="agent", json={})
+    assert retried.status_code == 200, retried.json
+    assert retried.json["refunds"][-1]["amount"] == 2500 - outside
+
+
+def test_dashboard_refunds_adding_up_to_what_is_owed_refund_the_return(client, api, pending):
+    post_webhook(client, stripe_event("refund.failed", ours(pending, "failed")))
+    post_webhook(client, stripe_event("refund.created", dashboard_refund(amount=1000)))
+    assert shown(api, pending["rma"])["status"] == "refund_failed"
+    post_webhook(client, stripe_event("refund.created",
+                                      dashboard_refund(amount=1500, refund_id="re_dash_2")))
+    ret = shown(api, pending["rma"])
+    assert ret["status"] == "refunded"
+    assert sum(r["amount"] for r in ret["refunds"] if r["status"] == "succeeded") == 2500
+
+
+def test_ours_failing_after_a_full_dashboard_refund_leaves_the_return_refunded(
+        app, client, api, pending):
+    with app.app_context():  # ours was sent: Stripe has it as pending
+        db.session.get(Refund, pending["refund_id"]).submitted_at = utcnow()
+        db.session.commit()
+    post_webhook(client, stripe_event("refund.created", ours(pending, "pending")))
+    post_webhook(client, stripe_event("refund.created", dashboard_refund()))
+    assert shown(api, pending["rma"])["needs_review"] is True  # both may have been paid
+    post_webhook(client, stripe_event("refund.failed", ours(pending, "failed")))
+    ret = shown(api, pending["rma"])
+    assert ret["status"] == "refunded"
+    assert [(r["origin"], r["status"]) for r in ret["refunds"]] == [
+        ("service", "failed"), ("external", "succeeded")]
 
 
 def test_webhooks_and_refund_outcomes_are_counted_in_metrics(client, pending):

@@ -35,7 +35,7 @@ from returns_service.payments.stripe import (
     TransientPaymentError,
 )
 from returns_service.refunds.amounts import refunded_on_return, remaining_on_order
-from returns_service.refunds.models import Refund
+from returns_service.refunds.models import LIVE_REFUND_STATUSES, Refund
 from returns_service.reports import metrics
 from returns_service.returns.models import Return, ReturnEvent
 from workflows.returns import Actor, InvalidTransition, allowed_triggers, can_fire
@@ -110,8 +110,13 @@ def retry_refund(rma: str, actor: Actor, *, expected_version: int | None = None)
     ret = lock_return(rma, expected_version)
     _require(ret, "retry_refund")
     lock_order(ret.order_id)
-    amount = min((ret.refund_amount or 0) - refunded_on_return(ret),
-                 remaining_on_order(ret.order))
+    owed = (ret.refund_amount or 0) - refunded_on_return(ret)
+    if owed <= 0:
+        raise ValidationFailed(
+            {"amount": ["Refunds made on this return in the Stripe dashboard cover what it "
+                        "is owed; it moves to refunded when Stripe confirms them."]},
+            detail="Nothing left to refund.")
+    amount = min(owed, remaining_on_order(ret.order))
     if amount <= 0:
         raise ValidationFailed(
             {"amount": ["Nothing is left to refund on this order; record the refund made "
@@ -175,6 +180,12 @@ def execute_refund(refund_id: int) -> str:
         db.session.rollback()
         return record_outcome(refund_id, error=PermanentPaymentError(
             "no_payment_intent", "The order has no payment intent."))
+    outside = _live_beside(refund) if refund.submitted_at is None else 0
+    if outside:
+        # Refunded in the Stripe dashboard (made or still pending) since ours was started:
+        # sending ours too could pay twice. Withdrawn unsent; a retry sends what is still owed.
+        db.session.rollback()
+        return withhold(refund_id, outside)
     previous = refund.submitted_at
     reconcile = previous is not None  # an earlier call may have reached Stripe
     payment_intent, amount, key = refund.payment_intent, refund.amount, refund.idempotency_key
@@ -255,6 +266,49 @@ def _release_lease(refund_id: int) -> None:
     if refund is not None and refund.submitted_at is not None:
         refund.submitted_at = utcnow() - submit_lease()
         db.session.commit()
+
+
+_LIVE_BESIDE = select(func.coalesce(func.sum(Refund.amount), 0)).where(
+    Refund.return_id == bindparam("return_id"), Refund.id != bindparam("refund_id"),
+    Refund.status.in_(LIVE_REFUND_STATUSES))
+
+
+def _live_beside(refund: Refund) -> int:
+    """Money refunded or on its way on this refund's return by any other refund row."""
+    if refund.return_id is None:
+        return 0
+    return int(db.session.scalar(_LIVE_BESIDE, {"return_id": refund.return_id,
+                                                "refund_id": refund.id}) or 0)
+
+
+def withhold(refund_id: int, outside: int) -> str:
+    """Cancel our unsent refund because money went back another way meanwhile; the return
+    moves to refund_failed with a note for staff, or to refunded if that money covers it."""
+    refund = db.session.get(Refund, refund_id)
+    if refund is None:
+        return "missing"
+    ret = lock_with_return(refund)
+    if refund.status != "pending" or refund.submitted_at is not None:
+        db.session.rollback()
+        return f"unchanged ({refund.status})"
+    money = format_money(outside, refund.currency)
+    result = apply_refund_status(
+        refund, ret, "canceled", failure_reason="refunded_outside", actor=STRIPE_ACTOR,
+        message=f"Not sent: {money} was refunded on this return in the Stripe dashboard "
+                "meanwhile. Once that has gone through, retrying sends only what is still "
+                "owed.")
+    db.session.commit()
+    return result
+
+
+def settled_on_return(ret: Return) -> int:
+    """Money that has reached the customer for this return: succeeded refunds of any origin."""
+    return int(db.session.scalar(select(func.coalesce(func.sum(Refund.amount), 0)).where(
+        Refund.return_id == ret.id, Refund.status == "succeeded")) or 0)
+
+
+def _covered(ret: Return) -> bool:
+    return settled_on_return(ret) >= (ret.refund_amount or 0)
 
 
 def lock_with_return(refund: Refund) -> Return | None:
@@ -345,6 +399,11 @@ def _move_return(refund: Refund, ret: Return, status: str, actor: Actor) -> None
                             f"({refund.provider_refund_id}) succeeded after the return had "
                             "already been refunded another way: the customer may have been "
                             "paid twice.", actor)
+    elif status in ("failed", "canceled") and ret.status == "refund_pending" \
+            and _covered(ret):
+        # Ours did not go through, but refunds made in the dashboard paid the customer.
+        transition(ret, "refund_succeeded", actor, note="Refunded in the Stripe dashboard.",
+                   data={"refund_id": refund.id, "reason": refund.failure_reason})
     elif status in ("failed", "canceled") and ret.status == "refund_pending":
         transition(ret, "refund_failed", actor,
                    data={"refund_id": refund.id, "reason": refund.failure_reason})
@@ -371,7 +430,7 @@ def external_refund_succeeded(refund: Refund, ret: Return, actor: Actor) -> None
                         "made in the Stripe dashboard after this return was refunded: check "
                         "whether the customer was paid twice.", actor)
         return
-    if refund.amount < (ret.refund_amount or 0):
+    if not _covered(ret):
         flag_for_review(ret, f"A partial refund of {money} ({refund.provider_refund_id}) was "
                         "made in the Stripe dashboard; the return expects "
                         f"{format_money(ret.refund_amount or 0, refund.currency)}.", actor)
