@@ -27,6 +27,12 @@ def exponent(currency: str) -> int:
     return 3 if currency in THREE_DECIMAL else 2
 
 
+def refund_step(currency: str) -> int:
+    """The smallest step, in minor units, a card refund can be made in: Stripe takes
+    three-decimal currencies (KWD, BHD…) only in tens (5.120, not 5.124)."""
+    return 10 if currency.upper() in THREE_DECIMAL else 1
+
+
 def is_currency(code: str) -> bool:
     return isinstance(code, str) and code.upper() in ISO_CURRENCIES
 

@@ -65,6 +65,27 @@ CASES = {
 }
 
 
+# Stripe takes three-decimal currencies (KWD…) only in tens: step 10.
+STEPPED = {
+    "fee rounded down to a step, in the customer's favour": (
+        FEE_12_5, [line(12350, 1)], 0, 15000, (12350, 1540, 0, 10810, False)),
+    "a line price off the step: the total rounds down to one": (
+        DEFAULT, [line(12345, 1)], 0, 15000, (12345, 0, 0, 12340, False)),
+    "a cap off the step rounds down too": (
+        DEFAULT, [line(8000, 1)], 0, 7995, (8000, 0, 0, 7990, True)),
+}
+
+
+@pytest.mark.parametrize("case", STEPPED.values(), ids=STEPPED.keys())
+def test_compute_refund_in_steps(case):
+    policy, lines, shipping, remaining, expected = case
+    result = compute_refund(policy, lines, shipping_total=shipping,
+                            shipping_already_refunded=False, remaining_refundable=remaining,
+                            step=10)
+    assert (result.items_amount, result.restocking_fee, result.shipping_amount, result.total,
+            result.capped) == expected
+
+
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
 def test_compute_refund(case):
     policy, lines, shipping, shipped_back, remaining, expected = case
@@ -139,3 +160,12 @@ def test_refund_is_capped_by_what_other_refunds_left(app, api, make_order):
     # The order total is 15,000 (lines 14,500 + shipping 500): 3,000 is left.
     assert shown["refund"]["total"] == 3000
     assert shown["refunds"][0]["amount"] == 3000
+
+
+def test_three_decimal_refunds_are_whole_tens_as_stripe_takes_them(api, make_order):
+    make_order("A1001", currency="KWD", shipping_total=0, lines=[
+        {"sku": "SHIRT", "name": "Shirt", "quantity": 1, "unit_price": 12345}])
+    shown = _received(api, make_order, [{"sku": "SHIRT", "quantity": 1, "reason": "doesnt_fit"}],
+                      [{"sku": "SHIRT", "quantity": 1, "condition": "resellable"}], order=False)
+    assert shown["refund"]["total"] == 12340  # 12.340 KWD, not 12.345
+    assert shown["refunds"][0]["amount"] == 12340

@@ -18,10 +18,11 @@ def app_config(stripe_app_config: dict[str, Any]) -> dict[str, Any]:
 def paid_order(api: Any, localstripe: Any) -> Any:
     """Import an order whose payment really happened (at localstripe)."""
 
-    def make(number: str = "A1001") -> str:
-        payload = order_payload(number)
+    def make(number: str = "A1001", currency: str = "EUR", stripe_factor: int = 1) -> str:
+        payload = order_payload(number, currency=currency)
         total = sum(line["unit_price"] * line["quantity"] for line in payload["lines"])
-        intent = localstripe.paid_payment_intent(total + payload["shipping_total"])
+        intent = localstripe.paid_payment_intent(
+            (total + payload["shipping_total"]) * stripe_factor, currency)
         payload["payment"] = {"provider": "stripe", "payment_intent": intent}
         response = api.post("/api/v1/orders", as_="integration", json=payload)
         assert response.status_code in (200, 201), response.json
@@ -64,6 +65,21 @@ def test_received_return_is_refunded_once_at_stripe(api, paid_order, localstripe
     assert [e["to_status"] for e in events if e["kind"] == "status"][-3:] == [
         "received", "refund_pending", "refunded"]
     assert [e for e in events if e["kind"] == "status"][-1]["actor_type"] == "stripe"
+
+
+def test_isk_refund_is_sent_in_stripe_units_and_recorded_in_kronur(api, paid_order,
+                                                                  localstripe):
+    """ISK has no decimals, but Stripe takes it as if it had two: 5,000 kr is 500000."""
+    intent = paid_order(currency="ISK", stripe_factor=100)
+    rma = _request_and_approve(api, [{"sku": "SHIRT", "quantity": 2, "reason": "doesnt_fit"}])
+    api.post(f"/api/v1/returns/{rma}/receive", as_="warehouse", json={
+        "items": [{"sku": "SHIRT", "quantity": 2, "condition": "resellable"}]})
+
+    shown = api.get(f"/api/v1/returns/{rma}", as_="agent").json
+    assert shown["status"] == "refunded"
+    assert [(r["amount"], r["currency"]) for r in shown["refunds"]] == [(5000, "ISK")]
+    assert [(r["amount"], r["currency"]) for r in localstripe.refunds_for(intent)] == [
+        (500000, "isk")]
 
 
 def test_merchant_fault_refund_includes_shipping_at_stripe(api, paid_order, localstripe):

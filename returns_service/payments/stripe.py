@@ -14,6 +14,11 @@ from typing import Any
 
 import stripe
 
+# Currencies whose Stripe amounts are not ISO 4217 minor units: Stripe takes ISK (ISO: no
+# decimals) as if it had two, in whole krónur (500 is 5 kr). Amounts are converted here,
+# both ways, so the rest of the service only ever sees ISO minor units.
+STRIPE_FACTOR = {"ISK": 100}
+
 # Stripe error codes that mean "try again later", whatever the HTTP status says.
 TRANSIENT_CODES = {"lock_timeout", "rate_limit"}
 
@@ -77,13 +82,22 @@ def plain(obj: Any) -> Any:
     return obj
 
 
+def to_stripe_amount(amount: int, currency: str) -> int:
+    return amount * STRIPE_FACTOR.get(currency.upper(), 1)
+
+
+def from_stripe_amount(amount: int, currency: str) -> int:
+    return amount // STRIPE_FACTOR.get(currency.upper(), 1)
+
+
 def to_provider_refund(obj: Any) -> ProviderRefund:
-    """Map a Stripe Refund (client object or webhook dict) to our shape."""
+    """Map a Stripe Refund (client object or webhook dict) to our shape, in ISO minor units."""
     data = plain(obj)
     pi = data.get("payment_intent")
+    currency = (data.get("currency") or "").upper()
     return ProviderRefund(
         id=data["id"], status=data.get("status") or "pending",
-        amount=int(data.get("amount") or 0), currency=(data.get("currency") or "").upper(),
+        amount=from_stripe_amount(int(data.get("amount") or 0), currency), currency=currency,
         payment_intent=pi if isinstance(pi, str) or pi is None else pi.get("id"),
         failure_reason=data.get("failure_reason"),
         metadata={str(k): str(v) for k, v in (data.get("metadata") or {}).items()})
@@ -99,10 +113,12 @@ class StripeRefundGateway:
             api_key, base_addresses=base, max_network_retries=max_network_retries,
             http_client=stripe.new_default_http_client(timeout=timeout))
 
-    def create_refund(self, *, payment_intent: str, amount: int, idempotency_key: str,
-                      metadata: dict[str, str]) -> ProviderRefund:
+    def create_refund(self, *, payment_intent: str, amount: int, currency: str,
+                      idempotency_key: str, metadata: dict[str, str]) -> ProviderRefund:
+        """Refund `amount` ISO minor units of `currency` (the payment's own currency)."""
         return to_provider_refund(self._call(lambda: self._client.v1.refunds.create(
-            params={"payment_intent": payment_intent, "amount": amount, "metadata": metadata},
+            params={"payment_intent": payment_intent,
+                    "amount": to_stripe_amount(amount, currency), "metadata": metadata},
             options={"idempotency_key": idempotency_key})))
 
     def retrieve_refund(self, refund_id: str) -> ProviderRefund:

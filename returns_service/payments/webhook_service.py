@@ -21,7 +21,11 @@ from returns_service.money import format_money
 from returns_service.orders.models import Order
 from returns_service.outbox.service import emit
 from returns_service.payments.models import StripeEvent
-from returns_service.payments.stripe import ProviderRefund, to_provider_refund
+from returns_service.payments.stripe import (
+    ProviderRefund,
+    from_stripe_amount,
+    to_provider_refund,
+)
 from returns_service.refunds.models import Refund
 from returns_service.refunds.services import (
     STRIPE_ACTOR,
@@ -72,7 +76,9 @@ def apply_event(stripe_event_id: int) -> str:
         results = [record_provider_refund(refund) for refund in _charge_refunds(obj)]
     elif event_type == "charge.dispute.created":
         results = [flag_dispute(obj.get("payment_intent"), obj.get("id", "?"),
-                                obj.get("reason"), int(obj.get("amount") or 0),
+                                obj.get("reason"),
+                                from_stripe_amount(int(obj.get("amount") or 0),
+                                                   obj.get("currency") or ""),
                                 obj.get("currency") or "")]
     else:
         results = ["ignored"]

@@ -31,9 +31,13 @@ class RefundBreakdown:
 
 
 def compute_refund(policy: ReturnPolicy, lines: Iterable[RefundLine], *, shipping_total: int,
-                   shipping_already_refunded: bool, remaining_refundable: int) -> RefundBreakdown:
+                   shipping_already_refunded: bool, remaining_refundable: int,
+                   step: int = 1) -> RefundBreakdown:
     """Items refunded at unit price, minus the fee for customer-side reasons, plus shipping
-    when the merchant was at fault, never more than what the order still has refundable."""
+    when the merchant was at fault, never more than what the order still has refundable.
+
+    `step` (money.refund_step): the total is a whole number of steps, the fee rounded down
+    to one in the customer's favour."""
     items = fee = 0
     merchant_fault = False
     pct = policy.restocking_fee_percent
@@ -49,7 +53,9 @@ def compute_refund(policy: ReturnPolicy, lines: Iterable[RefundLine], *, shippin
             merchant_fault = True
         elif pct:
             fee += int((Decimal(amount) * pct / 100).quantize(Decimal(1), ROUND_HALF_UP))
+    fee -= fee % step
     shipping = shipping_total if merchant_fault and items and not shipping_already_refunded else 0
     uncapped = items - fee + shipping
     total = max(0, min(uncapped, remaining_refundable))
-    return RefundBreakdown(items, fee, shipping, total, capped=total < uncapped)
+    capped = total < uncapped
+    return RefundBreakdown(items, fee, shipping, total - total % step, capped=capped)

@@ -189,6 +189,7 @@ def execute_refund(refund_id: int) -> str:
     previous = refund.submitted_at
     reconcile = previous is not None  # an earlier call may have reached Stripe
     payment_intent, amount, key = refund.payment_intent, refund.amount, refund.idempotency_key
+    currency = refund.currency
     rma = refund.return_.rma if refund.return_ else ""
     # Claim by compare-and-set as well as the row lock, so the claim is atomic on any
     # database (SQLite has no FOR UPDATE): of two runs that read the same lease, one wins.
@@ -205,7 +206,8 @@ def execute_refund(refund_id: int) -> str:
         found = (client.find_refund(payment_intent=payment_intent, refund_row_id=refund_id)
                  if reconcile else None)
         result = found or client.create_refund(
-            payment_intent=payment_intent, amount=amount, idempotency_key=key,
+            payment_intent=payment_intent, amount=amount, currency=currency,
+            idempotency_key=key,
             metadata={"rma": rma, "refund_id": str(refund_id)})
     except TransientPaymentError as exc:
         _release_lease(refund_id)

@@ -19,6 +19,7 @@ from returns_service.clock import utcnow
 from returns_service.db_insert import insert_object_once
 from returns_service.errors import EditConflict, NotFound, ValidationFailed
 from returns_service.extensions import db
+from returns_service.money import refund_step
 from returns_service.orders.models import Order
 from returns_service.orders.services import line_eligibility, lock_order
 from returns_service.refunds.calculator import RefundBreakdown, RefundLine, compute_refund
@@ -323,11 +324,13 @@ def refund_breakdown(ret: Return, *, estimate: bool = False,
         return compute_refund(
             current_policy(), _refund_lines(ret, estimate), shipping_total=order.shipping_total,
             shipping_already_refunded=any(shipped for _, shipped in others),
-            remaining_refundable=order.total - sum(amount for amount, _ in others))
+            remaining_refundable=order.total - sum(amount for amount, _ in others),
+            step=refund_step(order.currency))
     refunded, shipping_claimed = refunded_on_order(order, exclude_return_id=ret.id)
     return compute_refund(
         current_policy(), _refund_lines(ret, estimate), shipping_total=order.shipping_total,
-        shipping_already_refunded=shipping_claimed, remaining_refundable=order.total - refunded)
+        shipping_already_refunded=shipping_claimed, remaining_refundable=order.total - refunded,
+        step=refund_step(order.currency))
 
 
 def _refund_lines(ret: Return, estimate: bool) -> list[RefundLine]:
