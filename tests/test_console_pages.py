@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -303,6 +304,24 @@ def test_agent_creates_a_return_for_a_caller(app, client, make_order):
         assert [(i.order_line.sku, i.quantity, i.comment) for i in ret.items] == [
             ("SHIRT", 2, "Too small")]
         assert ret.events[0].actor_label == "agent@shop.test"
+
+
+def test_assisted_form_sent_twice_creates_one_return(app, client, make_order):
+    """A double click on "Create return": the second POST finds the first's return."""
+    make_order("A1001")
+    login(client, "agent")
+    page = html(client.get("/staff/returns/new?order_number=A1001&email=jane@example.com"))
+    key = re.search(r'name="request_key" type="hidden" value="([^"]+)"', page).group(1)
+    form = {"csrf_token": csrf_from(page), "order_number": "A1001", "email": "jane@example.com",
+            "channel": "phone", "request_key": key, "items-0-sku": "SHIRT",
+            "items-0-quantity": "1", "items-0-reason": "doesnt_fit"}
+    first, second = (client.post("/staff/returns/new", data=form) for _ in range(2))
+    assert first.status_code == second.status_code == 302
+    assert first.location == second.location
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Return)) == 1
+    again = html(client.get("/staff/returns/new?order_number=A1001&email=jane@example.com"))
+    assert key not in again  # a new form is a new request
 
 
 def test_assisted_return_gets_the_same_policy_checks(app, client, make_order, frozen_now):

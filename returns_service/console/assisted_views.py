@@ -58,7 +58,8 @@ def create_return() -> Any:
                           "reason": sub.reason.data, "comment": sub.comment.data or None})
     try:
         ret = console.create_assisted_return(order, items, channel=form.channel.data,
-                                             actor=current_actor())
+                                             actor=current_actor(),
+                                             request_key=form.request_key.data or None)
         db.session.commit()
     except ValidationFailed as exc:
         db.session.rollback()

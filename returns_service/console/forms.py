@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 
 from flask_wtf import FlaskForm
@@ -104,6 +105,9 @@ class AssistedItemForm(Form):
 class AssistedReturnForm(FlaskForm):
     order_number = HiddenField()
     email = HiddenField()
+    # One per form shown: sent twice (double click), it still creates one return.
+    request_key = HiddenField(default=lambda: secrets.token_urlsafe(16),
+                              validators=[Length(max=64)])
     channel = SelectField("Contact channel", choices=options([
         ("phone", "Phone"), ("email", "Email"), ("chat", "Chat")]))
     items = FieldList(FormField(AssistedItemForm))

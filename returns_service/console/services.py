@@ -211,11 +211,12 @@ def find_order(number: str, email: str | None) -> Order:
 
 
 def create_assisted_return(order: Order, items: list[dict[str, Any]], *, channel: str,
-                           actor: Actor) -> Return:
+                           actor: Actor, request_key: str | None = None) -> Return:
     """A return an agent files for a customer; the same policy checks as the public form."""
     if channel not in ASSISTED_CHANNELS:
         raise ValidationFailed({"channel": [f"Must be one of: {', '.join(ASSISTED_CHANNELS)}."]})
-    return returns.create_return(order, items, channel=channel, actor=actor)
+    return returns.create_return(order, items, channel=channel, actor=actor,
+                                 request_key=request_key)
 
 
 # --- staff users -------------------------------------------------------------------------

@@ -6,6 +6,7 @@ in the signed session cookie, and every submit is validated again by the return 
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, session, url_for
@@ -73,7 +74,8 @@ def start() -> Any:
         except NotFound as exc:
             form.form_errors.append(exc.detail)
         else:
-            session[DRAFT] = {"order": order.number, "email": order.email, "items": None}
+            session[DRAFT] = {"order": order.number, "email": order.email, "items": None,
+                              "key": secrets.token_urlsafe(16)}  # one return per draft
             return redirect(url_for(".choose_items"))
     return render_template("portal/start.html", form=form), 422 if form.errors else 200
 
@@ -133,7 +135,7 @@ def review() -> Any:
     form = SubmitForm()
     if form.validate_on_submit():
         try:
-            ret = create_return(order, items, channel="web",
+            ret = create_return(order, items, channel="web", request_key=draft.get("key"),
                                 actor=Actor("customer", None, order.email))
             db.session.commit()
         except ValidationFailed as exc:  # something changed since the items step

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, object_session, relationship
 
 from returns_service.clock import utcnow
@@ -22,6 +31,8 @@ class Return(db.Model):
         # Staff lists: newest first (ties by id) and the channel filter, on 1 M+ returns.
         Index("ix_returns_created_at_id", "created_at", "id"),
         Index("ix_returns_channel_created_at", "channel", "created_at"),
+        # A form sent twice (double click, two tabs) creates one return: see request_key.
+        UniqueConstraint("order_id", "request_key", name="uq_returns_order_request_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,6 +55,8 @@ class Return(db.Model):
     restocking_fee_amount: Mapped[int | None] = mapped_column(BigInteger)
     refund_shipping_amount: Mapped[int | None] = mapped_column(BigInteger)
     refund_amount: Mapped[int | None] = mapped_column(BigInteger)
+    # The one-time key of the form that asked for this return (customer draft, agent form).
+    request_key: Mapped[str | None] = mapped_column(String(64))
 
     __mapper_args__ = {"version_id_col": version}
 

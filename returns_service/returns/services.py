@@ -163,17 +163,25 @@ def _conflict(rma: str) -> EditConflict:
 
 
 def create_return(order: Order, items: list[dict[str, Any]], *, channel: str, actor: Actor,
-                  now: datetime | None = None) -> Return:
-    """Validate the request against the policy and record it (auto-approving if it may)."""
+                  now: datetime | None = None, request_key: str | None = None) -> Return:
+    """Validate the request against the policy and record it (auto-approving if it may).
+
+    `request_key`: the one-time key of the form sent; the same key sent again (a double
+    click) answers the return it created instead of creating a second one."""
     policy = current_policy()
     if channel not in CHANNELS:
         raise ValidationFailed({"channel": [f"Must be one of: {', '.join(CHANNELS)}."]})
     lock_order(order.id)  # two tabs cannot over-claim a line
+    if request_key:  # under the order's lock: a twin sent at the same time waits, then finds it
+        sent = find_by_request_key(order.id, request_key)
+        if sent is not None:
+            return sent
     lines = _validated_lines(order, items, policy, now)
     now = now or utcnow()
     ret = _insert_with_unique_rma({"order_id": order.id, "channel": channel,
                                    "status": Status.REQUESTED.value, "created_at": now,
-                                   "updated_at": now, "status_changed_at": now})
+                                   "updated_at": now, "status_changed_at": now,
+                                   "request_key": request_key})
     # A new row has no items or events yet: say so, so nothing is loaded to find out.
     set_committed_value(ret, "order", order)
     set_committed_value(ret, "items", [])
@@ -190,6 +198,12 @@ def create_return(order: Order, items: list[dict[str, Any]], *, channel: str, ac
         transition(ret, "approve", Actor.system("auto-approve policy"),
                    note="Approved automatically by the return policy.")
     return ret
+
+
+def find_by_request_key(order_id: int, request_key: str) -> Return | None:
+    """The return a form with this one-time key already created on this order, if any."""
+    return db.session.scalar(select(Return).where(Return.order_id == order_id,
+                                                  Return.request_key == request_key))
 
 
 def _insert_with_unique_rma(values: dict[str, Any], attempts: int = 5) -> Return:

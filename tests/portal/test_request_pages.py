@@ -168,6 +168,20 @@ def test_submit_twice_creates_one_return(app, portal, make_order):
     assert only_return_count(app) == 1
 
 
+def test_a_double_click_on_send_creates_one_return(app, portal, make_order):
+    """Both clicks leave the browser before the first answer: they carry the same draft."""
+    make_order()
+    portal.lookup()
+    portal.choose({0: (1, "doesnt_fit")})
+    draft_cookie = portal.client.get_cookie("session").value
+    first = portal.submit()
+    portal.client.set_cookie("session", draft_cookie)
+    second = portal.submit()
+    assert first.status_code == second.status_code == 302
+    assert second.location == first.location
+    assert only_return_count(app) == 1
+
+
 def test_submit_checks_the_order_again(app, portal, make_order, api):
     """A return made meanwhile (another tab, an agent) is caught on submit, not trusted."""
     make_order()
