@@ -44,6 +44,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     _configure_jobs(app)
     app.extensions["return_policy"] = _load_policy(app)
+    if not app.config.get("RETURN_ADDRESS"):
+        log.warning("RETURN_ADDRESS is not set: approval emails and the customer pages cannot "
+                    "say where to send a parcel. Set it to your returns address.")
     _register_http(app)
 
     from returns_service.cli import register_cli

@@ -25,6 +25,7 @@ RATING_LINK = re.compile(r"http://returns\.test/feedback/([A-Za-z0-9_.\-]+)/([1-
 def app_config(app_config: dict[str, Any], smtp_server: Any) -> dict[str, Any]:
     app_config["SMTP_URL"] = smtp_server.url
     app_config["SHOP_NAME"] = "Acme Outfitters"
+    app_config["RETURN_ADDRESS"] = "Acme Returns, 1 Dock Road, Leeds LS1 1AA"
     return app_config
 
 
@@ -48,7 +49,9 @@ def test_request_and_approval_emails_tell_the_customer_what_to_do(
     text, html = parts(approved)
     assert f"Write your return code {rma}" in text
     assert rma in html and "Write your return code" in html
-    assert "within 21 days" in text
+    assert "within 21 days to:\n       Acme Returns, 1 Dock Road, Leeds LS1 1AA;" in \
+        text.replace("\r\n", "\n")
+    assert "to <strong>Acme Returns, 1 Dock Road, Leeds LS1 1AA</strong>" in html
     check_status_link(app, client, approved, rma)
     assert len(smtp_server.messages) == 2
     assert [n.status for n in notifications(app, rma)] == ["sent", "sent"]

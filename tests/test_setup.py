@@ -98,6 +98,16 @@ def test_without_redis_the_start_up_log_says_jobs_run_in_process(
                for r in caplog.records)
 
 
+def test_without_a_return_address_the_start_up_log_warns(
+        build_app: Any, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="returns_service"):
+        build_app(RETURN_ADDRESS="Acme Returns, 1 Dock Road")
+        assert not any("RETURN_ADDRESS" in r.message for r in caplog.records)
+        build_app()
+    assert any(r.levelname == "WARNING" and "RETURN_ADDRESS is not set" in r.message
+               for r in caplog.records)
+
+
 def test_unknown_api_path_is_a_problem_response(client: Any) -> None:
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404

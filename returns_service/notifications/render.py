@@ -99,6 +99,7 @@ def return_context(ret: Return, step: str, data: dict[str, Any]) -> dict[str, An
         },
         "statement_text": current_app.config["REFUND_STATEMENT_TEXT"],
         "expiry_days": int(current_app.config["RETURN_EXPIRY_DAYS"]),
+        "return_address": current_app.config.get("RETURN_ADDRESS"),
         "expires_on": data.get("expires_on"),
     }
     if step in CSAT_STEPS:

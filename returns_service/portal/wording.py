@@ -38,7 +38,7 @@ NEXT_STEPS: dict[str, str] = {
                      "when it goes through; you do not need to do anything.",
 }
 
-NO_ADDRESS = "the address in your approval email"
+NO_ADDRESS = "our returns address (reply to our email if you do not have it)"
 
 
 def status_label(status: str) -> str:
