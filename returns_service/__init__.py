@@ -134,12 +134,14 @@ def _register_http(app: Flask) -> None:
     from returns_service.reports.views import bp as reports_web_bp
     from returns_service.returns.api import blp as returns_blp
     from returns_service.web.format import install_filters
+    from returns_service.web.input import drop_nul_characters
     from returns_service.web.security import install_security_headers
     from webhooks.stripe import bp as stripe_webhooks_bp
 
     api = Api(app)
     app.before_request(check_declared_roles)
     app.before_request(reject_nul_characters)
+    app.before_request(drop_nul_characters)
     register_components(api)
     for blp in (orders_blp, returns_blp, refunds_blp, reports_blp):
         api.register_blueprint(blp)

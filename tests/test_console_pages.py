@@ -71,6 +71,7 @@ def test_queue_filters_and_search(app, client, api, make_return):
     assert shown({"q": "A1002"}) == {jeans}
     assert shown({"q": "JANE@example.com", "status": "all"}) == {shirt, jeans, other}
     assert shown({"status": "nonsense"}) == {shirt, jeans}  # bad filter: the default
+    assert shown({"q": "A10\x0002"}) == {jeans}  # a pasted NUL is dropped, not a 500
 
 
 def test_queue_paginates(app, client, make_return):

@@ -182,6 +182,15 @@ def test_a_double_click_on_send_creates_one_return(app, portal, make_order):
     assert only_return_count(app) == 1
 
 
+def test_invisible_nul_characters_pasted_into_the_form_are_dropped(app, portal, make_order):
+    """PostgreSQL text cannot hold NUL: kept, it turned the page into a 500."""
+    make_order()
+    assert portal.lookup(number="A10\x0001").location == "/return/items"
+    assert portal.choose({0: (1, "doesnt_fit", "Too\x00 small")}).status_code == 302
+    assert portal.submit().status_code == 302
+    assert only_return(app).items[0].comment == "Too small"
+
+
 def test_submit_checks_the_order_again(app, portal, make_order, api):
     """A return made meanwhile (another tab, an agent) is caught on submit, not trusted."""
     make_order()
