@@ -117,6 +117,21 @@ def _page(status: int, title: str, detail: str) -> Any:
     return render_template("error.html", title=title, detail=detail), status
 
 
+def _form_again() -> str:
+    """A form sent with an expired or missing CSRF token (a page left open for hours): say
+    nothing changed, and link back to the page it came from where that is a page."""
+    from flask import render_template, request, url_for
+
+    again = None
+    if request.url_rule is not None and "GET" in (request.url_rule.methods or ()):
+        again = request.path
+    elif (request.view_args or {}).get("rma") and request.blueprint == "console":
+        again = url_for("console.detail", rma=request.view_args["rma"])  # type: ignore[index]
+    elif request.blueprint == "console":
+        again = url_for("console.home")
+    return render_template("expired_form.html", again=again or "/")
+
+
 def register_error_handlers(app: Flask) -> None:
     """JSON paths answer problem+json; HTML pages keep Flask's own handling."""
 
@@ -131,6 +146,12 @@ def register_error_handlers(app: Flask) -> None:
         if wants_json():
             return transition_problem(exc)
         return _page(409, "This action is no longer possible", str(exc))
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def _expired_form(_exc: CSRFError) -> Any:
+        return _form_again(), 400
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:

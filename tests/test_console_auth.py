@@ -70,14 +70,19 @@ def test_post_without_csrf_token_is_refused_and_changes_nothing(app, client, mak
     response = client.post(f"/staff/returns/{rma}/approve", data={"expected_version": "1"})
     assert response.status_code == 400
     assert state(app, rma) == before == ("requested", 1)
+    page = response.get_data(as_text=True)  # a page left open for hours: say so, link back
+    assert "Nothing was changed" in page
+    assert f'href="/staff/returns/{rma}"' in page
 
 
-def test_login_and_logout_need_csrf_tokens(client, tokens):
+def test_login_needs_a_csrf_token_and_sign_out_works_from_a_stale_page(client, tokens):
     assert client.post("/staff/login", data={"email": "agent@shop.test",
                                               "password": "pw-agent"}).status_code == 400
     login(client, "agent")
-    assert client.post("/staff/logout").status_code == 400
-    assert client.get("/staff/returns").status_code == 200  # still signed in
+    # A shared warehouse terminal, a page open since the morning: its token has expired,
+    # and "Sign out" must still sign out (SameSite=Lax keeps other sites from posting it).
+    assert client.post("/staff/logout", data={"csrf_token": "expired"}).status_code == 302
+    assert client.get("/staff/returns").status_code == 302  # signed out
 
 
 def test_a_user_disabled_mid_session_is_signed_out(app, client, tokens):

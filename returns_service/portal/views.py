@@ -10,7 +10,6 @@ import secrets
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, session, url_for
-from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
 from returns_service.errors import EditConflict, NotFound, ValidationFailed
@@ -55,11 +54,6 @@ def _private(response: Response) -> Response:
 @bp.errorhandler(429)
 def _too_many(_exc: Exception) -> Any:
     return render_template("portal/limited.html"), 429
-
-
-@bp.errorhandler(CSRFError)
-def _csrf(_exc: CSRFError) -> Any:
-    return render_template("portal/expired_form.html"), 400
 
 
 # --- asking for a return --------------------------------------------------------------------
