@@ -34,8 +34,17 @@ class CollectingHandler:
         self.peers: list[Any] = []  # the client address of each accepted message's connection
         self.fail_next = 0
         self.unknown_users: set[str] = set()  # RCPT TO answers 550 for these
+        self.mail_from_reply: str | None = None  # e.g. "530 …": MAIL FROM refused for all
         self.refused = 0
         self._lock = threading.Lock()
+
+    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
+                          mail_options: list[str]) -> str:
+        if self.mail_from_reply:
+            return self.mail_from_reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:

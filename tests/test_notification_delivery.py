@@ -121,6 +121,20 @@ def test_smtp_failing_twice_then_succeeding_sends_exactly_one_email(
     assert states == ["queued", "retrying", "retrying", "sent"]
 
 
+def test_a_server_refusing_every_sender_keeps_emails_until_it_is_fixed(
+        app: Any, api: Api, make_order: Any, smtp_server: Any) -> None:
+    """A 5xx that is the server's setup (530 authentication required at MAIL FROM) would
+    fail every email alike: none is given up, all go out once the operator fixes it."""
+    smtp_server.handler.mail_from_reply = "530 5.7.0 Authentication required"
+    rma = request_return(api, make_order)
+    (note,) = notifications(app, rma)
+    assert note.status == "pending" and "530" in note.last_error
+    smtp_server.handler.mail_from_reply = None
+    relay_pending(app)
+    assert len(only(smtp_server.messages, rma)["To"].addresses) == 1
+    assert [n.status for n in notifications(app, rma)] == ["sent"]
+
+
 def test_an_email_that_cannot_be_built_stays_pending_for_a_retry(
         app: Any, api: Api, make_order: Any, smtp_server: Any,
         monkeypatch: pytest.MonkeyPatch) -> None:

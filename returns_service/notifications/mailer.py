@@ -96,9 +96,12 @@ def send_message(url: str | None, message: EmailMessage, *, timeout: float = 30)
         text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) \
             else str(exc.smtp_error)
         error = f"{exc.smtp_code} {text}"
-        if 400 <= exc.smtp_code < 500:
-            raise TransientMailError(error) from exc
-        raise PermanentMailError(error) from exc
+        # Only a refusal of this message's content (at DATA) is final for this email. Any
+        # other 5xx (530 authentication required, a refused sender at MAIL FROM, a greeting
+        # refused) is the server's setup: every email would fail alike until it is fixed.
+        if isinstance(exc, smtplib.SMTPDataError) and exc.smtp_code >= 500:
+            raise PermanentMailError(error) from exc
+        raise TransientMailError(error) from exc
     except (smtplib.SMTPException, OSError) as exc:  # refused, reset, timeout, TLS trouble
         raise TransientMailError(f"{type(exc).__name__}: {exc}") from exc
 
