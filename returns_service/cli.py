@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
 
 import click
 from flask import Flask, current_app
@@ -98,15 +97,11 @@ def workflow_graph() -> None:
 @click.option("--every", type=int, default=0, help="Repeat every N seconds (0: once).")
 def outbox_relay(every: int) -> None:
     """Deliver outbox messages left behind (Redis was down, a worker died)."""
+    from returns_service.loop import run_every
     from returns_service.outbox.relay import relay_pending
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    while True:
-        count = relay_pending(app)
-        click.echo(f"Relayed {count} message(s).")
-        if not every:
-            return
-        time.sleep(every)
+    run_every(every, lambda: f"Relayed {relay_pending(app)} message(s).")
 
 
 @demo.command("seed")

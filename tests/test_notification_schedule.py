@@ -105,6 +105,38 @@ def test_tick_command(app: Any, make_return: Any, frozen_now: Any) -> None:
     assert "sent\t2" in status.output  # the request + the agents digest
 
 
+def test_a_repeating_tick_outlives_a_failed_pass(app: Any, make_return: Any, frozen_now: Any,
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    """`flask notify tick --every N` runs for days: a database restart must not end it."""
+    from sqlalchemy.exc import OperationalError
+
+    from returns_service import loop
+    from returns_service.notifications import schedule
+
+    make_return()
+    later(frozen_now, days=2)
+    real_tick, calls, sleeps = schedule.tick, [], []
+
+    def tick_with_the_database_down_once(app: Any) -> dict[str, int]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+        return real_tick(app)
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        if len(sleeps) == 2:
+            raise KeyboardInterrupt  # the operator stops it
+
+    monkeypatch.setattr(schedule, "tick", tick_with_the_database_down_once)
+    monkeypatch.setattr(loop.time, "sleep", sleep)
+    result = app.test_cli_runner().invoke(args=["notify", "tick", "--every", "60"])
+    assert sleeps == [60, 60] and len(calls) == 2
+    assert "escalated: 1" in result.output  # the second pass did the work
+    assert any("this pass failed" in r.message for r in caplog.records)
+
+
 @pytest.mark.redis
 def test_the_tick_runs_as_an_rq_job(app: Any, api: Api, make_return: Any, smtp_server: Any,
                                     frozen_now: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import click
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from returns_service.extensions import db
+from returns_service.loop import run_every
 from returns_service.notifications.models import Notification
 
 notify = AppGroup("notify", help="Customer emails and scheduled work (reminders, expiry…).")
@@ -22,12 +21,7 @@ def tick_command(every: int) -> None:
     from returns_service.notifications.schedule import tick
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    while True:
-        result = tick(app)
-        click.echo(", ".join(f"{key}: {value}" for key, value in result.items()))
-        if not every:
-            return
-        time.sleep(every)
+    run_every(every, lambda: ", ".join(f"{key}: {value}" for key, value in tick(app).items()))
 
 
 @notify.command("status")
