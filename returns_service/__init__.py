@@ -26,6 +26,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(settings)
     app.config["SECRET_KEY"] = settings["SECRET_KEY"] or _instance_secret(app)
     _configure_logging(app)
+    if not settings["SECRET_KEY"]:
+        log.warning("SECRET_KEY is not set: using the key kept in %s/secret_key. Links in "
+                    "emails and sessions only work where that file is; set SECRET_KEY when "
+                    "the web app and workers run on several machines or containers.",
+                    app.instance_path)
     _configure_database(app, settings.get("DATABASE_URL"))
     app.config.update(
         API_TITLE="returns-service", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
@@ -74,14 +79,19 @@ def _configure_logging(app: Flask) -> None:
 def _configure_database(app: Flask, url: str | None) -> None:
     if not url:
         url = f"sqlite:///{Path(app.instance_path) / 'returns.db'}"
+        log.info("DATABASE_URL is not set: using SQLite at %s (set DATABASE_URL to a "
+                 "PostgreSQL database in production).", url.removeprefix("sqlite:///"))
     url = sqlalchemy_url(url)
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     if url.startswith("sqlite"):
         # Wait for a competing writer instead of failing at once.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
     else:
+        # A database that does not answer (a network partition, not a refusal) fails a
+        # connection attempt after 5 s, so /healthz answers 503 instead of hanging.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "pool_size": 10,
-                                                   "max_overflow": 20}
+                                                   "max_overflow": 20,
+                                                   "connect_args": {"connect_timeout": 5}}
 
 
 def _configure_jobs(app: Flask) -> None:

@@ -64,9 +64,25 @@ def load_settings(
     return settings
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 def _parse(key: str, value: str) -> Any:
     if key in INT_SETTINGS:
-        return int(value)
+        try:
+            return int(value)
+        except ValueError:
+            raise ValueError(f"{key}={value!r}: use a whole number, e.g. 30") from None
+    if key == "LOG_LEVEL" and value.strip().upper() not in LOG_LEVELS:
+        raise ValueError(f"{key}={value!r}: use one of {', '.join(LOG_LEVELS)}")
+    if key == "RATELIMIT_LOOKUP":
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(f"{key}={value!r}: use a rate such as '10 per minute' or "
+                             "'10/minute;100/hour'") from None
     if key in BOOL_SETTINGS:
         word = value.strip().lower()
         if word not in _BOOL_WORDS:

@@ -82,6 +82,50 @@ def test_health_is_503_when_redis_is_configured_but_down(build_app: Any) -> None
     assert response.json["checks"]["redis"].startswith("error")
 
 
+def test_health_is_503_within_seconds_when_the_database_does_not_answer(
+        build_app: Any) -> None:
+    """A database host that accepts connections and then says nothing (a partition): the
+    check gives up after the connect timeout instead of hanging until gunicorn kills it."""
+    import socket
+    import time
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel completes the handshake; nobody ever answers
+        port = silent.getsockname()[1]
+        app = build_app(DATABASE_URL=f"postgresql://postgres@127.0.0.1:{port}/nowhere")
+        started = time.monotonic()
+        response = app.test_client().get("/healthz")
+        elapsed = time.monotonic() - started
+    assert response.status_code == 503
+    assert response.json["checks"]["database"].startswith("error")
+    assert elapsed < 20
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("RATELIMIT_LOOKUP", "ten per minute", "RATELIMIT_LOOKUP='ten per minute': use a rate"),
+    ("SMTP_TIMEOUT_SECONDS", "30s", "SMTP_TIMEOUT_SECONDS='30s': use a whole number"),
+    ("LOG_LEVEL", "verbose", "LOG_LEVEL='verbose': use one of DEBUG, INFO"),
+])
+def test_a_mistyped_setting_stops_the_app_from_starting_and_names_itself(
+        app_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch, name: str, value: str,
+        message: str) -> None:
+    """A wrong rate limit used to turn the lookup limit off, with an error per request."""
+    from returns_service import create_app
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=message):
+        create_app({k: v for k, v in app_config.items() if k != name})
+
+
+def test_without_a_secret_key_the_start_up_log_says_where_the_key_is_kept(
+        build_app: Any, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="returns_service"):
+        build_app(SECRET_KEY=None)
+    assert any(r.levelname == "WARNING" and "SECRET_KEY is not set" in r.message
+               and "secret_key" in r.message for r in caplog.records)
+
+
 @pytest.mark.redis
 def test_health_checks_a_real_redis(build_app: Any) -> None:
     import os
