@@ -259,7 +259,17 @@ def test_without_smtp_url_notifications_wait_and_go_out_once_configured(
 
     from returns_service.notifications.schedule import tick
 
-    clock.freeze(frozen_now + timedelta(minutes=10))
+    def outbox_rows() -> int:
+        with app.app_context():
+            return db.session.scalar(select(db.func.count()).select_from(OutboxMessage))
+
+    rows = outbox_rows()
+    for minutes in (10, 20, 30):  # ticks while SMTP is still unset: nothing piles up
+        clock.freeze(frozen_now + timedelta(minutes=minutes))
+        assert tick(unset)["requeued_notifications"] == 0
+    assert outbox_rows() == rows
+
+    clock.freeze(frozen_now + timedelta(minutes=40))
     assert tick(app)["requeued_notifications"] == 1  # SMTP configured now: it goes out
     assert len(only(smtp_server.messages, rma)["To"].addresses) == 1
     assert tick(app)["requeued_notifications"] == 0

@@ -191,9 +191,8 @@ def _hold(note: Notification | None) -> str:
         return f"already {note.status}"
     note.last_error = "SMTP_URL is not set; kept pending"
     db.session.commit()
-    log.warning("SMTP_URL is not set: notification %s (%s to %s) kept pending. Configure "
-                "SMTP_URL; `flask notify tick` then sends it.", note.id, note.step,
-                note.to_email)
+    log.warning("SMTP_URL is not set: notification %s (%s) kept pending. Configure "
+                "SMTP_URL; `flask notify tick` then sends it.", note.id, note.step)
     return "held: SMTP_URL is not set"
 
 
@@ -309,7 +308,10 @@ def _record(note: NoteFields, status: str, text: str, *, error: str | None = Non
 
 def resend_stuck(*, older_than: timedelta = timedelta(minutes=5)) -> int:
     """Queue again notifications still pending (SMTP was unset, retries ran out) or stuck
-    in `sending`, unless an outbox message for them is still waiting. Commits."""
+    in `sending`, unless an outbox message for them is still waiting. Commits. Without
+    SMTP_URL nothing could go out: they wait, untouched, until it is set."""
+    if not current_app.config.get("SMTP_URL"):
+        return 0
     now = utcnow()
     rows = db.session.scalars(
         select(Notification).where(
