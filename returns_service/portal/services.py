@@ -51,9 +51,18 @@ def timeline(ret: Return) -> list[TimelineEntry]:
     return entries
 
 
+def _ended_by(ret: Return) -> Any:
+    """The event that cancelled a cancelled return (its actor and note), else None."""
+    if ret.status != "cancelled":
+        return None
+    return next((e for e in reversed(events_of(ret, customer_visible_only=True))
+                 if e.kind == "status" and e.to_status == "cancelled"), None)
+
+
 def status_view(ret: Return) -> dict[str, Any]:
     """Everything the status page shows about one return."""
     config = current_app.config
+    ended_by = _ended_by(ret)
     refund = None
     if ret.refund_amount is not None:
         refund = {"items": ret.refund_items_amount or 0, "shipping": ret.refund_shipping_amount
@@ -64,7 +73,9 @@ def status_view(ret: Return) -> dict[str, Any]:
         "status_label": status_label(ret.status), "tone": status_tone(ret.status),
         "next_step": next_step(ret.status, rma=ret.rma,
                                hours=int(config["FIRST_RESPONSE_TARGET_HOURS"]),
-                               address=config.get("RETURN_ADDRESS")),
+                               address=config.get("RETURN_ADDRESS"),
+                               statement=config["REFUND_STATEMENT_TEXT"],
+                               by_staff=ended_by is not None and ended_by.actor_type != "customer"),
         "order_number": ret.order.number, "currency": ret.order.currency,
         "created_at": ret.created_at,
         "items": [{"name": i.order_line.name, "sku": i.order_line.sku, "quantity": i.quantity,
@@ -73,6 +84,8 @@ def status_view(ret: Return) -> dict[str, Any]:
         "timeline": timeline(ret),
         "estimate": refund_breakdown(ret, estimate=True),
         "refund": refund,
-        "customer_message": ret.customer_message if ret.status == "rejected" else None,
+        "customer_message": ret.customer_message if ret.status == "rejected"
+        else ended_by.note if ended_by is not None and ended_by.actor_type != "customer"
+        else None,
         "can_cancel": "cancel" in allowed_triggers(ret.status),
     }

@@ -16,7 +16,8 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "refund_failed": ("Refund delayed", "warn"),
 }
 
-# What happens next, from the customer's side. {rma}, {hours}, {address} are filled in.
+# What happens next, from the customer's side. {rma}, {hours}, {address}, {statement} are
+# filled in. Keys are statuses, or a status and who moved it there ("cancelled:staff").
 NEXT_STEPS: dict[str, str] = {
     "requested": "We are checking your request and will email you within {hours} hours. "
                  "Please wait for our approval before you send anything.",
@@ -26,14 +27,16 @@ NEXT_STEPS: dict[str, str] = {
                 "questions.",
     "cancelled": "You cancelled this return. You can start a new one while the return window "
                  "is open.",
+    "cancelled:staff": "We cancelled this return. Reply to our email if you have questions; "
+                       "you can start a new one while the return window is open.",
     "expired": "We did not receive the parcel in time. Contact us if you already sent it.",
     "received": "We are checking the items. Your refund starts as soon as we are done.",
     "closed": "Nothing in the parcel qualified for a refund. Reply to our email if you have "
               "questions.",
-    "refund_pending": "Your refund has been sent to your original payment method. It usually "
-                      "shows on your statement within 5 to 10 business days.",
-    "refunded": "Your refund is complete. It usually shows on your statement within 5 to 10 "
-                "business days.",
+    "refund_pending": "We are refunding your original payment method. Once the refund is "
+                      "complete, it usually shows on your statement within {statement}.",
+    "refunded": "Your refund is complete. It usually shows on your statement within "
+                "{statement}.",
     "refund_failed": "Your bank did not accept the refund yet. We are on it and will email you "
                      "when it goes through; you do not need to do anything.",
 }
@@ -49,6 +52,8 @@ def status_tone(status: str) -> str:
     return STATUS_LABELS.get(status, ("", ""))[1]
 
 
-def next_step(status: str, *, rma: str, hours: int, address: str | None) -> str:
-    text = NEXT_STEPS.get(status, "")
-    return text.format(rma=rma, hours=hours, address=address or NO_ADDRESS)
+def next_step(status: str, *, rma: str, hours: int, address: str | None,
+              statement: str = "5 to 10 business days", by_staff: bool = False) -> str:
+    text = NEXT_STEPS.get(f"{status}:staff" if by_staff else status) or NEXT_STEPS.get(status, "")
+    return text.format(rma=rma, hours=hours, address=address or NO_ADDRESS,
+                       statement=statement)

@@ -19,6 +19,12 @@ from workflows.returns import Status
 NOT_FOUND = RETURN_NOT_FOUND
 
 
+@pytest.fixture
+def app_config(app_config):
+    app_config["REFUND_STATEMENT_TEXT"] = "3 to 5 business days"
+    return app_config
+
+
 def status_path(app, rma: str) -> str:
     with app.test_request_context():
         return f"/returns/status/{status_token(rma)}"
@@ -64,6 +70,10 @@ def test_status_page_follows_approval_receipt_and_refund(app, client, api, make_
     assert 'data-testid="status">Refund on its way<' in page
     assert 'data-testid="refund-status">Refund on its way<' in page
     assert 'data-testid="refund-total">€25.00<' in page
+    # Not sent yet (no Stripe key here): the page must not say it has been.
+    assert "We are refunding your original payment method" in page
+    assert "has been sent" not in page
+    assert "within 3 to 5 business days" in page  # REFUND_STATEMENT_TEXT, as in the emails
     assert "Cancel this return" not in page
     timeline = page[page.index('data-testid="timeline"'):]
     labels = ["Request received", "Approved: send your parcel",
@@ -144,6 +154,17 @@ def test_customer_cancels_from_the_status_page(app, client, make_return):
         last_change = [e for e in ret.events if e.kind == "status"][-1]
         assert (last_change.actor_type, last_change.actor_label) == (
             "customer", "jane@example.com")
+
+
+def test_a_return_cancelled_by_staff_says_so_with_their_note(app, client, api, make_return):
+    rma = make_return()["rma"]
+    cancelled = api.post(f"/api/v1/returns/{rma}/cancel", as_="agent",
+                         json={"note": "You told us on the phone you are keeping it."})
+    assert cancelled.status_code == 200, cancelled.json
+    page = client.get(status_path(app, rma)).text
+    assert "We cancelled this return." in page
+    assert "You cancelled" not in page
+    assert "Our note: You told us on the phone you are keeping it." in page
 
 
 def test_cancel_without_csrf_token_is_refused(app, client, make_return):
