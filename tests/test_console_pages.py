@@ -87,6 +87,47 @@ def test_queue_paginates(app, client, make_return):
 
 # --- detail and decisions ----------------------------------------------------------------
 
+def unlabelled_fields(page: str) -> tuple[list[str], list[str]]:
+    """(inputs with no <label for> naming them, labels naming no element) on a page."""
+    from html.parser import HTMLParser
+
+    class Fields(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.ids: set[str] = set()
+            self.inputs: list[str] = []
+            self.label_for: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            a = dict(attrs)
+            if a.get("id"):
+                self.ids.add(str(a["id"]))
+            if tag == "label" and a.get("for"):
+                self.label_for.append(str(a["for"]))
+            if tag in ("input", "select", "textarea") and a.get("type") not in (
+                    "hidden", "submit"):
+                self.inputs.append(str(a.get("id")))
+
+    found = Fields()
+    found.feed(page)
+    return ([i for i in found.inputs if i not in found.label_for],
+            [f for f in found.label_for if f not in found.ids])
+
+
+def test_every_field_on_the_decision_forms_has_its_own_label(app, client, make_return):
+    """Approve, reject and cancel each have a note: each must be named for screen readers."""
+    rma = make_return()["rma"]
+    login(client, "agent")
+    page = html(client.get(f"/staff/returns/{rma}"))
+    assert 'id="approve-note"' in page and 'id="reject-note"' in page
+    assert unlabelled_fields(page) == ([], [])
+    refused = client.post(f"/staff/returns/{rma}/reject", data={
+        "csrf_token": csrf_from(page), "expected_version": "1", "reason": ""})
+    errors = html(refused)
+    assert 'aria-invalid="true"' in errors and 'aria-describedby="reject-reason-error"' in errors
+    assert unlabelled_fields(errors) == ([], [])
+
+
 def test_detail_shows_the_whole_story_and_only_allowed_actions(app, client, api, make_return):
     rma = make_return(items=[{"sku": "JEANS", "quantity": 1, "reason": "damaged",
                               "comment": "Zip broken"}])["rma"]
