@@ -147,3 +147,44 @@ def test_an_order_lock_is_taken_again_in_each_new_transaction(
         lock_order(order_id)
         assert locked_elsewhere(order_id)
         db.session.rollback()
+
+
+@pytest.mark.postgres
+def test_two_admins_creating_the_same_user_at_once_get_one_user_and_a_field_error(
+        app: Flask) -> None:
+    """A double click on "Create user": the second request checks before the first commits,
+    then meets its row at the unique index. It answered 500; it is the field error now."""
+    from returns_service.errors import ValidationFailed
+    from returns_service.staff.services import create_user
+
+    first_inserted, first_may_commit = threading.Event(), threading.Event()
+    outcomes: list[str] = []
+
+    def first() -> None:
+        with app.app_context():
+            create_user("kim@shop.test", "agent", "pw-long-enough-1")
+            first_inserted.set()
+            first_may_commit.wait(10)
+            db.session.commit()
+            outcomes.append("created")
+
+    def second() -> None:
+        with app.app_context():
+            first_inserted.wait(10)
+            # The first row is not committed: the check finds nothing; the insert then waits
+            # on the unique index until the first commits.
+            threading.Timer(0.5, first_may_commit.set).start()
+            try:
+                create_user("kim@shop.test", "agent", "pw-long-enough-2")
+                db.session.commit()
+                outcomes.append("created")
+            except ValidationFailed as exc:
+                db.session.rollback()
+                outcomes.append(exc.errors["email"][0])
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["A staff user with this email already exists.", "created"]

@@ -7,6 +7,7 @@ import secrets
 
 from flask import current_app
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -27,6 +28,9 @@ def _hash(password: str) -> str:
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
+EMAIL_TAKEN = "A staff user with this email already exists."
+
+
 def create_user(email: str, role: str, password: str | None = None, name: str = "") -> StaffUser:
     email = email.strip().lower()
     errors: dict[str, list[str]] = {}
@@ -35,13 +39,16 @@ def create_user(email: str, role: str, password: str | None = None, name: str = 
     if "@" not in email:
         errors["email"] = ["Not a valid email address."]
     if db.session.scalar(select(StaffUser.id).where(StaffUser.email == email)):
-        errors["email"] = ["A staff user with this email already exists."]
+        errors["email"] = [EMAIL_TAKEN]
     if errors:
         raise ValidationFailed(errors)
     user = StaffUser(email=email, role=role, name=name,
                      password_hash=_hash(password) if password else None)
-    db.session.add(user)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # a twin sent at the same moment (a double click)
+            db.session.add(user)
+    except IntegrityError as exc:
+        raise ValidationFailed({"email": [EMAIL_TAKEN]}) from exc
     return user
 
 
