@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
@@ -99,6 +100,10 @@ class ChooseItemsForm(PortalForm):
         items = []
         for n, elig in enumerate(self.eligibility):
             if not elig.eligible:
+                if _asked_for(f"line{n}-quantity"):  # returnable when the page was shown
+                    self.form_errors.append(f"{elig.line.name}: "
+                                            f"{elig.reason or 'This item cannot be returned.'}")
+                    ok = False
                 continue
             sub = self.line(n)
             if sub.quantity.errors:
@@ -164,6 +169,12 @@ class ChooseItemsForm(PortalForm):
         if csrf is not None and csrf.errors:
             result.append((None, "Your session expired. Please try again."))
         return result
+
+
+def _asked_for(name: str) -> bool:
+    """Did the form sent ask for some of this line (a quantity above 0)?"""
+    value = (request.form.get(name) or "").strip()
+    return value.isdigit() and int(value) > 0
 
 
 def choose_items_form(eligibility: list[LineEligibility], policy: ReturnPolicy,

@@ -96,6 +96,21 @@ def test_lines_already_returned_or_out_of_window_say_why(portal, make_order, mak
     assert ">Continue</button>" not in page
 
 
+def test_an_item_returned_in_another_tab_meanwhile_is_not_silently_dropped(
+        app, portal, make_order, api):
+    make_order()
+    portal.lookup()
+    portal.client.get("/return/items")  # the page shows shirt and jeans as returnable
+    other = api.post("/api/v1/returns", json={"order_number": "A1001", "email":
+                     "jane@example.com", "items": [{"sku": "JEANS", "quantity": 1,
+                                                    "reason": "damaged"}]})
+    assert other.status_code == 201  # the jeans are returned in another tab
+    page = portal.choose({0: (1, "doesnt_fit"), 1: (1, "damaged")})
+    assert page.status_code == 422
+    assert "Jeans: Already returned." in page.text
+    assert only_return_count(app) == 1
+
+
 def test_bad_quantity_and_missing_reason_show_inline_errors_and_a_summary(portal, make_order):
     make_order()
     portal.lookup()
