@@ -56,7 +56,7 @@ def home() -> Any:
     return redirect(url_for("console.receiving"))
 
 
-@bp.context_processor
+@bp.app_context_processor  # the dashboard uses the console layout too
 def _console_globals() -> dict[str, Any]:
     return {"may": lambda *roles: may(current_user, *roles), "logout_form": LogoutForm}
 

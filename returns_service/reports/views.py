@@ -30,6 +30,11 @@ def _period() -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
         return None, {k: list(v) for k, v in exc.normalized_messages().items()}
 
 
+@bp.errorhandler(403)
+def _forbidden(_exc: Any) -> Any:  # signed in with another role: the console's 403 page
+    return render_template("console/forbidden.html"), 403
+
+
 @bp.app_template_filter("report_duration")
 def _report_duration(seconds: float | None) -> str:
     return duration_label(seconds)

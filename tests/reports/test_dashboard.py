@@ -49,10 +49,17 @@ def test_dashboard_needs_a_logged_in_agent_or_admin(client, app, tokens):
     assert anonymous.status_code in (401, 302)
     assert anonymous.status_code == 401 or "login" in anonymous.headers["Location"]
     log_in(client, app, "warehouse")
-    assert client.get("/staff/dashboard").status_code == 403
+    refused = client.get("/staff/dashboard")
+    assert refused.status_code == 403
+    assert "Not allowed for your role" in refused.text  # the console's page, not a bare 403
+    assert 'href="/staff/dashboard"' not in client.get("/staff/receiving").text
     assert client.get("/staff/dashboard.csv").status_code == 403
     log_in(client, app, "admin")
-    assert client.get("/staff/dashboard").status_code == 200
+    page = client.get("/staff/dashboard")
+    assert page.status_code == 200
+    # In the console: its navigation (with the dashboard in it) and sign-out.
+    assert 'href="/staff/dashboard">Dashboard</a>' in page.text and "Sign out" in page.text
+    assert 'href="/staff/dashboard">Dashboard</a>' in client.get("/staff/returns").text
 
 
 def test_dashboard_shows_the_figures_charts_and_data_tables(client, app, history):
