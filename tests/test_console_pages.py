@@ -237,6 +237,21 @@ def test_refund_problems_lists_failures_and_retry_starts_a_new_attempt(app, clie
     assert "No failed refunds" in html(client.get("/staff/refunds/problems"))
 
 
+def test_refund_problems_keep_showing_why_ours_failed_after_a_dashboard_refund(
+        app, client, api, make_return):
+    rma = refund_failed(app, api, make_return)
+    with app.app_context():  # then a partial refund made in the Stripe dashboard
+        ret = get_return(rma)
+        db.session.add(Refund(return_id=ret.id, attempt=2, amount=1000, currency="EUR",
+                              status="succeeded", origin="external", provider="stripe",
+                              payment_intent=ret.order.payment_intent,
+                              idempotency_key="external-re_dash", provider_refund_id="re_dash"))
+        db.session.commit()
+    login(client, "agent")
+    page = html(client.get("/staff/refunds/problems"))
+    assert rma in page and "charge_for_pending_refund_disputed" in page
+
+
 def test_retry_twice_with_the_same_page_starts_one_attempt(app, client, api, make_return):
     rma = refund_failed(app, api, make_return)
     login(client, "agent")

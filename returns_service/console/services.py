@@ -171,16 +171,18 @@ def actions_for(ret: Return, user: StaffUser) -> list[str]:
 @dataclass(frozen=True)
 class RefundProblem:
     ret: Return
-    refund: Refund | None  # the latest attempt, which failed
+    refund: Refund | None  # our latest attempt that failed: what Stripe said about it
 
 
 def refund_problems() -> list[RefundProblem]:
-    """Returns whose refund failed, longest-waiting first, with the latest attempt."""
+    """Returns whose refund failed, longest-waiting first, with our latest failed attempt
+    (not a dashboard refund recorded after it, which says nothing about the failure)."""
     rows = db.session.scalars(select(Return).where(Return.status == Status.REFUND_FAILED.value)
                               .order_by(Return.status_changed_at, Return.id)).all()
     latest: dict[int, Refund] = {}
     for refund in db.session.scalars(select(Refund).where(
-            Refund.return_id.in_([r.id for r in rows])).order_by(Refund.attempt)):
+            Refund.return_id.in_([r.id for r in rows]), Refund.origin == "service",
+            Refund.status.in_(("failed", "canceled"))).order_by(Refund.attempt)):
         latest[refund.return_id] = refund  # ascending attempts: the last one wins
     return [RefundProblem(ret, latest.get(ret.id)) for ret in rows]
 
