@@ -83,6 +83,8 @@ def test_queue_paginates(app, client, make_return):
     assert rmas[2] in second and rmas[0] not in second
     assert "Page 1 of 2" in first and "Next page" in first
     assert "Previous page" in second
+    absurd = client.get("/staff/returns?per_page=2&page=99999999999999999999")
+    assert absurd.status_code == 200 and rmas[0] in html(absurd)  # past the range: page 1
 
 
 # --- detail and decisions ----------------------------------------------------------------

@@ -49,7 +49,7 @@ class QueueFilters(Form):
                           default="", validators=[Optional()])
     reason = SelectField(default="", validators=[Optional()])
     q = StringField(validators=[Optional()])
-    page = IntegerField(default=1, validators=[Optional(), NumberRange(min=1)])
+    page = IntegerField(default=1, validators=[Optional(), NumberRange(min=1, max=100000)])
     per_page = IntegerField(default=25, validators=[Optional(), NumberRange(min=1, max=100)])
 
 
