@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import order_payload
+from tests.notify_helpers import approve
 
 
 def test_import_creates_then_updates_the_same_order(api: Any) -> None:
@@ -60,17 +61,15 @@ def test_money_is_integer_minor_units_never_floats(api: Any) -> None:
     assert response.json["errors"] == {"lines.0.unit_price": ["Not a valid integer."]}
 
 
-def test_amounts_past_32_bits_are_stored_returned_and_refunded_whole(api: Any) -> None:
+def test_amounts_past_32_bits_are_stored_returned_and_refunded_whole(
+        api: Any, make_order: Any, make_return: Any) -> None:
     """IDR has two decimals: Rp 25,000,000.00 is 2,500,000,000 minor units, past 2^31."""
-    body = order_payload(currency="IDR", shipping_total=0, lines=[
+    imported = make_order(currency="IDR", shipping_total=0, lines=[
         {"sku": "PHONE", "name": "Phone", "quantity": 2, "unit_price": 2_500_000_000}])
-    imported = api.post("/api/v1/orders", as_="integration", json=body)
-    assert imported.status_code == 201, imported.json
-    assert imported.json["total"] == 5_000_000_000
-    rma = api.post("/api/v1/returns", json={
-        "order_number": "A1001", "email": "jane@example.com",
-        "items": [{"sku": "PHONE", "quantity": 2, "reason": "damaged"}]}).json["rma"]
-    api.post(f"/api/v1/returns/{rma}/approve", as_="agent", json={})
+    assert imported["total"] == 5_000_000_000
+    rma = make_return(items=[{"sku": "PHONE", "quantity": 2, "reason": "damaged"}],
+                      order=False)["rma"]
+    approve(api, rma)
     received = api.post(f"/api/v1/returns/{rma}/receive", as_="warehouse", json={
         "items": [{"sku": "PHONE", "quantity": 2, "condition": "damaged"}]})
     assert received.status_code == 200, received.json
