@@ -32,6 +32,9 @@ def _staff_request() -> bool:
 
 
 def limit_lookups(*methods: str) -> Callable[[Any], Any]:
-    """Decorate a view whose `methods` requests look up an order or a return by email."""
-    return limiter.shared_limit(lookup_limit, scope="customer-lookup", methods=list(methods),
+    """Decorate a view whose `methods` requests look up an order or a return by email.
+    A GET view answers HEAD too (Flask runs the same view): HEAD is counted alike, or its
+    status code alone would tell whether an order and email belong together, unlimited."""
+    counted = {*methods, "HEAD"} if "GET" in methods else set(methods)
+    return limiter.shared_limit(lookup_limit, scope="customer-lookup", methods=sorted(counted),
                                 exempt_when=_staff_request, error_message=_too_many)

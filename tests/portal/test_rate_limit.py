@@ -44,6 +44,20 @@ def test_repeated_lookups_are_rate_limited(limited, client):
     assert lookups(client, "203.0.113.8", 1) == [422]  # another customer is not affected
 
 
+def test_head_requests_are_counted_like_gets(limited, client, make_order):
+    """HEAD answers 200 or 404 like GET, so it tells a right order and email apart too."""
+    env = {"REMOTE_ADDR": "198.51.100.30"}
+    make_order("A1001")
+    check = "/api/v1/orders/A1001/eligibility"
+    codes = [client.head(check, query_string={"email": f"guess{n}@example.com"},
+                         environ_base=env).status_code for n in range(3)]
+    assert codes == [404, 404, 404]
+    assert client.head(check, query_string={"email": "jane@example.com"},
+                       environ_base=env).status_code == 429
+    assert client.get(check, query_string={"email": "jane@example.com"},
+                      environ_base=env).status_code == 429  # one budget for both
+
+
 def test_the_public_api_shares_the_budget_and_staff_tokens_are_not_counted(
         limited, client, make_order, tokens):
     env = {"REMOTE_ADDR": "198.51.100.20"}
