@@ -39,6 +39,20 @@ def test_customer_request_answers_rma_status_items_and_status_url(
     assert response.headers["ETag"] == f'"{body["version"]}"'
 
 
+def test_the_status_link_is_shown_only_to_whoever_may_cancel_with_it(
+        api: Any, make_return: Any) -> None:
+    """The link opens the customer's page, with its Cancel button: a warehouse or store
+    integration token, which may not cancel, must not get it from a staff read."""
+    rma = make_return()["rma"]
+    for role in ("agent", "admin"):
+        assert "status_url" in api.get(f"/api/v1/returns/{rma}", as_=role).json
+    for role in ("warehouse", "integration"):
+        assert "status_url" not in api.get(f"/api/v1/returns/{rma}", as_=role).json
+        listed = api.get("/api/v1/returns", as_=role).json["items"]
+        assert listed and all("status_url" not in item for item in listed)
+        assert api.post(f"/api/v1/returns/{rma}/cancel", as_=role, json={}).status_code == 403
+
+
 def test_rma_codes_are_unique_and_unguessable(api: Any, make_order: Any) -> None:
     make_order(lines=[{"sku": "PEN", "name": "Pen", "quantity": 40, "unit_price": 100}])
     codes = {api.post("/api/v1/returns", json=request_body(

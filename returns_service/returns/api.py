@@ -11,6 +11,7 @@ from returns_service.auth import (
     STAFF_READ,
     current_api_user,
     current_staff_actor,
+    has_role,
     require_roles,
     staff_actor,
 )
@@ -52,8 +53,20 @@ def expected_version(data: dict[str, Any]) -> int | None:
     return int(header)
 
 
+CANCEL_ROLES = ("agent",)  # and admins, who pass every role check
+
+
+def may_see_status_link() -> bool:
+    """The customer's status link lets whoever holds it cancel the return: it is shown to
+    the customer who asked (no token) and to roles that may cancel (agents, admins), not to
+    warehouse or integration tokens, which may not."""
+    user = current_api_user()
+    return user is None or has_role(user, CANCEL_ROLES)
+
+
 def respond(ret: Any, status: int = 200, **known: Any) -> Any:
-    return return_dict(ret, **known), status, {"ETag": f'"{ret.version}"'}
+    return (return_dict(ret, status_link=may_see_status_link(), **known), status,
+            {"ETag": f'"{ret.version}"'})
 
 
 def commit_and_respond(ret: Any, status: int = 200, **known: Any) -> Any:
@@ -98,7 +111,8 @@ def list_returns(query: dict[str, Any]) -> Any:
     rows, total = services.list_returns(
         status=query["status"], q=query["q"], channel=query["channel"], reason=query["reason"],
         page=query["page"], per_page=query["per_page"], count_limit=COUNT_LIMIT)
-    return {"items": return_dicts(rows), "page": query["page"],
+    return {"items": return_dicts(rows, status_link=may_see_status_link()),
+            "page": query["page"],
             "per_page": query["per_page"], "total": min(total, COUNT_LIMIT),
             "total_capped": total > COUNT_LIMIT}
 
@@ -149,7 +163,7 @@ def reject(data: dict[str, Any], rma: str) -> Any:
 @blp.doc(security=BEARER, responses=PROBLEMS)
 @blp.arguments(VersionedIn)
 @blp.response(200, ReturnOut)
-@require_roles("agent")
+@require_roles(*CANCEL_ROLES)
 def cancel(data: dict[str, Any], rma: str) -> Any:
     """Cancel a return that has not been received yet."""
     ret = services.cancel_return(rma, current_staff_actor(), note=data["note"],

@@ -37,7 +37,7 @@ def refund_dict(refund: Refund) -> dict[str, Any]:
     return {name: getattr(refund, name) for name in _REFUND_FIELDS}
 
 
-def return_dicts(rows: list[Return]) -> list[dict[str, Any]]:
+def return_dicts(rows: list[Return], *, status_link: bool = True) -> list[dict[str, Any]]:
     """Many returns at once with a fixed number of queries (refunds and order totals batched).
 
     Load rows with their order (and its lines) and items eagerly, as services.list_returns does.
@@ -50,19 +50,20 @@ def return_dicts(rows: list[Return]) -> list[dict[str, Any]]:
         for refund in db.session.scalars(_REFUNDS_OF_MANY, {"return_ids": ids}):
             refunds[refund.return_id].append(refund)  # type: ignore[index]
     context = refund_context(sorted({r.order_id for r in rows}))
-    return [return_dict(r, refunds=refunds[r.id], siblings=context.get(r.order_id, {}))
-            for r in rows]
+    return [return_dict(r, refunds=refunds[r.id], siblings=context.get(r.order_id, {}),
+                        status_link=status_link) for r in rows]
 
 
 def return_dict(ret: Return, *, refunds: list[Refund] | None = None,
-                siblings: dict[int, tuple[int, bool]] | None = None) -> dict[str, Any]:
+                siblings: dict[int, tuple[int, bool]] | None = None,
+                status_link: bool = True) -> dict[str, Any]:
     order = ret.order
     estimate = refund_breakdown(ret, estimate=True, siblings=siblings).as_dict()
     refund = None
     if ret.refund_amount is not None:
         refund = {"items": ret.refund_items_amount, "restocking_fee": ret.restocking_fee_amount,
                   "shipping": ret.refund_shipping_amount, "total": ret.refund_amount}
-    return {
+    shown = {
         "rma": ret.rma, "status": ret.status, "version": ret.version, "channel": ret.channel,
         "order_number": order.number, "email": order.email,
         "customer_name": order.customer_name, "currency": order.currency,
@@ -77,5 +78,7 @@ def return_dict(ret: Return, *, refunds: list[Refund] | None = None,
         "refund": refund,
         "refunds": [refund_dict(r) for r in (refunds_of(ret) if refunds is None else refunds)],
         "allowed_actions": [t for t in allowed_triggers(ret.status) if t in STAFF_ACTIONS],
-        "status_url": status_url(ret.rma),
     }
+    if status_link:  # the customer's link, and their right to cancel with it
+        shown["status_url"] = status_url(ret.rma)
+    return shown

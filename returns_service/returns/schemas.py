@@ -112,7 +112,9 @@ class ReturnOut(Schema):
     refund = fields.Nested(BreakdownOut, allow_none=True)
     refunds = fields.List(fields.Nested(RefundOut))
     allowed_actions = fields.List(fields.String())
-    status_url = fields.String()
+    status_url = fields.String(metadata={"description": (
+        "The customer's status page. It lets whoever holds it cancel the return, so it is "
+        "shown only to the customer who asked and to agents and admins.")})
 
 
 class ReturnPageOut(Schema):
