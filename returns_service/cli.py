@@ -58,7 +58,10 @@ def users_set_password(email: str, password: str) -> None:
     user = db.session.scalar(select(StaffUser).where(StaffUser.email == email.lower()))
     if user is None:
         raise click.ClickException(f"No staff user {email}.")
-    staff.set_password(user, password)
+    try:
+        staff.set_password(user, password)
+    except ValidationFailed as exc:
+        _fail_on(exc)
     db.session.commit()
     click.echo("Password changed.")
 

@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "FEEDBACK_LINK_MAX_AGE_DAYS": 90,
     "STATUS_LINK_MAX_AGE_DAYS": 90,
     "RATELIMIT_LOOKUP": "10 per minute",
+    "RATELIMIT_LOGIN": "10 per minute",  # staff sign-in, per address and per account
     "RATELIMIT_ENABLED": True,  # off only where something in front already limits lookups
     "RETURN_ADDRESS": None,  # where customers send parcels; shown on the portal pages
     "METRICS_TOKEN": None,
@@ -75,7 +76,7 @@ def _parse(key: str, value: str) -> Any:
             raise ValueError(f"{key}={value!r}: use a whole number, e.g. 30") from None
     if key == "LOG_LEVEL" and value.strip().upper() not in LOG_LEVELS:
         raise ValueError(f"{key}={value!r}: use one of {', '.join(LOG_LEVELS)}")
-    if key == "RATELIMIT_LOOKUP":
+    if key in ("RATELIMIT_LOOKUP", "RATELIMIT_LOGIN"):
         from limits import parse_many
 
         try:

@@ -152,7 +152,7 @@ def tokens(app: Flask) -> dict[str, str]:
     result = {}
     with app.app_context():
         for role in ("admin", "agent", "warehouse", "integration"):
-            user = staff.create_user(f"{role}@shop.test", role, "pw-" + role, role.title())
+            user = staff.create_user(f"{role}@shop.test", role, "password-" + role, role.title())
             result[role] = staff.mint_token(user, "tests")
         db.session.commit()
     return result

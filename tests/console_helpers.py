@@ -28,7 +28,7 @@ def login(client: FlaskClient, role: str, password: str | None = None) -> Any:
     page = client.get("/staff/login")
     return client.post("/staff/login", data={
         "csrf_token": csrf_from(page.get_data(as_text=True)),
-        "email": f"{role}@shop.test", "password": password or f"pw-{role}"})
+        "email": f"{role}@shop.test", "password": password or f"password-{role}"})
 
 
 def token(client: FlaskClient) -> str:

@@ -162,7 +162,7 @@ def test_two_admins_creating_the_same_user_at_once_get_one_user_and_a_field_erro
 
     def first() -> None:
         with app.app_context():
-            create_user("kim@shop.test", "agent", "pw-long-enough-1")
+            create_user("kim@shop.test", "agent", "password-long-enough-1")
             first_inserted.set()
             first_may_commit.wait(10)
             db.session.commit()
@@ -175,7 +175,7 @@ def test_two_admins_creating_the_same_user_at_once_get_one_user_and_a_field_erro
             # on the unique index until the first commits.
             threading.Timer(0.5, first_may_commit.set).start()
             try:
-                create_user("kim@shop.test", "agent", "pw-long-enough-2")
+                create_user("kim@shop.test", "agent", "password-long-enough-2")
                 db.session.commit()
                 outcomes.append("created")
             except ValidationFailed as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from returns_service.extensions import db
 from returns_service.staff.services import create_user
 from tests.console_helpers import csrf_from, extra_app, login, state, token
@@ -29,13 +31,13 @@ def test_login_follows_next_only_within_the_site(client, tokens):
     page = client.get("/staff/login?next=/staff/receiving")
     response = client.post("/staff/login", data={
         "csrf_token": csrf_from(page.get_data(as_text=True)), "next": "//evil.example/x",
-        "email": "warehouse@shop.test", "password": "pw-warehouse"})
+        "email": "warehouse@shop.test", "password": "password-warehouse"})
     assert response.headers["Location"] == "/staff/"
     client.post("/staff/logout", data={"csrf_token": token(client)})
     page = client.get("/staff/login")
     response = client.post("/staff/login", data={
         "csrf_token": csrf_from(page.get_data(as_text=True)), "next": "/staff/receiving",
-        "email": "warehouse@shop.test", "password": "pw-warehouse"})
+        "email": "warehouse@shop.test", "password": "password-warehouse"})
     assert response.headers["Location"] == "/staff/receiving"
 
 
@@ -77,7 +79,7 @@ def test_post_without_csrf_token_is_refused_and_changes_nothing(app, client, mak
 
 def test_login_needs_a_csrf_token_and_sign_out_works_from_a_stale_page(client, tokens):
     assert client.post("/staff/login", data={"email": "agent@shop.test",
-                                              "password": "pw-agent"}).status_code == 400
+                                              "password": "password-agent"}).status_code == 400
     login(client, "agent")
     # A shared warehouse terminal, a page open since the morning: its token has expired,
     # and "Sign out" must still sign out (SameSite=Lax keeps other sites from posting it).
@@ -106,3 +108,38 @@ def test_staff_without_password_cannot_sign_in(app, client, tokens):
         "csrf_token": csrf_from(page.get_data(as_text=True)),
         "email": "nopw@shop.test", "password": ""})
     assert response.status_code == 422
+
+
+def test_password_guessing_is_limited_per_address_and_per_account(app_config, tokens):
+    """Without a limit, anyone reaching /staff/login could try admin passwords for ever."""
+    with extra_app({**app_config, "RATELIMIT_ENABLED": True,
+                    "RATELIMIT_LOGIN": "3 per minute"}) as limited:
+        def sign_in(address: str, email: str, password: str, text: bool = False) -> Any:
+            client = limited.test_client()  # a new browser each time
+            page = client.get("/staff/login", environ_base={"REMOTE_ADDR": address})
+            answer = client.post("/staff/login", environ_base={"REMOTE_ADDR": address}, data={
+                "csrf_token": csrf_from(page.get_data(as_text=True)), "email": email,
+                "password": password})
+            return answer.get_data(as_text=True) if text else answer.status_code
+
+        guesses = [sign_in("192.0.2.1", "admin@shop.test", f"guess-{n}") for n in range(3)]
+        assert guesses == [401, 401, 401]
+        refused = sign_in("192.0.2.1", "admin@shop.test", "password-admin")
+        assert refused == 429  # even the right password, until the minute is over
+        # From other addresses, the same account is limited too (a spread-out attack)...
+        assert sign_in("192.0.2.2", "Admin@shop.test ", "password-admin") == 429
+        # ...and another account from a fresh address is not affected.
+        assert sign_in("192.0.2.3", "agent@shop.test", "password-agent") == 302
+        assert "Too many sign-in attempts" in sign_in("192.0.2.1", "warehouse@shop.test", "x",
+                                                      text=True)
+
+
+def test_short_passwords_are_refused_on_every_path(app):
+    runner = app.test_cli_runner()
+    created = runner.invoke(args=["users", "create", "kim@shop.test", "--role", "admin",
+                                  "--password", "a"])
+    assert created.exit_code != 0 and "Use at least 12 characters." in created.output
+    runner.invoke(args=["users", "create", "kim@shop.test", "--role", "admin"])
+    changed = runner.invoke(args=["users", "set-password", "kim@shop.test"],
+                            input="b\nb\n")
+    assert changed.exit_code != 0 and "Use at least 12 characters." in changed.output

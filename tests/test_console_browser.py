@@ -39,7 +39,7 @@ def test_agent_decides_and_warehouse_receives(desk, make_return):
     to_approve = make_return("A1002", items=TWO_ITEMS)["rma"]
 
     # The agent finds both in the queue, oldest first.
-    sign_in(page, "agent@shop.test", "pw-agent")
+    sign_in(page, "agent@shop.test", "password-agent")
     assert page.get_by_role("heading", name="Returns queue").is_visible()
     rows = page.locator("table.queue tbody tr")
     assert rows.count() == 2
@@ -72,7 +72,7 @@ def test_agent_decides_and_warehouse_receives(desk, make_return):
     assert page.get_by_text("You are signed out.").is_visible()
 
     # The warehouse scans the label (lower case, no dash) and presses Enter.
-    sign_in(page, "warehouse@shop.test", "pw-warehouse")
+    sign_in(page, "warehouse@shop.test", "password-warehouse")
     scan = page.get_by_label("Scan or type the RMA")
     assert scan.evaluate("el => el === document.activeElement")  # ready for the scanner
     scan.fill(to_approve.lower().replace("-", " "))

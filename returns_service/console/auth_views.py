@@ -4,19 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from returns_service.console import bp
 from returns_service.console.access import CONSOLE_ROLES, may, roles_required, safe_next
 from returns_service.console.forms import LoginForm, LogoutForm
-from returns_service.extensions import csrf
+from returns_service.extensions import csrf, limiter
 from returns_service.staff.services import authenticate
 
 BAD_LOGIN = "That email and password do not match an active staff account."
 
 
+def _login_limit() -> str:
+    return str(current_app.config["RATELIMIT_LOGIN"])
+
+
+def _account_tried() -> str:
+    """Key of the per-account budget: the email typed, as sign-in reads it."""
+    return "login:" + (request.form.get("email") or "").strip().lower()
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])  # per client address
+@limiter.limit(_login_limit, methods=["POST"], key_func=_account_tried)  # per account
 def login() -> Any:
     """Email + password; integration accounts use API tokens and cannot sign in here."""
     if current_user.is_authenticated and current_user.is_active:
@@ -59,6 +70,13 @@ def home() -> Any:
 @bp.app_context_processor  # the dashboard uses the console layout too
 def _console_globals() -> dict[str, Any]:
     return {"may": lambda *roles: may(current_user, *roles), "logout_form": LogoutForm}
+
+
+@bp.errorhandler(429)
+def _too_many_sign_ins(_exc: Any) -> Any:
+    form = LoginForm()
+    form.password.errors = ["Too many sign-in attempts. Wait a minute, then try again."]
+    return render_template("console/login.html", form=form), 429
 
 
 @bp.errorhandler(403)
