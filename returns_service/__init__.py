@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask
 from flask_smorest import Api
@@ -115,10 +116,12 @@ def _configure_jobs(app: Flask) -> None:
 
 
 def _redact(url: str) -> str:
-    if "@" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return url
+    """The URL without credentials: none in `user:password@`, none in the query
+    (`?password=…` works for redis-py too)."""
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, f"***@{host}" if "@" in parts.netloc else host,
+                       parts.path, "", ""))
 
 
 def _load_policy(app: Flask) -> Any:

@@ -152,6 +152,17 @@ def test_without_a_return_address_the_start_up_log_warns(
                for r in caplog.records)
 
 
+@pytest.mark.parametrize("url", ["redis://:S3cretRedisPw@127.0.0.1:1/0",
+                                 "redis://127.0.0.1:1/0?password=S3cretRedisPw"])
+def test_the_start_up_log_never_shows_the_redis_password(
+        build_app: Any, caplog: pytest.LogCaptureFixture, url: str) -> None:
+    with caplog.at_level(logging.INFO, logger="returns_service"):
+        build_app(REDIS_URL=url)
+    lines = [r.getMessage() for r in caplog.records if "RQ queue" in r.getMessage()]
+    assert lines and "127.0.0.1:1/0" in lines[0]
+    assert not any("S3cretRedisPw" in r.getMessage() for r in caplog.records)
+
+
 def test_unknown_api_path_is_a_problem_response(client: Any) -> None:
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404
