@@ -32,8 +32,8 @@ CHANNELS = (("web", 55), ("api", 20), ("email", 10), ("phone", 10), ("chat", 5))
 REASONS = (("doesnt_fit", 40), ("changed_mind", 20), ("not_as_described", 12),
            ("damaged", 10), ("defective", 8), ("wrong_item", 6), ("other", 4))
 CURRENCIES = (("EUR", 70), ("USD", 20), ("GBP", 10))
-TABLES = ("feedback", "refunds", "return_events", "return_items", "returns", "order_lines",
-          "orders")
+TABLES = ("feedback_answers", "feedback", "refunds", "return_events", "return_items", "returns",
+          "order_lines", "orders")
 
 
 def pick(rng: random.Random, weighted: tuple[tuple[str, int], ...]) -> str:
@@ -162,6 +162,7 @@ class Seeder:
         nps = None if self.rng.random() < 0.2 else min(10, max(0, rating * 2 + self.rng.choice(
             (-2, -1, 0, 0, 1))))
         self.rows["feedback"].append((self.feedback_id, rid, rating, nps, "email", at, at))
+        self.rows["feedback_answers"].append((self.feedback_id, rid, rating, nps, "email", at))
 
 
 COLUMNS = {
@@ -176,6 +177,7 @@ COLUMNS = {
     "refunds": "id, return_id, attempt, amount, currency, status, origin, idempotency_key, "
                "provider, created_at, updated_at, succeeded_at",
     "feedback": "id, return_id, rating, nps, source, created_at, updated_at",
+    "feedback_answers": "id, return_id, rating, nps, source, created_at",
 }
 
 

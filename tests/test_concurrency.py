@@ -188,3 +188,46 @@ def test_two_admins_creating_the_same_user_at_once_get_one_user_and_a_field_erro
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["A staff user with this email already exists.", "created"]
+
+
+@pytest.mark.postgres
+def test_two_ratings_sent_at_once_both_succeed_and_the_last_wins(
+        app: Flask, api: Any, make_return: Any) -> None:
+    """A double click on "Send my rating": the second answer used to hit the unique index
+    (a 500, and the rating lost); now it updates the first."""
+    from returns_service.feedback.models import Feedback, FeedbackAnswer
+    from returns_service.feedback.services import record_feedback
+
+    rma = make_return()["rma"]
+    assert api.post(f"/api/v1/returns/{rma}/cancel", as_="agent", json={}).status_code == 200
+    first_inserted, first_may_commit = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def first() -> None:
+        with app.app_context():
+            record_feedback(services.get_return(rma), rating=2)
+            first_inserted.set()
+            first_may_commit.wait(10)
+            db.session.commit()
+
+    def second() -> None:
+        with app.app_context():
+            first_inserted.wait(10)
+            threading.Timer(0.5, first_may_commit.set).start()
+            try:  # finds no answer yet (uncommitted), then meets it at the unique index
+                record_feedback(services.get_return(rma), rating=5)
+                db.session.commit()
+            except BaseException as exc:  # the test reports any failure
+                failures.append(exc)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with app.app_context():
+        assert [f.rating for f in db.session.scalars(db.select(Feedback))] == [5]
+        answers = db.session.scalars(db.select(FeedbackAnswer.rating)
+                                     .order_by(FeedbackAnswer.id)).all()
+        assert answers == [2, 5]

@@ -27,3 +27,18 @@ class Feedback(db.Model):
     source: Mapped[str] = mapped_column(String(16), default="email")  # email link / status page
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class FeedbackAnswer(db.Model):
+    """Every rating as it was given, never changed: the CSAT report counts, per return, the
+    latest answer given within the period, so a period already reported keeps its figures
+    when a customer changes their rating later."""
+
+    __tablename__ = "feedback_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("returns.id"), index=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    nps: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

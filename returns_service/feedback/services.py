@@ -10,9 +10,10 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select
 
+from returns_service.db_insert import insert_once
 from returns_service.errors import NotFound, ValidationFailed
 from returns_service.extensions import db
-from returns_service.feedback.models import Feedback
+from returns_service.feedback.models import Feedback, FeedbackAnswer
 from returns_service.returns.links import LinkInvalid, public_url, rma_from_signed, sign_rma
 from returns_service.returns.models import Return
 from returns_service.returns.rma import normalise_rma
@@ -84,15 +85,23 @@ def record_feedback(ret: Return, *, rating: int | None, comment: str | None = No
     if errors:
         raise ValidationFailed(errors)
     assert rating is not None
+    db.session.add(FeedbackAnswer(return_id=ret.id, rating=rating, nps=nps, source=source))
     row = feedback_of(ret)
     if row is None:
-        row = Feedback(return_id=ret.id, rating=rating, nps=nps, comment=comment, source=source)
-        db.session.add(row)
-    else:
-        row.rating, row.source = rating, source
-        if not keep_missing or comment is not None:
-            row.comment = comment
-        if not keep_missing or nps is not None:
-            row.nps = nps
+        # INSERT … ON CONFLICT DO NOTHING: a twin answer sent at the same moment (a double
+        # click) cannot make this one fail; it is then updated below, the last one winning.
+        new_id = insert_once(Feedback, {"return_id": ret.id, "rating": rating, "nps": nps,
+                                        "comment": comment, "source": source},
+                             unique="return_id")
+        if new_id is not None:
+            db.session.flush()
+            return db.session.get(Feedback, new_id)  # type: ignore[return-value]
+        row = feedback_of(ret)
+        assert row is not None
+    row.rating, row.source = rating, source
+    if not keep_missing or comment is not None:
+        row.comment = comment
+    if not keep_missing or nps is not None:
+        row.nps = nps
     db.session.flush()
     return row

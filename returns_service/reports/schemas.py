@@ -20,11 +20,20 @@ class Moment(fields.Field):
         text = value.strip()
         try:
             if len(text) == 10:
-                return datetime.combine(date.fromisoformat(text), time(), tzinfo=UTC)
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+                moment = datetime.combine(date.fromisoformat(text), time(), tzinfo=UTC)
+            else:
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError as exc:
             raise ValidationError("Use an ISO date (2026-03-01) or datetime.") from exc
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        if not EARLIEST <= moment < LATEST:  # a default period around it must stay a date
+            raise ValidationError(f"Use a date from {EARLIEST:%Y-%m-%d} to before "
+                                  f"{LATEST:%Y-%m-%d}.")
+        return moment
+
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
 
 
 class ReportPeriodQuery(Schema):

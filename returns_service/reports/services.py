@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased
 
 from returns_service.clock import utcnow
 from returns_service.extensions import db
-from returns_service.feedback.models import Feedback
+from returns_service.feedback.models import FeedbackAnswer
 from returns_service.orders.models import OrderLine
 from returns_service.refunds.models import Refund
 from returns_service.reports.sql import (
@@ -128,9 +128,13 @@ def _pct(part: int, whole: int) -> float | None:
 
 
 def _satisfaction(start: datetime, end: datetime) -> tuple[dict[str, Any], dict[int, Any]]:
-    """Overall CSAT/NPS and CSAT per week of the answer."""
-    sub = select(_week(Feedback.created_at), Feedback.rating, Feedback.nps).where(
-        Feedback.created_at >= start, Feedback.created_at < end).subquery()
+    """Overall CSAT/NPS and CSAT per week of the answer: per return, the latest answer given
+    within the period (a rating changed later does not rewrite a period already reported)."""
+    latest = (select(func.max(FeedbackAnswer.id).label("id"))
+              .where(FeedbackAnswer.created_at >= start, FeedbackAnswer.created_at < end)
+              .group_by(FeedbackAnswer.return_id).subquery())
+    sub = (select(_week(FeedbackAnswer.created_at), FeedbackAnswer.rating, FeedbackAnswer.nps)
+           .join(latest, FeedbackAnswer.id == latest.c.id).subquery())
     satisfied = func.sum(case((sub.c.rating >= 4, 1), else_=0))
     rows = db.session.execute(
         select(sub.c.w, func.count(), func.sum(sub.c.rating), satisfied,

@@ -20,7 +20,7 @@ from typing import Any
 
 from returns_service import clock
 from returns_service.extensions import db
-from returns_service.feedback.models import Feedback
+from returns_service.feedback.models import Feedback, FeedbackAnswer
 from returns_service.payments.stripe import ProviderRefund
 from returns_service.refunds.models import Refund
 from returns_service.refunds.services import record_outcome
@@ -109,6 +109,8 @@ def seed_history(app: Any, api: Any, make_order: Any) -> dict[str, str]:
         for key, rating, nps in (("R1", 5, 10), ("R3", 2, 3), ("R4", 4, 9), ("R2", 3, None)):
             db.session.add(Feedback(return_id=ids[key], rating=rating, nps=nps,
                                     created_at=T0 + 3 * D))
+            db.session.add(FeedbackAnswer(return_id=ids[key], rating=rating, nps=nps,
+                                          source="survey", created_at=T0 + 3 * D))
         db.session.commit()
     _at(T0 + 7 * D + H)
     rmas["R6"] = _request(api, make_order, "A1006",

@@ -144,6 +144,29 @@ def test_csv_export_has_the_same_figures_as_the_json(api, history, csv_query):
     assert figures["weekly[2026-03-09].resolution.median_seconds"] == ""
 
 
+def test_a_rating_changed_later_counts_then_and_leaves_the_reported_week_alone(
+        app, api, history):
+    """R1 was rated 5 in week 1; on 10 March (week 2) the customer changes it to 1."""
+    from returns_service.feedback.services import record_feedback
+    from returns_service.returns.services import get_return
+
+    with app.app_context():
+        record_feedback(get_return(history["R1"]), rating=1)
+        from returns_service.extensions import db
+
+        db.session.commit()
+
+    def csat(query: dict[str, str]) -> dict[str, Any]:
+        return api.get("/api/v1/reports/service", as_="agent",
+                       query=query).json["satisfaction"]["csat"]
+
+    assert csat(WEEK1) == {"responses": 4, "average": 3.5, "satisfied_pct": 50.0}
+    assert csat({"from": "2026-03-09", "to": "2026-03-16"}) == {
+        "responses": 1, "average": 1.0, "satisfied_pct": 0.0}
+    # Over both weeks each return counts once, with its latest answer: 1, 2, 4, 3.
+    assert csat(TWO_WEEKS) == {"responses": 4, "average": 2.5, "satisfied_pct": 25.0}
+
+
 def test_report_needs_an_agent_or_admin_token(api, app):
     assert api.get("/api/v1/reports/service").status_code == 401
     assert api.get("/api/v1/reports/service", as_="warehouse").status_code == 403
@@ -157,6 +180,8 @@ def test_report_needs_an_agent_or_admin_token(api, app):
     ({"from": "2020-01-01", "to": "2026-01-01"}, "to"),
     ({"from": "last tuesday"}, "from"),
     ({"format": "xlsx"}, "format"),
+    ({"from": "9999-12-31"}, "from"),  # its default end would be past year 9999
+    ({"to": "0001-01-02"}, "to"),
 ])
 def test_a_bad_period_is_a_422_problem_naming_the_field(api, app, query, field):
     response = api.get("/api/v1/reports/service", as_="agent", query=query)
