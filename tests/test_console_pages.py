@@ -123,6 +123,9 @@ def test_every_field_on_the_decision_forms_has_its_own_label(app, client, make_r
     page = html(client.get(f"/staff/returns/{rma}"))
     assert 'id="approve-note"' in page and 'id="reject-note"' in page
     assert unlabelled_fields(page) == ([], [])
+    # Each of these notes reaches the customer (email, status page): the label says so.
+    for form in ("approve", "reject", "cancel"):
+        assert f'<label for="{form}-note">Note to the customer' in page
     refused = client.post(f"/staff/returns/{rma}/reject", data={
         "csrf_token": csrf_from(page), "expected_version": "1", "reason": ""})
     errors = html(refused)

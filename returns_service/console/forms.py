@@ -59,7 +59,9 @@ class VersionedForm(FlaskForm):
 
 
 class ApproveForm(VersionedForm):
-    note = TextAreaField("Note (optional)", validators=[Optional(), Length(max=2000)])
+    # The approval email and the status page show it to the customer: the label says so.
+    note = TextAreaField("Note to the customer (optional)",
+                         validators=[Optional(), Length(max=2000)])
 
 
 class RejectForm(VersionedForm):
@@ -70,7 +72,8 @@ class RejectForm(VersionedForm):
 
 
 class CancelForm(VersionedForm):
-    note = TextAreaField("Why (optional)", validators=[Optional(), Length(max=2000)])
+    note = TextAreaField("Note to the customer (optional)",
+                         validators=[Optional(), Length(max=2000)])
 
 
 class RetryForm(VersionedForm):
