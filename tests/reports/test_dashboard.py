@@ -95,6 +95,17 @@ def test_dashboard_csv_matches_the_api_export(client, app, api, history):
     assert rows["volume.requested"] == "6"
 
 
+def test_a_period_with_times_keeps_them_in_its_heading_and_csv_link(client, app, history):
+    """From noon: the page's figures and its "Download CSV" must cover the same moments."""
+    log_in(client, app, "agent")
+    query = {"from": "2026-03-02T12:00:00", "to": "2026-03-09T00:00:00"}
+    page = client.get("/staff/dashboard", query_string=query).get_data(as_text=True)
+    assert "2026-03-02 12:00 to 2026-03-09 (end excluded, UTC)" in page
+    link = re.search(r'href="(/staff/dashboard\.csv\?[^"]+)"', page).group(1)
+    from_link = client.get(link.replace("&amp;", "&"))
+    assert from_link.data == client.get("/staff/dashboard.csv", query_string=query).data
+
+
 def test_a_bad_period_shows_the_error_and_falls_back(client, app, tokens):
     log_in(client, app, "agent")
     response = client.get("/staff/dashboard", query_string={"from": "2026-03-09",
