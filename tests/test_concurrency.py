@@ -231,3 +231,37 @@ def test_two_ratings_sent_at_once_both_succeed_and_the_last_wins(
         answers = db.session.scalars(db.select(FeedbackAnswer.rating)
                                      .order_by(FeedbackAnswer.id)).all()
         assert answers == [2, 5]
+
+
+@pytest.mark.postgres
+def test_ticks_running_at_once_escalate_each_waiting_return_once(
+        app: Flask, make_return: Any, frozen_now: Any) -> None:
+    """The tick runs from cron, a loop and RQ's cron at once on some installs."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from returns_service import clock
+    from returns_service.notifications.schedule import escalate_waiting
+    for n in range(8):  # (the api fixture behind make_return has made an active agent)
+        make_return(f"E{n}")
+    clock.freeze(frozen_now + timedelta(hours=30))
+    start = threading.Barrier(4)
+    counts: list[int] = []
+
+    def tick() -> None:
+        with app.app_context():
+            start.wait()
+            counts.append(escalate_waiting(clock.utcnow()))
+
+    threads = [threading.Thread(target=tick) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(counts) == 8
+    with app.app_context():
+        per_return = db.session.execute(
+            select(ReturnEvent.return_id, func.count()).where(ReturnEvent.kind == "escalation")
+            .group_by(ReturnEvent.return_id)).all()
+        assert len(per_return) == 8 and {n for _, n in per_return} == {1}

@@ -91,13 +91,16 @@ def remind_unshipped(now: datetime) -> int:
 def escalate_waiting(now: datetime) -> int:
     """Email active agents one digest of requests waiting past FIRST_RESPONSE_TARGET_HOURS.
 
-    Each return is escalated once (an `escalation` event on its timeline marks it).
+    Each return is escalated once (an `escalation` event on its timeline marks it). Ticks
+    running at once take disjoint returns: each row is locked until its mark is committed,
+    and a tick skips the rows another one holds (PostgreSQL; SQLite runs one writer).
     """
     hours = int(current_app.config["FIRST_RESPONSE_TARGET_HOURS"])
     escalated = select(ReturnEvent.return_id).where(ReturnEvent.kind == "escalation")
     rows = list(db.session.scalars(select(Return).where(
         Return.status == "requested", Return.created_at <= now - timedelta(hours=hours),
-        Return.id.not_in(escalated)).order_by(Return.created_at)))
+        Return.id.not_in(escalated)).order_by(Return.created_at)
+        .with_for_update(skip_locked=True, of=Return)))
     if not rows:
         return 0
     agents = list(db.session.scalars(select(StaffUser).where(
@@ -105,6 +108,7 @@ def escalate_waiting(now: datetime) -> int:
     if not agents:
         log.warning("%d return(s) wait past the first-response target but there is no active "
                     "agent to tell; create one with `flask users create`.", len(rows))
+        db.session.rollback()  # let go of the rows' locks
         return 0
     summary: list[dict[str, Any]] = [{
         "rma": r.rma, "order_number": r.order.number, "customer": r.order.customer_name,
