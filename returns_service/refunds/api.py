@@ -24,7 +24,7 @@ blp = Blueprint("refunds", __name__, url_prefix="/api/v1/returns",
 @require_roles("agent")
 def retry(data: dict[str, Any], rma: str) -> Any:
     """Retry a failed refund: a new attempt with a new idempotency key (refund_failed only)."""
-    refund = services.retry_refund(rma, current_staff_actor(),
+    refund = services.retry_refund(rma, current_staff_actor(), note=data["note"],
                                    expected_version=expected_version(data))
     return commit_and_respond(refund.return_)
 

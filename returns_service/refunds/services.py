@@ -76,7 +76,8 @@ def _require(ret: Return, trigger: str) -> None:
 
 # --- staff and workflow use cases --------------------------------------------------------
 
-def start_refund(ret: Return, actor: Actor, *, amount: int | None = None) -> Refund:
+def start_refund(ret: Return, actor: Actor, *, amount: int | None = None,
+                 note: str | None = None) -> Refund:
     """Move a received (or failed) return to refund_pending with a new attempt row.
 
     The caller holds the return's lock. The row, the status change and the outbox message
@@ -87,7 +88,7 @@ def start_refund(ret: Return, actor: Actor, *, amount: int | None = None) -> Ref
     attempt = next_attempt(ret)
     amount = (ret.refund_amount or 0) if amount is None else amount
     trigger = "start_refund" if ret.status == "received" else "retry_refund"
-    transition(ret, trigger, actor, data={"amount": amount, "attempt": attempt})
+    transition(ret, trigger, actor, note=note, data={"amount": amount, "attempt": attempt})
     refund = Refund(return_id=ret.id, attempt=attempt, amount=amount,
                     currency=ret.order.currency, status="pending", origin="service",
                     provider="stripe", payment_intent=ret.order.payment_intent,
@@ -98,7 +99,8 @@ def start_refund(ret: Return, actor: Actor, *, amount: int | None = None) -> Ref
     return refund
 
 
-def retry_refund(rma: str, actor: Actor, *, expected_version: int | None = None) -> Refund:
+def retry_refund(rma: str, actor: Actor, *, note: str | None = None,
+                 expected_version: int | None = None) -> Refund:
     """Staff retry after refund_failed: a new attempt with a new idempotency key.
 
     The amount is what the return is owed less what reached the customer meanwhile (a
@@ -121,7 +123,7 @@ def retry_refund(rma: str, actor: Actor, *, expected_version: int | None = None)
         raise ValidationFailed(
             {"amount": ["Nothing is left to refund on this order; record the refund made "
                          "outside Stripe instead."]}, detail="Nothing left to refund.")
-    return start_refund(ret, actor, amount=amount)
+    return start_refund(ret, actor, amount=amount, note=note)
 
 
 def record_manual_refund(rma: str, actor: Actor, *, amount: int, reference: str,
