@@ -77,6 +77,8 @@ def test_requests_waiting_past_the_target_are_escalated_to_agents_once(
 
     later(frozen_now, hours=23)
     assert tick(app)["escalated"] == 0
+    later(frozen_now, hours=24)  # exactly the target: not past it (as the queue and report)
+    assert tick(app)["escalated"] == 0
     later(frozen_now, hours=25)
     assert tick(app)["escalated"] == 1  # only the first has waited 24 h
     digest = only(smtp_server.messages, "waiting for a decision")
