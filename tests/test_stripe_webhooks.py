@@ -183,8 +183,9 @@ def test_failed_refund_can_be_retried_with_a_new_key(app, client, api, pending):
     assert retried.status_code == 200, retried.json
     assert retried.json["status"] == "refund_pending"
     trail = api.get(f"/api/v1/returns/{pending['rma']}/events", as_="agent").json
-    assert [e["note"] for e in trail if e["trigger"] == "retry_refund"] == [
-        "Customer phoned; card details confirmed."]
+    assert [(e["kind"], e["note"], e["customer_visible"]) for e in trail
+            if e["trigger"] == "retry_refund"] == [
+        ("status", None, True), ("note", "Customer phoned; card details confirmed.", False)]
     assert [(r["attempt"], r["status"], r["amount"]) for r in retried.json["refunds"]] == [
         (1, "failed", 2500), (2, "pending", 2500)]
     with app.app_context():

@@ -51,11 +51,17 @@ def test_allowed_transition_moves_the_status_and_writes_one_audit_event(
     row = a_return(source)
     fire(row, trigger, ACTOR, note="checked", reason="used" if trigger == "reject" else None)
     assert row.status == ALLOWED[(source, trigger)]
-    [event] = row.events
+    event, *remark = row.events
     assert (event.from_status, event.to_status, event.trigger) == (source, row.status, trigger)
     assert (event.actor_type, event.actor_id, event.actor_label) == ("staff", 7, "agent@shop.test")
-    assert event.note == "checked"
-    assert row.status_changed_at == event.created_at
+    assert event.customer_visible is True and row.status_changed_at == event.created_at
+    if trigger in wf.CUSTOMER_NOTE_TRIGGERS:  # written to the customer: on the change itself
+        assert event.note == "checked" and remark == []
+    else:  # a remark for staff: kept beside the change, where customers do not see it
+        [note] = remark
+        assert event.note is None
+        assert (note.kind, note.note, note.customer_visible, note.trigger, note.actor_label) == (
+            "note", "checked", False, trigger, "agent@shop.test")
 
 
 FORBIDDEN = [(s, t) for s in STATUSES for t in TRIGGERS if (s, t) not in ALLOWED]

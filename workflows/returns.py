@@ -61,6 +61,10 @@ TRANSITIONS: list[dict[str, Any]] = [
 
 TRIGGERS: tuple[str, ...] = tuple(dict.fromkeys(t["trigger"] for t in TRANSITIONS))
 
+# Triggers whose note is written to the customer (their email and status page show it). A
+# note on any other trigger (a warehouse remark on a parcel, a refund retried) is for staff.
+CUSTOMER_NOTE_TRIGGERS = frozenset({"approve", "reject", "cancel"})
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -106,23 +110,18 @@ def _record_change(event: EventData) -> None:
 
     row = event.model.row
     actor: Actor = event.kwargs["actor"]
+    trigger, note = event.event.name, event.kwargs.get("note")
+    for_customer = trigger in CUSTOMER_NOTE_TRIGGERS
     now = utcnow()
     row.status_changed_at = now
-    event.model.recorded = row.add_event(
-        ReturnEvent(
-            kind="status",
-            from_status=str(event.transition.source),
-            to_status=str(event.transition.dest),
-            trigger=event.event.name,
-            actor_type=actor.type,
-            actor_id=actor.id,
-            actor_label=actor.label,
-            note=event.kwargs.get("note"),
-            data=event.kwargs.get("data"),
-            customer_visible=True,
-            created_at=now,
-        )
-    )
+    who = {"trigger": trigger, "actor_type": actor.type, "actor_id": actor.id,
+           "actor_label": actor.label, "created_at": now}
+    event.model.recorded = row.add_event(ReturnEvent(
+        kind="status", from_status=str(event.transition.source),
+        to_status=str(event.transition.dest), note=note if for_customer else None,
+        data=event.kwargs.get("data"), customer_visible=True, **who))
+    if note and not for_customer:  # the change is the customer's to see; the remark is not
+        row.add_event(ReturnEvent(kind="note", note=note, customer_visible=False, **who))
 
 
 def _as_list(source: Any) -> list[Status]:
