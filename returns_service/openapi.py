@@ -39,6 +39,16 @@ LOOKUP_PROBLEMS: dict[int | str, Any] = {
     **PROBLEMS, "429": _problem("Too many lookups from this address; try again later")}
 
 
+# A change to a return acts on the version its caller saw (optimistic locking).
+IF_MATCH: dict[str, Any] = {
+    "in": "header", "name": "If-Match", "required": False, "schema": {"type": "string"},
+    "description": "The ETag of the return you acted on (e.g. \"3\"); 409 if it changed "
+                   "since. The same as the body's expected_version."}
+ETAG: dict[str, Any] = {"ETag": {"description": "The return's version, for If-Match",
+                                 "schema": {"type": "string"}}}
+A_CHANGE: dict[str, Any] = {"security": BEARER, "responses": PROBLEMS, "parameters": [IF_MATCH]}
+
+
 def register_components(api: Api) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Staff API token"})

@@ -290,6 +290,14 @@ def test_openapi_document_lists_the_contract(api: Any) -> None:
                  "/api/v1/returns/{rma}/cancel", "/api/v1/returns/{rma}/receive"):
         assert path in paths, path
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    # Every change takes If-Match, and every answer with a return carries its ETag.
+    for action in ("approve", "reject", "cancel", "receive", "refund/retry", "refund/manual"):
+        operation = paths[f"/api/v1/returns/{{rma}}/{action}"]["post"]
+        assert "If-Match" in [p["name"] for p in operation["parameters"] if p["in"] == "header"]
+        assert "ETag" in operation["responses"]["200"]["headers"]
+    assert "ETag" in paths["/api/v1/returns/{rma}"]["get"]["responses"]["200"]["headers"]
+    csv_query = [p["name"] for p in paths["/api/v1/reports/service.csv"]["get"]["parameters"]]
+    assert "from" in csv_query and "format" not in csv_query  # the .csv path is always CSV
 
 
 def test_an_rma_code_already_taken_is_skipped_and_the_request_still_succeeds(api, make_return,

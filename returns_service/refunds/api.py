@@ -7,7 +7,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from returns_service.auth import current_staff_actor, require_roles
-from returns_service.openapi import BEARER, PROBLEMS
+from returns_service.openapi import A_CHANGE, ETAG
 from returns_service.refunds import services
 from returns_service.refunds.schemas import ManualRefundIn, RetryRefundIn
 from returns_service.returns.api import commit_and_respond, expected_version
@@ -18,9 +18,9 @@ blp = Blueprint("refunds", __name__, url_prefix="/api/v1/returns",
 
 
 @blp.route("/<rma>/refund/retry", methods=["POST"])
-@blp.doc(security=BEARER, responses=PROBLEMS)
+@blp.doc(**A_CHANGE)
 @blp.arguments(RetryRefundIn)
-@blp.response(200, ReturnOut)
+@blp.response(200, ReturnOut, headers=ETAG)
 @require_roles("agent")
 def retry(data: dict[str, Any], rma: str) -> Any:
     """Retry a failed refund: a new attempt with a new idempotency key (refund_failed only)."""
@@ -30,9 +30,9 @@ def retry(data: dict[str, Any], rma: str) -> Any:
 
 
 @blp.route("/<rma>/refund/manual", methods=["POST"])
-@blp.doc(security=BEARER, responses=PROBLEMS)
+@blp.doc(**A_CHANGE)
 @blp.arguments(ManualRefundIn)
-@blp.response(200, ReturnOut)
+@blp.response(200, ReturnOut, headers=ETAG)
 @require_roles("agent")
 def manual(data: dict[str, Any], rma: str) -> Any:
     """Record a refund paid outside Stripe (received or refund_failed → refunded)."""

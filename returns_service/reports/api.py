@@ -50,7 +50,7 @@ def service(query: dict[str, Any]) -> Any:
 @blp.route("/service.csv", methods=["GET"])
 @blp.doc(security=BEARER, responses={**PROBLEMS, "200": {
     "description": "metric,value rows", "content": CSV_CONTENT}})
-@blp.arguments(ReportPeriodQuery, location="query")
+@blp.arguments(ReportPeriodQuery(exclude=("format",)), location="query")  # always CSV
 @blp.response(200, description="metric,value rows (the JSON's figures, flattened)")
 @require_roles("agent")
 def service_csv(query: dict[str, Any]) -> Any:

@@ -18,7 +18,7 @@ from returns_service.auth import (
 from returns_service.errors import ValidationFailed
 from returns_service.extensions import db
 from returns_service.lookup_limit import limit_lookups
-from returns_service.openapi import BEARER, LOOKUP_PROBLEMS, PROBLEMS
+from returns_service.openapi import A_CHANGE, BEARER, ETAG, LOOKUP_PROBLEMS, PROBLEMS
 from returns_service.orders.services import find_customer_order, get_order
 from returns_service.returns import services
 from returns_service.returns.present import return_dict, return_dicts
@@ -82,7 +82,7 @@ def commit_and_respond(ret: Any, status: int = 200, **known: Any) -> Any:
 @limit_lookups("POST")  # customers (no token) look the order up by number + email
 @blp.doc(security=[{}, *BEARER], responses=LOOKUP_PROBLEMS)
 @blp.arguments(ReturnIn)
-@blp.response(201, ReturnOut)
+@blp.response(201, ReturnOut, headers=ETAG)
 def create_return(data: dict[str, Any]) -> Any:
     """Request a return: customers with order number + email, staff on a customer's behalf."""
     user = current_api_user()
@@ -119,7 +119,7 @@ def list_returns(query: dict[str, Any]) -> Any:
 
 @blp.route("/<rma>", methods=["GET"])
 @blp.doc(security=BEARER, responses=PROBLEMS)
-@blp.response(200, ReturnOut)
+@blp.response(200, ReturnOut, headers=ETAG)
 @require_roles(*STAFF_READ)
 def get_return(rma: str) -> Any:
     """A return with its items, refund breakdown and allowed actions. ETag = version."""
@@ -136,9 +136,9 @@ def get_events(rma: str) -> Any:
 
 
 @blp.route("/<rma>/approve", methods=["POST"])
-@blp.doc(security=BEARER, responses=PROBLEMS)
+@blp.doc(**A_CHANGE)
 @blp.arguments(VersionedIn)
-@blp.response(200, ReturnOut)
+@blp.response(200, ReturnOut, headers=ETAG)
 @require_roles("agent")
 def approve(data: dict[str, Any], rma: str) -> Any:
     """Approve a requested return."""
@@ -148,9 +148,9 @@ def approve(data: dict[str, Any], rma: str) -> Any:
 
 
 @blp.route("/<rma>/reject", methods=["POST"])
-@blp.doc(security=BEARER, responses=PROBLEMS)
+@blp.doc(**A_CHANGE)
 @blp.arguments(RejectIn)
-@blp.response(200, ReturnOut)
+@blp.response(200, ReturnOut, headers=ETAG)
 @require_roles("agent")
 def reject(data: dict[str, Any], rma: str) -> Any:
     """Reject a requested return with a reason from the policy's list and a customer note."""
@@ -160,9 +160,9 @@ def reject(data: dict[str, Any], rma: str) -> Any:
 
 
 @blp.route("/<rma>/cancel", methods=["POST"])
-@blp.doc(security=BEARER, responses=PROBLEMS)
+@blp.doc(**A_CHANGE)
 @blp.arguments(VersionedIn)
-@blp.response(200, ReturnOut)
+@blp.response(200, ReturnOut, headers=ETAG)
 @require_roles(*CANCEL_ROLES)
 def cancel(data: dict[str, Any], rma: str) -> Any:
     """Cancel a return that has not been received yet."""
@@ -172,9 +172,9 @@ def cancel(data: dict[str, Any], rma: str) -> Any:
 
 
 @blp.route("/<rma>/receive", methods=["POST"])
-@blp.doc(security=BEARER, responses=PROBLEMS)
+@blp.doc(**A_CHANGE)
 @blp.arguments(ReceiveIn)
-@blp.response(200, ReturnOut)
+@blp.response(200, ReturnOut, headers=ETAG)
 @require_roles("warehouse")
 def receive(data: dict[str, Any], rma: str) -> Any:
     """Record what arrived and in what condition; starts the refund."""
