@@ -176,4 +176,8 @@ def _register_http(app: Flask) -> None:
     def _load_user(user_id: str) -> Any:
         from returns_service.staff.models import StaffUser
 
-        return db.session.get(StaffUser, int(user_id))
+        user_key, _, version = user_id.partition(":")
+        user = db.session.get(StaffUser, int(user_key)) if user_key.isdigit() else None
+        if user is None or str(user.session_version) != version:
+            return None  # signed out since, or the password changed: sign in again
+        return user

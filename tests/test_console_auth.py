@@ -143,3 +143,31 @@ def test_short_passwords_are_refused_on_every_path(app):
     changed = runner.invoke(args=["users", "set-password", "kim@shop.test"],
                             input="b\nb\n")
     assert changed.exit_code != 0 and "Use at least 12 characters." in changed.output
+
+
+def test_a_copied_session_cookie_stops_working_on_sign_out_and_password_change(
+        app, client, tokens):
+    """Cookies are signed, not stored: a copy (a shared terminal, a leaked log) used to keep
+    working for the session's whole lifetime after the user signed out."""
+    from returns_service.staff.models import StaffUser
+    from returns_service.staff.services import set_password
+
+    def copy_of(source) -> Any:
+        other = app.test_client()
+        other.set_cookie("session", source.get_cookie("session").value)
+        return other
+
+    login(client, "admin")
+    copy = copy_of(client)
+    assert copy.get("/staff/users").status_code == 200  # the copy works while signed in
+    client.post("/staff/logout", data={"csrf_token": token(client)})
+    assert copy.get("/staff/users").status_code == 302  # to the sign-in page
+
+    login(client, "admin")
+    copy = copy_of(client)
+    with app.app_context():
+        set_password(db.session.scalar(db.select(StaffUser).filter_by(
+            email="admin@shop.test")), "a-new-long-password")
+        db.session.commit()
+    assert copy.get("/staff/users").status_code == 302
+    assert login(client, "admin", "a-new-long-password").status_code == 302

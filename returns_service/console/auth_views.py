@@ -10,8 +10,8 @@ from flask_login import current_user, login_user, logout_user
 from returns_service.console import bp
 from returns_service.console.access import CONSOLE_ROLES, may, roles_required, safe_next
 from returns_service.console.forms import LoginForm, LogoutForm
-from returns_service.extensions import csrf, limiter
-from returns_service.staff.services import authenticate
+from returns_service.extensions import csrf, db, limiter
+from returns_service.staff.services import authenticate, end_sessions
 
 BAD_LOGIN = "That email and password do not match an active staff account."
 
@@ -53,6 +53,9 @@ def login() -> Any:
 @bp.post("/logout")
 @csrf.exempt  # signing out must work from a page left open for hours; SameSite=Lax keeps
 def logout() -> Any:  # other sites from sending this POST with the session cookie
+    if current_user.is_authenticated:
+        end_sessions(current_user)  # a copy of this cookie no longer signs anyone in
+        db.session.commit()
     logout_user()
     session.clear()
     flash("You are signed out.", "success")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from returns_service.clock import utcnow
@@ -25,12 +25,18 @@ class StaffUser(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Part of every session cookie's user id: raised on sign-out and on a password change, it
+    # makes every cookie issued before worthless (a copied cookie, another device).
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
+
+    def get_id(self) -> str:  # Flask-Login: what the session cookie names
+        return f"{self.id}:{self.session_version}"
 
     @property
     def label(self) -> str:

@@ -61,6 +61,13 @@ def set_password(user: StaffUser, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationFailed({"password": [SHORT_PASSWORD]})
     user.password_hash = _hash(password)
+    end_sessions(user)
+
+
+def end_sessions(user: StaffUser) -> None:
+    """Make every console session of `user` issued so far worthless (their cookies name the
+    old session version). The caller commits."""
+    user.session_version = (user.session_version or 1) + 1
 
 
 @cache
