@@ -26,15 +26,16 @@ def app_config(app_config: dict[str, Any], tmp_path: Any) -> dict[str, Any]:
     return app_config
 
 
-def user_id(app: Any, role: str) -> int:
+def user_id(app: Any, role: str) -> str:
+    """What a signed-in session cookie names for this user (Flask-Login's get_id)."""
     with app.app_context():
-        return db.session.query(StaffUser.id).filter_by(email=f"{role}@shop.test").scalar()
+        return db.session.query(StaffUser).filter_by(email=f"{role}@shop.test").one().get_id()
 
 
 def log_in(client: Any, app: Any, role: str) -> None:
     uid = user_id(app, role)
     with client.session_transaction() as session:
-        session["_user_id"] = str(uid)
+        session["_user_id"] = uid
         session["_fresh"] = True
 
 
@@ -122,7 +123,7 @@ def test_dashboard_in_chromium(app, api, make_order, history, page, live_server)
     from flask.sessions import SecureCookieSessionInterface
 
     serializer = SecureCookieSessionInterface().get_signing_serializer(app)
-    cookie = serializer.dumps({"_user_id": str(user_id(app, "agent")), "_fresh": True})
+    cookie = serializer.dumps({"_user_id": user_id(app, "agent"), "_fresh": True})
     page.context.add_cookies([{"name": app.config.get("SESSION_COOKIE_NAME", "session"),
                                "value": cookie, "url": live_server.url}])
     errors: list[str] = []
