@@ -102,6 +102,40 @@ def test_a_line_with_returns_cannot_be_removed_or_shrunk(api: Any, make_return: 
     assert response.json["errors"] == {"lines": ["Line SHIRT has returns and cannot be removed."]}
 
 
+def test_what_refunds_rest_on_cannot_change_once_the_order_has_returns(
+        api: Any, make_order: Any, make_return: Any) -> None:
+    """Amounts are minor units of the order's currency and refunds go to its payment: a
+    re-import changing either (or the price of a line in a return) would pay the wrong sum."""
+    make_order()
+    assert make_order(currency="JPY", payment={"payment_intent": "pi_other"})["currency"] \
+        == "JPY"  # no returns yet: the store may still correct them
+    make_order()
+    make_return(items=[{"sku": "JEANS", "quantity": 1, "reason": "damaged"}], order=False)
+
+    def reimport(**changes: Any) -> Any:
+        return api.post("/api/v1/orders", as_="integration", json=order_payload(**changes))
+
+    refused = reimport(currency="JPY", payment={"payment_intent": "pi_new"})
+    assert refused.status_code == 422
+    assert set(refused.json["errors"]) == {"currency", "payment.payment_intent"}
+    body = order_payload()
+    body["lines"][1]["unit_price"] = 80000  # the jeans, in the return
+    body["lines"][0]["unit_price"] = 2600  # the shirt, in no return: fine
+    priced = api.post("/api/v1/orders", as_="integration", json=body)
+    assert priced.status_code == 422
+    assert list(priced.json["errors"]) == ["lines.1.unit_price"]
+    assert reimport(customer_name="Jane Smith").status_code == 200  # the rest may change
+
+
+def test_an_order_number_sent_with_spaces_is_the_number_customers_type(
+        api: Any, make_order: Any) -> None:
+    """CSV and ERP exports pad fields; every lookup trims what the customer types."""
+    padded = make_order(" A1001  ", payment={"payment_intent": "pi_test_A1001"})
+    assert padded["number"] == "A1001"
+    assert api.get("/api/v1/orders/A1001/eligibility",
+                   query={"email": "jane@example.com"}).status_code == 200
+
+
 def test_staff_read_shows_lines_and_returns(api: Any, make_return: Any) -> None:
     rma = make_return()["rma"]
     order = api.get("/api/v1/orders/A1001", as_="warehouse").json

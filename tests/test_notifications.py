@@ -116,6 +116,34 @@ def test_receipt_and_refund_emails_show_amounts_and_breakdown(
     assert len(smtp_server.messages) == 4
 
 
+def test_a_refund_paid_in_parts_is_told_in_full_with_its_parts(
+        app: Any, api: Any, make_return: Any, smtp_server: Any) -> None:
+    """Ours failed, €30 was refunded in the Stripe dashboard, the retry sent the €55 left:
+    the email's total must match its breakdown (it said "Total refunded: €55.00")."""
+    from returns_service.extensions import db
+    from returns_service.refunds.models import Refund
+    from returns_service.returns.services import get_return
+
+    rma = make_return(items=[{"sku": "JEANS", "quantity": 1, "reason": "damaged"}])["rma"]
+    approve(api, rma)
+    receive(api, rma, [{"sku": "JEANS", "quantity": 1, "condition": "damaged"}])
+    refund_outcome(app, rma, succeeded=False)
+    with app.app_context():
+        ret = get_return(rma)
+        db.session.add(Refund(return_id=ret.id, attempt=2, amount=3000, currency="EUR",
+                              status="succeeded", origin="external", provider="stripe",
+                              payment_intent=ret.order.payment_intent,
+                              idempotency_key="external-re_dash", provider_refund_id="re_dash"))
+        db.session.commit()
+    retried = api.post(f"/api/v1/returns/{rma}/refund/retry", as_="agent", json={})
+    assert retried.json["refunds"][-1]["amount"] == 5500
+    refund_outcome(app, rma, succeeded=True)
+    text, html = parts(only(smtp_server.messages, "is on its way"))
+    assert "has been issued: €85.00" in text and "Total refunded:      €85.00" in text
+    assert "€30.00 of it was refunded earlier, and €55.00 now." in text
+    assert "€30.00 of it was refunded earlier, and €55.00 now." in html
+
+
 def test_failed_refund_email_says_we_are_on_it_without_stripe_details(
         app: Any, client: Any, api: Any, make_return: Any, smtp_server: Any) -> None:
     rma = make_return()["rma"]

@@ -81,6 +81,13 @@ def return_context(ret: Return, step: str, data: dict[str, Any]) -> dict[str, An
         "unit_price": money(item.order_line.unit_price),
     } for item in ret.items]
     reason = data.get("reason")
+    paid_now = data.get("amount")  # the refund this email is about, when it is about one
+    total = paid_now if paid_now is not None else ret.refund_amount or 0
+    if step == "refunded":  # all that reached the customer for this return, in parts or not
+        from returns_service.refunds.services import settled_on_return
+
+        total = max(settled_on_return(ret), total)
+    earlier = total - paid_now if paid_now is not None else 0
     context: dict[str, Any] = {
         "ret": ret, "rma": ret.rma, "order_number": order.number,
         "name": order.customer_name, "first_name": order.customer_name.split()[0]
@@ -93,9 +100,10 @@ def return_context(ret: Return, step: str, data: dict[str, Any]) -> dict[str, An
             "has_fee": bool(ret.restocking_fee_amount),
             "shipping": money(ret.refund_shipping_amount),
             "has_shipping": bool(ret.refund_shipping_amount),
-            "total": money(data.get("amount") if data.get("amount") is not None
-                           else ret.refund_amount),
+            "total": money(total),
             "amount": ret.refund_amount or 0,
+            # Paid in parts (a dashboard refund, then ours for the rest): say so.
+            "has_earlier": earlier > 0, "earlier": money(earlier), "paid_now": money(paid_now),
         },
         "statement_text": current_app.config["REFUND_STATEMENT_TEXT"],
         "expiry_days": int(current_app.config["RETURN_EXPIRY_DAYS"]),

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates,
+    validates_schema,
+)
 
 from returns_service.money import MAX_AMOUNT, MAX_LINE_QUANTITY, is_currency
 
@@ -29,6 +37,7 @@ class OrderLineIn(Schema):
 
 
 class OrderIn(Schema):
+    # Trimmed, as every lookup trims what the customer types: " A1001" is order A1001.
     number = fields.String(required=True, validate=validate.Length(min=1, max=64))
     email = fields.Email(required=True, validate=EMAIL)
     customer_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -40,6 +49,12 @@ class OrderIn(Schema):
     payment = fields.Nested(PaymentIn, load_default=None, allow_none=True)
     lines = fields.List(fields.Nested(OrderLineIn), required=True,
                         validate=validate.Length(min=1, max=500))
+
+    @pre_load
+    def _trim_number(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("number"), str):
+            data = {**data, "number": data["number"].strip()}
+        return data
 
     @validates("currency")
     def _currency(self, value: str, **_: Any) -> None:

@@ -45,6 +45,9 @@ def upsert_order(data: dict[str, Any]) -> tuple[Order, bool]:
 
 
 def _apply(order: Order, data: dict[str, Any]) -> None:
+    payment = data.get("payment") or {}
+    if order.id is not None:
+        _keep_what_refunds_rest_on(order, data["currency"].upper(), payment.get("payment_intent"))
     order.email = data["email"].strip().lower()
     order.customer_name = data["customer_name"]
     order.currency = data["currency"].upper()
@@ -52,10 +55,35 @@ def _apply(order: Order, data: dict[str, Any]) -> None:
     order.delivered_at = data.get("delivered_at")
     order.channel = data.get("channel", "web")
     order.shipping_total = data.get("shipping_total", 0)
-    payment = data.get("payment") or {}
     order.payment_provider = payment.get("provider")
     order.payment_intent = payment.get("payment_intent")
     _merge_lines(order, data["lines"])
+
+
+def _keep_what_refunds_rest_on(order: Order, currency: str, payment_intent: str | None) -> None:
+    """Once an order has returns or refunds, its currency and payment are what their amounts
+    mean and where its refunds were made: a re-import may not change them (amounts would be
+    read in another currency; refunds made on the old payment would no longer count)."""
+    from returns_service.refunds.models import Refund
+    from returns_service.returns.models import Return
+
+    if currency == order.currency and payment_intent == order.payment_intent:
+        return
+    has_returns = db.session.scalar(select(Return.id).where(Return.order_id == order.id)
+                                    .limit(1)) is not None
+    has_refunds = order.payment_intent is not None and db.session.scalar(
+        select(Refund.id).where(Refund.payment_intent == order.payment_intent).limit(1)
+    ) is not None
+    if not (has_returns or has_refunds):
+        return
+    errors: dict[str, list[str]] = {}
+    if currency != order.currency:
+        errors["currency"] = [f"The order has returns or refunds in {order.currency}; "
+                              "its currency cannot change."]
+    if payment_intent != order.payment_intent:
+        errors["payment.payment_intent"] = ["The order has returns or refunds on its payment "
+                                            f"{order.payment_intent}; it cannot change."]
+    raise ValidationFailed(errors)
 
 
 def _merge_lines(order: Order, lines: list[dict[str, Any]]) -> None:
@@ -75,9 +103,15 @@ def _merge_lines(order: Order, lines: list[dict[str, Any]]) -> None:
         if line is None:
             line = OrderLine(sku=data["sku"])
             order.lines.append(line)
-        elif data["quantity"] < claimed.get(line.id, 0):
-            errors[f"lines.{index}.quantity"] = [
-                f"{claimed[line.id]} already in returns; quantity cannot be lower."]
+        else:
+            if data["quantity"] < claimed.get(line.id, 0):
+                errors[f"lines.{index}.quantity"] = [
+                    f"{claimed[line.id]} already in returns; quantity cannot be lower."]
+            if data["unit_price"] != line.unit_price and (
+                    claimed.get(line.id, 0) or _has_returns(line)):
+                errors[f"lines.{index}.unit_price"] = [
+                    f"Line {line.sku} has returns, refunded at the price paid; its price cannot "
+                    "change."]
         line.name, line.quantity = data["name"], data["quantity"]
         line.unit_price, line.final_sale = data["unit_price"], data.get("final_sale", False)
     if errors:
