@@ -50,6 +50,21 @@ def refund_outcome(app: Flask, rma: str, *, succeeded: bool) -> None:
                 "charge_disputed", "Stripe says: charge ch_123 is disputed (insufficient_funds)"))
 
 
+def dashboard_refund(app: Flask, rma: str, amount: int, *, attempt: int = 2) -> None:
+    """A refund the merchant made in the Stripe dashboard, matched to the return, succeeded
+    (as the webhook records one)."""
+    with app.app_context():
+        ret = db.session.scalar(select(Return).where(Return.rma == rma))
+        assert ret is not None
+        db.session.add(Refund(return_id=ret.id, attempt=attempt, amount=amount,
+                              currency=ret.order.currency, status="succeeded",
+                              origin="external", provider="stripe",
+                              payment_intent=ret.order.payment_intent,
+                              idempotency_key=f"external-re_dash_{rma}",
+                              provider_refund_id=f"re_dash_{rma}"))
+        db.session.commit()
+
+
 def notifications(app: Flask, rma: str | None = None) -> list[Notification]:
     with app.app_context():
         query = select(Notification).order_by(Notification.id)

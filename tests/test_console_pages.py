@@ -15,6 +15,7 @@ from returns_service.refunds.services import record_outcome
 from returns_service.returns.models import Return
 from returns_service.returns.services import get_return
 from tests.console_helpers import csrf_from, extra_app, login, state, token
+from tests.notify_helpers import dashboard_refund
 from tests.test_console_roles import approved, refund_failed
 
 
@@ -245,13 +246,7 @@ def test_refund_problems_lists_failures_and_retry_starts_a_new_attempt(app, clie
 def test_refund_problems_keep_showing_why_ours_failed_after_a_dashboard_refund(
         app, client, api, make_return):
     rma = refund_failed(app, api, make_return)
-    with app.app_context():  # then a partial refund made in the Stripe dashboard
-        ret = get_return(rma)
-        db.session.add(Refund(return_id=ret.id, attempt=2, amount=1000, currency="EUR",
-                              status="succeeded", origin="external", provider="stripe",
-                              payment_intent=ret.order.payment_intent,
-                              idempotency_key="external-re_dash", provider_refund_id="re_dash"))
-        db.session.commit()
+    dashboard_refund(app, rma, 1000)  # then a partial refund made in the Stripe dashboard
     login(client, "agent")
     page = html(client.get("/staff/refunds/problems"))
     assert rma in page and "charge_for_pending_refund_disputed" in page

@@ -11,6 +11,7 @@ from returns_service.feedback.services import rma_from_feedback_token
 from tests.notify_helpers import (
     approve,
     check_status_link,
+    dashboard_refund,
     notifications,
     only,
     receive,
@@ -120,21 +121,11 @@ def test_a_refund_paid_in_parts_is_told_in_full_with_its_parts(
         app: Any, api: Any, make_return: Any, smtp_server: Any) -> None:
     """Ours failed, €30 was refunded in the Stripe dashboard, the retry sent the €55 left:
     the email's total must match its breakdown (it said "Total refunded: €55.00")."""
-    from returns_service.extensions import db
-    from returns_service.refunds.models import Refund
-    from returns_service.returns.services import get_return
-
     rma = make_return(items=[{"sku": "JEANS", "quantity": 1, "reason": "damaged"}])["rma"]
     approve(api, rma)
     receive(api, rma, [{"sku": "JEANS", "quantity": 1, "condition": "damaged"}])
     refund_outcome(app, rma, succeeded=False)
-    with app.app_context():
-        ret = get_return(rma)
-        db.session.add(Refund(return_id=ret.id, attempt=2, amount=3000, currency="EUR",
-                              status="succeeded", origin="external", provider="stripe",
-                              payment_intent=ret.order.payment_intent,
-                              idempotency_key="external-re_dash", provider_refund_id="re_dash"))
-        db.session.commit()
+    dashboard_refund(app, rma, 3000)
     retried = api.post(f"/api/v1/returns/{rma}/refund/retry", as_="agent", json={})
     assert retried.json["refunds"][-1]["amount"] == 5500
     refund_outcome(app, rma, succeeded=True)
