@@ -84,7 +84,7 @@ def return_context(ret: Return, step: str, data: dict[str, Any]) -> dict[str, An
     paid_now = data.get("amount")  # the refund this email is about, when it is about one
     total = paid_now if paid_now is not None else ret.refund_amount or 0
     if step == "refunded":  # all that reached the customer for this return, in parts or not
-        from returns_service.refunds.services import settled_on_return
+        from returns_service.refunds.amounts import settled_on_return
 
         total = max(settled_on_return(ret), total)
     earlier = total - paid_now if paid_now is not None else 0

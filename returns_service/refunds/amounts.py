@@ -101,6 +101,13 @@ def remaining_on_order(order: Order) -> int:
     return max(0, order.total - refunded_on_order(order)[0])
 
 
+def settled_on_return(ret: Return) -> int:
+    """Money that has reached the customer for this return: succeeded refunds of any origin
+    (ours, manual, dashboard), whether or not they add up to what it is owed."""
+    return int(db.session.scalar(select(func.coalesce(func.sum(Refund.amount), 0)).where(
+        Refund.return_id == ret.id, Refund.status == "succeeded")) or 0)
+
+
 def refunded_on_return(ret: Return) -> int:
     """Live refunds already recorded on this return (e.g. a partial one in the dashboard)."""
     return int(db.session.scalar(select(func.coalesce(func.sum(Refund.amount), 0)).where(

@@ -34,7 +34,11 @@ from returns_service.payments.stripe import (
     StripeRefundGateway,
     TransientPaymentError,
 )
-from returns_service.refunds.amounts import refunded_on_return, remaining_on_order
+from returns_service.refunds.amounts import (
+    refunded_on_return,
+    remaining_on_order,
+    settled_on_return,
+)
 from returns_service.refunds.models import LIVE_REFUND_STATUSES, Refund
 from returns_service.reports import metrics
 from returns_service.returns.models import Return, ReturnEvent
@@ -303,12 +307,6 @@ def withhold(refund_id: int, outside: int) -> str:
                 "owed.")
     db.session.commit()
     return result
-
-
-def settled_on_return(ret: Return) -> int:
-    """Money that has reached the customer for this return: succeeded refunds of any origin."""
-    return int(db.session.scalar(select(func.coalesce(func.sum(Refund.amount), 0)).where(
-        Refund.return_id == ret.id, Refund.status == "succeeded")) or 0)
 
 
 def _covered(ret: Return) -> bool:
