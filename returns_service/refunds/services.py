@@ -187,9 +187,11 @@ def execute_refund(refund_id: int) -> str:
         return record_outcome(refund_id, error=PermanentPaymentError(
             "no_payment_intent", "The order has no payment intent."))
     outside = _live_beside(refund) if refund.submitted_at is None else 0
-    if outside:
-        # Refunded in the Stripe dashboard (made or still pending) since ours was started:
-        # sending ours too could pay twice. Withdrawn unsent; a retry sends what is still owed.
+    owed = refund.return_.refund_amount if refund.return_ else None
+    if outside and owed is not None and outside + refund.amount > owed:
+        # Refunded in the Stripe dashboard (made or still pending) beyond what our amount
+        # allowed for: sending ours too would pay more than is owed. Withdrawn unsent; a
+        # retry sends what is still owed. (A retry's amount already leaves those out.)
         db.session.rollback()
         return withhold(refund_id, outside)
     previous = refund.submitted_at
