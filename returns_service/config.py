@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -74,8 +75,11 @@ def _parse(key: str, value: str) -> Any:
             return int(value)
         except ValueError:
             raise ValueError(f"{key}={value!r}: use a whole number, e.g. 30") from None
-    if key == "LOG_LEVEL" and value.strip().upper() not in LOG_LEVELS:
-        raise ValueError(f"{key}={value!r}: use one of {', '.join(LOG_LEVELS)}")
+    if key == "LOG_LEVEL":  # any name `logging` knows (WARN too), as its canonical name
+        level = logging.getLevelName(value.strip().upper())
+        if not isinstance(level, int):
+            raise ValueError(f"{key}={value!r}: use one of {', '.join(LOG_LEVELS)}")
+        return logging.getLevelName(level)
     if key in ("RATELIMIT_LOOKUP", "RATELIMIT_LOGIN"):
         from limits import parse_many
 

@@ -118,6 +118,13 @@ def test_a_mistyped_setting_stops_the_app_from_starting_and_names_itself(
         create_app({k: v for k, v in app_config.items() if k != name})
 
 
+@pytest.mark.parametrize(("given", "used"), [("warn", "WARNING"), ("Debug", "DEBUG")])
+def test_log_level_takes_any_name_logging_knows(given: str, used: str) -> None:
+    from returns_service.config import load_settings
+
+    assert load_settings({"LOG_LEVEL": given})["LOG_LEVEL"] == used
+
+
 def test_without_a_secret_key_the_start_up_log_says_where_the_key_is_kept(
         build_app: Any, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="returns_service"):
