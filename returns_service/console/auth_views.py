@@ -25,9 +25,16 @@ def _account_tried() -> str:
     return "login:" + (request.form.get("email") or "").strip().lower()
 
 
+def _failed(response: Any) -> bool:
+    """Only failed sign-ins count: a shared office (one address) signing in at shift start
+    is not a guessing attack."""
+    return response.status_code != 302
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])  # per client address
-@limiter.limit(_login_limit, methods=["POST"], key_func=_account_tried)  # per account
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)  # per client address
+@limiter.limit(_login_limit, methods=["POST"], key_func=_account_tried,  # per account
+               deduct_when=_failed)
 def login() -> Any:
     """Email + password; integration accounts use API tokens and cannot sign in here."""
     if current_user.is_authenticated and current_user.is_active:
