@@ -85,7 +85,6 @@ def record_feedback(ret: Return, *, rating: int | None, comment: str | None = No
     if errors:
         raise ValidationFailed(errors)
     assert rating is not None
-    db.session.add(FeedbackAnswer(return_id=ret.id, rating=rating, nps=nps, source=source))
     row = feedback_of(ret)
     if row is None:
         # INSERT … ON CONFLICT DO NOTHING: a twin answer sent at the same moment (a double
@@ -94,8 +93,7 @@ def record_feedback(ret: Return, *, rating: int | None, comment: str | None = No
                                         "comment": comment, "source": source},
                              unique="return_id")
         if new_id is not None:
-            db.session.flush()
-            return db.session.get(Feedback, new_id)  # type: ignore[return-value]
+            return _answered(db.session.get(Feedback, new_id))  # type: ignore[arg-type]
         row = feedback_of(ret)
         assert row is not None
     row.rating, row.source = rating, source
@@ -103,5 +101,13 @@ def record_feedback(ret: Return, *, rating: int | None, comment: str | None = No
         row.comment = comment
     if not keep_missing or nps is not None:
         row.nps = nps
+    return _answered(row)
+
+
+def _answered(row: Feedback) -> Feedback:
+    """Log the answer as it now stands (a one-click rating keeps the NPS given before, so
+    the report keeps counting it), and flush."""
+    db.session.add(FeedbackAnswer(return_id=row.return_id, rating=row.rating, nps=row.nps,
+                                  source=row.source))
     db.session.flush()
     return row

@@ -167,6 +167,21 @@ def test_a_rating_changed_later_counts_then_and_leaves_the_reported_week_alone(
     assert csat(TWO_WEEKS) == {"responses": 4, "average": 2.5, "satisfied_pct": 25.0}
 
 
+def test_a_one_click_rating_keeps_the_nps_given_before_in_the_report(app, api, history):
+    """R1 answered the survey (5, NPS 10) in week 1, then clicks 4 stars in an email."""
+    from returns_service.extensions import db
+    from returns_service.feedback.services import record_feedback
+    from returns_service.returns.services import get_return
+
+    with app.app_context():
+        record_feedback(get_return(history["R1"]), rating=4, source="email", keep_missing=True)
+        db.session.commit()
+    week2 = api.get("/api/v1/reports/service", as_="agent",
+                    query={"from": "2026-03-09", "to": "2026-03-16"}).json["satisfaction"]
+    assert week2["csat"] == {"responses": 1, "average": 4.0, "satisfied_pct": 100.0}
+    assert week2["nps"]["responses"] == 1 and week2["nps"]["promoters"] == 1
+
+
 def test_report_needs_an_agent_or_admin_token(api, app):
     assert api.get("/api/v1/reports/service").status_code == 401
     assert api.get("/api/v1/reports/service", as_="warehouse").status_code == 403
