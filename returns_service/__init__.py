@@ -174,10 +174,9 @@ def _register_http(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load_user(user_id: str) -> Any:
-        from returns_service.staff.models import StaffUser
+        from returns_service.staff.services import user_for_session
 
-        user_key, _, version = user_id.partition(":")
-        user = db.session.get(StaffUser, int(user_key)) if user_key.isdigit() else None
-        if user is None or str(user.session_version) != version:
-            return None  # signed out since, or the password changed: sign in again
-        return user
+        user_key, _, token = user_id.partition(":")
+        if not user_key.isdigit() or not token:
+            return None  # a cookie from before sessions were recorded: sign in again
+        return user_for_session(int(user_key), token)

@@ -162,9 +162,12 @@ def test_a_copied_session_cookie_stops_working_on_sign_out_and_password_change(
 
     login(client, "admin")
     copy = copy_of(client)
+    laptop = app.test_client()  # the same admin, signed in on another device
+    login(laptop, "admin")
     assert copy.get("/staff/users").status_code == 200  # the copy works while signed in
     client.post("/staff/logout", data={"csrf_token": token(client)})
     assert copy.get("/staff/users").status_code == 302  # to the sign-in page
+    assert laptop.get("/staff/users").status_code == 200  # only that session ended
 
     login(client, "admin")
     copy = copy_of(client)
@@ -173,4 +176,5 @@ def test_a_copied_session_cookie_stops_working_on_sign_out_and_password_change(
             email="admin@shop.test")), "a-new-long-password")
         db.session.commit()
     assert copy.get("/staff/users").status_code == 302
+    assert laptop.get("/staff/users").status_code == 302  # a new password ends them all
     assert login(client, "admin", "a-new-long-password").status_code == 302

@@ -11,7 +11,7 @@ from returns_service.console import bp
 from returns_service.console.access import CONSOLE_ROLES, may, roles_required, safe_next
 from returns_service.console.forms import LoginForm, LogoutForm
 from returns_service.extensions import csrf, db, limiter
-from returns_service.staff.services import authenticate, end_sessions
+from returns_service.staff.services import authenticate, end_session, start_session
 
 BAD_LOGIN = "That email and password do not match an active staff account."
 
@@ -46,6 +46,8 @@ def login() -> Any:
         if user is not None and user.role in CONSOLE_ROLES:
             target = safe_next(form.next.data)
             session.clear()  # nothing from before sign-in carries over
+            start_session(user)
+            db.session.commit()
             login_user(user)
             flash(f"Signed in as {user.email}.", "success")
             return redirect(target or url_for("console.home"))
@@ -61,7 +63,7 @@ def login() -> Any:
 @csrf.exempt  # signing out must work from a page left open for hours; SameSite=Lax keeps
 def logout() -> Any:  # other sites from sending this POST with the session cookie
     if current_user.is_authenticated:
-        end_sessions(current_user)  # a copy of this cookie no longer signs anyone in
+        end_session(current_user)  # a copy of this cookie no longer signs anyone in
         db.session.commit()
     logout_user()
     session.clear()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from returns_service.clock import utcnow
@@ -25,18 +25,32 @@ class StaffUser(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    # Part of every session cookie's user id: raised on sign-out and on a password change, it
-    # makes every cookie issued before worthless (a copied cookie, another device).
-    session_version: Mapped[int] = mapped_column(Integer, default=1)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+    # The console session this request runs in (a plain attribute, not a column: see
+    # StaffSession); set on sign-in and by the session loader.
+    session_token = None
 
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
 
     def get_id(self) -> str:  # Flask-Login: what the session cookie names
-        return f"{self.id}:{self.session_version}"
+        return f"{self.id}:{self.session_token}"
+
+
+class StaffSession(db.Model):
+    """One console sign-in. The cookie names it by a random token (only its SHA-256 is
+    stored); signing out ends this one, a new password ends them all, so a copied cookie
+    stops working while the user's other devices stay signed in."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def label(self) -> str:

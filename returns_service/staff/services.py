@@ -7,7 +7,7 @@ import secrets
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -15,7 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from returns_service.clock import utcnow
 from returns_service.errors import ValidationFailed
 from returns_service.extensions import db
-from returns_service.staff.models import ROLES, ApiToken, StaffUser
+from returns_service.staff.models import ROLES, ApiToken, StaffSession, StaffUser
 
 TOKEN_PREFIX = "rsk_"
 
@@ -64,10 +64,37 @@ def set_password(user: StaffUser, password: str) -> None:
     end_sessions(user)
 
 
+def start_session(user: StaffUser) -> None:
+    """Record a console sign-in of `user`; its token goes in the session cookie (get_id)."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(StaffSession(user_id=user.id, token_hash=hash_token(token)))
+    user.session_token = token
+
+
+def user_for_session(user_id: int, token: str) -> StaffUser | None:
+    """The user of a console session still open, else None (signed out, password changed)."""
+    user = db.session.scalar(select(StaffUser).join(
+        StaffSession, StaffSession.user_id == StaffUser.id).where(
+        StaffUser.id == user_id, StaffSession.token_hash == hash_token(token),
+        StaffSession.ended_at.is_(None)))
+    if user is not None:
+        user.session_token = token
+    return user
+
+
+def end_session(user: StaffUser) -> None:
+    """Sign-out: the session this request runs in ends; a copy of its cookie is worthless."""
+    if user.session_token:
+        db.session.execute(update(StaffSession).where(
+            StaffSession.token_hash == hash_token(user.session_token))
+            .values(ended_at=utcnow()))
+
+
 def end_sessions(user: StaffUser) -> None:
-    """Make every console session of `user` issued so far worthless (their cookies name the
-    old session version). The caller commits."""
-    user.session_version = (user.session_version or 1) + 1
+    """A new password: every console session of `user` ends. The caller commits."""
+    db.session.execute(update(StaffSession).where(
+        StaffSession.user_id == user.id, StaffSession.ended_at.is_(None))
+        .values(ended_at=utcnow()))
 
 
 @cache

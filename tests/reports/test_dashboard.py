@@ -27,9 +27,14 @@ def app_config(app_config: dict[str, Any], tmp_path: Any) -> dict[str, Any]:
 
 
 def user_id(app: Any, role: str) -> str:
-    """What a signed-in session cookie names for this user (Flask-Login's get_id)."""
+    """A console session of this user, started as sign-in does: what its cookie names."""
+    from returns_service.staff.services import start_session
+
     with app.app_context():
-        return db.session.query(StaffUser).filter_by(email=f"{role}@shop.test").one().get_id()
+        user = db.session.query(StaffUser).filter_by(email=f"{role}@shop.test").one()
+        start_session(user)
+        db.session.commit()
+        return user.get_id()
 
 
 def log_in(client: Any, app: Any, role: str) -> None:
