@@ -17,6 +17,7 @@ from returns_service.returns.services import get_return
 from tests.console_helpers import csrf_from, extra_app, login, state, token
 from tests.notify_helpers import dashboard_refund
 from tests.test_console_roles import approved, refund_failed
+from workflows.returns import Actor
 
 
 def html(response) -> str:
@@ -192,6 +193,32 @@ def test_stale_version_is_a_conflict_shown_as_a_flash(app, client, api, make_ret
     assert "changed by someone else" in html(response)
     assert state(app, rma) == ("cancelled", 2)
     assert ">Approve<" not in html(response)  # the fresh page offers what is allowed now
+
+
+def test_a_conflict_keeps_what_the_agent_typed_for_a_second_try(app, client, api, make_return):
+    from returns_service.refunds.services import flag_for_review
+
+    rma = make_return()["rma"]
+    login(client, "agent")
+    page = html(client.get(f"/staff/returns/{rma}"))
+    with app.app_context():  # meanwhile the return changes, still awaiting a decision
+        flag_for_review(get_return(rma), "Disputed with the bank.", Actor.system())
+        db.session.commit()
+    note = "Worn and washed; we cannot take it back."
+    response = client.post(f"/staff/returns/{rma}/reject", data={
+        "csrf_token": csrf_from(page), "expected_version": "1", "reason": "used",
+        "note": note})
+    assert response.status_code == 409
+    conflict = html(response)
+    assert "changed by someone else" in conflict and note in conflict
+    assert "Disputed with the bank." in conflict  # what changed is on the page
+    latest = state(app, rma)[1]
+    assert set(re.findall(r'name="expected_version" type="hidden" value="(\d+)"', conflict)) \
+        == {str(latest)}  # every form now acts on the version the page shows
+    again = client.post(f"/staff/returns/{rma}/reject", data={
+        "csrf_token": csrf_from(conflict), "reason": "used", "note": note,
+        "expected_version": str(latest)})
+    assert again.status_code == 302 and state(app, rma)[0] == "rejected"
 
 
 def test_action_the_state_machine_forbids_is_a_conflict(app, client, api, make_return):

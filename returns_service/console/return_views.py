@@ -116,7 +116,11 @@ def act(rma: str, name: str, form: FlaskForm, change: Callable[[int | None], Ret
     except EditConflict:
         db.session.rollback()
         flash(CONFLICT, "error")
-        return render_detail(_get(rma), 409)
+        # The page shows what changed; what the agent typed stays in the form, which now acts
+        # on the latest version, so sending it again is a choice made after seeing that.
+        latest = _get(rma)
+        form.expected_version.data = str(latest.version)  # type: ignore[attr-defined]
+        return render_detail(latest, 409, **{name: form})
     except InvalidTransition as exc:
         db.session.rollback()
         flash(f"Not possible now: {exc}. The page shows the current status.", "error")
