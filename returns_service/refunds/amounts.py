@@ -104,11 +104,14 @@ def remaining_on_order(order: Order) -> int:
 def settled_on_return(ret: Return) -> int:
     """Money that has reached the customer for this return: succeeded refunds of any origin
     (ours, manual, dashboard), whether or not they add up to what it is owed."""
-    return int(db.session.scalar(select(func.coalesce(func.sum(Refund.amount), 0)).where(
-        Refund.return_id == ret.id, Refund.status == "succeeded")) or 0)
+    return _sum_on_return(ret, Refund.status == "succeeded")
 
 
 def refunded_on_return(ret: Return) -> int:
     """Live refunds already recorded on this return (e.g. a partial one in the dashboard)."""
+    return _sum_on_return(ret, _LIVE)
+
+
+def _sum_on_return(ret: Return, which: Any) -> int:
     return int(db.session.scalar(select(func.coalesce(func.sum(Refund.amount), 0)).where(
-        Refund.return_id == ret.id, _LIVE)) or 0)
+        Refund.return_id == ret.id, which)) or 0)

@@ -39,7 +39,7 @@ from returns_service.refunds.amounts import (
     remaining_on_order,
     settled_on_return,
 )
-from returns_service.refunds.models import LIVE_REFUND_STATUSES, Refund
+from returns_service.refunds.models import Refund
 from returns_service.reports import metrics
 from returns_service.returns.models import Return, ReturnEvent
 from workflows.returns import Actor, InvalidTransition, allowed_triggers, can_fire
@@ -186,8 +186,11 @@ def execute_refund(refund_id: int) -> str:
         db.session.rollback()
         return record_outcome(refund_id, error=PermanentPaymentError(
             "no_payment_intent", "The order has no payment intent."))
-    outside = _live_beside(refund) if refund.submitted_at is None else 0
-    owed = refund.return_.refund_amount if refund.return_ else None
+    ret = refund.return_
+    # Ours is pending, so it is one of the return's live refunds: the rest are the others.
+    outside = refunded_on_return(ret) - refund.amount \
+        if ret is not None and refund.submitted_at is None else 0
+    owed = ret.refund_amount if ret is not None else None
     if outside and owed is not None and outside + refund.amount > owed:
         # Refunded in the Stripe dashboard (made or still pending) beyond what our amount
         # allowed for: sending ours too would pay more than is owed. Withdrawn unsent; a
@@ -276,19 +279,6 @@ def _release_lease(refund_id: int) -> None:
     if refund is not None and refund.submitted_at is not None:
         refund.submitted_at = utcnow() - submit_lease()
         db.session.commit()
-
-
-_LIVE_BESIDE = select(func.coalesce(func.sum(Refund.amount), 0)).where(
-    Refund.return_id == bindparam("return_id"), Refund.id != bindparam("refund_id"),
-    Refund.status.in_(LIVE_REFUND_STATUSES))
-
-
-def _live_beside(refund: Refund) -> int:
-    """Money refunded or on its way on this refund's return by any other refund row."""
-    if refund.return_id is None:
-        return 0
-    return int(db.session.scalar(_LIVE_BESIDE, {"return_id": refund.return_id,
-                                                "refund_id": refund.id}) or 0)
 
 
 def withhold(refund_id: int, outside: int) -> str:
