@@ -92,5 +92,7 @@ def _too_many_sign_ins(_exc: Any) -> Any:
 
 
 @bp.errorhandler(403)
-def _forbidden(_exc: Any) -> Any:
+def forbidden_page(_exc: Any) -> Any:
+    """Signed in with a role that may not do this: the console's 403 page (the dashboard,
+    a page of its own blueprint, uses it too)."""
     return render_template("console/forbidden.html"), 403

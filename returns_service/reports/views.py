@@ -8,12 +8,14 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
+from returns_service.console.auth_views import forbidden_page
 from returns_service.reports.api import csv_response
 from returns_service.reports.dashboard import charts, duration_label
 from returns_service.reports.schemas import ReportPeriodQuery, ServiceReportOut
 from returns_service.reports.services import service_report
 
 bp = Blueprint("reports_web", __name__)
+bp.register_error_handler(403, forbidden_page)  # signed in with another role
 DASHBOARD_ROLES = ("agent", "admin")
 
 
@@ -28,11 +30,6 @@ def _period() -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
         return ReportPeriodQuery().load(args), {}
     except ValidationError as exc:
         return None, {k: list(v) for k, v in exc.normalized_messages().items()}
-
-
-@bp.errorhandler(403)
-def _forbidden(_exc: Any) -> Any:  # signed in with another role: the console's 403 page
-    return render_template("console/forbidden.html"), 403
 
 
 @bp.app_template_filter("report_duration")
