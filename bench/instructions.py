@@ -3,17 +3,17 @@ move with what else the machine is doing (throughput on a shared VM moves by ±3
 
     python -m bench.instructions --database-url postgresql://postgres@127.0.0.1:5432/bench_instr
 
-The database is a scratch one: its schema is dropped and rebuilt. The script re-runs itself
-under `valgrind --tool=callgrind` with counting off, builds the app (PostgreSQL, Redis as in
-production, so jobs are handed to a queue nobody works off), warms up, and then counts each
-phase separately: the baseline app's one-INSERT request (bench/baseline_app.py, as in
-`python -m bench`), customer requests (POST /returns), approvals, receipts, the staff
-list (GET /api/v1/returns, a page of 25 returns), signed Stripe events taken in
-(POST /webhooks/stripe, each new, as in `python -m bench`) and email jobs: the outbox job of
-each receipt's "we received your parcel" email, run as `flask worker` runs it (SMTP
-connection kept) against an SMTP sink in a child process. RQ's own work around a job is not
-in that figure. Only the app's own process is counted, not PostgreSQL or Redis. Repeat
-runs agree within about 0.5 %.
+The database is a scratch one, created when missing; its schema is dropped and rebuilt. The
+script re-runs itself under `valgrind --tool=callgrind` with counting off, builds the app
+(PostgreSQL, Redis as in production, so jobs are handed to a queue nobody works off), warms
+up, and then counts each phase separately: the baseline app's one-INSERT request
+(bench/baseline_app.py, as in `python -m bench`), customer requests (POST /returns),
+approvals, receipts, the staff list (GET /api/v1/returns, a page of 25 returns), signed
+Stripe events taken in (POST /webhooks/stripe, each new, as in `python -m bench`) and email
+jobs: the outbox job of each receipt's "we received your parcel" email, run as `flask
+worker` runs it (SMTP connection kept) against an SMTP sink in a child process. RQ's own
+work around a job is not in that figure. Only the app's own process is counted, not
+PostgreSQL or Redis. Repeat runs agree within about 0.5 %.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def _count_phases(database_url: str, redis_url: str, requests: int) -> None:
 
     from bench.driver import request_factory
     from bench.run import WEBHOOK_SECRET
-    from bench.seed import seed_fresh_orders
+    from bench.seed import ensure_database, seed_fresh_orders
     from returns_service import create_app
     from returns_service.extensions import db
     from returns_service.notifications.mailer import keep_connections_open
@@ -101,6 +101,7 @@ def _count_phases(database_url: str, redis_url: str, requests: int) -> None:
     from returns_service.staff import services as staff
     from returns_service.worker import run_outbox_message, set_app
 
+    ensure_database(database_url)
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench",
                       "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
                       "SMTP_URL": f"smtp://127.0.0.1:{SMTP_SINK_PORT}",

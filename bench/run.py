@@ -18,7 +18,7 @@ from typing import Any
 
 from bench.pipeline import localstripe
 from bench.scenarios import SCENARIOS, Context
-from bench.seed import history_size, seed_history
+from bench.seed import ensure_database, history_size, seed_history
 from bench.servers import ROOT, Server
 
 DEFAULT_DB = "postgresql://postgres@127.0.0.1:5432/bench_run"
@@ -35,9 +35,9 @@ def prepare_database(url: str, history: int, reseed: bool) -> dict[str, Any]:
     from returns_service.extensions import db
     from returns_service.staff import services as staff
 
+    info: dict[str, Any] = {"database_created": ensure_database(url)}
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "REDIS_URL": None,
                       "LOG_LEVEL": "WARNING"})
-    info: dict[str, Any] = {}
     with app.app_context():
         have = 0
         if not reseed:

@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
+import psycopg.conninfo
+import psycopg.sql
 
 STATUSES = (["refunded"] * 40 + ["closed"] * 8 + ["rejected"] * 8 + ["cancelled"] * 6
             + ["expired"] * 4 + ["requested"] * 12 + ["approved"] * 14 + ["received"] * 3
@@ -138,6 +140,20 @@ def _move_sequences(cur: Any) -> None:
     for table in ("orders", "order_lines", "returns", "return_items"):
         cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT coalesce(max(id), 1) FROM {table}))")
+
+
+def ensure_database(url: str) -> bool:
+    """Create the database the URL names when the server does not have it yet (a fresh
+    machine); True when it was created. Connects to the server's `postgres` database."""
+    info = psycopg.conninfo.conninfo_to_dict(pg_url(url))
+    name = info.get("dbname")
+    if not name:
+        raise ValueError(f"the database URL names no database: {url}")
+    with psycopg.connect(**{**info, "dbname": "postgres"}, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            return False
+        conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
+        return True
 
 
 def history_size(url: str) -> int:
