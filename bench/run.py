@@ -149,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--history", type=int, default=1_000_000, help="returns in the DB")
     parser.add_argument("--reseed", action="store_true", help="rebuild the database")
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1))
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per gunicorn worker, the same for service and baseline")
     parser.add_argument("--only", nargs="*", choices=list(SCENARIOS), default=None)
     parser.add_argument("--label", default="", help="note stored with the results")
     args = parser.parse_args(argv)
@@ -164,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"), "label": args.label,
         "command": "python -m bench " + " ".join(argv or []),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "workers": args.workers, "load_before": os.getloadavg()},
+                    "workers": args.workers, "threads": args.threads,
+                    "load_before": os.getloadavg()},
         "git": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                               capture_output=True, text=True).stdout.strip(),
         "database": {k: v for k, v in info.items() if k != "tokens"},
@@ -184,8 +187,10 @@ def run_scenarios(args: argparse.Namespace, info: dict[str, Any], env: dict[str,
                   stripe_env: dict[str, str], results: dict[str, Any]) -> None:
     database_url, redis_url = env["DATABASE_URL"], env["REDIS_URL"]
     env = {**env, **stripe_env}
-    service = Server("service", "wsgi:app", 8701, args.workers, env, "/healthz")
-    baseline = Server("baseline", "bench.baseline_app:app", 8702, args.workers, env, "/insert")
+    service = Server("service", "wsgi:app", 8701, args.workers, env, "/healthz",
+                     args.threads)
+    baseline = Server("baseline", "bench.baseline_app:app", 8702, args.workers, env, "/insert",
+                      args.threads)
     with service, baseline:
         ctx = Context(database_url=database_url, service_url=service.url,
                       baseline_url=baseline.url, tokens=info["tokens"],

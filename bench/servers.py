@@ -16,11 +16,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class Server:
-    """`gunicorn -w <workers> <module>:app` on 127.0.0.1:<port>, with its own environment."""
+    """`gunicorn -w <workers> [--threads <threads>] <module>:app` on 127.0.0.1:<port>, with
+    its own environment. More than one thread makes gunicorn use its gthread worker."""
 
     def __init__(self, name: str, app: str, port: int, workers: int, env: dict[str, str],
-                 health: str):
+                 health: str, threads: int = 1):
         self.name, self.app, self.port, self.workers = name, app, port, workers
+        self.threads = threads
         self.env, self.health = env, health
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = ROOT / "bench" / "results" / f"{name}.log.tmp"
@@ -32,8 +34,9 @@ class Server:
     def __enter__(self) -> Server:
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
         self.proc = subprocess.Popen(
-            [gunicorn, "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
-             "--backlog", "2048", "--log-level", "warning", self.app],
+            [gunicorn, "-w", str(self.workers), "--threads", str(self.threads),
+             "-b", f"127.0.0.1:{self.port}", "--backlog", "2048", "--log-level", "warning",
+             self.app],
             cwd=ROOT, env={**os.environ, **self.env}, stdout=self.log.open("wb"),
             stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
