@@ -1,4 +1,5 @@
-"""Bulk data for the benchmarks: history (default 1 M returns) and fresh orders to return.
+"""The benchmarks' database: created when missing, and its bulk data: history (default 1 M
+returns) and fresh orders to return.
 
 Rows are streamed with PostgreSQL COPY (psycopg), ids set explicitly, sequences moved past
 them. History: 2 returns per order over two years in realistic statuses. Fresh orders: one
