@@ -234,7 +234,7 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from returns_service import create_app
-    from returns_service.extensions import db
+    from returns_service.db import db
     from returns_service.reports.schemas import ServiceReportOut
     from returns_service.reports.services import service_report
 

@@ -32,7 +32,7 @@ def prepare_database(url: str, history: int, reseed: bool) -> dict[str, Any]:
     from sqlalchemy import text
 
     from returns_service import create_app
-    from returns_service.extensions import db
+    from returns_service.db import db
     from returns_service.staff import services as staff
 
     info: dict[str, Any] = {"database_created": ensure_database(url)}
@@ -85,7 +85,7 @@ def sync_indexes() -> list[str]:
     """Create indexes the models declare that this (already migrated) database lacks."""
     from sqlalchemy import inspect
 
-    from returns_service.extensions import db
+    from returns_service.db import db
 
     added = []
     inspector = inspect(db.engine)

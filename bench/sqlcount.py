@@ -15,8 +15,9 @@ from typing import Any
 
 from sqlalchemy import event
 
-from returns_service import clock, create_app
-from returns_service.extensions import db
+from returns_service import create_app
+from returns_service.common import clock
+from returns_service.db import db
 
 
 def _order(number: str, email: str) -> dict[str, Any]:

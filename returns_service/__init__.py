@@ -10,10 +10,10 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask
-from flask_smorest import Api
 
 from returns_service.config import load_settings, sqlalchemy_url
-from returns_service.extensions import csrf, db, login_manager, migrate
+from returns_service.db import db, migrate
+from returns_service.http.extensions import csrf, login_manager
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 log = logging.getLogger("returns_service")
@@ -34,31 +34,52 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                     app.instance_path)
     _configure_database(app, settings.get("DATABASE_URL"))
     app.config.update(
-        API_TITLE="returns-service", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
-        OPENAPI_URL_PREFIX="/api/v1", OPENAPI_JSON_PATH="openapi.json",
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax",
     )
     if app.config["PUBLIC_BASE_URL"].startswith("https://"):
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
 
-    from returns_service import models  # noqa: F401  (register every table)
-
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     login_manager.init_app(app)
     _configure_jobs(app)
-    app.extensions["return_policy"] = _load_policy(app)
     if not app.config.get("RETURN_ADDRESS"):
         log.warning("RETURN_ADDRESS is not set: approval emails and the customer pages cannot "
                     "say where to send a parcel. Set it to your returns address.")
-    _register_http(app)
-
-    from returns_service.cli import register_cli
-
-    register_cli(app)
+    _init_domains(app)
     return app
+
+
+def _init_domains(app: Flask) -> None:
+    """Each package wires itself (tables, signal receivers, outbox handlers, periodic jobs,
+    blueprints, commands), lowest layer first. Imported here, not at the top of this module,
+    so that importing one helper of the package (`returns_service.common.clock`) does not load
+    every domain."""
+    from returns_service import (
+        api,
+        cli,
+        console,
+        feedback,
+        http,
+        notifications,
+        orders,
+        payments,
+        portal,
+        refunds,
+        returns,
+        scheduler,
+        staff,
+    )
+    from webhooks import init_app as init_webhooks
+
+    for package in (scheduler, staff, payments, orders, returns, feedback, refunds,
+                    notifications, http, api, portal, console, cli):
+        package.init_app(app)
+    init_webhooks(app)
+    # Last: after the API, so problem+json wins over smorest's own JSON errors.
+    http.register_error_handlers(app)
 
 
 def _instance_secret(app: Flask) -> str:
@@ -96,7 +117,6 @@ def _configure_database(app: Flask, url: str | None) -> None:
 
 
 def _configure_jobs(app: Flask) -> None:
-    from returns_service import jobs_registry  # noqa: F401  (register outbox handlers)
     from returns_service.outbox.relay import install
 
     install()
@@ -122,61 +142,3 @@ def _redact(url: str) -> str:
     host = parts.netloc.rsplit("@", 1)[-1]
     return urlunsplit((parts.scheme, f"***@{host}" if "@" in parts.netloc else host,
                        parts.path, "", ""))
-
-
-def _load_policy(app: Flask) -> Any:
-    from returns_service.returns.policy import load_policy
-
-    policy = load_policy(app.config["RETURN_POLICY_FILE"])
-    return policy
-
-
-def _register_http(app: Flask) -> None:
-    from returns_service import console
-    from returns_service.api.input import reject_nul_characters
-    from returns_service.auth import check_declared_roles
-    from returns_service.errors import register_error_handlers
-    from returns_service.feedback.views import bp as feedback_bp
-    from returns_service.health import bp as health_bp
-    from returns_service.openapi import register_components
-    from returns_service.orders.api import blp as orders_blp
-    from returns_service.portal import init_portal
-    from returns_service.refunds.api import blp as refunds_blp
-    from returns_service.reports.api import blp as reports_blp
-    from returns_service.reports.metrics import init_metrics
-    from returns_service.reports.views import bp as reports_web_bp
-    from returns_service.returns.api import blp as returns_blp
-    from returns_service.web.format import install_filters
-    from returns_service.web.input import drop_nul_characters
-    from returns_service.web.security import install_security_headers
-    from webhooks.stripe import bp as stripe_webhooks_bp
-
-    api = Api(app)
-    app.before_request(check_declared_roles)
-    app.before_request(reject_nul_characters)
-    app.before_request(drop_nul_characters)
-    register_components(api)
-    for blp in (orders_blp, returns_blp, refunds_blp, reports_blp):
-        api.register_blueprint(blp)
-        csrf.exempt(blp)  # token-authenticated JSON API: no cookies, no CSRF
-    app.extensions["smorest_api"] = api
-    app.register_blueprint(health_bp)
-    app.register_blueprint(stripe_webhooks_bp)  # POST /webhooks/stripe
-    csrf.exempt(stripe_webhooks_bp)  # authenticated by Stripe-Signature, not a session
-    init_portal(app)  # customer pages at / and /returns/…
-    console.init_app(app)  # staff console at /staff (login, queue, receiving, users)
-    app.register_blueprint(feedback_bp)  # CSAT rating links and survey at /feedback/…
-    app.register_blueprint(reports_web_bp)  # staff dashboard at /staff/dashboard
-    init_metrics(app)  # GET /metrics (Prometheus)
-    install_security_headers(app)
-    install_filters(app)
-    register_error_handlers(app)  # after Api, so problem+json wins over smorest's JSON
-
-    @login_manager.user_loader
-    def _load_user(user_id: str) -> Any:
-        from returns_service.staff.services import user_for_session
-
-        user_key, _, token = user_id.partition(":")
-        if not user_key.isdigit() or not token:
-            return None  # a cookie from before sessions were recorded: sign in again
-        return user_for_session(int(user_key), token)

@@ -9,8 +9,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from returns_service.errors import ValidationFailed
-from returns_service.extensions import db
+from returns_service.common.errors import ValidationFailed
+from returns_service.db import db
 from returns_service.staff import services as staff
 from returns_service.staff.models import ROLES, StaffUser
 
@@ -100,7 +100,7 @@ def workflow_graph() -> None:
 @click.option("--every", type=int, default=0, help="Repeat every N seconds (0: once).")
 def outbox_relay(every: int) -> None:
     """Deliver outbox messages left behind (Redis was down, a worker died)."""
-    from returns_service.loop import run_every
+    from returns_service.common.loop import run_every
     from returns_service.outbox.relay import relay_pending
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -128,7 +128,7 @@ def worker_command(burst: bool, with_scheduler: bool, fork: bool) -> None:
     from rq import SimpleWorker, Worker
 
     from returns_service.notifications.mailer import keep_connections_open
-    from returns_service.worker import set_app
+    from returns_service.outbox.worker import set_app
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     queue = app.extensions.get("rq_queue")
@@ -144,9 +144,8 @@ def worker_command(burst: bool, with_scheduler: bool, fork: bool) -> None:
         logging_level=str(app.config["LOG_LEVEL"]).upper())
 
 
-def register_cli(app: Flask) -> None:
-    from returns_service.notifications.cli import notify
-
-    for group in (users, tokens, workflow, outbox, demo, notify):
+def init_app(app: Flask) -> None:
+    """Add the service's commands: users, tokens, workflow, outbox, demo, worker."""
+    for group in (users, tokens, workflow, outbox, demo):
         app.cli.add_command(group)
     app.cli.add_command(worker_command)

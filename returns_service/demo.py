@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from returns_service.clock import utcnow
-from returns_service.extensions import db
+from returns_service.common.clock import utcnow
+from returns_service.db import db
 from returns_service.orders.services import upsert_order
 from returns_service.staff import services as staff
 from returns_service.staff.models import StaffUser

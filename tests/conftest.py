@@ -17,8 +17,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from returns_service import clock, create_app
-from returns_service.extensions import db
+from returns_service import create_app
+from returns_service.common import clock
+from returns_service.db import db
 from returns_service.staff import services as staff
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")

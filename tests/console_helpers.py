@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from returns_service.extensions import db
+from returns_service.db import db
 from returns_service.returns.models import Return
 from returns_service.returns.services import get_return
 

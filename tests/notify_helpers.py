@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from returns_service.extensions import db
+from returns_service.db import db
 from returns_service.notifications.models import Notification
 from returns_service.payments.stripe import ProviderRefund
 from returns_service.refunds import services as refunds

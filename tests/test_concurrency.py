@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from returns_service.errors import EditConflict
-from returns_service.extensions import db
+from returns_service.common.errors import EditConflict
+from returns_service.db import db
 from returns_service.orders.models import Order
 from returns_service.returns import services
 from returns_service.returns.models import Return, ReturnEvent, ReturnItem
@@ -154,7 +154,7 @@ def test_two_admins_creating_the_same_user_at_once_get_one_user_and_a_field_erro
         app: Flask) -> None:
     """A double click on "Create user": the second request checks before the first commits,
     then meets its row at the unique index. It answered 500; it is the field error now."""
-    from returns_service.errors import ValidationFailed
+    from returns_service.common.errors import ValidationFailed
     from returns_service.staff.services import create_user
 
     first_inserted, first_may_commit = threading.Event(), threading.Event()
@@ -241,7 +241,7 @@ def test_ticks_running_at_once_escalate_each_waiting_return_once(
 
     from sqlalchemy import func, select
 
-    from returns_service import clock
+    from returns_service.common import clock
     from returns_service.notifications.schedule import escalate_waiting
     for n in range(8):  # (the api fixture behind make_return has made an active agent)
         make_return(f"E{n}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from returns_service.extensions import db
+from returns_service.db import db
 from returns_service.staff.services import create_user
 from tests.console_helpers import csrf_from, extra_app, login, state, token
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from returns_service import clock
+from returns_service.common import clock
 from tests.browser import publish_screenshot, screenshot
 
 pytestmark = pytest.mark.browser

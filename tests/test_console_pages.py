@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from returns_service import clock
-from returns_service.extensions import db
+from returns_service.common import clock
+from returns_service.db import db
 from returns_service.payments.stripe import PermanentPaymentError, ProviderRefund
 from returns_service.refunds.models import Refund
 from returns_service.refunds.services import record_outcome

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from returns_service.extensions import db
+from returns_service.db import db
 from returns_service.payments.stripe import PermanentPaymentError
 from returns_service.refunds.models import Refund
 from returns_service.refunds.services import record_outcome

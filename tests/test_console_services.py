@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from returns_service import clock
+from returns_service.common import clock
 from returns_service.console import services as console
-from returns_service.extensions import db
+from returns_service.db import db
 from returns_service.refunds.models import Refund
 from returns_service.returns.services import get_return, lock_return, transition
 from workflows.returns import Actor, InvalidTransition

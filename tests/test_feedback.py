@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from returns_service.errors import ValidationFailed
-from returns_service.extensions import db
+from returns_service.common.errors import ValidationFailed
+from returns_service.db import db
 from returns_service.feedback.models import Feedback
 from returns_service.feedback.services import feedback_url, rating_url
 from returns_service.returns.links import status_token

@@ -14,8 +14,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from returns_service import clock, create_app
-from returns_service.extensions import db
+from returns_service import create_app
+from returns_service.common import clock
+from returns_service.db import db
 from returns_service.notifications import services
 from returns_service.notifications.mailer import SmtpSettings
 from returns_service.notifications.models import Notification
@@ -37,7 +38,7 @@ def app_config(app_config: dict[str, Any], smtp_server: Any) -> dict[str, Any]:
 @pytest.fixture
 def other_app(app_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """Build more apps on the same database (Redis down, SMTP unset…); disposed after."""
-    from returns_service import worker
+    from returns_service.outbox import worker
 
     monkeypatch.setattr(worker, "_app", None)
     built: list[Flask] = []
@@ -193,7 +194,7 @@ def test_redis_down_then_relay_to_rq_and_simple_worker(
     from redis import Redis
     from rq import Queue, SimpleWorker
 
-    from returns_service.worker import set_app
+    from returns_service.outbox.worker import set_app
 
     down = other_app(REDIS_URL="redis://127.0.0.1:1/0")
     api = Api(down.test_client(), tokens)
@@ -257,7 +258,7 @@ def test_without_smtp_url_notifications_wait_and_go_out_once_configured(
     assert note.status == "pending" and "SMTP_URL is not set" in note.last_error
     assert smtp_server.messages == []
 
-    from returns_service.notifications.schedule import tick
+    from returns_service.scheduler import tick
 
     def outbox_rows() -> int:
         with app.app_context():

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from returns_service import clock
-from returns_service.notifications.schedule import tick
+from returns_service.common import clock
+from returns_service.scheduler import tick
 from tests.conftest import Api
 from tests.notify_helpers import approve, notifications, only, receive
 from tests.smtp_fixtures import parts
@@ -110,21 +110,21 @@ def test_tick_command(app: Any, make_return: Any, frozen_now: Any) -> None:
 def test_a_repeating_tick_outlives_a_failed_pass(app: Any, make_return: Any, frozen_now: Any,
                                                monkeypatch: pytest.MonkeyPatch,
                                                caplog: pytest.LogCaptureFixture) -> None:
-    """`flask notify tick --every N` runs for days: a database restart must not end it."""
+    """`flask scheduler run --every N` runs for days: a database restart must not end it."""
     from sqlalchemy.exc import OperationalError
 
-    from returns_service import loop
-    from returns_service.notifications import schedule
+    from returns_service.common import loop
+    from returns_service.scheduler import schedule
 
     make_return()
     later(frozen_now, days=2)
     real_tick, calls, sleeps = schedule.tick, [], []
 
-    def tick_with_the_database_down_once(app: Any) -> dict[str, int]:
+    def tick_with_the_database_down_once(app: Any, now: Any = None) -> dict[str, int]:
         calls.append(1)
         if len(calls) == 1:
             raise OperationalError("SELECT 1", {}, Exception("connection refused"))
-        return real_tick(app)
+        return real_tick(app, now)
 
     def sleep(seconds: float) -> None:
         sleeps.append(seconds)
@@ -133,7 +133,7 @@ def test_a_repeating_tick_outlives_a_failed_pass(app: Any, make_return: Any, fro
 
     monkeypatch.setattr(schedule, "tick", tick_with_the_database_down_once)
     monkeypatch.setattr(loop.time, "sleep", sleep)
-    result = app.test_cli_runner().invoke(args=["notify", "tick", "--every", "60"])
+    result = app.test_cli_runner().invoke(args=["scheduler", "run", "--every", "60"])
     assert sleeps == [60, 60] and len(calls) == 2
     assert "escalated: 1" in result.output  # the second pass did the work
     assert any("this pass failed" in r.message for r in caplog.records)
@@ -145,7 +145,7 @@ def test_the_tick_runs_as_an_rq_job(app: Any, api: Api, make_return: Any, smtp_s
     from redis import Redis
     from rq import Queue, SimpleWorker
 
-    from returns_service import worker
+    from returns_service.outbox import worker
     from tests.conftest import TEST_REDIS_URL
 
     rma = make_return()["rma"]
@@ -156,7 +156,7 @@ def test_the_tick_runs_as_an_rq_job(app: Any, api: Api, make_return: Any, smtp_s
     redis = Redis.from_url(TEST_REDIS_URL)
     queue = Queue("notify-cron", connection=redis)
     queue.empty()
-    queue.enqueue("returns_service.notifications.jobs.scheduled_tick")
+    queue.enqueue("returns_service.scheduler.jobs.scheduled_tick")
     SimpleWorker([queue], connection=redis).work(burst=True)
     monkeypatch.setattr(worker, "_app", None)
     assert api.get(f"/api/v1/returns/{rma}", as_="agent").json["status"] == "expired"

@@ -183,7 +183,7 @@ def test_auto_approved_request_gets_the_approval_email_only(
         app: Any, app_config: dict[str, Any], api: Any, make_order: Any, smtp_server: Any,
         tmp_path: Any) -> None:
     from returns_service import create_app
-    from returns_service.extensions import db
+    from returns_service.db import db
     from tests.conftest import Api
 
     policy = tmp_path / "policy.toml"

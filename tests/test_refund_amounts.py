@@ -145,7 +145,7 @@ def test_shipping_is_refunded_once_across_returns(api, make_order):
 
 
 def test_refund_is_capped_by_what_other_refunds_left(app, api, make_order):
-    from returns_service.extensions import db
+    from returns_service.db import db
     from returns_service.refunds.models import Refund
 
     make_order("A1001")

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from returns_service.extensions import db
+from returns_service.db import db
 from returns_service.outbox.models import OutboxMessage
 from returns_service.outbox.registry import RetryLater
 from returns_service.outbox.service import process
@@ -140,8 +140,8 @@ def test_refund_left_pending_is_asked_about_once_the_webhook_is_overdue(app, api
     secret, an endpoint down longer than Stripe retries): after an hour the tick asks."""
     from datetime import timedelta
 
-    from returns_service.clock import utcnow
-    from returns_service.notifications.schedule import tick
+    from returns_service.common.clock import utcnow
+    from returns_service.scheduler import tick
     from returns_service.refunds.services import poll_pending_refunds
 
     stub_stripe.refund_status = "pending"
@@ -177,7 +177,7 @@ def test_refund_stripe_no_longer_shows_is_left_pending_and_asked_about_hourly(ap
                                                                               stub_stripe):
     from datetime import timedelta
 
-    from returns_service.clock import utcnow
+    from returns_service.common.clock import utcnow
     from returns_service.refunds.services import poll_pending_refunds
 
     stub_stripe.refund_status = "pending"

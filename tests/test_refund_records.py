@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from returns_service.extensions import db
+from returns_service.db import db
 from returns_service.refunds.models import Refund
 from returns_service.returns.models import Return
 

@@ -19,7 +19,7 @@ from redis import Redis
 from sqlalchemy import select
 
 from returns_service import create_app
-from returns_service.extensions import db
+from returns_service.db import db
 from returns_service.outbox.models import OutboxMessage
 from returns_service.outbox.relay import relay_pending
 from returns_service.refunds.models import Refund

@@ -109,7 +109,7 @@ def test_running_the_job_again_does_not_refund_again(app, api, paid_order, local
 
     with app.app_context():
         assert execute_refund(refund_id) == "nothing to do"
-        from returns_service.extensions import db
+        from returns_service.db import db
 
         message_id = db.session.query(OutboxMessage.id).filter_by(topic="refund.execute").scalar()
         assert process(message_id) == "already-processed"

@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
 
-from returns_service.extensions import db
+from returns_service.db import db
 from returns_service.staff.services import user_for_token
 
 
@@ -188,7 +188,7 @@ def test_an_unexpected_error_on_a_page_is_a_plain_500(app: Any) -> None:
 
 
 def test_a_business_rule_error_on_a_page_is_an_html_page(app: Any) -> None:
-    from returns_service.errors import NotFound
+    from returns_service.common.errors import NotFound
 
     @app.get("/nothing")
     def nothing() -> str:

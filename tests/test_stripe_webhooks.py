@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from returns_service.clock import utcnow
-from returns_service.extensions import db
+from returns_service.common.clock import utcnow
+from returns_service.db import db
 from returns_service.payments.models import StripeEvent
 from returns_service.refunds.models import Refund
 from returns_service.returns.models import ReturnEvent

@@ -33,10 +33,15 @@ ACTOR = Actor("staff", 7, "agent@shop.test")
 
 
 def a_return(status: str) -> SimpleNamespace:
-    """Stands in for a Return row: the machine only reads/writes status and adds events."""
-    events: list[object] = []
+    """Stands in for a Return row: the machine only reads/writes status and records events."""
+    events: list[SimpleNamespace] = []
+
+    def record_event(**fields: object) -> SimpleNamespace:
+        events.append(SimpleNamespace(**fields))
+        return events[-1]
+
     return SimpleNamespace(status=status, status_changed_at=None, events=events,
-                           add_event=lambda event: events.append(event) or event)
+                           record_event=record_event)
 
 
 def test_the_table_covers_every_status_and_trigger_of_the_workflow() -> None:

@@ -1,7 +1,7 @@
 """`POST /webhooks/stripe`: verify the signature on the raw body, record the event once.
 
 Nothing touches the database before the signature checks out. The event is stored under its
-unique id and applied by a job (returns_service.payments.webhook_service), so Stripe gets its
+unique id and applied by a job (returns_service.refunds.stripe_events), so Stripe gets its
 200 quickly and a redelivery changes nothing.
 """
 
@@ -11,11 +11,11 @@ from typing import Any
 
 from flask import Blueprint, current_app, request
 
-from returns_service.errors import problem
-from returns_service.extensions import db
-from returns_service.payments import webhook_service
+from returns_service.common import metrics
+from returns_service.db import db
+from returns_service.http.problems import problem
 from returns_service.payments.stripe import WebhookVerificationError, verify_webhook
-from returns_service.reports import metrics
+from returns_service.refunds import stripe_events
 
 bp = Blueprint("stripe_webhooks", __name__)
 
@@ -33,7 +33,7 @@ def stripe_webhook() -> Any:
     except WebhookVerificationError as exc:
         metrics.webhook_event("unverified", "rejected")
         return problem(400, "Invalid webhook", str(exc), "invalid-webhook")
-    result = webhook_service.receive_event(event)
+    result = stripe_events.receive_event(event)
     db.session.commit()
     metrics.webhook_event(event["type"], result)
     return {"received": True, "event": event["id"], "result": result}, 200

@@ -14,7 +14,7 @@ from typing import Any
 
 from transitions import EventData, Machine, MachineError
 
-from returns_service.clock import utcnow
+from returns_service.common.clock import utcnow
 
 
 class Status(StrEnum):
@@ -106,8 +106,6 @@ class _Subject:
 
 def _record_change(event: EventData) -> None:
     """After every transition: stamp the row and append one audit event."""
-    from returns_service.returns.models import ReturnEvent  # local: workflows stays importable
-
     row = event.model.row
     actor: Actor = event.kwargs["actor"]
     trigger, note = event.event.name, event.kwargs.get("note")
@@ -116,12 +114,12 @@ def _record_change(event: EventData) -> None:
     row.status_changed_at = now
     who = {"trigger": trigger, "actor_type": actor.type, "actor_id": actor.id,
            "actor_label": actor.label, "created_at": now}
-    event.model.recorded = row.add_event(ReturnEvent(
+    event.model.recorded = row.record_event(
         kind="status", from_status=str(event.transition.source),
         to_status=str(event.transition.dest), note=note if for_customer else None,
-        data=event.kwargs.get("data"), customer_visible=True, **who))
+        data=event.kwargs.get("data"), customer_visible=True, **who)
     if note and not for_customer:  # the change is the customer's to see; the remark is not
-        row.add_event(ReturnEvent(kind="note", note=note, customer_visible=False, **who))
+        row.record_event(kind="note", note=note, customer_visible=False, **who)
 
 
 def _as_list(source: Any) -> list[Status]:

@@ -1,4 +1,5 @@
-"""Who may use the console and do what: login required, roles checked on the server."""
+"""Console sign-in and permission checks: login required, the permissions table
+(returns_service.staff.permissions) checked on the server and read by the pages' buttons."""
 
 from __future__ import annotations
 
@@ -10,22 +11,22 @@ from urllib.parse import urlsplit
 from flask import abort, redirect, request, url_for
 from flask_login import current_user, logout_user
 
-from returns_service.auth import has_role, staff_actor
+from returns_service.http.auth import staff_actor
 from returns_service.staff.models import StaffUser
+from returns_service.staff.permissions import user_may
 from workflows.returns import Actor
 
 F = TypeVar("F", bound=Callable[..., Any])
-# Roles that sign in to the console; integration users are machine clients (API tokens only).
-CONSOLE_ROLES = ("admin", "agent", "warehouse")
 
 
-def may(user: Any, *roles: str) -> bool:
-    """True when the signed-in user has one of `roles` (admins may do everything)."""
-    return bool(getattr(user, "is_authenticated", False)) and has_role(user, roles)
+def may(user: Any, action: str) -> bool:
+    """True when the signed-in user may take `action` (admins may do everything)."""
+    return bool(getattr(user, "is_authenticated", False)) and user_may(user, action)
 
 
-def roles_required(*roles: str) -> Callable[[F], F]:
-    """Signed in (else to the login page) and one of `roles` (else 403) before the view runs."""
+def permission_required(action: str) -> Callable[[F], F]:
+    """Signed in (else to the login page) and allowed `action` (else 403) before the view
+    runs."""
 
     def decorator(view: F) -> F:
         @wraps(view)
@@ -33,7 +34,7 @@ def roles_required(*roles: str) -> Callable[[F], F]:
             if not current_user.is_authenticated or not current_user.is_active:
                 logout_user()  # a user disabled mid-session is signed out at once
                 return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
-            if not has_role(current_user, roles):
+            if not user_may(current_user, action):
                 abort(403)
             return view(*args, **kwargs)
 

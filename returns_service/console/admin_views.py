@@ -7,18 +7,18 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from returns_service.common.errors import NotFound, ValidationFailed
 from returns_service.console import bp
 from returns_service.console import services as console
-from returns_service.console.access import roles_required
+from returns_service.console.access import permission_required
 from returns_service.console.formerrors import apply_errors, form_errors
 from returns_service.console.forms import UserActiveForm, UserCreateForm
-from returns_service.errors import NotFound, ValidationFailed
-from returns_service.extensions import db
+from returns_service.db import db
 from returns_service.staff.services import create_user
 
 
 @bp.route("/users", methods=["GET", "POST"])
-@roles_required("admin")
+@permission_required("staff.manage")
 def users() -> Any:
     form = UserCreateForm()
     status = 200
@@ -43,7 +43,7 @@ def users() -> Any:
 
 
 @bp.post("/users/<int:user_id>/active")
-@roles_required("admin")
+@permission_required("staff.manage")
 def set_active(user_id: int) -> Any:
     form = UserActiveForm()
     if not form.validate_on_submit():

@@ -6,20 +6,20 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 
+from returns_service.common.errors import ValidationFailed
 from returns_service.console import bp
 from returns_service.console import services as console
-from returns_service.console.access import current_actor, roles_required
+from returns_service.console.access import current_actor, permission_required
 from returns_service.console.formerrors import apply_errors, form_errors
 from returns_service.console.forms import AssistedReturnForm, reason_options
-from returns_service.errors import ValidationFailed
-from returns_service.extensions import db
+from returns_service.db import db
 from returns_service.orders.models import Order
-from returns_service.orders.services import line_eligibility
 from returns_service.returns import services as returns
+from returns_service.returns.eligibility import line_eligibility
 
 
 @bp.get("/returns/new")
-@roles_required("agent")
+@permission_required("return.create_for_customer")
 def new_return() -> Any:
     """Step 1: find the order. Step 2 (same page): choose items, reasons and the channel."""
     number = (request.args.get("order_number") or "").strip()
@@ -38,7 +38,7 @@ def new_return() -> Any:
 
 
 @bp.post("/returns/new")
-@roles_required("agent")
+@permission_required("return.create_for_customer")
 def create_return() -> Any:
     form = AssistedReturnForm()
     try:

@@ -8,9 +8,11 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_user, logout_user
 
 from returns_service.console import bp
-from returns_service.console.access import CONSOLE_ROLES, may, roles_required, safe_next
+from returns_service.console.access import may, permission_required, safe_next
 from returns_service.console.forms import LoginForm, LogoutForm
-from returns_service.extensions import csrf, db, limiter
+from returns_service.db import db
+from returns_service.http.extensions import csrf, limiter
+from returns_service.staff.permissions import user_may
 from returns_service.staff.services import authenticate, end_session, start_session
 
 BAD_LOGIN = "That email and password do not match an active staff account."
@@ -43,7 +45,7 @@ def login() -> Any:
     status = 200
     if form.validate_on_submit():
         user = authenticate(form.email.data or "", form.password.data or "")
-        if user is not None and user.role in CONSOLE_ROLES:
+        if user is not None and user_may(user, "console.sign_in"):
             target = safe_next(form.next.data)
             session.clear()  # nothing from before sign-in carries over
             start_session(user)
@@ -72,16 +74,16 @@ def logout() -> Any:  # other sites from sending this POST with the session cook
 
 
 @bp.get("/")
-@roles_required(*CONSOLE_ROLES)
+@permission_required("console.sign_in")
 def home() -> Any:
-    if may(current_user, "agent"):
+    if may(current_user, "console.decide"):
         return redirect(url_for("console.queue"))
     return redirect(url_for("console.receiving"))
 
 
 @bp.app_context_processor  # the dashboard uses the console layout too
 def _console_globals() -> dict[str, Any]:
-    return {"may": lambda *roles: may(current_user, *roles), "logout_form": LogoutForm}
+    return {"may": lambda action: may(current_user, action), "logout_form": LogoutForm}
 
 
 @bp.errorhandler(429)

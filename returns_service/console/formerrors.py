@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 
-from returns_service.errors import ValidationFailed
+from returns_service.common.errors import ValidationFailed
 
 
 def apply_errors(form: FlaskForm, exc: ValidationFailed,

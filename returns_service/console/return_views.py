@@ -11,9 +11,12 @@ from flask_wtf import FlaskForm
 from wtforms import Form, IntegerField, SelectField, StringField
 from wtforms.validators import NumberRange, Optional
 
+from returns_service.api.present import refunds_of
+from returns_service.common.errors import EditConflict, NotFound, ValidationFailed
+from returns_service.common.money import format_money
 from returns_service.console import bp
 from returns_service.console import services as console
-from returns_service.console.access import CONSOLE_ROLES, current_actor, roles_required
+from returns_service.console.access import current_actor, permission_required
 from returns_service.console.formerrors import apply_errors
 from returns_service.console.forms import (
     ApproveForm,
@@ -23,12 +26,10 @@ from returns_service.console.forms import (
     options,
     reason_options,
 )
-from returns_service.errors import EditConflict, NotFound, ValidationFailed
-from returns_service.extensions import db
-from returns_service.money import format_money
+from returns_service.db import db
+from returns_service.refunds.breakdown import refund_breakdown
 from returns_service.returns import services as returns
 from returns_service.returns.models import Return
-from returns_service.returns.present import refunds_of
 from returns_service.returns.services import CHANNELS
 from workflows.returns import InvalidTransition, Status
 
@@ -54,7 +55,7 @@ class QueueFilters(Form):
 
 
 @bp.get("/returns")
-@roles_required("agent")
+@permission_required("console.decide")
 def queue() -> Any:
     policy = returns.current_policy()
     filters = QueueFilters(request.args)
@@ -73,7 +74,7 @@ def queue() -> Any:
 
 
 @bp.get("/returns/<rma>")
-@roles_required(*CONSOLE_ROLES)
+@permission_required("console.sign_in")
 def detail(rma: str) -> Any:
     return render_detail(_get(rma))
 
@@ -91,7 +92,7 @@ def render_detail(ret: Return, status: int = 200, **forms: FlaskForm) -> Any:
     version = {"expected_version": ret.version}
     reject = forms.get("reject") or RejectForm(formdata=None, **version)
     reject.reason.choices = reason_options(policy.rejection_reasons, "Choose a reason")
-    estimate = returns.refund_breakdown(ret, estimate=True) if ret.refund_amount is None else None
+    estimate = refund_breakdown(ret, estimate=True) if ret.refund_amount is None else None
     return render_template(
         "console/detail.html", ret=ret, order=ret.order,
         history=console.customer_history(ret), notes=console.eligibility_notes(ret),
@@ -138,7 +139,7 @@ def act(rma: str, name: str, form: FlaskForm, change: Callable[[int | None], Ret
 
 
 @bp.post("/returns/<rma>/approve")
-@roles_required("agent")
+@permission_required("return.approve")
 def approve(rma: str) -> Any:
     form = ApproveForm()
     return act(rma, "approve", form, lambda v: returns.approve_return(
@@ -147,7 +148,7 @@ def approve(rma: str) -> Any:
 
 
 @bp.post("/returns/<rma>/reject")
-@roles_required("agent")
+@permission_required("return.reject")
 def reject(rma: str) -> Any:
     form = RejectForm()
     form.reason.choices = reason_options(returns.current_policy().rejection_reasons,
@@ -158,7 +159,7 @@ def reject(rma: str) -> Any:
 
 
 @bp.post("/returns/<rma>/cancel")
-@roles_required("agent")
+@permission_required("return.cancel")
 def cancel(rma: str) -> Any:
     form = CancelForm()
     return act(rma, "cancel", form, lambda v: returns.cancel_return(
@@ -167,7 +168,7 @@ def cancel(rma: str) -> Any:
 
 
 @bp.post("/returns/<rma>/retry-refund")
-@roles_required("agent")
+@permission_required("refund.retry")
 def retry_refund(rma: str) -> Any:
     form = RetryForm()
     return act(rma, "retry", form, lambda v: console.retry_refund(
@@ -175,7 +176,7 @@ def retry_refund(rma: str) -> Any:
 
 
 @bp.get("/refunds/problems")
-@roles_required("agent")
+@permission_required("refund.retry")
 def refund_problems() -> Any:
     problems = console.refund_problems()
     forms = {p.ret.rma: RetryForm(formdata=None, expected_version=p.ret.version)

@@ -12,23 +12,19 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import func, select
 
-from returns_service.clock import utcnow
-from returns_service.errors import NotFound, ValidationFailed
-from returns_service.extensions import db
+from returns_service.common.clock import utcnow
+from returns_service.common.errors import NotFound, ValidationFailed
+from returns_service.db import db
 from returns_service.orders.models import Order
 from returns_service.orders.services import find_customer_order, get_order
 from returns_service.refunds.models import Refund
 from returns_service.returns import services as returns
 from returns_service.returns.models import Return
 from returns_service.staff.models import StaffUser
+from returns_service.staff.permissions import TRIGGER_ACTIONS, user_may
 from workflows.returns import Actor, Status, allowed_triggers
 
 ASSISTED_CHANNELS = ("phone", "email", "chat")
-# What each console action needs (admins pass every check, see auth.has_role).
-ACTION_ROLES: dict[str, tuple[str, ...]] = {
-    "approve": ("agent",), "reject": ("agent",), "cancel": ("agent",),
-    "retry_refund": ("agent",), "receive": ("warehouse",),
-}
 
 
 # --- the decision queue ------------------------------------------------------------------
@@ -160,10 +156,8 @@ def rejection_reason_label(code: str | None) -> str:
 
 def actions_for(ret: Return, user: StaffUser) -> list[str]:
     """Console actions the state machine allows now and the user's role permits."""
-    from returns_service.auth import has_role
-
     return [t for t in allowed_triggers(ret.status)
-            if t in ACTION_ROLES and has_role(user, ACTION_ROLES[t])]
+            if t in TRIGGER_ACTIONS and user_may(user, TRIGGER_ACTIONS[t])]
 
 
 # --- refund problems ---------------------------------------------------------------------

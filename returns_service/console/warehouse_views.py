@@ -6,13 +6,13 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
+from returns_service.common.errors import EditConflict, NotFound, ValidationFailed
+from returns_service.common.money import format_money
 from returns_service.console import bp
-from returns_service.console.access import current_actor, roles_required
+from returns_service.console.access import current_actor, permission_required
 from returns_service.console.formerrors import apply_errors, form_errors
 from returns_service.console.forms import ReceiveForm
-from returns_service.errors import EditConflict, NotFound, ValidationFailed
-from returns_service.extensions import db
-from returns_service.money import format_money
+from returns_service.db import db
 from returns_service.returns import services as returns
 from returns_service.returns.models import Return
 from returns_service.returns.rma import normalise_rma
@@ -20,7 +20,7 @@ from workflows.returns import InvalidTransition, Status, can_fire
 
 
 @bp.get("/receiving")
-@roles_required("warehouse")
+@permission_required("console.receive")
 def receiving() -> Any:
     """One input: a scanner types the RMA and presses Enter; so can a person."""
     typed = (request.args.get("rma") or "").strip()
@@ -49,7 +49,7 @@ def _approved(rma: str) -> Return:
 
 
 @bp.route("/receiving/<rma>", methods=["GET", "POST"])
-@roles_required("warehouse")
+@permission_required("console.receive")
 def receive(rma: str) -> Any:
     ret = _approved(rma)
     if request.method == "GET":

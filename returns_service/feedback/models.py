@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from returns_service.clock import utcnow
-from returns_service.db_types import UTCDateTime
-from returns_service.extensions import db
+from returns_service.common.clock import utcnow
+from returns_service.db import db
+from returns_service.db.types import UTCDateTime
 
 
 class Feedback(db.Model):

@@ -10,9 +10,9 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select
 
-from returns_service.db_insert import insert_once
-from returns_service.errors import NotFound, ValidationFailed
-from returns_service.extensions import db
+from returns_service.common.errors import NotFound, ValidationFailed
+from returns_service.db import db
+from returns_service.db.insert_once import insert_once
 from returns_service.feedback.models import Feedback, FeedbackAnswer
 from returns_service.returns.links import LinkInvalid, public_url, rma_from_signed, sign_rma
 from returns_service.returns.models import Return

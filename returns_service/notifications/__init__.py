@@ -1,1 +1,23 @@
-"""Notifications domain."""
+"""Notifications: the customer's email at every customer-visible step (queued in the same
+transaction as the change, sent once by a job), reminders, the agents' escalation digest."""
+
+from flask import Flask
+
+from returns_service.notifications import jobs, models, schedule, services
+from returns_service.notifications.cli import notify
+from returns_service.outbox.registry import register_handler
+from returns_service.returns.signals import status_changed
+from returns_service.scheduler import register_periodic
+
+__all__ = ["init_app", "models"]
+
+
+def init_app(app: Flask) -> None:
+    """Queue an email on each status change, send it from a job, remind and escalate."""
+    status_changed.connect(services.on_status_changed)
+    register_handler(services.TOPIC, jobs.send_notification)
+    register_periodic(app, "reminded", schedule.remind_unshipped, position=20)
+    register_periodic(app, "escalated", schedule.escalate_waiting, position=30)
+    register_periodic(app, "requeued_notifications", lambda _now: services.resend_stuck(),
+                      position=40)
+    app.cli.add_command(notify)

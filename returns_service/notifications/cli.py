@@ -1,4 +1,5 @@
-"""`flask notify …`: the scheduled tick and a look at notifications waiting to go out."""
+"""`flask notify …`: a look at notifications waiting to go out; `notify tick` is the old name
+of `flask scheduler tick` (kept for one release)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
-from returns_service.extensions import db
-from returns_service.loop import run_every
+from returns_service.common.loop import run_every
+from returns_service.db import db
 from returns_service.notifications.models import Notification
+from returns_service.scheduler.schedule import summary, tick_if_leader
 
 notify = AppGroup("notify", help="Customer emails and scheduled work (reminders, expiry…).")
 
@@ -17,11 +19,11 @@ notify = AppGroup("notify", help="Customer emails and scheduled work (reminders,
 @notify.command("tick")
 @click.option("--every", type=int, default=0, help="Repeat every N seconds (0: run once).")
 def tick_command(every: int) -> None:
-    """Expire, remind, escalate and re-queue stuck emails and outbox messages."""
-    from returns_service.notifications.schedule import tick
-
+    """Deprecated: use `flask scheduler tick` (or `flask scheduler run`)."""
+    click.echo("`flask notify tick` is now `flask scheduler tick` / `flask scheduler run "
+               "--every N`; this name goes in the next release.", err=True)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    run_every(every, lambda: ", ".join(f"{key}: {value}" for key, value in tick(app).items()))
+    run_every(every, lambda: summary(tick_if_leader(app)))
 
 
 @notify.command("status")

@@ -13,8 +13,8 @@ from typing import Any
 
 from flask import current_app, render_template
 
+from returns_service.common.money import format_money
 from returns_service.feedback.services import RATING_LABELS, RATINGS, feedback_url, rating_url
-from returns_service.money import format_money
 from returns_service.notifications.models import Notification
 from returns_service.returns.links import status_url
 from returns_service.returns.models import Return

@@ -1,9 +1,8 @@
-"""Scheduled work, one `tick`: expire, remind, escalate, settle overdue pending refunds, and
-pick up stuck work.
+"""The notifications' periodic jobs: remind customers whose parcel has not arrived, send
+agents the digest of requests waiting past the first-response target.
 
-Every step is idempotent (dedupe keys, status re-checked under the row lock), so ticks may
-overlap or run twice. Run it every few minutes: `flask notify tick --every 300`, cron, or
-RQ's cron scheduler (see returns_service/notifications/cron.py).
+Registered with the scheduler by `returns_service.notifications.init_app`. Each is idempotent
+(dedupe keys, status re-checked under the row lock), so ticks may overlap or run twice.
 """
 
 from __future__ import annotations
@@ -13,64 +12,20 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import select
 
-from returns_service.clock import utcnow
-from returns_service.errors import EditConflict
-from returns_service.extensions import db
+from returns_service.db import db
 from returns_service.notifications import services
 from returns_service.returns.links import public_url
 from returns_service.returns.models import Return, ReturnEvent
 from returns_service.staff.models import StaffUser
-from workflows.returns import Actor, InvalidTransition
 
 log = logging.getLogger(__name__)
 
 
-def tick(app: Flask, now: datetime | None = None) -> dict[str, int]:
-    """Run every scheduled step once; returns how much each one did."""
-    from returns_service.outbox.relay import relay_pending
-    from returns_service.refunds.services import poll_pending_refunds
-
-    result: dict[str, int] = {}
-    with app.app_context():
-        now = now or utcnow()
-        result["expired"] = expire_overdue(now)
-        result["reminded"] = remind_unshipped(now)
-        result["escalated"] = escalate_waiting(now)
-        result["requeued_notifications"] = services.resend_stuck()
-    result["relayed"] = relay_pending(app)
-    with app.app_context():  # last: it waits on Stripe, the steps above do not
-        result["refunds_settled"] = poll_pending_refunds(now)
-    return result
-
-
 def _days(name: str) -> timedelta:
     return timedelta(days=int(current_app.config[name]))
-
-
-def expire_overdue(now: datetime) -> int:
-    """Expire approved returns whose parcel has not arrived within RETURN_EXPIRY_DAYS."""
-    from returns_service.returns.services import lock_return, transition
-
-    cutoff = now - _days("RETURN_EXPIRY_DAYS")
-    rmas = list(db.session.scalars(select(Return.rma).where(
-        Return.status == "approved", Return.status_changed_at <= cutoff).order_by(Return.id)))
-    count = 0
-    for rma in rmas:
-        try:
-            ret = lock_return(rma)
-            if ret.status != "approved" or ret.status_changed_at > cutoff:
-                db.session.rollback()
-                continue  # received or cancelled meanwhile
-            transition(ret, "expire", Actor.system("expiry"),
-                       note=f"No parcel within {current_app.config['RETURN_EXPIRY_DAYS']} days.")
-            db.session.commit()  # the expired email is queued in this same transaction
-            count += 1
-        except (EditConflict, InvalidTransition):
-            db.session.rollback()
-    return count
 
 
 def remind_unshipped(now: datetime) -> int:

@@ -16,9 +16,9 @@ from flask import current_app
 from sqlalchemy import Row, and_, bindparam, insert, or_, select, update
 from sqlalchemy.orm import joinedload
 
-from returns_service.clock import utcnow
-from returns_service.db_insert import insert_once
-from returns_service.extensions import db
+from returns_service.common.clock import utcnow
+from returns_service.db import db
+from returns_service.db.insert_once import insert_once
 from returns_service.notifications.mailer import (
     MailNotConfigured,
     PermanentMailError,
@@ -30,6 +30,7 @@ from returns_service.outbox.models import OutboxMessage
 from returns_service.outbox.registry import RetryLater
 from returns_service.outbox.service import emit
 from returns_service.returns.models import Return, ReturnEvent, with_order_and_items
+from workflows.returns import CUSTOMER_NOTE_TRIGGERS
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,8 @@ STATUS_STEPS = {
     "refund_failed": "refund_failed",
 }
 
-# The decisions on a request: their emails carry the agent's note, and each makes a
-# "we have your request" email not sent yet superfluous.
+# The decisions on a request: each makes a "we have your request" email not sent yet
+# superfluous. (Which notes reach the customer is the workflow's CUSTOMER_NOTE_TRIGGERS.)
 DECISIONS = ("approved", "rejected", "cancelled")
 
 SUBJECTS = {
@@ -84,9 +85,10 @@ def on_status_changed(ret: Return, event: ReturnEvent, **_: Any) -> None:
     if step is None:
         return
     data = dict(event.data or {})
-    # Only agents' notes on decisions are meant for the customer; the warehouse's and the
-    # payment provider's notes (refund failures) stay internal.
-    context: dict[str, Any] = {"note": event.note} if step in DECISIONS else {}
+    # Only notes on the triggers the workflow writes to the customer (agents' decisions)
+    # go in the email; the warehouse's and the payment provider's notes stay internal.
+    context: dict[str, Any] = \
+        {"note": event.note} if event.trigger in CUSTOMER_NOTE_TRIGGERS else {}
     if step == "rejected":
         context["reason"] = data.get("reason")
     if step in ("refunded", "refund_failed"):

@@ -14,7 +14,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from returns_service.money import MAX_AMOUNT, MAX_LINE_QUANTITY, is_currency
+from returns_service.common.money import MAX_AMOUNT, MAX_LINE_QUANTITY, is_currency
 
 CHANNEL = validate.Length(min=1, max=64)
 AMOUNT = validate.Range(min=0, max=MAX_AMOUNT)

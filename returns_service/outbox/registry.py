@@ -1,4 +1,6 @@
-"""Which function handles each outbox topic. Domains register with @handler("topic")."""
+"""Which function handles each outbox topic. Each domain registers its handlers from its
+`init_app` (`register_handler("refund.execute", run_refund)`), so a web process and a worker
+built by the same `create_app` know the same topics."""
 
 from __future__ import annotations
 
@@ -9,12 +11,9 @@ Handler = Callable[[dict[str, Any]], Any]
 HANDLERS: dict[str, Handler] = {}
 
 
-def handler(topic: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        HANDLERS[topic] = fn
-        return fn
-
-    return register
+def register_handler(topic: str, fn: Handler) -> None:
+    """Route outbox messages of `topic` to `fn` (the same function again is a no-op)."""
+    HANDLERS[topic] = fn
 
 
 class RetryLater(Exception):

@@ -17,8 +17,8 @@ from redis.exceptions import RedisError
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session, SessionTransaction
 
-from returns_service.clock import utcnow
-from returns_service.extensions import db
+from returns_service.common.clock import utcnow
+from returns_service.db import db
 from returns_service.outbox import service
 from returns_service.outbox.models import OutboxMessage
 
@@ -91,7 +91,7 @@ def enqueue(queue: object, message_id: int, pipeline: object = None) -> None:
     from rq import Retry
 
     queue.enqueue_call(  # type: ignore[attr-defined]
-        "returns_service.worker.run_outbox_message", args=(message_id,), pipeline=pipeline,
+        "returns_service.outbox.worker.run_outbox_message", args=(message_id,), pipeline=pipeline,
         job_id=f"outbox-{message_id}", retry=Retry(max=len(RETRY_INTERVALS),
                                                    interval=RETRY_INTERVALS),
         result_ttl=0, failure_ttl=7 * 24 * 3600)  # the outbox row records success

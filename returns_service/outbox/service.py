@@ -9,9 +9,9 @@ from typing import Any
 from flask import current_app, has_app_context
 from sqlalchemy import bindparam, select, update
 
-from returns_service.clock import utcnow
-from returns_service.db_insert import insert_once
-from returns_service.extensions import db
+from returns_service.common.clock import utcnow
+from returns_service.db import db
+from returns_service.db.insert_once import insert_once
 from returns_service.outbox.models import OutboxMessage
 from returns_service.outbox.registry import HANDLERS
 
@@ -80,7 +80,7 @@ def process(message_id: int) -> str:
     try:
         result = HANDLERS[topic](payload)
     except Exception as exc:
-        from returns_service.reports import metrics  # local: outbox stays independent
+        from returns_service.common import metrics  # local: outbox stays independent
 
         metrics.job_failed(topic)
         db.session.rollback()

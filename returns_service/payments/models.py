@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from returns_service.clock import utcnow
-from returns_service.db_types import JSONType, UTCDateTime
-from returns_service.extensions import db
+from returns_service.common.clock import utcnow
+from returns_service.db import db
+from returns_service.db.types import JSONType, UTCDateTime
 
 
 class StripeEvent(db.Model):

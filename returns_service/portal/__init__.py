@@ -1,16 +1,19 @@
-"""Customer return portal: server-rendered pages to request and follow a return."""
+"""Customer pages: ask for a return, follow it on its status page, rate the service."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from returns_service.extensions import limiter
+from returns_service.http.extensions import limiter
+from returns_service.http.page_input import drop_nul_characters
+from returns_service.portal import feedback_views, views
+
+__all__ = ["init_app"]
 
 
-def init_portal(app: Flask) -> None:
-    """Bind the lookup rate limiter (Redis when configured, memory otherwise) and the pages."""
-    from returns_service.portal.views import bp
-
+def init_app(app: Flask) -> None:
+    """Bind the lookup rate limiter (Redis when configured, memory otherwise), mount the
+    pages at / and /returns/… and the feedback pages at /feedback/…"""
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "returns-portal")
     # Redis down must not stop customers: count in memory until it is back.
@@ -18,4 +21,6 @@ def init_portal(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)  # Retry-After on a 429
     limiter.init_app(app)
-    app.register_blueprint(bp)
+    for bp in (views.bp, feedback_views.bp):
+        app.register_blueprint(bp)
+        app.before_request_funcs.setdefault(bp.name, []).append(drop_nul_characters)

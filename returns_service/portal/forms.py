@@ -18,7 +18,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
-from returns_service.orders.services import LineEligibility
+from returns_service.returns.eligibility import LineEligibility
 from returns_service.returns.policy import ReturnPolicy
 
 

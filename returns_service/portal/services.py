@@ -11,9 +11,10 @@ from flask import current_app
 
 from returns_service.orders.models import Order
 from returns_service.portal.wording import next_step, status_label, status_tone
+from returns_service.refunds.breakdown import refund_breakdown
 from returns_service.refunds.calculator import RefundBreakdown
 from returns_service.returns.models import Return, ReturnItem
-from returns_service.returns.services import current_policy, events_of, refund_breakdown
+from returns_service.returns.services import current_policy, events_of
 from workflows.returns import allowed_triggers
 
 

@@ -12,11 +12,11 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, session, url_for
 from werkzeug.wrappers import Response
 
-from returns_service.errors import EditConflict, NotFound, ValidationFailed
-from returns_service.extensions import db
+from returns_service.common.errors import EditConflict, NotFound, ValidationFailed
+from returns_service.db import db
 from returns_service.feedback.services import can_rate, feedback_url
-from returns_service.lookup_limit import limit_lookups
-from returns_service.orders.services import find_customer_order, line_eligibility
+from returns_service.http.rate_limits import limit_lookups
+from returns_service.orders.services import find_customer_order
 from returns_service.portal.forms import (
     CancelForm,
     FindReturnForm,
@@ -25,6 +25,7 @@ from returns_service.portal.forms import (
     choose_items_form,
 )
 from returns_service.portal.services import estimate_draft, reason_label, status_view
+from returns_service.returns.eligibility import line_eligibility
 from returns_service.returns.links import LinkInvalid, rma_from_token, status_token, status_url
 from returns_service.returns.services import (
     cancel_return,

@@ -11,8 +11,9 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select
 
-from returns_service.extensions import db
+from returns_service.db import db
 from returns_service.orders.models import Order
+from returns_service.orders.signals import OrderPins
 from returns_service.refunds.models import LIVE_REFUND_STATUSES, Refund
 from returns_service.returns.models import Return
 
@@ -115,3 +116,12 @@ def refunded_on_return(ret: Return) -> int:
 def _sum_on_return(ret: Return, which: Any) -> int:
     return int(db.session.scalar(select(func.coalesce(func.sum(Refund.amount), 0)).where(
         Refund.return_id == ret.id, which)) or 0)
+
+
+def pins_of_refunds(order: Order) -> OrderPins:
+    """Answer to orders' `order_pins_asked`: refunds made on this order's payment (ours,
+    manual or in the Stripe dashboard) pin its currency and payment."""
+    has_refunds = order.payment_intent is not None and db.session.scalar(
+        select(Refund.id).where(Refund.payment_intent == order.payment_intent).limit(1)
+    ) is not None
+    return OrderPins(has_history=has_refunds)

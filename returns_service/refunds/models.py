@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from returns_service.clock import utcnow
-from returns_service.db_types import UTCDateTime
-from returns_service.extensions import db
+from returns_service.common.clock import utcnow
+from returns_service.db import db
+from returns_service.db.types import UTCDateTime
 from returns_service.returns.models import Return
 
 # A refund in one of these states holds or has moved money: at most one per return.

@@ -21,10 +21,11 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import bindparam, func, select, update
 
-from returns_service.clock import utcnow
-from returns_service.errors import ValidationFailed
-from returns_service.extensions import db
-from returns_service.money import format_money
+from returns_service.common import metrics
+from returns_service.common.clock import utcnow
+from returns_service.common.errors import ValidationFailed
+from returns_service.common.money import format_money
+from returns_service.db import db
 from returns_service.orders.services import lock_order
 from returns_service.outbox.registry import RetryLater
 from returns_service.outbox.service import emit
@@ -40,8 +41,8 @@ from returns_service.refunds.amounts import (
     settled_on_return,
 )
 from returns_service.refunds.models import Refund
-from returns_service.reports import metrics
 from returns_service.returns.models import Return, ReturnEvent
+from returns_service.returns.services import lock_return, lock_return_by_id, transition
 from workflows.returns import Actor, InvalidTransition, allowed_triggers, can_fire
 
 # Outcomes only move forward: a late "pending" never undoes "requires_action".
@@ -87,8 +88,6 @@ def start_refund(ret: Return, actor: Actor, *, amount: int | None = None,
     The caller holds the return's lock. The row, the status change and the outbox message
     that will execute it are one transaction: all of them or none.
     """
-    from returns_service.returns.services import transition
-
     attempt = next_attempt(ret)
     amount = (ret.refund_amount or 0) if amount is None else amount
     trigger = "start_refund" if ret.status == "received" else "retry_refund"
@@ -111,8 +110,6 @@ def retry_refund(rma: str, actor: Actor, *, note: str | None = None,
     partial refund in the Stripe dashboard), capped again by what the order still has
     refundable.
     """
-    from returns_service.returns.services import lock_return
-
     ret = lock_return(rma, expected_version)
     _require(ret, "retry_refund")
     lock_order(ret.order_id)
@@ -134,8 +131,6 @@ def record_manual_refund(rma: str, actor: Actor, *, amount: int, reference: str,
                          note: str | None = None,
                          expected_version: int | None = None) -> Refund:
     """Staff record money paid back outside Stripe (bank transfer, voucher…): refunded."""
-    from returns_service.returns.services import lock_return, transition
-
     ret = lock_return(rma, expected_version)
     _require(ret, "record_manual_refund")
     lock_order(ret.order_id)
@@ -309,8 +304,6 @@ def lock_with_return(refund: Refund) -> Return | None:
     """Row-lock a refund for change, its return first (the same order on every path that
     records an outcome, so two of them cannot deadlock), and re-read both; the return, or
     None for a refund no return matched."""
-    from returns_service.returns.services import lock_return_by_id
-
     ret = lock_return_by_id(refund.return_id) if refund.return_id else None
     db.session.refresh(refund, with_for_update=True)
     return ret
@@ -382,8 +375,6 @@ def apply_refund_status(refund: Refund, ret: Return | None, status: str, *,
 
 
 def _move_return(refund: Refund, ret: Return, status: str, actor: Actor) -> None:
-    from returns_service.returns.services import transition
-
     if status == "succeeded":
         if ret.status in ("refund_pending", "refund_failed"):
             transition(ret, "refund_succeeded", actor,
@@ -415,8 +406,6 @@ def _stripe_failure_message(reason: str | None) -> str:
 def external_refund_succeeded(refund: Refund, ret: Return, actor: Actor) -> None:
     """A refund made in the Stripe dashboard went through: the return is refunded, and our
     own attempt is withdrawn if it was never sent. Anything ambiguous goes to a person."""
-    from returns_service.returns.services import transition
-
     money = format_money(refund.amount, refund.currency)
     data = {"refund_id": refund.id, "amount": refund.amount, "origin": "external"}
     if ret.status == "refunded":

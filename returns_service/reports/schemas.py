@@ -56,7 +56,7 @@ class ReportPeriodQuery(Schema):
 
     @post_load
     def _defaults(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        from returns_service.clock import utcnow
+        from returns_service.common.clock import utcnow
 
         if data["end"] is None:
             if data["start"] is not None:

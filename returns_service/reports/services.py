@@ -19,8 +19,8 @@ from flask import current_app
 from sqlalchemy import BigInteger, and_, case, cast, func, literal, null, select, text, union_all
 from sqlalchemy.orm import aliased
 
-from returns_service.clock import utcnow
-from returns_service.extensions import db
+from returns_service.common.clock import utcnow
+from returns_service.db import db
 from returns_service.feedback.models import FeedbackAnswer
 from returns_service.orders.models import OrderLine
 from returns_service.refunds.models import Refund

@@ -17,9 +17,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, object_session, relationship
 
-from returns_service.clock import utcnow
-from returns_service.db_types import JSONType, UTCDateTime
-from returns_service.extensions import db
+from returns_service.common.clock import utcnow
+from returns_service.db import db
+from returns_service.db.types import JSONType, UTCDateTime
 from returns_service.orders.models import Order, OrderLine
 
 
@@ -67,6 +67,10 @@ class Return(db.Model):
     events: Mapped[list[ReturnEvent]] = relationship(
         back_populates="return_", order_by="ReturnEvent.id", cascade="all, delete-orphan"
     )
+
+    def record_event(self, **fields: Any) -> ReturnEvent:
+        """Append a new audit event with these columns (the workflow's record of a change)."""
+        return self.add_event(ReturnEvent(**fields))
 
     def add_event(self, event: ReturnEvent) -> ReturnEvent:
         """Append to the audit trail without loading the trail so far (one INSERT at flush)."""

@@ -15,18 +15,17 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from returns_service.clock import utcnow
-from returns_service.db_insert import insert_object_once
-from returns_service.errors import EditConflict, NotFound, ValidationFailed
-from returns_service.extensions import db
-from returns_service.money import refund_step
+from returns_service.common.clock import utcnow
+from returns_service.common.errors import EditConflict, NotFound, ValidationFailed
+from returns_service.db import db
+from returns_service.db.insert_once import insert_object_once
 from returns_service.orders.models import Order
-from returns_service.orders.services import line_eligibility, lock_order
-from returns_service.refunds.calculator import RefundBreakdown, RefundLine, compute_refund
+from returns_service.orders.services import lock_order
+from returns_service.returns.eligibility import line_eligibility
 from returns_service.returns.models import Return, ReturnEvent, ReturnItem, with_order_and_items
 from returns_service.returns.policy import CONDITIONS, ReturnPolicy
 from returns_service.returns.rma import new_rma, normalise_rma
-from returns_service.returns.signals import status_changed
+from returns_service.returns.signals import return_received, status_changed
 from workflows.returns import Actor, Status, fire
 
 CHANNELS = ("web", "api", "phone", "email", "chat")
@@ -276,11 +275,10 @@ def cancel_return(rma: str, actor: Actor, *, note: str | None = None,
 
 def receive_return(rma: str, received: list[dict[str, Any]], actor: Actor, *,
                    note: str | None = None, expected_version: int | None = None) -> Return:
-    """Record what arrived, compute the refund from it, and start the refund (or close)."""
-    from returns_service.refunds.services import start_refund  # refunds builds on returns
-
+    """Record what arrived and move the return to received; the refunds domain, told by the
+    `return_received` signal in the same transaction, works out the refund and starts it (or
+    closes the return when nothing in the parcel qualifies)."""
     ret = lock_return(rma, expected_version)
-    lock_order(ret.order_id)  # the refund is capped by what other returns left refundable
     by_sku = {item.order_line.sku: item for item in ret.items}
     errors: dict[str, list[str]] = {}
     seen: set[str] = set()
@@ -311,44 +309,5 @@ def receive_return(rma: str, received: list[dict[str, Any]], actor: Actor, *,
             item.inspection_note = entry.get("note") or None
             if entry["quantity"] == 0:
                 item.condition = "missing"
-    breakdown = refund_breakdown(ret)
-    ret.refund_items_amount = breakdown.items_amount
-    ret.restocking_fee_amount = breakdown.restocking_fee
-    ret.refund_shipping_amount = breakdown.shipping_amount
-    ret.refund_amount = breakdown.total
-    if breakdown.total > 0:
-        start_refund(ret, actor)
-    else:
-        transition(ret, "close", actor, note="Nothing in the parcel qualifies for a refund.")
+    return_received.send(ret, actor=actor)
     return ret
-
-
-def refund_breakdown(ret: Return, *, estimate: bool = False,
-                     siblings: dict[int, tuple[int, bool]] | None = None) -> RefundBreakdown:
-    """Refund for what was received (or, with estimate=True, for what was requested).
-
-    `siblings` (this order's entry of refunds.amounts.refund_context) saves a query per
-    return when many are shown at once: return id -> (live refund amount, shipping refunded).
-    """
-    from returns_service.refunds.amounts import refunded_on_order
-
-    order = ret.order
-    if siblings is not None:
-        others = [v for rid, v in siblings.items() if rid != ret.id]
-        return compute_refund(
-            current_policy(), _refund_lines(ret, estimate), shipping_total=order.shipping_total,
-            shipping_already_refunded=any(shipped for _, shipped in others),
-            remaining_refundable=order.total - sum(amount for amount, _ in others),
-            step=refund_step(order.currency))
-    refunded, shipping_claimed = refunded_on_order(order, exclude_return_id=ret.id)
-    return compute_refund(
-        current_policy(), _refund_lines(ret, estimate), shipping_total=order.shipping_total,
-        shipping_already_refunded=shipping_claimed, remaining_refundable=order.total - refunded,
-        step=refund_step(order.currency))
-
-
-def _refund_lines(ret: Return, estimate: bool) -> list[RefundLine]:
-    return [RefundLine(unit_price=item.order_line.unit_price,
-                       quantity=item.quantity if estimate else (item.received_quantity or 0),
-                       reason=item.reason, condition=None if estimate else item.condition)
-            for item in ret.items]

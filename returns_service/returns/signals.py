@@ -1,7 +1,11 @@
-"""Signals other domains subscribe to, so the core never imports notifications or metrics.
+"""Signals the domains above returns subscribe to, so returns never imports them.
 
-`status_changed` is sent inside the transaction, right after the workflow moved a return
-(and once when a return is created), so subscribers can write outbox rows atomically.
+Both are sent inside the transaction, so subscribers can change rows and write outbox
+messages atomically with the change that caused them:
+- `status_changed`: right after the workflow moved a return (and once when one is created);
+  notifications queue the customer's email, metrics count the change after commit.
+- `return_received`: the warehouse recorded what arrived; refunds work out the refund and
+  start it, or close the return when nothing qualifies.
 """
 
 from blinker import Namespace
@@ -10,3 +14,5 @@ _signals = Namespace()
 
 # sender: the Return; kwargs: event (the ReturnEvent just appended)
 status_changed = _signals.signal("status-changed")
+# sender: the Return, now received with its items' conditions set; kwargs: actor
+return_received = _signals.signal("return-received")

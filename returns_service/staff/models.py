@@ -8,9 +8,9 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from returns_service.clock import utcnow
-from returns_service.db_types import UTCDateTime
-from returns_service.extensions import db
+from returns_service.common.clock import utcnow
+from returns_service.db import db
+from returns_service.db.types import UTCDateTime
 
 ROLES = ("admin", "agent", "warehouse", "integration")
 

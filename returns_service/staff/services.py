@@ -12,9 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from returns_service.clock import utcnow
-from returns_service.errors import ValidationFailed
-from returns_service.extensions import db
+from returns_service.common.clock import utcnow
+from returns_service.common.errors import ValidationFailed
+from returns_service.db import db
 from returns_service.staff.models import ROLES, ApiToken, StaffSession, StaffUser
 
 TOKEN_PREFIX = "rsk_"

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from returns_service.extensions import db
+from returns_service.db import db
 from returns_service.returns.models import Return
 from tests.browser import publish_screenshot, screenshot
 

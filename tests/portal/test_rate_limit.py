@@ -7,7 +7,8 @@ import uuid
 
 import pytest
 
-from returns_service.extensions import db, limiter
+from returns_service.db import db
+from returns_service.http.extensions import limiter
 from tests.conftest import TEST_REDIS_URL
 from tests.portal.conftest import csrf_token
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from returns_service import clock
-from returns_service.extensions import db
+from returns_service.common import clock
+from returns_service.db import db
 from returns_service.orders.services import ORDER_NOT_FOUND
 from returns_service.returns.models import Return
 from tests.portal.conftest import post_form

@@ -8,7 +8,7 @@ import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from returns_service.extensions import db
+from returns_service.db import db
 from returns_service.portal.wording import STATUS_LABELS, next_step, status_label
 from returns_service.returns.links import SALT, status_token
 from returns_service.returns.models import Return

@@ -1,6 +1,6 @@
 """Access control, generated from the app's URL map so new endpoints are checked too.
 
-Every JSON endpoint either declares its roles with @require_roles (then: 401 without a token,
+Every JSON endpoint either declares its permission with @require (then: 401 without a token,
 403 for each role it does not allow, whatever the body) or is one of the few public ones
 listed here. Customers reach their returns only with order number + email (or a signed
 status link); changing any of those never reveals or changes someone else's return.
@@ -17,6 +17,7 @@ from flask import Flask
 from returns_service import create_app
 from returns_service.returns.links import LinkInvalid, rma_from_token, status_token
 from returns_service.staff.models import ROLES
+from returns_service.staff.permissions import roles_for
 
 # Endpoints anyone may call: the API description, and what a customer with an order number
 # and email may do. Webhooks authenticate by signature (checked below), not by token.
@@ -28,7 +29,8 @@ def _routes() -> list[tuple[str, str, str, tuple[str, ...] | None]]:
     found = []
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
-        roles = getattr(view, "required_roles", None)
+        action = getattr(view, "required_action", None)
+        roles = None if action is None else roles_for(action)
         if not rule.rule.startswith("/api/") and roles is None:
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
@@ -43,7 +45,7 @@ PROTECTED = [(m, p, r) for e, m, p, r in ROUTES if r is not None]
 
 def test_every_api_endpoint_declares_its_roles_or_is_knowingly_public():
     undeclared = {e for e, _, p, r in ROUTES if r is None and p.startswith("/api/")}
-    assert undeclared <= PUBLIC, f"add @require_roles or list as public: {undeclared - PUBLIC}"
+    assert undeclared <= PUBLIC, f"add @require or list as public: {undeclared - PUBLIC}"
     assert len(PROTECTED) >= 9  # the generator found the staff endpoints
 
 
@@ -77,7 +79,7 @@ def test_staff_endpoint_refuses_missing_bad_and_wrong_role_tokens_before_reading
 
 
 def test_revoked_token_is_refused(app, api, existing):
-    from returns_service.extensions import db
+    from returns_service.db import db
     from returns_service.staff.services import revoke_token
 
     assert api.get("/api/v1/returns", as_="agent").status_code == 200
@@ -127,7 +129,7 @@ def test_customer_without_a_token_cannot_read_or_cancel_any_return(api, two_cust
 
 
 def test_status_link_for_one_return_cannot_be_turned_into_another(app, two_customers):
-    from returns_service.errors import NotFound
+    from returns_service.common.errors import NotFound
     from returns_service.returns.services import find_customer_return
 
     rma = two_customers["ann"]["rma"]

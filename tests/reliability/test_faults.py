@@ -19,7 +19,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 
 from returns_service import create_app
-from returns_service.extensions import db
+from returns_service.db import db
 from returns_service.outbox.models import OutboxMessage
 from returns_service.refunds.models import Refund
 from returns_service.returns.models import Return, ReturnEvent

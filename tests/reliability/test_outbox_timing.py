@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from returns_service import create_app
-from returns_service.extensions import db
+from returns_service.db import db
 from returns_service.outbox.models import OutboxMessage
 from tests.conftest import TEST_REDIS_URL
 
@@ -96,11 +96,11 @@ def test_message_lost_between_commit_and_hand_over_is_resent_once_stale(app_conf
 def test_savepoints_neither_hand_out_jobs_nor_lose_them(app):
     """Releasing a SAVEPOINT is not a commit (nothing is handed out yet), and rolling one
     back does not forget messages written before it in the same transaction."""
-    from returns_service.outbox.registry import HANDLERS, handler
+    from returns_service.outbox.registry import HANDLERS, register_handler
     from returns_service.outbox.service import emit
 
     ran: list[int] = []
-    handler("test.savepoint")(lambda payload: ran.append(payload["n"]))
+    register_handler("test.savepoint", lambda payload: ran.append(payload["n"]))
     try:
         with app.app_context():
             emit("test.savepoint", {"n": 1})

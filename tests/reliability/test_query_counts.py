@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from returns_service.extensions import db
+from returns_service.db import db
 from tests.reliability.sqlcount import count_queries
 
 
@@ -64,7 +64,7 @@ def test_detail_endpoints_do_not_grow_with_items_or_events(app, api, make_order,
 
 
 def test_list_counts_exactly_up_to_the_limit_then_says_more(app, api, make_order, monkeypatch):
-    from returns_service.returns import api as returns_api
+    from returns_service.api import returns as returns_api
 
     _orders_with_returns(api, make_order, 4)
     monkeypatch.setattr(returns_api, "COUNT_LIMIT", 3)
@@ -84,7 +84,7 @@ def test_a_change_answers_from_what_it_read_before_commit(app, api, make_return)
     """The answer to a receipt (the refund just started included) is read before the commit;
     turning it into JSON afterwards must not reload a row, or every change would pay a
     query per refund shown."""
-    from returns_service.returns.present import return_dict
+    from returns_service.api.present import return_dict
     from returns_service.returns.schemas import ReturnOut
     from returns_service.returns.services import receive_return
     from workflows.returns import Actor

@@ -28,7 +28,7 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import select
 
-from returns_service.extensions import db
+from returns_service.db import db
 from returns_service.orders.models import Order
 from returns_service.payments.stripe import ProviderRefund
 from returns_service.refunds import services as refunds

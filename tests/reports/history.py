@@ -18,8 +18,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from returns_service import clock
-from returns_service.extensions import db
+from returns_service.common import clock
+from returns_service.db import db
 from returns_service.feedback.models import Feedback, FeedbackAnswer
 from returns_service.payments.stripe import ProviderRefund
 from returns_service.refunds.models import Refund

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from returns_service.extensions import db
+from returns_service.db import db
 from returns_service.staff.models import StaffUser
 from tests.browser import screenshot
 from tests.reports.history import policy_file, seed_history

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from returns_service.extensions import db
-from returns_service.reports import metrics
+from returns_service.common import metrics
+from returns_service.db import db
 from returns_service.returns import services
 from workflows.returns import Actor
 

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Integer, literal, select, union_all
 
-from returns_service.extensions import db
+from returns_service.db import db
 from returns_service.reports.sql import MEDIAN, P90, distributions, percentile, percentile_rows
 
 

@@ -152,7 +152,7 @@ def test_a_rating_changed_later_counts_then_and_leaves_the_reported_week_alone(
 
     with app.app_context():
         record_feedback(get_return(history["R1"]), rating=1)
-        from returns_service.extensions import db
+        from returns_service.db import db
 
         db.session.commit()
 
@@ -169,7 +169,7 @@ def test_a_rating_changed_later_counts_then_and_leaves_the_reported_week_alone(
 
 def test_a_one_click_rating_keeps_the_nps_given_before_in_the_report(app, api, history):
     """R1 answered the survey (5, NPS 10) in week 1, then clicks 4 stars in an email."""
-    from returns_service.extensions import db
+    from returns_service.db import db
     from returns_service.feedback.services import record_feedback
     from returns_service.returns.services import get_return
 

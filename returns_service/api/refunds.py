@@ -6,11 +6,11 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from returns_service.auth import current_staff_actor, require_roles
-from returns_service.openapi import A_CHANGE, ETAG
+from returns_service.api.returns import commit_and_respond, expected_version
+from returns_service.http.auth import current_staff_actor, require
+from returns_service.http.openapi import A_CHANGE, ETAG
 from returns_service.refunds import services
 from returns_service.refunds.schemas import ManualRefundIn, RetryRefundIn
-from returns_service.returns.api import commit_and_respond, expected_version
 from returns_service.returns.schemas import ReturnOut
 
 blp = Blueprint("refunds", __name__, url_prefix="/api/v1/returns",
@@ -21,7 +21,7 @@ blp = Blueprint("refunds", __name__, url_prefix="/api/v1/returns",
 @blp.doc(**A_CHANGE)
 @blp.arguments(RetryRefundIn)
 @blp.response(200, ReturnOut, headers=ETAG)
-@require_roles("agent")
+@require("refund.retry")
 def retry(data: dict[str, Any], rma: str) -> Any:
     """Retry a failed refund: a new attempt with a new idempotency key (refund_failed only)."""
     refund = services.retry_refund(rma, current_staff_actor(), note=data["note"],
@@ -33,7 +33,7 @@ def retry(data: dict[str, Any], rma: str) -> Any:
 @blp.doc(**A_CHANGE)
 @blp.arguments(ManualRefundIn)
 @blp.response(200, ReturnOut, headers=ETAG)
-@require_roles("agent")
+@require("refund.record_manual")
 def manual(data: dict[str, Any], rma: str) -> Any:
     """Record a refund paid outside Stripe (received or refund_failed → refunded)."""
     refund = services.record_manual_refund(

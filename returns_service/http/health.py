@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
-from returns_service.extensions import db
+from returns_service.db import db
 
 bp = Blueprint("health", __name__)
 

@@ -8,19 +8,19 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
+from returns_service.api.reports import csv_response
 from returns_service.console.auth_views import forbidden_page
-from returns_service.reports.api import csv_response
 from returns_service.reports.dashboard import charts, duration_label
 from returns_service.reports.schemas import ReportPeriodQuery, ServiceReportOut
 from returns_service.reports.services import service_report
+from returns_service.staff.permissions import user_may
 
 bp = Blueprint("reports_web", __name__)
 bp.register_error_handler(403, forbidden_page)  # signed in with another role
-DASHBOARD_ROLES = ("agent", "admin")
 
 
 def _require_staff() -> None:
-    if getattr(current_user, "role", None) not in DASHBOARD_ROLES:
+    if not user_may(current_user, "reports.read"):
         abort(403)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 
-from returns_service.extensions import db
+from returns_service.db import db
 
 
 def insert_once(model: Any, values: dict[str, Any], *, unique: str) -> int | None:

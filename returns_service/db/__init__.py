@@ -1,11 +1,8 @@
-"""Flask extensions, created unbound here and bound to the app in create_app."""
+"""The database: the SQLAlchemy object every model and service uses, and Alembic (Flask-Migrate),
+created unbound here and bound to the app in create_app."""
 
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -24,7 +21,3 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-csrf = CSRFProtect()
-login_manager = LoginManager()
-# Only routes that ask for a limit are limited (no defaults); storage is set in init_portal.
-limiter = Limiter(key_func=get_remote_address)

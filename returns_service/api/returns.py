@@ -7,21 +7,19 @@ from typing import Any
 from flask import request
 from flask_smorest import Blueprint
 
-from returns_service.auth import (
-    STAFF_READ,
+from returns_service.api.present import return_dict, return_dicts
+from returns_service.common.errors import ValidationFailed
+from returns_service.db import db
+from returns_service.http.auth import (
     current_api_user,
     current_staff_actor,
-    has_role,
-    require_roles,
+    require,
     staff_actor,
 )
-from returns_service.errors import ValidationFailed
-from returns_service.extensions import db
-from returns_service.lookup_limit import limit_lookups
-from returns_service.openapi import A_CHANGE, BEARER, ETAG, LOOKUP_PROBLEMS, PROBLEMS
+from returns_service.http.openapi import A_CHANGE, BEARER, ETAG, LOOKUP_PROBLEMS, PROBLEMS
+from returns_service.http.rate_limits import limit_lookups
 from returns_service.orders.services import find_customer_order, get_order
 from returns_service.returns import services
-from returns_service.returns.present import return_dict, return_dicts
 from returns_service.returns.schemas import (
     EventOut,
     ListQuery,
@@ -32,6 +30,7 @@ from returns_service.returns.schemas import (
     ReturnPageOut,
     VersionedIn,
 )
+from returns_service.staff.permissions import user_may
 from workflows.returns import Actor
 
 # Lists count matches up to this many; beyond it `total_capped` says "more than total".
@@ -53,15 +52,12 @@ def expected_version(data: dict[str, Any]) -> int | None:
     return int(header)
 
 
-CANCEL_ROLES = ("agent",)  # and admins, who pass every role check
-
-
 def may_see_status_link() -> bool:
     """The customer's status link lets whoever holds it cancel the return: it is shown to
     the customer who asked (no token) and to roles that may cancel (agents, admins), not to
     warehouse or integration tokens, which may not."""
     user = current_api_user()
-    return user is None or has_role(user, CANCEL_ROLES)
+    return user is None or user_may(user, "status_link.see")
 
 
 def respond(ret: Any, status: int = 200, **known: Any) -> Any:
@@ -86,7 +82,7 @@ def commit_and_respond(ret: Any, status: int = 200, **known: Any) -> Any:
 def create_return(data: dict[str, Any]) -> Any:
     """Request a return: customers with order number + email, staff on a customer's behalf."""
     user = current_api_user()
-    if user is not None and user.role in ("admin", "agent"):
+    if user_may(user, "return.create_for_customer"):
         order = (find_customer_order(data["order_number"], data["email"], lock=True)
                  if data["email"]
                  else get_order(data["order_number"]))
@@ -105,7 +101,7 @@ def create_return(data: dict[str, Any]) -> Any:
 @blp.doc(security=BEARER, responses=PROBLEMS)
 @blp.arguments(ListQuery, location="query")
 @blp.response(200, ReturnPageOut)
-@require_roles(*STAFF_READ)
+@require("returns.read")
 def list_returns(query: dict[str, Any]) -> Any:
     """Search returns by status, channel, reason, or q (RMA, order number, email)."""
     rows, total = services.list_returns(
@@ -120,7 +116,7 @@ def list_returns(query: dict[str, Any]) -> Any:
 @blp.route("/<rma>", methods=["GET"])
 @blp.doc(security=BEARER, responses=PROBLEMS)
 @blp.response(200, ReturnOut, headers=ETAG)
-@require_roles(*STAFF_READ)
+@require("returns.read")
 def get_return(rma: str) -> Any:
     """A return with its items, refund breakdown and allowed actions. ETag = version."""
     return respond(services.get_return(rma))
@@ -129,7 +125,7 @@ def get_return(rma: str) -> Any:
 @blp.route("/<rma>/events", methods=["GET"])
 @blp.doc(security=BEARER, responses=PROBLEMS)
 @blp.response(200, EventOut(many=True))
-@require_roles(*STAFF_READ)
+@require("returns.read")
 def get_events(rma: str) -> Any:
     """The audit trail: every status change, note and notification, oldest first."""
     return services.events_of(services.get_return(rma))
@@ -139,7 +135,7 @@ def get_events(rma: str) -> Any:
 @blp.doc(**A_CHANGE)
 @blp.arguments(VersionedIn)
 @blp.response(200, ReturnOut, headers=ETAG)
-@require_roles("agent")
+@require("return.approve")
 def approve(data: dict[str, Any], rma: str) -> Any:
     """Approve a requested return."""
     ret = services.approve_return(rma, current_staff_actor(), note=data["note"],
@@ -151,7 +147,7 @@ def approve(data: dict[str, Any], rma: str) -> Any:
 @blp.doc(**A_CHANGE)
 @blp.arguments(RejectIn)
 @blp.response(200, ReturnOut, headers=ETAG)
-@require_roles("agent")
+@require("return.reject")
 def reject(data: dict[str, Any], rma: str) -> Any:
     """Reject a requested return with a reason from the policy's list and a customer note."""
     ret = services.reject_return(rma, current_staff_actor(), reason=data["reason"],
@@ -163,7 +159,7 @@ def reject(data: dict[str, Any], rma: str) -> Any:
 @blp.doc(**A_CHANGE)
 @blp.arguments(VersionedIn)
 @blp.response(200, ReturnOut, headers=ETAG)
-@require_roles(*CANCEL_ROLES)
+@require("return.cancel")
 def cancel(data: dict[str, Any], rma: str) -> Any:
     """Cancel a return that has not been received yet."""
     ret = services.cancel_return(rma, current_staff_actor(), note=data["note"],
@@ -175,7 +171,7 @@ def cancel(data: dict[str, Any], rma: str) -> Any:
 @blp.doc(**A_CHANGE)
 @blp.arguments(ReceiveIn)
 @blp.response(200, ReturnOut, headers=ETAG)
-@require_roles("warehouse")
+@require("return.receive")
 def receive(data: dict[str, Any], rma: str) -> Any:
     """Record what arrived and in what condition; starts the refund."""
     ret = services.receive_return(rma, data["items"], current_staff_actor(), note=data["note"],

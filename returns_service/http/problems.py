@@ -1,4 +1,5 @@
-"""Domain errors and their rendering as RFC 9457 problem details (application/problem+json)."""
+"""Domain errors rendered as RFC 9457 problem details (application/problem+json), or as an
+error page on the HTML routes."""
 
 from __future__ import annotations
 
@@ -7,48 +8,8 @@ from typing import Any
 from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from returns_service.common.errors import PROBLEM_BASE, DomainError
 from workflows.returns import InvalidTransition
-
-PROBLEM_BASE = "https://returns-service.dev/problems/"
-
-
-class DomainError(Exception):
-    """A business rule said no. Subclasses set the HTTP status and problem type."""
-
-    status = 400
-    type = "bad-request"
-    title = "Bad request"
-
-    def __init__(self, detail: str, **extensions: Any):
-        super().__init__(detail)
-        self.detail = detail
-        self.extensions = extensions
-
-
-class NotFound(DomainError):
-    status, type, title = 404, "not-found", "Not found"
-
-
-class ValidationFailed(DomainError):
-    """Input is well-formed but breaks a rule; `errors` maps field paths to messages."""
-
-    status, type, title = 422, "validation-error", "Validation failed"
-
-    def __init__(self, errors: dict[str, list[str]], detail: str = "Some fields are invalid."):
-        super().__init__(detail, errors=errors)
-        self.errors = errors
-
-
-class EditConflict(DomainError):
-    status, type, title = 409, "edit-conflict", "The return was changed by someone else"
-
-
-class Unauthorized(DomainError):
-    status, type, title = 401, "unauthorized", "Authentication required"
-
-
-class Forbidden(DomainError):
-    status, type, title = 403, "forbidden", "Not allowed for your role"
 
 
 def problem(status: int, title: str, detail: str | None = None, type_: str = "about:blank",

@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from returns_service.clock import utcnow
-from returns_service.db_insert import insert_once
-from returns_service.extensions import db
-from returns_service.money import format_money
+from returns_service.common.clock import utcnow
+from returns_service.common.money import format_money
+from returns_service.db import db
+from returns_service.db.insert_once import insert_once
 from returns_service.orders.models import Order
 from returns_service.outbox.service import emit
 from returns_service.payments.models import StripeEvent
@@ -36,6 +36,7 @@ from returns_service.refunds.services import (
     next_attempt,
 )
 from returns_service.returns.models import Return
+from returns_service.returns.services import lock_return
 
 REFUND_EVENTS = frozenset({"refund.created", "refund.updated", "refund.failed",
                            "charge.refund.updated"})
@@ -158,8 +159,6 @@ def record_provider_refund(provider: ProviderRefund) -> str:
 
 
 def _record_external(provider: ProviderRefund) -> str:
-    from returns_service.returns.services import lock_return
-
     if not provider.payment_intent:
         return "unmatched (no payment intent)"
     order, returns = returns_for_payment(provider.payment_intent)
@@ -191,8 +190,6 @@ def _record_external(provider: ProviderRefund) -> str:
 def flag_dispute(payment_intent: str | None, dispute_id: str, reason: str | None,
                  amount: int, currency: str) -> str:
     """A chargeback on the payment: every return of that order needs a person."""
-    from returns_service.returns.services import lock_return
-
     if not payment_intent:
         return "unmatched (no payment intent)"
     order, returns = returns_for_payment(payment_intent)

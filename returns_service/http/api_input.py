@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import request
 
-from returns_service.errors import ValidationFailed
+from returns_service.common.errors import ValidationFailed
 
 NUL_MESSAGE = "Text may not contain NUL (\\u0000) characters."
 

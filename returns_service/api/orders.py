@@ -6,12 +6,14 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from returns_service.auth import STAFF_READ, require_roles
-from returns_service.extensions import db
-from returns_service.lookup_limit import limit_lookups
-from returns_service.openapi import BEARER, LOOKUP_PROBLEMS, PROBLEMS
+from returns_service.db import db
+from returns_service.http.auth import require
+from returns_service.http.openapi import BEARER, LOOKUP_PROBLEMS, PROBLEMS
+from returns_service.http.rate_limits import limit_lookups
 from returns_service.orders import services
 from returns_service.orders.schemas import EligibilityOut, EligibilityQuery, OrderIn, OrderOut
+from returns_service.returns.eligibility import eligibility_view
+from returns_service.returns.models import Return
 from returns_service.returns.services import current_policy
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders",
@@ -19,8 +21,6 @@ blp = Blueprint("orders", __name__, url_prefix="/api/v1/orders",
 
 
 def order_dict(order: Any) -> dict[str, Any]:
-    from returns_service.returns.models import Return
-
     returns = db.session.query(Return).filter(Return.order_id == order.id).all()
     return {**{c: getattr(order, c) for c in (
         "number", "email", "customer_name", "currency", "placed_at", "delivered_at", "channel",
@@ -35,7 +35,7 @@ def order_dict(order: Any) -> dict[str, Any]:
 @blp.arguments(OrderIn)
 @blp.response(201, OrderOut, description="Created")
 @blp.alt_response(200, schema=OrderOut, description="Updated")
-@require_roles("integration")
+@require("orders.import")
 def upsert_order(data: dict[str, Any]) -> Any:
     """Create or update an order (idempotent by number)."""
     order, created = services.upsert_order(data)
@@ -46,7 +46,7 @@ def upsert_order(data: dict[str, Any]) -> Any:
 @blp.route("/<number>", methods=["GET"])
 @blp.doc(security=BEARER, responses=PROBLEMS)
 @blp.response(200, OrderOut)
-@require_roles(*STAFF_READ)
+@require("orders.read")
 def get_order(number: str) -> Any:
     """An order with its lines and returns."""
     return order_dict(services.get_order(number))
@@ -60,4 +60,4 @@ def get_order(number: str) -> Any:
 def eligibility(query: dict[str, Any], number: str) -> Any:
     """Which lines the customer can still return, how many, and why not."""
     order = services.find_customer_order(number, query["email"])
-    return services.eligibility_view(order, current_policy())
+    return eligibility_view(order, current_policy())

@@ -7,8 +7,8 @@ from typing import Any
 from flask import Response
 from flask_smorest import Blueprint
 
-from returns_service.auth import require_roles
-from returns_service.openapi import BEARER, PROBLEMS
+from returns_service.http.auth import require
+from returns_service.http.openapi import BEARER, PROBLEMS
 from returns_service.reports.export import csv_filename, to_csv
 from returns_service.reports.schemas import ReportPeriodQuery, ServiceReportOut
 from returns_service.reports.services import service_report
@@ -38,7 +38,7 @@ JSON_OR_CSV = {"description": "The report (CSV with ?format=csv)", "content": {
 @blp.doc(security=BEARER, responses={**PROBLEMS, "200": JSON_OR_CSV})
 @blp.arguments(ReportPeriodQuery, location="query")
 @blp.response(200, ServiceReportOut)
-@require_roles("agent")
+@require("reports.read")
 def service(query: dict[str, Any]) -> Any:
     """First response, resolution and refund times (median, p90), SLA, backlog, CSAT/NPS,
     returns by reason/SKU/channel, refunded totals, and a weekly series for [from, to)."""
@@ -52,7 +52,7 @@ def service(query: dict[str, Any]) -> Any:
     "description": "metric,value rows", "content": CSV_CONTENT}})
 @blp.arguments(ReportPeriodQuery(exclude=("format",)), location="query")  # always CSV
 @blp.response(200, description="metric,value rows (the JSON's figures, flattened)")
-@require_roles("agent")
+@require("reports.read")
 def service_csv(query: dict[str, Any]) -> Any:
     """The same report as CSV: one `metric,value` row per figure."""
     return csv_response(dumped_report(query))

@@ -11,7 +11,7 @@ import os
 
 from flask import Flask
 
-from returns_service.extensions import db
+from returns_service.db import db
 
 _app: Flask | None = None
 _pid: int | None = None

@@ -10,7 +10,7 @@ from typing import Any
 from flask import current_app
 from limits import parse
 
-from returns_service.extensions import limiter
+from returns_service.http.extensions import limiter
 
 
 def lookup_limit() -> str:
@@ -22,8 +22,8 @@ def _too_many() -> str:
 
 
 def _staff_request() -> bool:
-    from returns_service.auth import current_api_user  # local: auth imports staff models
-    from returns_service.errors import Unauthorized
+    from returns_service.common.errors import Unauthorized
+    from returns_service.http.auth import current_api_user  # local: auth imports staff models
 
     try:
         return current_api_user() is not None

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import click
 
-from returns_service.extensions import db
+from returns_service.db import db
 
 log = logging.getLogger(__name__)
 

@@ -6,12 +6,13 @@ from typing import Any
 
 from sqlalchemy import bindparam, select
 
-from returns_service.extensions import db
+from returns_service.db import db
+from returns_service.refunds.amounts import refund_context
+from returns_service.refunds.breakdown import refund_breakdown
 from returns_service.refunds.models import Refund
 from returns_service.returns.links import status_url
 from returns_service.returns.models import Return
 from returns_service.returns.schemas import RefundOut
-from returns_service.returns.services import refund_breakdown
 from workflows.returns import allowed_triggers
 
 _REFUND_FIELDS = tuple(RefundOut().fields)  # what the API shows of a refund
@@ -42,8 +43,6 @@ def return_dicts(rows: list[Return], *, status_link: bool = True) -> list[dict[s
 
     Load rows with their order (and its lines) and items eagerly, as services.list_returns does.
     """
-    from returns_service.refunds.amounts import refund_context
-
     ids = [r.id for r in rows]
     refunds: dict[int, list[Refund]] = {i: [] for i in ids}
     if ids:

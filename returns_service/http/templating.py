@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask import Flask
 
-from returns_service.money import format_money
+from returns_service.common.money import format_money
 
 
 def format_date(value: datetime | None) -> str:

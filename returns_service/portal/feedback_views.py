@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import Blueprint, abort, make_response, render_template, request
 
-from returns_service.errors import NotFound, ValidationFailed
-from returns_service.extensions import db
+from returns_service.common.errors import NotFound, ValidationFailed
+from returns_service.db import db
 from returns_service.feedback import services
 from returns_service.returns.models import Return
 

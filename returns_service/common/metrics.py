@@ -1,4 +1,4 @@
-"""Prometheus metrics: one CollectorRegistry per app, counting helpers, and GET /metrics.
+"""Prometheus metric families of one app and the helpers every domain counts with.
 
 Other domains count through the helpers (`refund_outcome`, `webhook_event`, `job_failed`);
 they do nothing outside an app context, so a helper can never break the caller.
@@ -6,35 +6,22 @@ they do nothing outside an app context, so a helper can never break the caller.
 Status transitions are counted *after commit*: the `status_changed` signal (sent inside the
 transaction) parks the change on the SQLAlchemy session, `after_commit` counts it, and the end
 of a transaction that did not commit (rollback, close) drops it. A rolled-back transition is
-therefore never counted.
+therefore never counted. The registry and GET /metrics are set up by returns_service.http.metrics.
 """
 
 from __future__ import annotations
 
-import hmac
-import os
-import time
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, g, has_app_context, request
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-)
+from flask import current_app, has_app_context
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy import event
 from sqlalchemy.orm import Session, object_session
 
-from returns_service.errors import Unauthorized
-from returns_service.extensions import db
+from returns_service.db import db
 
 _PENDING = "metrics_pending_transitions"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-
-bp = Blueprint("metrics", __name__)
-
 
 class AppMetrics:
     """The app's own registry and metric families (tests build many apps in one process)."""
@@ -84,7 +71,7 @@ def job_failed(topic: str) -> None:
 
 # --- transitions, after commit --------------------------------------------------------------
 
-def _on_status_changed(sender: Any, event: Any = None, **_: Any) -> None:
+def on_status_changed(sender: Any, event: Any = None, **_: Any) -> None:
     metrics = _current()
     if metrics is None or event is None:
         return
@@ -105,59 +92,8 @@ def _after_transaction_end(session: Session, transaction: Any) -> None:
         session.info.pop(_PENDING, None)
 
 
-def _install_listeners() -> None:
-    from returns_service.returns.signals import status_changed
-
-    status_changed.connect(_on_status_changed)  # blinker keeps one connection per receiver
+def install_listeners() -> None:
+    """Count transitions after commit (the returns domain connects on_status_changed)."""
     if not event.contains(Session, "after_commit", _after_commit):
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_transaction_end", _after_transaction_end)
-
-
-# --- the app ----------------------------------------------------------------------------------
-
-def init_metrics(app: Flask) -> None:
-    """Give the app its registry, time every request, and serve /metrics."""
-    app.extensions["metrics"] = AppMetrics()
-    # gunicorn/RQ with several processes: see README ("Service-quality metrics").
-    app.extensions["metrics_multiprocess"] = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
-    _install_listeners()
-
-    @app.before_request
-    def _start_timer() -> None:
-        g.metrics_started = time.perf_counter()
-
-    @app.after_request
-    def _observe(response: Response) -> Response:
-        started = g.pop("metrics_started", None)
-        if started is not None:
-            app.extensions["metrics"].latency.labels(
-                request.method, request.endpoint or "unmatched").observe(
-                time.perf_counter() - started)
-        return response
-
-    app.register_blueprint(bp)
-
-
-def _check_token() -> None:
-    expected = current_app.config.get("METRICS_TOKEN")
-    if not expected:
-        return
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(),
-                                                             str(expected).encode()):
-        raise Unauthorized("Scraping /metrics needs 'Authorization: Bearer <METRICS_TOKEN>'.")
-
-
-@bp.get("/metrics")
-def metrics_view() -> Response:
-    """Prometheus text format. Open unless METRICS_TOKEN is set (then Bearer required)."""
-    _check_token()
-    if current_app.extensions.get("metrics_multiprocess"):
-        from prometheus_client import multiprocess
-
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    else:
-        registry = current_app.extensions["metrics"].registry
-    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

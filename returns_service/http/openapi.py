@@ -34,7 +34,7 @@ PROBLEMS: dict[int | str, Any] = {
     "409": _problem("Not allowed in the current status, or changed concurrently"),
     "422": _problem("Validation failed; errors maps fields to messages"),
 }
-# Public lookups by order number or RMA + email (returns_service.lookup_limit).
+# Public lookups by order number or RMA + email (returns_service.http.rate_limits).
 LOOKUP_PROBLEMS: dict[int | str, Any] = {
     **PROBLEMS, "429": _problem("Too many lookups from this address; try again later")}
 

@@ -1,0 +1,20 @@
+"""Web plumbing shared by the JSON API, the pages and the webhooks: problem+json and error
+pages, Bearer-token auth against the permissions table, the OpenAPI components, rate limits,
+request-input hooks, security headers, template filters, health and metrics endpoints."""
+
+from flask import Flask
+
+from returns_service.http import health, metrics
+from returns_service.http.problems import register_error_handlers
+from returns_service.http.security_headers import install_security_headers
+from returns_service.http.templating import install_filters
+
+__all__ = ["init_app", "register_error_handlers"]
+
+
+def init_app(app: Flask) -> None:
+    """GET /healthz and /metrics, security headers on every answer, template filters."""
+    app.register_blueprint(health.bp)
+    metrics.init_metrics(app)
+    install_security_headers(app)
+    install_filters(app)

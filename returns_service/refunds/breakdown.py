@@ -1,0 +1,39 @@
+"""The refund a return is owed: what arrived (or, for an estimate, what was asked for), priced
+by the policy (calculator.py) and capped by what the order still has refundable."""
+
+from __future__ import annotations
+
+from returns_service.common.money import refund_step
+from returns_service.refunds.amounts import refunded_on_order
+from returns_service.refunds.calculator import RefundBreakdown, RefundLine, compute_refund
+from returns_service.returns.models import Return
+from returns_service.returns.services import current_policy
+
+
+def refund_breakdown(ret: Return, *, estimate: bool = False,
+                     siblings: dict[int, tuple[int, bool]] | None = None) -> RefundBreakdown:
+    """Refund for what was received (or, with estimate=True, for what was requested).
+
+    `siblings` (this order's entry of refunds.amounts.refund_context) saves a query per
+    return when many are shown at once: return id -> (live refund amount, shipping refunded).
+    """
+    order = ret.order
+    if siblings is not None:
+        others = [v for rid, v in siblings.items() if rid != ret.id]
+        return compute_refund(
+            current_policy(), _refund_lines(ret, estimate), shipping_total=order.shipping_total,
+            shipping_already_refunded=any(shipped for _, shipped in others),
+            remaining_refundable=order.total - sum(amount for amount, _ in others),
+            step=refund_step(order.currency))
+    refunded, shipping_claimed = refunded_on_order(order, exclude_return_id=ret.id)
+    return compute_refund(
+        current_policy(), _refund_lines(ret, estimate), shipping_total=order.shipping_total,
+        shipping_already_refunded=shipping_claimed, remaining_refundable=order.total - refunded,
+        step=refund_step(order.currency))
+
+
+def _refund_lines(ret: Return, estimate: bool) -> list[RefundLine]:
+    return [RefundLine(unit_price=item.order_line.unit_price,
+                       quantity=item.quantity if estimate else (item.received_quantity or 0),
+                       reason=item.reason, condition=None if estimate else item.condition)
+            for item in ret.items]

@@ -1,0 +1,95 @@
+"""Which lines of an order may still be returned, and why not (final sale, window closed,
+already returned): the eligibility rules the form, the API and a new return all apply."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import bindparam, func, select
+
+from returns_service.common.clock import utcnow
+from returns_service.db import db
+from returns_service.orders.models import Order, OrderLine
+from returns_service.orders.signals import OrderPins
+from returns_service.returns.models import Return, ReturnItem
+from returns_service.returns.policy import ReturnPolicy
+from workflows.returns import RELEASED
+
+
+def claimed_quantities(order: Order, *, exclude_return_id: int | None = None) -> dict[int, int]:
+    """Per order line id: quantity already in returns that still count (not released)."""
+    rows = db.session.execute(_claimed_statement(), {  # id 0 excludes nothing
+        "order_id": order.id, "exclude_return_id": exclude_return_id or 0})
+    return defaultdict(int, {line_id: int(qty) for line_id, qty in rows})
+
+
+@cache
+def _claimed_statement() -> Any:
+    return (select(ReturnItem.order_line_id, func.sum(ReturnItem.quantity))
+            .join(Return, Return.id == ReturnItem.return_id)
+            .where(Return.order_id == bindparam("order_id"),
+                   Return.id != bindparam("exclude_return_id"),
+                   Return.status.not_in([s.value for s in RELEASED]))
+            .group_by(ReturnItem.order_line_id))
+
+
+@dataclass(frozen=True)
+class LineEligibility:
+    line: OrderLine
+    returnable_quantity: int
+    reason: str | None  # shown to the customer when returnable_quantity is 0
+
+    @property
+    def eligible(self) -> bool:
+        return self.returnable_quantity > 0
+
+
+def line_eligibility(order: Order, policy: ReturnPolicy,
+                     now: datetime | None = None) -> list[LineEligibility]:
+    """For each line: how many may still be returned, and if none, why (customer wording)."""
+    now = now or utcnow()
+    deadline = policy.return_deadline(order.channel, order.placed_at, order.delivered_at)
+    claimed = claimed_quantities(order)
+    result = []
+    for line in order.lines:
+        left = max(0, line.quantity - claimed.get(line.id, 0))
+        if line.final_sale:
+            result.append(LineEligibility(line, 0, "Final sale: this item cannot be returned."))
+        elif now > deadline:
+            result.append(LineEligibility(
+                line, 0, f"Return window closed on {deadline:%-d %B %Y}."))
+        elif left == 0:
+            result.append(LineEligibility(line, 0, "Already returned."))
+        else:
+            result.append(LineEligibility(line, left, None))
+    return result
+
+
+def eligibility_view(order: Order, policy: ReturnPolicy) -> dict[str, Any]:
+    """Everything the return form needs about one order."""
+    return {
+        "order_number": order.number,
+        "currency": order.currency,
+        "return_deadline": policy.return_deadline(order.channel, order.placed_at,
+                                                  order.delivered_at),
+        "lines": [{"sku": e.line.sku, "name": e.line.name, "unit_price": e.line.unit_price,
+                   "purchased": e.line.quantity, "returnable_quantity": e.returnable_quantity,
+                   "eligible": e.eligible, "reason": e.reason}
+                  for e in line_eligibility(order, policy)],
+        "reasons": [{"code": r.code, "label": r.label, "merchant_fault": r.merchant_fault}
+                    for r in policy.reasons],
+    }
+
+
+def pins_of_returns(order: Order) -> OrderPins:
+    """Answer to orders' `order_pins_asked`: what this order's returns pin down."""
+    lines_in_returns = frozenset(db.session.scalars(
+        select(ReturnItem.order_line_id).join(Return, Return.id == ReturnItem.return_id)
+        .where(Return.order_id == order.id)))
+    claimed = claimed_quantities(order)
+    return OrderPins(has_history=bool(lines_in_returns), claimed=dict(claimed),
+                     lines_in_returns=lines_in_returns)

@@ -1,1 +1,0 @@
-"""Shared plumbing for the server-rendered pages (customer portal and staff console)."""
