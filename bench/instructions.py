@@ -98,8 +98,8 @@ def _count_phases(database_url: str, redis_url: str, requests: int) -> None:
     from returns_service.notifications.mailer import keep_connections_open
     from returns_service.notifications.services import dedupe_key
     from returns_service.outbox.models import OutboxMessage
-    from returns_service.outbox.worker import run_outbox_message, set_app
     from returns_service.staff import services as staff
+    from returns_service.worker import run_outbox_message, set_app
 
     ensure_database(database_url)
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench",

@@ -7,16 +7,23 @@ import secrets
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from rq import SimpleWorker, Worker
 from sqlalchemy import select
 
 from returns_service.common.errors import ValidationFailed
+from returns_service.common.loop import run_every
 from returns_service.db import db
+from returns_service.demo import seed
+from returns_service.notifications.mailer import keep_connections_open
+from returns_service.outbox.relay import relay_pending
 from returns_service.staff import services as staff
 from returns_service.staff.models import ROLES, StaffUser
+from returns_service.worker import set_app
+from workflows import MACHINES
 
 users = AppGroup("users", help="Manage staff users.")
 tokens = AppGroup("tokens", help="Manage API tokens for machine clients and scripts.")
-workflow = AppGroup("workflow", help="Inspect the return workflow.")
+workflow = AppGroup("workflow", help="Inspect the state machines (workflows/).")
 outbox = AppGroup("outbox", help="Background work waiting to be delivered.")
 demo = AppGroup("demo", help="Demo data for a first look.")
 
@@ -89,20 +96,16 @@ def tokens_revoke(prefix: str) -> None:
 
 
 @workflow.command("graph")
-def workflow_graph() -> None:
-    """Print the return state machine as a Mermaid diagram."""
-    from workflows.returns import mermaid
-
-    click.echo(mermaid())
+@click.argument("name", default="returns", type=click.Choice(sorted(MACHINES)))
+def workflow_graph(name: str) -> None:
+    """Print a state machine (default: the return's) as a Mermaid diagram."""
+    click.echo(MACHINES[name].mermaid())
 
 
 @outbox.command("relay")
 @click.option("--every", type=int, default=0, help="Repeat every N seconds (0: once).")
 def outbox_relay(every: int) -> None:
     """Deliver outbox messages left behind (Redis was down, a worker died)."""
-    from returns_service.common.loop import run_every
-    from returns_service.outbox.relay import relay_pending
-
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     run_every(every, lambda: f"Relayed {relay_pending(app)} message(s).")
 
@@ -110,8 +113,6 @@ def outbox_relay(every: int) -> None:
 @demo.command("seed")
 def demo_seed() -> None:
     """Create demo orders and staff (safe to run again) and print how to sign in."""
-    from returns_service.demo import seed
-
     for line in seed():
         click.echo(line)
 
@@ -125,10 +126,6 @@ def demo_seed() -> None:
                    "database pool warm between jobs).")
 def worker_command(burst: bool, with_scheduler: bool, fork: bool) -> None:
     """Run an RQ worker with this app's configuration."""
-    from rq import SimpleWorker, Worker
-
-    from returns_service.notifications.mailer import keep_connections_open
-    from returns_service.outbox.worker import set_app
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     queue = app.extensions.get("rq_queue")

@@ -22,6 +22,9 @@ from returns_service.common import clock
 from returns_service.db import db
 from returns_service.staff import services as staff
 
+# Fixtures of real parts, each a plugin of its own: Chromium, an SMTP server, Stripe fakes.
+pytest_plugins = ["tests.support.browser", "tests.support.smtp", "tests.support.stripe"]
+
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 ON_POSTGRES = bool(TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgres"))
@@ -214,11 +217,3 @@ def make_return(api: Api, make_order: Any) -> Any:
 
     return make
 
-
-from tests.browser import browser, live_server, page  # noqa: E402, F401  (browser fixtures)
-from tests.smtp_fixtures import smtp_server, smtp_tls_server  # noqa: E402, F401  (real SMTP)
-from tests.stripe_fixtures import (  # noqa: E402, F401  (Stripe fixtures)
-    localstripe,
-    stripe_app_config,
-    stub_stripe,
-)

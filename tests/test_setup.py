@@ -52,6 +52,10 @@ def test_workflow_graph_command_prints_mermaid(app: Flask) -> None:
     output = app.test_cli_runner().invoke(args=["workflow", "graph"]).output
     assert output.startswith("stateDiagram-v2")
     assert "requested --> approved: approve" in output
+    named = app.test_cli_runner().invoke(args=["workflow", "graph", "returns"])
+    assert named.output == output
+    unknown = app.test_cli_runner().invoke(args=["workflow", "graph", "parcels"])
+    assert unknown.exit_code != 0 and "returns" in unknown.output  # says which exist
 
 
 def test_demo_seed_gives_returnable_orders_and_staff_logins(app: Flask, client: Any) -> None:

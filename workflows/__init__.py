@@ -1,1 +1,12 @@
-"""State machines, declared as data. The return workflow is the only writer of Return.status."""
+"""Every state machine of the service, one module per aggregate, each declared as data with
+`transitions` and the only code that changes its aggregate's status. `MACHINES` names them for
+`flask workflow graph NAME`; refunds, credits, exchanges and shipments join it as they land."""
+
+from types import ModuleType
+
+from workflows import returns
+
+# name -> module with TRANSITIONS, TRIGGERS, fire(), allowed_triggers() and mermaid()
+MACHINES: dict[str, ModuleType] = {"returns": returns}
+
+__all__ = ["MACHINES"]

@@ -17,9 +17,3 @@ def freeze(at: datetime | None) -> None:
     global _frozen
     _frozen = at
 
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """Treat naive datetimes (SQLite drops tzinfo) as UTC."""
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

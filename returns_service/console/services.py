@@ -17,6 +17,7 @@ from returns_service.common.errors import NotFound, ValidationFailed
 from returns_service.db import db
 from returns_service.orders.models import Order
 from returns_service.orders.services import find_customer_order, get_order
+from returns_service.refunds import services as refunds
 from returns_service.refunds.models import Refund
 from returns_service.returns import services as returns
 from returns_service.returns.models import Return
@@ -184,7 +185,6 @@ def refund_problems() -> list[RefundProblem]:
 def retry_refund(rma: str, actor: Actor, *, expected_version: int | None = None) -> Return:
     """Start a new refund attempt for a return whose refund failed: the refunds service
     decides the amount (what is still owed) and uses a new idempotency key."""
-    from returns_service.refunds import services as refunds
 
     refund = refunds.retry_refund(rma, actor, expected_version=expected_version)
     assert refund.return_ is not None

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, json
+from flask import Flask, Response, json, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from returns_service.common.errors import PROBLEM_BASE, DomainError
@@ -66,14 +67,12 @@ def _flatten(node: Any, prefix: str, out: dict[str, list[str]]) -> None:
 
 
 def wants_json() -> bool:
-    from flask import request
 
     return request.path.startswith(("/api/", "/webhooks/", "/healthz", "/metrics"))
 
 
 def _page(status: int, title: str, detail: str) -> Any:
     """Business-rule errors that reach a page unhandled: a readable HTML answer, same status."""
-    from flask import render_template
 
     return render_template("error.html", title=title, detail=detail), status
 
@@ -81,7 +80,6 @@ def _page(status: int, title: str, detail: str) -> Any:
 def _form_again() -> str:
     """A form sent with an expired or missing CSRF token (a page left open for hours): say
     nothing changed, and link back to the page it came from where that is a page."""
-    from flask import render_template, request, url_for
 
     again = None
     if request.url_rule is not None and "GET" in (request.url_rule.methods or ()):
@@ -108,7 +106,6 @@ def register_error_handlers(app: Flask) -> None:
             return transition_problem(exc)
         return _page(409, "This action is no longer possible", str(exc))
 
-    from flask_wtf.csrf import CSRFError
 
     @app.errorhandler(CSRFError)
     def _expired_form(_exc: CSRFError) -> Any:

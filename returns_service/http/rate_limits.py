@@ -10,6 +10,8 @@ from typing import Any
 from flask import current_app
 from limits import parse
 
+from returns_service.common.errors import Unauthorized
+from returns_service.http.auth import current_api_user
 from returns_service.http.extensions import limiter
 
 
@@ -22,8 +24,6 @@ def _too_many() -> str:
 
 
 def _staff_request() -> bool:
-    from returns_service.common.errors import Unauthorized
-    from returns_service.http.auth import current_api_user  # local: auth imports staff models
 
     try:
         return current_api_user() is not None

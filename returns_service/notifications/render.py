@@ -16,8 +16,10 @@ from flask import current_app, render_template
 from returns_service.common.money import format_money
 from returns_service.feedback.services import RATING_LABELS, RATINGS, feedback_url, rating_url
 from returns_service.notifications.models import Notification
+from returns_service.refunds.amounts import settled_on_return
 from returns_service.returns.links import status_url
 from returns_service.returns.models import Return
+from returns_service.returns.services import current_policy
 
 CONDITION_LABELS = {"resellable": "as new", "damaged": "damaged", "wrong_item": "not our item",
                     "missing": "not in the parcel"}
@@ -63,7 +65,6 @@ def email_context(note: Notification) -> dict[str, Any]:
 
 
 def return_context(ret: Return, step: str, data: dict[str, Any]) -> dict[str, Any]:
-    from returns_service.returns.services import current_policy
 
     order, currency = ret.order, ret.order.currency
     policy = current_policy()
@@ -84,7 +85,6 @@ def return_context(ret: Return, step: str, data: dict[str, Any]) -> dict[str, An
     paid_now = data.get("amount")  # the refund this email is about, when it is about one
     total = paid_now if paid_now is not None else ret.refund_amount or 0
     if step == "refunded":  # all that reached the customer for this return, in parts or not
-        from returns_service.refunds.amounts import settled_on_return
 
         total = max(settled_on_return(ret), total)
     earlier = total - paid_now if paid_now is not None else 0

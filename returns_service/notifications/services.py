@@ -26,6 +26,7 @@ from returns_service.notifications.mailer import (
     send_message,
 )
 from returns_service.notifications.models import Notification
+from returns_service.notifications.render import build_message
 from returns_service.outbox.models import OutboxMessage
 from returns_service.outbox.registry import RetryLater
 from returns_service.outbox.service import emit
@@ -150,7 +151,6 @@ def deliver(notification_id: int) -> str:
     transaction, any other has its claim committed before SMTP is spoken to. The "sent" or
     "skipped" record is only written, for the caller (the outbox job) to commit with its own
     bookkeeping: were that commit lost, the job runs again and decides again."""
-    from returns_service.notifications.render import build_message
 
     url = current_app.config.get("SMTP_URL")
     if not url:
@@ -260,14 +260,6 @@ _RECORD = _OUTCOME.values(status=bindparam("new_status"), last_error=bindparam("
 _RECORD_SENT = _OUTCOME.values(status="sent", last_error=None, sent_at=bindparam("sent_at"),
                                message_id=bindparam("sent_as"))
 _TIMELINE = insert(ReturnEvent.__table__)
-
-
-def claim(notification_id: int) -> bool:
-    """Atomically move pending (or abandoned sending) -> sending, and commit. True if ours."""
-    if _take(notification_id) is None:
-        return False
-    db.session.commit()
-    return True
 
 
 def _take(notification_id: int) -> Row[Any] | None:

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from flask import Flask, current_app, has_app_context
 from redis.exceptions import RedisError
+from rq import Retry
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -88,10 +89,9 @@ def _set_enqueued_at(app: Flask, ids: list[int], value: datetime | None) -> None
 
 def enqueue(queue: object, message_id: int, pipeline: object = None) -> None:
     """Add the message's job to `queue`; with `pipeline`, the caller executes it."""
-    from rq import Retry
 
     queue.enqueue_call(  # type: ignore[attr-defined]
-        "returns_service.outbox.worker.run_outbox_message", args=(message_id,), pipeline=pipeline,
+        "returns_service.worker.run_outbox_message", args=(message_id,), pipeline=pipeline,
         job_id=f"outbox-{message_id}", retry=Retry(max=len(RETRY_INTERVALS),
                                                    interval=RETRY_INTERVALS),
         result_ttl=0, failure_ttl=7 * 24 * 3600)  # the outbox row records success

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, has_app_context
 from sqlalchemy import bindparam, select, update
 
+from returns_service.common import metrics
 from returns_service.common.clock import utcnow
 from returns_service.db import db
 from returns_service.db.insert_once import insert_once
@@ -80,7 +81,6 @@ def process(message_id: int) -> str:
     try:
         result = HANDLERS[topic](payload)
     except Exception as exc:
-        from returns_service.common import metrics  # local: outbox stays independent
 
         metrics.job_failed(topic)
         db.session.rollback()
@@ -97,7 +97,6 @@ def process(message_id: int) -> str:
 def pending_ids(*, stale_after_seconds: int = 300, limit: int = 500) -> list[int]:
     """Unprocessed, due messages never enqueued, or enqueued long ago and still not done."""
     now = utcnow()
-    from datetime import timedelta
 
     stale = now - timedelta(seconds=stale_after_seconds)
     rows = db.session.scalars(

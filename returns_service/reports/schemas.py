@@ -7,6 +7,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from returns_service.common.clock import utcnow
+
 MAX_DAYS = 731
 DEFAULT_DAYS = 28
 
@@ -56,7 +58,6 @@ class ReportPeriodQuery(Schema):
 
     @post_load
     def _defaults(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        from returns_service.common.clock import utcnow
 
         if data["end"] is None:
             if data["start"] is not None:

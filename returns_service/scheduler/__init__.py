@@ -5,7 +5,7 @@ in position order, each in its own app context:
 - `flask scheduler run --every 300`: a long-running process (one per deployment is enough;
   more are safe, see below);
 - `flask scheduler tick`: one pass, for cron or a systemd timer;
-- the RQ job `returns_service.scheduler.jobs.scheduled_tick`, for RQ's cron (rq_cron.py).
+- the RQ job `returns_service.worker.scheduled_tick`, for RQ's cron (deploy/rq_cron.py).
 
 On PostgreSQL a pass first takes a session advisory lock: when several hosts run the
 scheduler, one of them runs a given pass and the others skip it. Every job is idempotent

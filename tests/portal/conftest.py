@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+from tests.support.forms import csrf_from
 
 
 def csrf_token(client: FlaskClient, path: str) -> str:
     """The CSRF token of the form on `path`, as a browser would read it."""
     page = client.get(path)
-    match = CSRF.search(page.text)
-    assert match, f"no CSRF token on {path}: {page.status_code}"
-    return match.group(1)
+    assert page.status_code == 200, f"no form on {path}: {page.status_code}"
+    return csrf_from(page.text)
 
 
 def post_form(client: FlaskClient, path: str, data: dict[str, Any],

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from returns_service.db import db
 from returns_service.returns.models import Return
-from tests.browser import publish_screenshot, screenshot
+from tests.support.browser import publish_screenshot, screenshot
 
 pytestmark = pytest.mark.browser
 

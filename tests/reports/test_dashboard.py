@@ -13,8 +13,8 @@ import pytest
 
 from returns_service.db import db
 from returns_service.staff.models import StaffUser
-from tests.browser import screenshot
 from tests.reports.history import policy_file, seed_history
+from tests.support.browser import screenshot
 
 PERIOD = {"from": "2026-03-02", "to": "2026-03-16"}
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "dashboard.png"

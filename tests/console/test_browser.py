@@ -1,0 +1,108 @@
+"""Real Chromium: an agent decides two returns, the warehouse receives one (refund starts)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from returns_service.common import clock
+from tests.support.browser import publish_screenshot, screenshot
+
+pytestmark = pytest.mark.browser
+TWO_ITEMS = [{"sku": "SHIRT", "quantity": 1, "reason": "doesnt_fit"},
+             {"sku": "JEANS", "quantity": 1, "reason": "not_as_described"}]
+
+
+@pytest.fixture
+def desk(browser, live_server):
+    """A desktop-sized tab: staff work at a desk."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                  base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
+def sign_in(page, email, password):
+    page.goto("/staff/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_agent_decides_and_warehouse_receives(desk, make_return):
+    page = desk
+    clock.freeze(clock.utcnow() - timedelta(hours=30))  # this one has waited too long
+    to_reject = make_return("A1001")["rma"]
+    clock.freeze(None)
+    to_approve = make_return("A1002", items=TWO_ITEMS)["rma"]
+
+    # The agent finds both in the queue, oldest first.
+    sign_in(page, "agent@shop.test", "password-agent")
+    assert page.get_by_role("heading", name="Returns queue").is_visible()
+    rows = page.locator("table.queue tbody tr")
+    assert rows.count() == 2
+    assert to_reject in rows.nth(0).inner_text() and to_approve in rows.nth(1).inner_text()
+    assert "1 d 6 h · overdue" in rows.nth(0).inner_text()
+    assert "overdue" not in rows.nth(1).inner_text()
+    screenshot(page, "console-queue")
+
+    # Search by RMA, open it, reject with a reason and a note to the customer.
+    page.get_by_label("RMA, order number or email").fill(to_reject.lower().replace("-", ""))
+    page.get_by_role("button", name="Search").click()
+    assert rows.count() == 1
+    page.get_by_role("link", name=to_reject).click()
+    page.locator("#reject-reason").select_option("used")
+    page.locator("#reject-note").fill("The shirt has been worn and washed.")
+    page.get_by_role("button", name="Reject").click()
+    assert page.get_by_text(f"Rejected {to_reject}.").is_visible()
+    assert page.locator(".badge", has_text="rejected").first.is_visible()
+    assert "Item shows signs of use" in page.locator(".timeline").inner_text()
+
+    # Back to the queue: only the other one waits; approve it.
+    page.get_by_role("link", name="Queue").click()
+    assert rows.count() == 1
+    page.get_by_role("link", name=to_approve).click()
+    screenshot(page, "console-return-actions")
+    page.locator("#approve-note").fill("Sorry it was not as described.")
+    page.get_by_role("button", name="Approve").click()
+    assert page.get_by_text(f"Approved {to_approve}.").is_visible()
+    page.get_by_role("button", name="Sign out").click()
+    assert page.get_by_text("You are signed out.").is_visible()
+
+    # The warehouse scans the label (lower case, no dash) and presses Enter.
+    sign_in(page, "warehouse@shop.test", "password-warehouse")
+    scan = page.get_by_label("Scan or type the RMA")
+    assert scan.evaluate("el => el === document.activeElement")  # ready for the scanner
+    scan.fill(to_approve.lower().replace("-", " "))
+    scan.press("Enter")
+    assert page.get_by_role("heading", name=f"Receive {to_approve}").is_visible()
+    shirt = page.locator("fieldset", has_text="SHIRT")
+    jeans = page.locator("fieldset", has_text="JEANS")
+    shirt.get_by_label("Condition").select_option("resellable")
+    shirt.get_by_label("Restock").select_option("yes")
+    jeans.get_by_label("Condition").select_option("damaged")
+    jeans.get_by_label("Restock").select_option("no")
+    jeans.get_by_label("Note").fill("Seam torn at the knee")
+    screenshot(page, "console-receive")
+    page.get_by_role("button", name="Receive and start refund").click()
+
+    # No Stripe key in tests: the refund is recorded and waits as refund_pending.
+    assert page.get_by_text(f"Received {to_approve}. Refund of €110.00 started.").is_visible()
+    assert page.locator("h1 .badge").inner_text() == "refund pending"
+    timeline = page.locator(".timeline li")
+    entries = [timeline.nth(i).inner_text() for i in range(timeline.count())]
+    assert any(e.startswith("Notification") for e in entries)  # emails show up for staff
+    steps = [e for e in entries if "\u2192" in e.split("\n")[0]]  # status changes
+    assert [s.split(" by ")[0] for s in steps] == [
+        "Request → requested", "Approve → approved", "Receive → received",
+        "Start refund → refund pending"]
+    assert "by jane@example.com (customer)" in steps[0]
+    assert "by agent@shop.test" in steps[1]
+    assert "by warehouse@shop.test" in steps[2] and "by warehouse@shop.test" in steps[3]
+    assert "JEANS \u00d71 damaged" in steps[2]
+    assert "SHIRT \u00d71 resellable (restock)" in steps[2]
+    detail = screenshot(page, "console-return-detail")
+    publish_screenshot(detail)
+    publish_screenshot(detail.with_name("console-queue.png"))

@@ -1,0 +1,1 @@
+"""Test support: fixtures loaded as pytest plugins (browser, SMTP, Stripe) and helpers."""
