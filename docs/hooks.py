@@ -130,10 +130,12 @@ def _constraints(schema: dict[str, Any]) -> str:
     for key, word in (("minimum", "≥"), ("maximum", "≤")):
         if key in schema:
             notes.append(f"{word} {schema[key]}")
+    if schema.get("minLength") == 1:
+        notes.append("not empty")
     for key, word in (("minLength", "at least {} characters"),
                       ("maxLength", "at most {} characters"),
                       ("minItems", "at least {} items"), ("maxItems", "at most {} items")):
-        if key in schema:
+        if key in schema and not (key == "minLength" and schema[key] == 1):
             notes.append(word.format(schema[key]))
     if schema.get("default") is not None:
         notes.append(f"default `{json.dumps(schema['default'])}`")
