@@ -1,52 +1,140 @@
-"""Settings: read from the environment inside the app factory, never at import time."""
+"""Settings: read from the environment inside the app factory, never at import time.
+
+`SETTINGS` is the one table of every setting the service understands: its default, how its
+value is read, what it does and which part of the service it belongs to. `DEFAULTS`,
+`INT_SETTINGS` and `BOOL_SETTINGS` are derived from it, and the documentation's
+configuration page is rendered from it, so the two cannot drift apart.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-# Every setting the service understands, with its built-in default.
-DEFAULTS: dict[str, Any] = {
-    "SECRET_KEY": None,  # generated per instance folder when unset (see create_app)
-    "DATABASE_URL": None,  # None -> SQLite file in the instance folder
-    "REDIS_URL": None,  # None -> jobs run in-process after commit
-    "RQ_QUEUE": "returns",
-    "RETURN_POLICY_FILE": None,  # TOML; None -> built-in defaults
-    "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
-    "STRIPE_API_KEY": None,
-    "STRIPE_API_BASE": None,  # e.g. http://127.0.0.1:8420 for localstripe
-    "STRIPE_WEBHOOK_SECRET": None,
-    # How long a job that is calling Stripe keeps other jobs off the same refund. Must exceed
-    # the longest possible call (30 s timeout x 3 tries + backoff); see refunds/services.py.
-    "REFUND_SUBMIT_LEASE_SECONDS": 120,
-    "SMTP_URL": None,  # smtp://user:pass@host:port, smtps://… or smtp+starttls://…
-    "MAIL_FROM": "Returns <returns@example.com>",
-    "FIRST_RESPONSE_TARGET_HOURS": 24,
-    # Customer notifications and scheduled work (see README).
-    "SHOP_NAME": "Returns",  # signs customer emails
-    "SUPPORT_EMAIL": None,  # Reply-To on customer emails; None -> MAIL_FROM
-    "SMTP_TIMEOUT_SECONDS": 30,
-    "RETURN_REMINDER_DAYS": 7,  # approved, parcel not arrived after N days -> one reminder
-    "RETURN_EXPIRY_DAYS": 21,  # approved, parcel not arrived after M days -> expired
-    "REFUND_STATEMENT_TEXT": "5 to 10 business days",  # when a refund shows on a statement
-    "FEEDBACK_LINK_MAX_AGE_DAYS": 90,
-    "STATUS_LINK_MAX_AGE_DAYS": 90,
-    "RATELIMIT_LOOKUP": "10 per minute",
-    "RATELIMIT_LOGIN": "10 per minute",  # staff sign-in, per address and per account
-    "RATELIMIT_ENABLED": True,  # off only where something in front already limits lookups
-    "RETURN_ADDRESS": None,  # where customers send parcels; shown on the portal pages
-    "METRICS_TOKEN": None,
-    "LOG_LEVEL": "INFO",
-    # werkzeug's default; tests use a cheap method so fixtures stay fast
-    "PASSWORD_HASH_METHOD": "scrypt",
-}
+KINDS = ("text", "int", "bool", "rate", "log level")
 
-INT_SETTINGS = {"FIRST_RESPONSE_TARGET_HOURS", "STATUS_LINK_MAX_AGE_DAYS",
-                "SMTP_TIMEOUT_SECONDS", "RETURN_REMINDER_DAYS", "RETURN_EXPIRY_DAYS",
-                "FEEDBACK_LINK_MAX_AGE_DAYS", "REFUND_SUBMIT_LEASE_SECONDS"}
-BOOL_SETTINGS = {"RATELIMIT_ENABLED"}
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: `kind` says how its value is read (see `_parse`)."""
+
+    name: str
+    default: Any
+    kind: str
+    description: str
+    area: str
+    default_text: str = ""  # what the default means, when the value alone does not say
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"{self.name}: kind {self.kind!r} is not one of {KINDS}")
+
+
+SERVICE = "Service"
+REFUNDS = "Refunds and Stripe"
+CUSTOMER = "Customer pages"
+STAFF = "Staff console"
+NOTIFICATIONS = "Notifications and scheduled work"
+METRICS = "Metrics and logs"
+AREAS = (SERVICE, REFUNDS, CUSTOMER, STAFF, NOTIFICATIONS, METRICS)
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("SECRET_KEY", None, "text",
+            "Signs sessions and customer status links. Set it in production, the same for "
+            "the web app and every worker.",
+            SERVICE, "generated once into `instance/secret_key` (the start-up log warns)"),
+    Setting("DATABASE_URL", None, "text",
+            "`postgresql://user@host/db` in production (psycopg 3; `postgres://` works too). "
+            "The start-up log says which database is used when it is unset.",
+            SERVICE, "SQLite file `instance/returns.db`"),
+    Setting("REDIS_URL", None, "text",
+            "`redis://host:6379/0`: background jobs go to RQ, so run a worker "
+            "(`flask worker`). Also holds the rate-limit counters.",
+            SERVICE, "unset: jobs run in-process right after each commit"),
+    Setting("RQ_QUEUE", "returns", "text", "Name of the RQ queue the jobs go to.", SERVICE),
+    Setting("PUBLIC_BASE_URL", "http://127.0.0.1:5000", "text",
+            "Used in links sent to customers; `https://` turns on Secure cookies.", SERVICE),
+    Setting("RETURN_POLICY_FILE", None, "text",
+            "A TOML file with the return policy; `examples/return-policy.toml` shows every "
+            "key (see [Return policy](return-policy.md)).",
+            SERVICE, "built-in policy"),
+    Setting("PASSWORD_HASH_METHOD", "scrypt", "text",
+            "werkzeug hashing method for staff passwords (werkzeug's default; the tests use "
+            "a cheap method so fixtures stay fast).", SERVICE),
+    Setting("STRIPE_API_KEY", None, "text",
+            "Stripe secret key (`sk_test_…` in test mode). Without it refunds wait in "
+            "`refund_pending` and the job retries.",
+            REFUNDS, "unset: refunds wait"),
+    Setting("STRIPE_API_BASE", None, "text",
+            "Another server speaking Stripe's API, e.g. `http://127.0.0.1:8420` for "
+            "localstripe.", REFUNDS, "Stripe"),
+    Setting("STRIPE_WEBHOOK_SECRET", None, "text",
+            "`whsec_…`, to verify the `Stripe-Signature` header. Without it the webhook "
+            "answers `503`, so Stripe retries later.", REFUNDS, "unset"),
+    Setting("REFUND_SUBMIT_LEASE_SECONDS", 120, "int",
+            "How long a job that is calling Stripe keeps other jobs off the same refund. "
+            "Must exceed the longest possible call (30 s timeout x 3 tries + backoff).",
+            REFUNDS),
+    Setting("RATELIMIT_LOOKUP", "10 per minute", "rate",
+            "Order and find-my-return lookups per client address, shared by the customer "
+            "pages and the public API; any [limits](https://limits.readthedocs.io) string, "
+            "e.g. `10/minute;100/hour`.", CUSTOMER),
+    Setting("RATELIMIT_ENABLED", True, "bool",
+            "`0`, `off`, `false` or `no` turns the lookup limit off, only where something in "
+            "front (a gateway) already limits lookups; a value it does not know stops the "
+            "app.", CUSTOMER),
+    Setting("RETURN_ADDRESS", None, "text",
+            "Where customers send parcels: shown on the confirmation and status pages and in "
+            "the approval email. Without it the start-up log warns and the pages say \"our "
+            "returns address\".", CUSTOMER, "unset"),
+    Setting("STATUS_LINK_MAX_AGE_DAYS", 90, "int",
+            "How long a customer's status link stays valid.", CUSTOMER),
+    Setting("RATELIMIT_LOGIN", "10 per minute", "rate",
+            "Failed staff sign-ins, per client address and per account.", STAFF),
+    Setting("FIRST_RESPONSE_TARGET_HOURS", 24, "int",
+            "First-response target for agents: older requests are marked overdue in the "
+            "queue, escalated to agents once each, and counted late in the reports.", STAFF),
+    Setting("SMTP_URL", None, "text",
+            "`smtp://host:25` (plain), `smtp://user:pass@host:587?starttls=1` or "
+            "`smtp+starttls://user:pass@host:587` (STARTTLS), `smtps://user:pass@host:465` "
+            "(implicit TLS). URL-encode user and password; `?cafile=/path/ca.pem` trusts a "
+            "private CA. Without it emails stay queued, nothing is lost.",
+            NOTIFICATIONS, "unset: emails stay pending"),
+    Setting("MAIL_FROM", "Returns <returns@example.com>", "text",
+            "Sender of customer emails; its domain is used in `Message-ID`.", NOTIFICATIONS),
+    Setting("SUPPORT_EMAIL", None, "text",
+            "`Reply-To` of customer emails (customers are told to reply).",
+            NOTIFICATIONS, "unset: replies go to `MAIL_FROM`"),
+    Setting("SHOP_NAME", "Returns", "text", "Signs the customer emails.", NOTIFICATIONS),
+    Setting("SMTP_TIMEOUT_SECONDS", 30, "int", "Timeout per SMTP connection.", NOTIFICATIONS),
+    Setting("RETURN_REMINDER_DAYS", 7, "int",
+            "Approved this many days ago and no parcel yet: one reminder email.",
+            NOTIFICATIONS),
+    Setting("RETURN_EXPIRY_DAYS", 21, "int",
+            "Approved this many days ago and no parcel yet: the return expires (the customer "
+            "is told).", NOTIFICATIONS),
+    Setting("REFUND_STATEMENT_TEXT", "5 to 10 business days", "text",
+            "When a refund shows on a statement: \"Banks usually show it on your statement "
+            "within …\", in the refund email and on the status page.", NOTIFICATIONS),
+    Setting("FEEDBACK_LINK_MAX_AGE_DAYS", 90, "int",
+            "How long the rating links in emails stay valid.", NOTIFICATIONS),
+    Setting("METRICS_TOKEN", None, "text",
+            "Bearer token `GET /metrics` asks for. When unset the endpoint is open: keep it "
+            "off the public internet.", METRICS, "unset: open"),
+    Setting("LOG_LEVEL", "INFO", "log level",
+            "For the app and for `flask worker`, rq's own lines included (rq logs every job "
+            "at `INFO`); any level name `logging` knows (`WARN` too).", METRICS),
+)
+
+# Every setting the service understands, with its built-in default.
+DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+INT_SETTINGS = {s.name for s in SETTINGS if s.kind == "int"}
+BOOL_SETTINGS = {s.name for s in SETTINGS if s.kind == "bool"}
+RATE_SETTINGS = {s.name for s in SETTINGS if s.kind == "rate"}
+LOG_LEVEL_SETTINGS = {s.name for s in SETTINGS if s.kind == "log level"}
 _BOOL_WORDS = {"1": True, "true": True, "yes": True, "on": True,
                "0": False, "false": False, "no": False, "off": False}
 
@@ -75,12 +163,12 @@ def _parse(key: str, value: str) -> Any:
             return int(value)
         except ValueError:
             raise ValueError(f"{key}={value!r}: use a whole number, e.g. 30") from None
-    if key == "LOG_LEVEL":  # any name `logging` knows (WARN too), as its canonical name
+    if key in LOG_LEVEL_SETTINGS:  # any name `logging` knows (WARN too), as its canonical name
         level = logging.getLevelName(value.strip().upper())
         if not isinstance(level, int):
             raise ValueError(f"{key}={value!r}: use one of {', '.join(LOG_LEVELS)}")
         return logging.getLevelName(level)
-    if key in ("RATELIMIT_LOOKUP", "RATELIMIT_LOGIN"):
+    if key in RATE_SETTINGS:
         from limits import parse_many
 
         try:
