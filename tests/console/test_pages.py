@@ -14,9 +14,9 @@ from returns_service.refunds.models import Refund
 from returns_service.refunds.services import record_outcome
 from returns_service.returns.models import Return
 from returns_service.returns.services import get_return
+from tests.console.test_roles import approved, refund_failed
 from tests.support.console import csrf_from, extra_app, login, state, token
 from tests.support.notify import dashboard_refund
-from tests.test_console_roles import approved, refund_failed
 from workflows.returns import Actor
 
 
