@@ -41,7 +41,8 @@ from returns_service.refunds.amounts import (
     settled_on_return,
 )
 from returns_service.refunds.models import Refund
-from returns_service.returns.models import Return, ReturnEvent
+from returns_service.returns.models import Return
+from returns_service.returns.review import flag_for_review, note_for_staff
 from returns_service.returns.services import lock_return, lock_return_by_id, transition
 from workflows.returns import Actor, InvalidTransition, allowed_triggers, can_fire
 
@@ -440,18 +441,3 @@ def external_refund_succeeded(refund: Refund, ret: Return, actor: Actor) -> None
                                     f"({refund.provider_refund_id}).")
         transition(ret, "refund_succeeded", actor, data=data,
                    note="Refunded in the Stripe dashboard.")
-
-
-def flag_for_review(ret: Return, reason: str, actor: Actor) -> None:
-    """Ask a person to look at the return; noted in its (staff-only) audit trail."""
-    ret.needs_review = True
-    ret.review_reason = reason
-    note_for_staff(ret, reason, actor, kind="flag")
-
-
-def note_for_staff(ret: Return, note: str, actor: Actor, *, kind: str,
-                   data: dict[str, object] | None = None) -> None:
-    """Append an audit event customers do not see."""
-    ret.add_event(ReturnEvent(kind=kind, actor_type=actor.type, actor_id=actor.id,
-                              actor_label=actor.label, note=note, data=data,
-                              customer_visible=False, created_at=utcnow()))

@@ -30,12 +30,12 @@ from returns_service.refunds.models import Refund
 from returns_service.refunds.services import (
     STRIPE_ACTOR,
     apply_refund_status,
-    flag_for_review,
     gateway,
     lock_with_return,
     next_attempt,
 )
 from returns_service.returns.models import Return
+from returns_service.returns.review import flag_for_review
 from returns_service.returns.services import lock_return
 
 REFUND_EVENTS = frozenset({"refund.created", "refund.updated", "refund.failed",

@@ -196,7 +196,7 @@ def test_stale_version_is_a_conflict_shown_as_a_flash(app, client, api, make_ret
 
 
 def test_a_conflict_keeps_what_the_agent_typed_for_a_second_try(app, client, api, make_return):
-    from returns_service.refunds.services import flag_for_review
+    from returns_service.returns.review import flag_for_review
 
     rma = make_return()["rma"]
     login(client, "agent")

@@ -140,12 +140,10 @@ def test_a_server_refusing_every_sender_keeps_emails_until_it_is_fixed(
 def test_an_email_that_cannot_be_built_stays_pending_for_a_retry(
         app: Any, api: Api, make_order: Any, smtp_server: Any,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    from returns_service.notifications import render
-
     def broken(note: Any) -> Any:
         raise RuntimeError("template broke")
 
-    monkeypatch.setattr(render, "build_message", broken)
+    monkeypatch.setattr(services, "build_message", broken)
     rma = request_return(api, make_order)  # the in-process job fails; the request does not
     (note,) = notifications(app, rma)
     assert (note.status, note.attempts) == ("pending", 1)
