@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from returns_service.errors import EditConflict, NotFound, ValidationFailed
 from returns_service.extensions import db
-from returns_service.feedback.services import can_rate, feedback_url
+from returns_service.feedback.services import can_rate, feedback_token
 from returns_service.lookup_limit import limit_lookups
 from returns_service.orders.services import find_customer_order, line_eligibility
 from returns_service.portal.forms import (
@@ -25,7 +25,7 @@ from returns_service.portal.forms import (
     choose_items_form,
 )
 from returns_service.portal.services import estimate_draft, reason_label, status_view
-from returns_service.returns.links import LinkInvalid, rma_from_token, status_token, status_url
+from returns_service.returns.links import LinkInvalid, rma_from_token, status_token
 from returns_service.returns.services import (
     cancel_return,
     create_return,
@@ -168,8 +168,10 @@ def confirmation(token: str) -> Any:
     ret = _return_from_token(token)
     if isinstance(ret, tuple):
         return ret
+    # Relative: the page works on whatever host and port it was opened (emails keep
+    # absolute links from PUBLIC_BASE_URL).
     return render_template("portal/confirmation.html", ret=status_view(ret),
-                           status_link=status_url(ret.rma))
+                           status_link=url_for(".status", token=status_token(ret.rma)))
 
 
 # --- following a return ---------------------------------------------------------------------
@@ -193,7 +195,8 @@ def status(token: str) -> Any:
     ret = _return_from_token(token)
     if isinstance(ret, tuple):
         return ret
-    survey = feedback_url(ret.rma) if can_rate(ret) else None
+    survey = (url_for("feedback.survey", token=feedback_token(ret.rma))
+              if can_rate(ret) else None)
     return render_template("portal/status.html", ret=status_view(ret), return_=ret,
                            token=token, survey_url=survey,
                            cancel_form=CancelForm(formdata=None, version=ret.version))

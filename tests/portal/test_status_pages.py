@@ -91,8 +91,8 @@ def test_status_page_invites_feedback_once_the_return_has_ended(app, client, api
     page = client.get(path).text
     assert "Rate this return" in page
     survey = page.split('class="button" href="')[1].split('"')[0]
-    assert survey.startswith("http://returns.test/feedback/")
-    assert client.get(survey.removeprefix("http://returns.test")).status_code == 200
+    assert survey.startswith("/feedback/")  # relative: works on any host
+    assert client.get(survey).status_code == 200
 
 
 def test_forged_status_links_are_refused(app, client, make_return):

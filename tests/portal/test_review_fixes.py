@@ -1,0 +1,80 @@
+"""Customer pages after the outside review: relative links, honest wording, small pieces."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import subprocess
+from pathlib import Path
+
+from tests.portal.conftest import post_form
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def hrefs(html: str, testid: str) -> list[str]:
+    return re.findall(rf'href="([^"]+)"[^>]*data-testid="{testid}"', html)
+
+
+# --- 12: links on pages follow the host the customer used ----------------------------------
+
+def test_confirmation_links_to_the_status_page_on_the_same_host(app_config, build_app,
+                                                                 make_order):
+    """A demo served on another port than PUBLIC_BASE_URL's: the link still opens here."""
+    app = build_app(PUBLIC_BASE_URL="http://127.0.0.1:5000")
+    client = app.test_client()
+    make_order()
+    post_form(client, "/", {"order_number": "A1001", "email": "jane@example.com"})
+    post_form(client, "/return/items", {"line0-quantity": 1, "line0-reason": "doesnt_fit"})
+    sent = post_form(client, "/return/review", {})
+    page = client.get(sent.location, base_url="http://127.0.0.1:5077")
+    (link,) = hrefs(page.text, "status-link")
+    assert link.startswith("/returns/status/")
+    status = client.get(link, base_url="http://127.0.0.1:5077")
+    assert status.status_code == 200 and 'data-testid="status">Request received<' in status.text
+
+
+def _fake_demo_tree(tmp_path: Path) -> tuple[Path, Path]:
+    """bin/demo beside a stand-in .venv whose `flask` writes down what it was given."""
+    (tmp_path / "bin").mkdir()
+    demo = tmp_path / "bin" / "demo"
+    demo.write_text((ROOT / "bin" / "demo").read_text())
+    venv_bin = tmp_path / ".venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    record = tmp_path / "flask-calls.txt"
+    scripts = {
+        "python3": "#!/bin/sh\nexit 0\n",  # `python3 -m venv .venv`: already there
+        "pip": "#!/bin/sh\nexit 0\n",
+        "flask": f'#!/bin/sh\necho "$PUBLIC_BASE_URL $*" >> "{record}"\n',
+    }
+    fake_path = tmp_path / "path"
+    fake_path.mkdir()
+    for name, body in scripts.items():
+        target = (fake_path if name == "python3" else venv_bin) / name
+        target.write_text(body)
+        target.chmod(target.stat().st_mode | stat.S_IEXEC)
+    demo.chmod(demo.stat().st_mode | stat.S_IEXEC)
+    return demo, record
+
+
+def _run_demo(tmp_path: Path, **env: str) -> list[str]:
+    demo, record = _fake_demo_tree(tmp_path)
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("PUBLIC_BASE_URL", "HOST", "PORT")}
+    base["PATH"] = f"{tmp_path / 'path'}:{base.get('PATH', '/usr/bin:/bin')}"
+    subprocess.run(["bash", str(demo)], env={**base, **env}, check=True, timeout=30,
+                   capture_output=True)
+    return record.read_text().splitlines()
+
+
+def test_demo_on_another_port_builds_links_for_that_port(tmp_path):
+    calls = _run_demo(tmp_path, PORT="5077")
+    assert calls[-1] == "http://127.0.0.1:5077 run --host 127.0.0.1 --port 5077"
+    assert all(c.startswith("http://127.0.0.1:5077 ") for c in calls)  # seed emails too
+
+
+def test_demo_keeps_an_explicit_public_base_url(tmp_path):
+    calls = _run_demo(tmp_path, PORT="5077", HOST="0.0.0.0",
+                      PUBLIC_BASE_URL="https://returns.example.com")
+    assert calls[-1] == "https://returns.example.com run --host 0.0.0.0 --port 5077"
