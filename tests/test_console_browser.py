@@ -89,7 +89,8 @@ def test_agent_decides_and_warehouse_receives(desk, make_return):
     page.get_by_role("button", name="Receive and start refund").click()
 
     # No Stripe key in tests: the refund is recorded and waits as refund_pending.
-    assert page.get_by_text(f"Received {to_approve}. Refund of €110.00 started.").is_visible()
+    assert page.get_by_text(
+        f"Received {to_approve}. Refund of €110.00 waits until STRIPE_API_KEY is set.").is_visible()
     assert page.locator("h1 .badge").inner_text() == "refund pending"
     timeline = page.locator(".timeline li")
     entries = [timeline.nth(i).inner_text() for i in range(timeline.count())]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from returns_service.console import bp
 from returns_service.console.access import current_actor, roles_required
@@ -84,8 +84,12 @@ def receive(rma: str) -> Any:
             flash(message, "error")
         return _render(_approved(rma), form, 422)
     if ret.status == Status.REFUND_PENDING:
-        flash(f"Received {ret.rma}. Refund of {format_money(ret.refund_amount or 0, ret.currency)}"
-              " started.", "success")
+        amount = format_money(ret.refund_amount or 0, ret.currency)
+        if current_app.config.get("STRIPE_API_KEY"):
+            flash(f"Received {ret.rma}. Refund of {amount} started.", "success")
+        else:
+            flash(f"Received {ret.rma}. Refund of {amount} waits until STRIPE_API_KEY is set.",
+                  "success")
     else:
         flash(f"Received {ret.rma}. Nothing in the parcel qualifies for a refund; closed.",
               "success")

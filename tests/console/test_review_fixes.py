@@ -1,0 +1,71 @@
+"""Console pages after the outside review (Flask test client)."""
+
+from __future__ import annotations
+
+import logging
+
+from tests.console_helpers import csrf_from, login
+from tests.test_console_roles import approved
+
+
+def html(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def receive_shirt(client, rma: str, **fields: str):
+    page = html(client.get(f"/staff/receiving/{rma}"))
+    data = {"csrf_token": csrf_from(page), "expected_version": "2", "items-0-sku": "SHIRT",
+            "items-0-quantity": "1", "items-0-condition": "resellable",
+            "items-0-restock": "yes", **fields}
+    return client.post(f"/staff/receiving/{rma}", data=data, follow_redirects=True)
+
+
+# --- 14: say what will really happen without Stripe or SMTP ----------------------------------
+
+def test_without_a_stripe_key_receiving_says_the_refund_waits_and_logs_one_warning(
+        app, client, api, make_return, caplog):
+    rma = approved(api, make_return)
+    login(client, "warehouse")
+    with caplog.at_level(logging.INFO):
+        page = html(receive_shirt(client, rma))
+    assert f"Received {rma}. Refund of €25.00 waits until STRIPE_API_KEY is set." in page
+    assert "started" not in page
+    refund_logs = [r for r in caplog.records if "STRIPE_API_KEY" in r.getMessage()]
+    assert len(refund_logs) == 1 and refund_logs[0].levelno == logging.WARNING
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert all(r.exc_info is None for r in caplog.records)  # no traceback for a known state
+    assert not any("relay" in r.getMessage() for r in caplog.records)
+
+
+def test_with_a_stripe_key_receiving_says_the_refund_started(app, client, api, make_return,
+                                                             monkeypatch):
+    app.config["STRIPE_API_KEY"] = "sk_test_x"
+    monkeypatch.setattr("returns_service.outbox.relay._run_in_process", lambda *a: None)
+    rma = approved(api, make_return)
+    login(client, "warehouse")
+    assert f"Received {rma}. Refund of €25.00 started." in html(receive_shirt(client, rma))
+
+
+def approve_page(client, rma: str):
+    page = html(client.get(f"/staff/returns/{rma}"))
+    return client.post(f"/staff/returns/{rma}/approve", data={
+        "csrf_token": csrf_from(page), "expected_version": "1", "note": ""},
+        follow_redirects=True)
+
+
+def test_without_smtp_approving_says_the_email_waits(app, client, make_return):
+    rma = make_return()["rma"]
+    login(client, "agent")
+    page = html(approve_page(client, rma))
+    assert f"Approved {rma}." in page
+    assert "The email to the customer waits until SMTP_URL is set." in page
+    assert "The customer is told" not in page
+
+
+def test_with_smtp_approving_says_the_customer_is_told(app, client, make_return, monkeypatch):
+    app.config["SMTP_URL"] = "smtp://127.0.0.1:1"
+    monkeypatch.setattr("returns_service.outbox.relay._run_in_process", lambda *a: None)
+    rma = make_return()["rma"]
+    login(client, "agent")
+    page = html(approve_page(client, rma))
+    assert f"Approved {rma}. The customer is told how to send it back." in page
