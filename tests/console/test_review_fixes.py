@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from tests.console_helpers import csrf_from, login
 from tests.test_console_roles import approved
@@ -69,3 +70,38 @@ def test_with_smtp_approving_says_the_customer_is_told(app, client, make_return,
     login(client, "agent")
     page = html(approve_page(client, rma))
     assert f"Approved {rma}. The customer is told how to send it back." in page
+
+
+# --- 15: people read labels, not internal codes ------------------------------------------------
+
+def refund_pending(api, make_return) -> str:
+    rma = make_return(items=[{"sku": "SHIRT", "quantity": 1, "reason": "changed_mind"}])["rma"]
+    assert api.post(f"/api/v1/returns/{rma}/approve", as_="agent", json={}).status_code == 200
+    received = api.post(f"/api/v1/returns/{rma}/receive", as_="warehouse", json={"items": [
+        {"sku": "SHIRT", "quantity": 1, "condition": "resellable"}]})
+    assert received.status_code == 200
+    return rma
+
+
+def test_dashboard_shows_reason_and_status_labels(client, api, make_return):
+    refund_pending(api, make_return)
+    login(client, "agent")
+    page = html(client.get("/staff/dashboard"))
+    assert "<td>Changed my mind</td>" in page  # the reasons table
+    assert ">Changed my mind<" in page.split('id="chart-reasons"')[1].split("</svg>")[0]
+    assert '<th scope="row">Refund pending</th>' in page  # open returns by age
+    assert "changed_mind" not in page and "refund_pending" not in page
+
+
+def test_console_shows_status_labels_and_the_api_keeps_codes(client, api, make_return):
+    rma = refund_pending(api, make_return)
+    login(client, "agent")
+    detail = html(client.get(f"/staff/returns/{rma}"))
+    assert re.search(r'<span class="badge[^"]*">Refund pending</span>', detail)
+    assert "Changed my mind" in detail
+    assert "refund_pending" not in detail and "changed_mind" not in detail
+    queue = html(client.get("/staff/returns", query_string={"status": "all"}))
+    assert re.search(r'<span class="badge[^"]*">Refund pending</span>', queue)
+    shown = api.get(f"/api/v1/returns/{rma}", as_="agent").json
+    assert shown["status"] == "refund_pending"
+    assert shown["items"][0]["reason"] == "changed_mind"

@@ -86,7 +86,7 @@ def test_dashboard_shows_the_figures_charts_and_data_tables(client, app, history
     for chart in ("chart-times", "chart-reasons", "chart-csat"):
         assert f'aria-labelledby="{chart}-title {chart}-desc"' in html
         assert f'<title id="{chart}-title">' in html
-    assert "<td>doesnt_fit</td><td class=\"num\">4</td>" in html
+    assert "<td>Doesn&#39;t fit</td><td class=\"num\">4</td>" in html  # the policy's label
     # Strict CSP: no inline script or style anywhere.
     assert "<script" not in html and "style=" not in html and "<style" not in html
 
