@@ -59,20 +59,21 @@ class VersionedForm(FlaskForm):
 
 
 class ApproveForm(VersionedForm):
-    # The approval email and the status page show it to the customer: the label says so.
-    note = TextAreaField("Note to the customer (optional)",
+    # The approval email and the status page show it to the customer: the label says so, and
+    # which action it goes with (the return page has one note per action).
+    note = TextAreaField("Note to the customer (approval, optional)",
                          validators=[Optional(), Length(max=2000)])
 
 
 class RejectForm(VersionedForm):
     reason = SelectField("Reason", validators=[InputRequired(message="Choose a reason.")])
-    note = TextAreaField("Note to the customer",
+    note = TextAreaField("Note to the customer (rejection)",
                          validators=[InputRequired(message="Tell the customer why."),
                                      Length(max=2000)])
 
 
 class CancelForm(VersionedForm):
-    note = TextAreaField("Note to the customer (optional)",
+    note = TextAreaField("Note to the customer (cancellation, optional)",
                          validators=[Optional(), Length(max=2000)])
 
 
