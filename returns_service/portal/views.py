@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from returns_service.errors import EditConflict, NotFound, ValidationFailed
@@ -198,8 +198,23 @@ def status(token: str) -> Any:
     survey = (url_for("feedback.survey", token=feedback_token(ret.rma))
               if can_rate(ret) else None)
     return render_template("portal/status.html", ret=status_view(ret), return_=ret,
-                           token=token, survey_url=survey,
-                           cancel_form=CancelForm(formdata=None, version=ret.version))
+                           token=token, survey_url=survey)
+
+
+@bp.get("/returns/status/<token>/cancel")
+def confirm_cancel(token: str) -> Any:
+    """Ask before cancelling (no script needed): one more button, or back to the status."""
+    ret = _return_from_token(token)
+    if isinstance(ret, tuple):
+        return ret
+    shown = status_view(ret)
+    if not shown["can_cancel"]:
+        flash("This return can no longer be cancelled.", "error")
+        return redirect(url_for(".status", token=token))
+    seen = request.args.get("version", "")  # the version the status page showed
+    version = int(seen) if seen.isdigit() else ret.version
+    return render_template("portal/cancel.html", ret=shown, token=token,
+                           form=CancelForm(formdata=None, version=version))
 
 
 @bp.post("/returns/status/<token>/cancel")

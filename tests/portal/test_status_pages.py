@@ -31,9 +31,10 @@ def status_path(app, rma: str) -> str:
 
 
 def cancel(client, path: str, version: int | None = 1, token_from: str | None = None):
-    """POST the cancel form; the CSRF token comes from `token_from` (default: the page)."""
+    """POST the cancel form; the CSRF token comes from `token_from` (default: the page that
+    asks for confirmation)."""
     data = {} if version is None else {"version": version}
-    return post_form(client, path + "/cancel", data, token_from=token_from or path)
+    return post_form(client, path + "/cancel", data, token_from=token_from or path + "/cancel")
 
 
 def test_status_page_shows_status_next_step_items_refund_and_timeline(app, client,
