@@ -86,9 +86,14 @@ class ReceiveItemForm(Form):
     quantity = IntegerField("Received quantity",
                             validators=[InputRequired(message="Enter how many arrived."),
                                         NumberRange(min=0, message="Cannot be negative.")])
+    # No default: a person looks at each item and says how it arrived (one Enter must not
+    # refund and restock a damaged item as resellable).
     condition = SelectField("Condition", choices=options(
-        (c, CONDITION_LABELS[c]) for c in CONDITIONS))
-    restock = SelectField("Restock", choices=options([("yes", "Yes"), ("no", "No")]))
+        [("", "Choose a condition"), *((c, CONDITION_LABELS[c]) for c in CONDITIONS)]),
+        validators=[InputRequired(message="Choose the condition the item arrived in.")])
+    restock = SelectField("Restock", choices=options(
+        [("", "Choose"), ("yes", "Yes"), ("no", "No")]),
+        validators=[InputRequired(message="Choose whether the item goes back into stock.")])
     note = StringField("Note", validators=[Optional(), Length(max=1000)])
 
 
