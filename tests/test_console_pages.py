@@ -352,7 +352,7 @@ def test_receiving_more_than_requested_is_shown_next_to_the_field(app, client, a
         "csrf_token": token(client), "expected_version": "2", "items-0-sku": "SHIRT",
         "items-0-quantity": "5", "items-0-condition": "resellable", "items-0-restock": "yes"})
     assert response.status_code == 422
-    assert "At most 1 were requested." in html(response)
+    assert "At most 1 was requested." in html(response)
     assert "There is a problem" in html(response)
     assert state(app, rma) == ("approved", 2)
 

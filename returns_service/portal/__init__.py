@@ -19,3 +19,6 @@ def init_portal(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)  # Retry-After on a 429
     limiter.init_app(app)
     app.register_blueprint(bp)
+    # Browsers ask for /favicon.ico on every site: a small icon instead of a 404.
+    app.add_url_rule("/favicon.ico", "favicon",
+                     lambda: app.send_static_file("favicon.ico"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import re
 
+import pytest
+
 from tests.console_helpers import csrf_from, login
 from tests.test_console_roles import approved
 
@@ -105,3 +107,17 @@ def test_console_shows_status_labels_and_the_api_keeps_codes(client, api, make_r
     shown = api.get(f"/api/v1/returns/{rma}", as_="agent").json
     assert shown["status"] == "refund_pending"
     assert shown["items"][0]["reason"] == "changed_mind"
+
+
+# --- 20: one was requested, two were -----------------------------------------------------------
+
+@pytest.mark.parametrize(("requested", "message"), [
+    (1, "At most 1 was requested."), (2, "At most 2 were requested.")])
+def test_receiving_too_many_says_so_in_good_english(client, api, make_return, requested,
+                                                    message):
+    rma = make_return(items=[{"sku": "SHIRT", "quantity": requested,
+                              "reason": "doesnt_fit"}])["rma"]
+    assert api.post(f"/api/v1/returns/{rma}/approve", as_="agent", json={}).status_code == 200
+    login(client, "warehouse")
+    page = html(receive_shirt(client, rma, **{"items-0-quantity": "5"}))
+    assert f"Shirt: {message}" in page

@@ -78,3 +78,46 @@ def test_demo_keeps_an_explicit_public_base_url(tmp_path):
     calls = _run_demo(tmp_path, PORT="5077", HOST="0.0.0.0",
                       PUBLIC_BASE_URL="https://returns.example.com")
     assert calls[-1] == "https://returns.example.com run --host 0.0.0.0 --port 5077"
+
+
+# --- 20: small pieces ----------------------------------------------------------------------------
+
+NOT_DELIVERED = "not marked as delivered yet"
+
+
+def test_an_undelivered_order_says_so_on_the_items_and_review_pages(portal, make_order):
+    make_order(delivered_at=None)
+    assert portal.lookup().status_code == 302
+    items = portal.client.get("/return/items").text
+    assert NOT_DELIVERED in items
+    assert portal.choose({0: (1, "doesnt_fit")}).status_code == 302
+    review = portal.client.get("/return/review").text
+    assert NOT_DELIVERED in review and "You can still ask for a return now" in review
+
+
+def test_a_delivered_order_does_not_mention_delivery(portal, make_order):
+    make_order()
+    portal.lookup()
+    assert NOT_DELIVERED not in portal.client.get("/return/items").text
+
+
+def test_the_header_names_the_shop(build_app):
+    app = build_app(SHOP_NAME="Acme Outfitters")
+    client = app.test_client()
+    assert '<a class="brand" href="/">Acme Outfitters</a>' in client.get("/").text
+    assert "Acme Outfitters · Staff" in client.get("/staff/login").text
+
+
+def test_the_browser_gets_an_icon(client):
+    with client.get("/favicon.ico") as icon:
+        assert icon.status_code == 200
+        assert icon.mimetype in ("image/vnd.microsoft.icon", "image/x-icon")
+        assert icon.data[:4] == b"\x00\x00\x01\x00"  # an ICO file
+
+
+def test_the_licence_named_in_pyproject_is_there():
+    assert 'license = "MIT"' in (ROOT / "pyproject.toml").read_text()
+    text = (ROOT / "LICENSE").read_text()
+    assert text.startswith("MIT License")
+    assert "Copyright (c) 2026 returns-service contributors" in text
+    assert "THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND" in text
