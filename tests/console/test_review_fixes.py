@@ -121,3 +121,22 @@ def test_receiving_too_many_says_so_in_good_english(client, api, make_return, re
     login(client, "warehouse")
     page = html(receive_shirt(client, rma, **{"items-0-quantity": "5"}))
     assert f"Shirt: {message}" in page
+
+
+# --- 25: the users table's actions column and the current page in the staff menu ----------------
+
+def test_users_table_names_its_actions_column(client, tokens):
+    login(client, "admin")
+    page = html(client.get("/staff/users"))
+    assert '<th scope="col"><span class="visually-hidden">Actions</span></th>' in page
+    assert "<th></th>" not in page
+
+
+def test_staff_menu_marks_the_current_page(client, tokens):
+    login(client, "agent")
+    page = html(client.get("/staff/returns"))
+    assert re.search(r'<a href="/staff/returns" aria-current="page">Queue</a>', page)
+    assert page.count('aria-current="page"') == 1
+    other = html(client.get("/staff/refunds/problems"))
+    assert re.search(r'<a href="/staff/refunds/problems" aria-current="page">', other)
+    assert other.count('aria-current="page"') == 1

@@ -121,3 +121,40 @@ def test_the_licence_named_in_pyproject_is_there():
     assert text.startswith("MIT License")
     assert "Copyright (c) 2026 returns-service contributors" in text
     assert "THE SOFTWARE IS PROVIDED \"AS IS\", WITHOUT WARRANTY OF ANY KIND" in text
+
+
+# --- 25: the service's own error pages, and a page description --------------------------------
+
+def test_unknown_pages_get_the_services_own_404_page(client):
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    assert "<h1>Page not found</h1>" in page.text
+    assert 'class="brand"' in page.text and "/static/app.css" in page.text
+    api = client.get("/api/v1/no-such-thing")
+    assert api.status_code == 404 and api.mimetype == "application/problem+json"
+
+
+def test_forbidden_and_failing_pages_get_the_services_own_pages(build_app):
+    from flask import abort
+
+    app = build_app()
+
+    def forbidden():
+        abort(403)
+
+    def broken():
+        raise RuntimeError("a bug")
+
+    app.add_url_rule("/test-forbidden", "test_forbidden", forbidden)
+    app.add_url_rule("/test-broken", "test_broken", broken)
+    client = app.test_client()
+    denied = client.get("/test-forbidden")
+    assert denied.status_code == 403 and "<h1>You cannot open this page</h1>" in denied.text
+    failed = client.get("/test-broken")
+    assert failed.status_code == 500 and "<h1>Something went wrong</h1>" in failed.text
+    assert "nothing was changed" in failed.text and "a bug" not in failed.text
+
+
+def test_pages_have_a_description(client):
+    page = client.get("/").text
+    assert '<meta name="description" content="Return items from your order' in page
