@@ -64,7 +64,8 @@ def test_dashboard_needs_a_logged_in_agent_or_admin(client, app, tokens):
     page = client.get("/staff/dashboard")
     assert page.status_code == 200
     # In the console: its navigation (with the dashboard in it) and sign-out.
-    assert 'href="/staff/dashboard">Dashboard</a>' in page.text and "Sign out" in page.text
+    assert ('href="/staff/dashboard" aria-current="page">Dashboard</a>' in page.text
+            and "Sign out" in page.text)
     assert 'href="/staff/dashboard">Dashboard</a>' in client.get("/staff/returns").text
 
 
