@@ -180,7 +180,7 @@ def test_unknown_api_path_is_a_problem_response(client: Any) -> None:
     assert response.mimetype == "application/problem+json"
 
 
-def test_an_unexpected_error_on_a_page_is_a_plain_500(app: Any) -> None:
+def test_an_unexpected_error_on_a_page_is_the_services_500_page(app: Any) -> None:
     @app.get("/boom")
     def boom() -> str:
         raise RuntimeError("bug")
@@ -188,7 +188,7 @@ def test_an_unexpected_error_on_a_page_is_a_plain_500(app: Any) -> None:
     app.config["PROPAGATE_EXCEPTIONS"] = False
     response = app.test_client().get("/boom")
     assert response.status_code == 500
-    assert b"Internal Server Error" in response.data
+    assert b"<h1>Something went wrong</h1>" in response.data and b"bug" not in response.data
 
 
 def test_a_business_rule_error_on_a_page_is_an_html_page(app: Any) -> None:

@@ -81,4 +81,5 @@ def _render(order: Order, form: AssistedReturnForm, status: int = 200) -> Any:
     eligibility = {e.line.sku: e for e in line_eligibility(order, returns.current_policy())}
     rows = [(entry.form, eligibility.get(entry.form.sku.data)) for entry in form.items.entries]
     return render_template("console/new_return.html", order=order, form=form, rows=rows,
-                           errors=form_errors(form), lookup_error=None), status
+                           errors=form_errors(form), lookup_error=None,
+                           number=order.number, email=form.email.data or ""), status

@@ -10,6 +10,8 @@ from marshmallow import ValidationError
 
 from returns_service.api.reports import csv_response
 from returns_service.console.auth_views import forbidden_page
+from returns_service.console.services import reason_label
+from returns_service.http.templating import words
 from returns_service.reports.dashboard import charts, duration_label
 from returns_service.reports.schemas import ReportPeriodQuery, ServiceReportOut
 from returns_service.reports.services import service_report
@@ -48,9 +50,19 @@ def dashboard() -> Any:
         status = 422
     else:
         status = 200
-    report = ServiceReportOut().dump(service_report(query["start"], query["end"]))
+    report = _labelled(ServiceReportOut().dump(service_report(query["start"], query["end"])))
     return render_template("reports/dashboard.html", report=report, charts=charts(report),
                            errors=errors, form=request.args), status
+
+
+def _labelled(report: dict[str, Any]) -> dict[str, Any]:
+    """The report as people read it: the policy's reason labels, statuses in words (the API
+    and the CSV keep the codes)."""
+    backlog = report["backlog"]
+    return {**report,
+            "by_reason": [{**r, "reason": reason_label(r["reason"])} for r in report["by_reason"]],
+            "backlog": {**backlog, "by_status": [{**b, "status": words(b["status"])}
+                                                 for b in backlog["by_status"]]}}
 
 
 @bp.get("/staff/dashboard.csv")

@@ -59,20 +59,21 @@ class VersionedForm(FlaskForm):
 
 
 class ApproveForm(VersionedForm):
-    # The approval email and the status page show it to the customer: the label says so.
-    note = TextAreaField("Note to the customer (optional)",
+    # The approval email and the status page show it to the customer: the label says so, and
+    # which action it goes with (the return page has one note per action).
+    note = TextAreaField("Note to the customer (approval, optional)",
                          validators=[Optional(), Length(max=2000)])
 
 
 class RejectForm(VersionedForm):
     reason = SelectField("Reason", validators=[InputRequired(message="Choose a reason.")])
-    note = TextAreaField("Note to the customer",
+    note = TextAreaField("Note to the customer (rejection)",
                          validators=[InputRequired(message="Tell the customer why."),
                                      Length(max=2000)])
 
 
 class CancelForm(VersionedForm):
-    note = TextAreaField("Note to the customer (optional)",
+    note = TextAreaField("Note to the customer (cancellation, optional)",
                          validators=[Optional(), Length(max=2000)])
 
 
@@ -85,9 +86,14 @@ class ReceiveItemForm(Form):
     quantity = IntegerField("Received quantity",
                             validators=[InputRequired(message="Enter how many arrived."),
                                         NumberRange(min=0, message="Cannot be negative.")])
+    # No default: a person looks at each item and says how it arrived (one Enter must not
+    # refund and restock a damaged item as resellable).
     condition = SelectField("Condition", choices=options(
-        (c, CONDITION_LABELS[c]) for c in CONDITIONS))
-    restock = SelectField("Restock", choices=options([("yes", "Yes"), ("no", "No")]))
+        [("", "Choose a condition"), *((c, CONDITION_LABELS[c]) for c in CONDITIONS)]),
+        validators=[InputRequired(message="Choose the condition the item arrived in.")])
+    restock = SelectField("Restock", choices=options(
+        [("", "Choose"), ("yes", "Yes"), ("no", "No")]),
+        validators=[InputRequired(message="Choose whether the item goes back into stock.")])
     note = StringField("Note", validators=[Optional(), Length(max=1000)])
 
 

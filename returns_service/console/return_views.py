@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import Form, IntegerField, SelectField, StringField
@@ -144,7 +144,9 @@ def approve(rma: str) -> Any:
     form = ApproveForm()
     return act(rma, "approve", form, lambda v: returns.approve_return(
         rma, current_actor(), note=form.note.data or None, expected_version=v),
-        "Approved {rma}. The customer is told how to send it back.")
+        "Approved {rma}. " + (
+            "The customer is told how to send it back." if current_app.config.get("SMTP_URL")
+            else "The email to the customer waits until SMTP_URL is set."))
 
 
 @bp.post("/returns/<rma>/reject")

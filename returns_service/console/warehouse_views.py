@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from returns_service.common.errors import EditConflict, NotFound, ValidationFailed
 from returns_service.common.money import format_money
@@ -12,6 +12,7 @@ from returns_service.console import bp
 from returns_service.console.access import current_actor, permission_required
 from returns_service.console.formerrors import apply_errors, form_errors
 from returns_service.console.forms import ReceiveForm
+from returns_service.console.services import reason_label
 from returns_service.db import db
 from returns_service.returns import services as returns
 from returns_service.returns.models import Return
@@ -58,8 +59,7 @@ def receive(rma: str) -> Any:
                   "error")
             return redirect(url_for("console.detail", rma=ret.rma))
         form = ReceiveForm(formdata=None, expected_version=ret.version, items=[
-            {"sku": i.order_line.sku, "quantity": i.quantity, "condition": "resellable",
-             "restock": "yes"} for i in ret.items])
+            {"sku": i.order_line.sku, "quantity": i.quantity} for i in ret.items])
         return _render(ret, form)
     form = ReceiveForm()
     if not form.validate_on_submit():
@@ -84,8 +84,12 @@ def receive(rma: str) -> Any:
             flash(message, "error")
         return _render(_approved(rma), form, 422)
     if ret.status == Status.REFUND_PENDING:
-        flash(f"Received {ret.rma}. Refund of {format_money(ret.refund_amount or 0, ret.currency)}"
-              " started.", "success")
+        amount = format_money(ret.refund_amount or 0, ret.currency)
+        if current_app.config.get("STRIPE_API_KEY"):
+            flash(f"Received {ret.rma}. Refund of {amount} started.", "success")
+        else:
+            flash(f"Received {ret.rma}. Refund of {amount} waits until STRIPE_API_KEY is set.",
+                  "success")
     else:
         flash(f"Received {ret.rma}. Nothing in the parcel qualifies for a refund; closed.",
               "success")
@@ -95,5 +99,11 @@ def receive(rma: str) -> Any:
 def _render(ret: Return, form: ReceiveForm, status: int = 200) -> Any:
     items = {i.order_line.sku: i for i in ret.items}
     rows = [(entry.form, items.get(entry.form.sku.data)) for entry in form.items.entries]
+    # The summary names the item each message is about, as the customer pages do.
+    names = {row.quantity.id.rsplit("-", 1)[0]: item.order_line.name
+             for row, item in rows if item is not None}
+    errors = [(field_id, f"{names[field_id.rsplit('-', 1)[0]]}: {message}"
+               if field_id.rsplit("-", 1)[0] in names else message)
+              for field_id, message in form_errors(form)]
     return render_template("console/receive.html", ret=ret, form=form, rows=rows,
-                           errors=form_errors(form)), status
+                           errors=errors, reason_label=reason_label), status

@@ -71,10 +71,31 @@ def wants_json() -> bool:
     return request.path.startswith(("/api/", "/webhooks/", "/healthz", "/metrics"))
 
 
-def _page(status: int, title: str, detail: str) -> Any:
+def _page(status: int, title: str, detail: str, headers: Any = None) -> Any:
     """Business-rule errors that reach a page unhandled: a readable HTML answer, same status."""
 
-    return render_template("error.html", title=title, detail=detail), status
+    home = "/staff/" if request.path.startswith("/staff") else "/"
+    return render_template("error.html", title=title, detail=detail, home=home), status, \
+        headers or []
+
+
+# What an HTML page says for HTTP errors (werkzeug's own wording is for developers).
+PAGE_WORDING = {
+    403: ("You cannot open this page", "Your account does not have access to this page."),
+    404: ("Page not found", "We could not find this page. Check the address, or start again "
+                            "from the link below."),
+    500: ("Something went wrong", "Something went wrong on our side; nothing was changed. "
+                                  "Please try again in a moment."),
+}
+
+
+def _http_page(exc: HTTPException) -> Any:
+    """The service's own page for an HTTP error on an HTML route (its headers kept, e.g.
+    Allow on a 405)."""
+    status = exc.code or 500
+    title, detail = PAGE_WORDING.get(status, (exc.name, exc.description or exc.name))
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+    return _page(status, title, detail, headers)
 
 
 def _form_again() -> str:
@@ -92,7 +113,7 @@ def _form_again() -> str:
 
 
 def register_error_handlers(app: Flask) -> None:
-    """JSON paths answer problem+json; HTML pages keep Flask's own handling."""
+    """JSON paths answer problem+json; HTML pages get the service's own error page."""
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Any:
@@ -113,7 +134,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:
-        return http_problem(exc) if wants_json() else exc
+        if wants_json():
+            return http_problem(exc)
+        return exc if exc.code is None or exc.code < 400 else _http_page(exc)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
@@ -121,4 +144,4 @@ def register_error_handlers(app: Flask) -> None:
         if wants_json():
             return problem(500, "Internal Server Error", "Something went wrong on our side; "
                            "nothing was changed.")
-        return InternalServerError()
+        return _http_page(InternalServerError())

@@ -14,7 +14,7 @@ from returns_service.common.clock import utcnow
 from returns_service.db import db
 from returns_service.db.insert_once import insert_once
 from returns_service.outbox.models import OutboxMessage
-from returns_service.outbox.registry import HANDLERS
+from returns_service.outbox.registry import HANDLERS, RetryLater
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,8 @@ def process(message_id: int) -> str:
         db.session.execute(_FAILED, {"message_id": message_id,
                                      "error": f"{type(exc).__name__}: {exc}"})
         db.session.commit()
-        log.warning("outbox message %s (%s) failed: %s", message_id, topic, exc)
+        log.warning("outbox message %s (%s) %s: %s", message_id, topic,
+                    "waits" if isinstance(exc, RetryLater) else "failed", exc)
         raise
     db.session.execute(_DONE, {"message_id": message_id, "now": utcnow()})
     db.session.commit()

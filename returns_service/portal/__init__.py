@@ -24,3 +24,6 @@ def init_app(app: Flask) -> None:
     for bp in (views.bp, feedback_views.bp):
         app.register_blueprint(bp)
         app.before_request_funcs.setdefault(bp.name, []).append(drop_nul_characters)
+    # Browsers ask for /favicon.ico on every site: a small icon instead of a 404.
+    app.add_url_rule("/favicon.ico", "favicon",
+                     lambda: app.send_static_file("favicon.ico"))

@@ -9,12 +9,12 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from returns_service.common.errors import EditConflict, NotFound, ValidationFailed
 from returns_service.db import db
-from returns_service.feedback.services import can_rate, feedback_url
+from returns_service.feedback.services import can_rate, feedback_token
 from returns_service.http.rate_limits import limit_lookups
 from returns_service.orders.services import find_customer_order
 from returns_service.portal.forms import (
@@ -26,7 +26,7 @@ from returns_service.portal.forms import (
 )
 from returns_service.portal.services import estimate_draft, reason_label, status_view
 from returns_service.returns.eligibility import line_eligibility
-from returns_service.returns.links import LinkInvalid, rma_from_token, status_token, status_url
+from returns_service.returns.links import LinkInvalid, rma_from_token, status_token
 from returns_service.returns.services import (
     cancel_return,
     create_return,
@@ -169,8 +169,10 @@ def confirmation(token: str) -> Any:
     ret = _return_from_token(token)
     if isinstance(ret, tuple):
         return ret
+    # Relative: the page works on whatever host and port it was opened (emails keep
+    # absolute links from PUBLIC_BASE_URL).
     return render_template("portal/confirmation.html", ret=status_view(ret),
-                           status_link=status_url(ret.rma))
+                           status_link=url_for(".status", token=status_token(ret.rma)))
 
 
 # --- following a return ---------------------------------------------------------------------
@@ -194,10 +196,26 @@ def status(token: str) -> Any:
     ret = _return_from_token(token)
     if isinstance(ret, tuple):
         return ret
-    survey = feedback_url(ret.rma) if can_rate(ret) else None
+    survey = (url_for("feedback.survey", token=feedback_token(ret.rma))
+              if can_rate(ret) else None)
     return render_template("portal/status.html", ret=status_view(ret), return_=ret,
-                           token=token, survey_url=survey,
-                           cancel_form=CancelForm(formdata=None, version=ret.version))
+                           token=token, survey_url=survey)
+
+
+@bp.get("/returns/status/<token>/cancel")
+def confirm_cancel(token: str) -> Any:
+    """Ask before cancelling (no script needed): one more button, or back to the status."""
+    ret = _return_from_token(token)
+    if isinstance(ret, tuple):
+        return ret
+    shown = status_view(ret)
+    if not shown["can_cancel"]:
+        flash("This return can no longer be cancelled.", "error")
+        return redirect(url_for(".status", token=token))
+    seen = request.args.get("version", "")  # the version the status page showed
+    version = int(seen) if seen.isdigit() else ret.version
+    return render_template("portal/cancel.html", ret=shown, token=token,
+                           form=CancelForm(formdata=None, version=version))
 
 
 @bp.post("/returns/status/<token>/cancel")

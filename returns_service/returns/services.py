@@ -291,7 +291,8 @@ def receive_return(rma: str, received: list[dict[str, Any]], actor: Actor, *,
             errors[f"items.{index}.sku"] = ["This item is listed twice."]
         seen.add(entry["sku"])
         if entry["quantity"] > item.quantity:
-            errors[f"items.{index}.quantity"] = [f"At most {item.quantity} were requested."]
+            were = "was" if item.quantity == 1 else "were"
+            errors[f"items.{index}.quantity"] = [f"At most {item.quantity} {were} requested."]
         if entry["condition"] not in CONDITIONS:
             errors[f"items.{index}.condition"] = [f"Must be one of: {', '.join(CONDITIONS)}."]
     if errors:

@@ -89,15 +89,16 @@ def test_agent_decides_and_warehouse_receives(desk, make_return):
     page.get_by_role("button", name="Receive and start refund").click()
 
     # No Stripe key in tests: the refund is recorded and waits as refund_pending.
-    assert page.get_by_text(f"Received {to_approve}. Refund of €110.00 started.").is_visible()
-    assert page.locator("h1 .badge").inner_text() == "refund pending"
+    assert page.get_by_text(
+        f"Received {to_approve}. Refund of €110.00 waits until STRIPE_API_KEY is set.").is_visible()
+    assert page.locator("h1 .badge").inner_text() == "Refund pending"
     timeline = page.locator(".timeline li")
     entries = [timeline.nth(i).inner_text() for i in range(timeline.count())]
     assert any(e.startswith("Notification") for e in entries)  # emails show up for staff
     steps = [e for e in entries if "\u2192" in e.split("\n")[0]]  # status changes
     assert [s.split(" by ")[0] for s in steps] == [
-        "Request → requested", "Approve → approved", "Receive → received",
-        "Start refund → refund pending"]
+        "Request → Requested", "Approve → Approved", "Receive → Received",
+        "Start refund → Refund pending"]
     assert "by jane@example.com (customer)" in steps[0]
     assert "by agent@shop.test" in steps[1]
     assert "by warehouse@shop.test" in steps[2] and "by warehouse@shop.test" in steps[3]

@@ -1,1 +1,1 @@
-"""Tests of how the service is deployed and run: health checks, migrations on deploy, the Procfile."""
+"""Tests of how the service is deployed and run: health, migrations on deploy, the Procfile."""

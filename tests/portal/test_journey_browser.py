@@ -115,8 +115,9 @@ def test_customer_requests_follows_and_cancels_a_return(app, page, make_order):
     publish_screenshot(screenshot(page, "portal-07-status"), "portal-status.png")
     status_url = page.url
 
-    # 6. Cancel.
+    # 6. Cancel, after saying yes on the page that asks first.
     page.get_by_role("button", name="Cancel this return").click()
+    page.get_by_role("button", name="Yes, cancel this return").click()
     expect(page.get_by_role("status").filter(has_text="cancelled")).to_be_visible()
     expect(page.get_by_test_id("status")).to_have_text("Cancelled")
     expect(page.get_by_role("button", name="Cancel this return")).to_have_count(0)

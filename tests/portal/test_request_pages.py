@@ -167,7 +167,7 @@ def test_review_shows_items_and_expected_refund_then_submit_creates_a_web_return
     assert f'data-testid="rma">{ret.rma}<' in confirmation
     assert f"write <strong>{ret.rma}</strong> clearly on the box" in confirmation
     assert "€135.00" in confirmation
-    assert "http://returns.test/returns/status/" in confirmation
+    assert 'href="/returns/status/' in confirmation  # relative: works on any host
 
 
 def only_return_count(app) -> int:
@@ -244,7 +244,7 @@ def test_auto_approved_return_says_where_to_send_the_parcel(app_config, tmp_path
     rma = only_return(app).rma
     assert "Your return is approved: you can send the parcel now." in confirmation
     assert "<strong>Returns dept., 1 Dock Road, Leeds LS1 1AA</strong>" in confirmation
-    status_link = re.search(r'href="http://returns.test(/returns/status/[^"]+)"', confirmation)
+    status_link = re.search(r'href="(/returns/status/[^"]+)"', confirmation)
     status = portal.client.get(status_link.group(1)).text
     assert 'data-testid="status">Approved: send your parcel<' in status
     assert (f"write {rma} clearly on the box and send it to Returns dept., 1 Dock Road, "

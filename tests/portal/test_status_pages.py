@@ -31,9 +31,10 @@ def status_path(app, rma: str) -> str:
 
 
 def cancel(client, path: str, version: int | None = 1, token_from: str | None = None):
-    """POST the cancel form; the CSRF token comes from `token_from` (default: the page)."""
+    """POST the cancel form; the CSRF token comes from `token_from` (default: the page that
+    asks for confirmation)."""
     data = {} if version is None else {"version": version}
-    return post_form(client, path + "/cancel", data, token_from=token_from or path)
+    return post_form(client, path + "/cancel", data, token_from=token_from or path + "/cancel")
 
 
 def test_status_page_shows_status_next_step_items_refund_and_timeline(app, client,
@@ -91,8 +92,8 @@ def test_status_page_invites_feedback_once_the_return_has_ended(app, client, api
     page = client.get(path).text
     assert "Rate this return" in page
     survey = page.split('class="button" href="')[1].split('"')[0]
-    assert survey.startswith("http://returns.test/feedback/")
-    assert client.get(survey.removeprefix("http://returns.test")).status_code == 200
+    assert survey.startswith("/feedback/")  # relative: works on any host
+    assert client.get(survey).status_code == 200
 
 
 def test_forged_status_links_are_refused(app, client, make_return):

@@ -64,7 +64,8 @@ def test_dashboard_needs_a_logged_in_agent_or_admin(client, app, tokens):
     page = client.get("/staff/dashboard")
     assert page.status_code == 200
     # In the console: its navigation (with the dashboard in it) and sign-out.
-    assert 'href="/staff/dashboard">Dashboard</a>' in page.text and "Sign out" in page.text
+    assert ('href="/staff/dashboard" aria-current="page">Dashboard</a>' in page.text
+            and "Sign out" in page.text)
     assert 'href="/staff/dashboard">Dashboard</a>' in client.get("/staff/returns").text
 
 
@@ -86,7 +87,7 @@ def test_dashboard_shows_the_figures_charts_and_data_tables(client, app, history
     for chart in ("chart-times", "chart-reasons", "chart-csat"):
         assert f'aria-labelledby="{chart}-title {chart}-desc"' in html
         assert f'<title id="{chart}-title">' in html
-    assert "<td>doesnt_fit</td><td class=\"num\">4</td>" in html
+    assert "<td>Doesn&#39;t fit</td><td class=\"num\">4</td>" in html  # the policy's label
     # Strict CSP: no inline script or style anywhere.
     assert "<script" not in html and "style=" not in html and "<style" not in html
 

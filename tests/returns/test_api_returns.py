@@ -224,7 +224,7 @@ def test_acting_on_an_old_version_is_a_409_conflict(api: Any, make_return: Any) 
     ({"sku": "JEANS", "quantity": 1, "condition": "resellable"}, "items.0.sku",
      "This item is not part of the return."),
     ({"sku": "SHIRT", "quantity": 2, "condition": "resellable"}, "items.0.quantity",
-     "At most 1 were requested."),
+     "At most 1 was requested."),
     ({"sku": "SHIRT", "quantity": 1, "condition": "shiny"}, "items.0.condition",
      "Must be one of: resellable, damaged, wrong_item, missing."),
 ])
