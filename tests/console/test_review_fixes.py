@@ -7,8 +7,8 @@ import re
 
 import pytest
 
+from tests.console.test_roles import approved
 from tests.support.console import csrf_from, login
-from tests.test_console_roles import approved
 
 
 def html(response) -> str:

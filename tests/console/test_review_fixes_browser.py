@@ -6,8 +6,8 @@ import re
 
 import pytest
 
+from tests.console.test_browser import sign_in
 from tests.support.browser import screenshot
-from tests.test_console_browser import sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from returns_service.extensions import db
 from sqlalchemy import select
 
+from returns_service.db import db
 from returns_service.returns.models import Return
 from tests.support.browser import screenshot
 
