@@ -11,6 +11,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask
 
+from returns_service.common.error_reporting import init_error_reporting
+from returns_service.common.logs import configure_logging
 from returns_service.config import load_settings, sqlalchemy_url
 from returns_service.db import db, migrate
 from returns_service.http.extensions import csrf, login_manager
@@ -93,9 +95,11 @@ def _instance_secret(app: Flask) -> str:
 
 def _configure_logging(app: Flask) -> None:
     level = getattr(logging, str(app.config["LOG_LEVEL"]).upper(), logging.INFO)
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(level, str(app.config["LOG_FORMAT"]))
     log.setLevel(level)
+    if init_error_reporting(app.config["SENTRY_DSN"], app.config["SENTRY_ENVIRONMENT"]):
+        log.info("Errors are reported to SENTRY_DSN (environment %s).",
+                 app.config["SENTRY_ENVIRONMENT"])
 
 
 def _configure_database(app: Flask, url: str | None) -> None:

@@ -127,6 +127,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOG_LEVEL", "INFO", "log level",
             "For the app and for `flask worker`, rq's own lines included (rq logs every job "
             "at `INFO`); any level name `logging` knows (`WARN` too).", METRICS),
+    Setting("LOG_FORMAT", "text", "text",
+            "`text` (one line a record) or `json` (one JSON object a line, for a log "
+            "collector). Both carry the request id: the `X-Request-ID` a proxy sent, or a new "
+            "one, also in the background jobs that request queued.", METRICS),
+    Setting("SENTRY_DSN", None, "text",
+            "Report errors of the web process and the workers to Sentry (or a server speaking "
+            "its protocol); jobs that only wait to be retried are not reported.",
+            METRICS, "unset: no error reporting"),
+    Setting("SENTRY_ENVIRONMENT", "production", "text",
+            "The environment name errors are reported under (`staging`, `production`…).",
+            METRICS),
 )
 
 # Every setting the service understands, with its built-in default.

@@ -45,3 +45,8 @@ class Unauthorized(DomainError):
 
 class Forbidden(DomainError):
     status, type, title = 403, "forbidden", "Not allowed for your role"
+
+
+class RetryLater(Exception):
+    """A transient failure (Stripe or SMTP unreachable, no key configured yet): the job's
+    message stays and is tried again; not an error to report."""

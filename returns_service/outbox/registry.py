@@ -7,6 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from returns_service.common.errors import RetryLater
+
+__all__ = ["HANDLERS", "Handler", "RetryLater", "register_handler"]
+
 Handler = Callable[[dict[str, Any]], Any]
 HANDLERS: dict[str, Handler] = {}
 
@@ -14,7 +18,3 @@ HANDLERS: dict[str, Handler] = {}
 def register_handler(topic: str, fn: Handler) -> None:
     """Route outbox messages of `topic` to `fn` (the same function again is a no-op)."""
     HANDLERS[topic] = fn
-
-
-class RetryLater(Exception):
-    """Raised by a handler for a transient failure: the message stays and is tried again."""

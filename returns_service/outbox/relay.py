@@ -12,13 +12,14 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, g, has_app_context
 from redis.exceptions import RedisError
 from rq import Retry
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from returns_service.common.clock import utcnow
+from returns_service.common.logs import current_request_id
 from returns_service.db import db
 from returns_service.outbox import service
 from returns_service.outbox.models import OutboxMessage
@@ -95,11 +96,16 @@ def enqueue(queue: object, message_id: int, pipeline: object = None) -> None:
         "returns_service.worker.run_outbox_message", args=(message_id,), pipeline=pipeline,
         job_id=f"outbox-{message_id}", retry=Retry(max=len(RETRY_INTERVALS),
                                                    interval=RETRY_INTERVALS),
+        # The job's log lines carry the id of the request that caused it.
+        meta={"request_id": request_id} if (request_id := current_request_id()) else None,
         result_ttl=0, failure_ttl=7 * 24 * 3600)  # the outbox row records success
 
 
 def _run_in_process(app: Flask, message_id: int) -> None:
-    with app.app_context():  # a fresh context gives a fresh session
+    request_id = current_request_id()
+    with app.app_context():  # a fresh context gives a fresh session (and a fresh g)
+        if request_id:
+            g.request_id = request_id  # its log lines still name the request that caused it
         try:
             service.process(message_id)
         except RetryLater:
