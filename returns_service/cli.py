@@ -7,7 +7,6 @@ import secrets
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from rq import SimpleWorker, Worker
 from sqlalchemy import select
 
 from returns_service.common.errors import ValidationFailed
@@ -18,7 +17,7 @@ from returns_service.notifications.mailer import keep_connections_open
 from returns_service.outbox.relay import relay_pending
 from returns_service.staff import services as staff
 from returns_service.staff.models import ROLES, StaffUser
-from returns_service.worker import set_app
+from returns_service.worker import ForkingWorker, InProcessWorker, set_app
 from workflows import MACHINES
 
 users = AppGroup("users", help="Manage staff users.")
@@ -133,7 +132,7 @@ def worker_command(burst: bool, with_scheduler: bool, fork: bool) -> None:
         raise click.ClickException("REDIS_URL is not set: jobs already run in-process.")
     set_app(app)
     db.engine.dispose()  # no pooled connection crosses into forked work horses
-    worker_class = Worker if fork else SimpleWorker
+    worker_class = ForkingWorker if fork else InProcessWorker
     keep_connections_open(not fork)  # a forked work horse would drop it after every job
     # rq logs every job at INFO unless told otherwise: it follows LOG_LEVEL like the app.
     worker_class([queue], connection=queue.connection).work(

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Flask
 
+from returns_service.console import jobs_dashboard
 from returns_service.http.extensions import login_manager
 from returns_service.http.page_input import drop_nul_characters
 from returns_service.staff.services import user_for_session
@@ -28,6 +29,7 @@ def init_app(app: Flask) -> None:
     )
 
     login_manager.user_loader(_load_user)
+    jobs_dashboard.init_app(app)
     login_manager.login_view = "console.login"
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"

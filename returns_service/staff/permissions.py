@@ -33,6 +33,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "console.decide": ("agent",),
     "console.receive": ("warehouse",),
     "staff.manage": (),
+    "jobs.monitor": (),  # the RQ dashboard: queues, workers, failed jobs
 }
 
 # The workflow trigger each action fires, for the buttons shown on a return.

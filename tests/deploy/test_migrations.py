@@ -5,33 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import TEST_DATABASE_URL
-
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def fresh_database() -> Iterator[str]:
-    """An empty database of its own on the test server, dropped afterwards."""
-    assert TEST_DATABASE_URL
-    name = f"deploy_{uuid.uuid4().hex[:10]}"
-    server = create_engine(TEST_DATABASE_URL.replace("postgresql://", "postgresql+psycopg://"),
-                           isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield TEST_DATABASE_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with server.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
 
 
 def upgrade(url: str) -> subprocess.Popen[str]:

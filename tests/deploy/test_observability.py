@@ -99,12 +99,13 @@ def test_an_in_process_job_logs_with_the_id_of_its_request(app: Any) -> None:
 
 @pytest.mark.redis
 def test_a_job_logs_with_the_id_of_the_request_that_queued_it(build_app: Any) -> None:
-    from rq import SimpleWorker, get_current_job
+    from rq import get_current_job
 
     from returns_service import worker
     from returns_service.db import db
     from returns_service.outbox.registry import HANDLERS, register_handler
     from returns_service.outbox.service import emit
+    from returns_service.worker import InProcessWorker
     from tests.conftest import TEST_REDIS_URL
 
     app = build_app(REDIS_URL=TEST_REDIS_URL, RQ_QUEUE=f"request-id-{os.getpid()}")
@@ -119,7 +120,7 @@ def test_a_job_logs_with_the_id_of_the_request_that_queued_it(build_app: Any) ->
             db.session.commit()  # after the commit the message goes to Redis, not run here
         assert seen == [] and queue.count == 1
         worker.set_app(app)
-        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+        InProcessWorker([queue], connection=queue.connection).work(burst=True)
     finally:
         HANDLERS.pop("test.request_id", None)
         queue.delete(delete_jobs=True)

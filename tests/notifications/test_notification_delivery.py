@@ -191,9 +191,9 @@ def test_redis_down_then_relay_to_rq_and_simple_worker(
         app: Any, other_app: Any, app_config: dict[str, Any], tokens: dict[str, str],
         smtp_server: Any) -> None:
     from redis import Redis
-    from rq import Queue, SimpleWorker
+    from rq import Queue
 
-    from returns_service.worker import set_app
+    from returns_service.worker import InProcessWorker, set_app
 
     down = other_app(REDIS_URL="redis://127.0.0.1:1/0")
     api = Api(down.test_client(), tokens)
@@ -208,7 +208,7 @@ def test_redis_down_then_relay_to_rq_and_simple_worker(
     assert relay_pending(up) == 1
     set_app(up)
     queue = Queue("notify-test", connection=Redis.from_url(TEST_REDIS_URL))
-    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    InProcessWorker([queue], connection=queue.connection).work(burst=True)
     assert only(smtp_server.messages, rma)["To"] == "jane@example.com"
     assert len(smtp_server.messages) == 1
 
