@@ -110,6 +110,15 @@ SETTINGS: tuple[Setting, ...] = (
             NOTIFICATIONS, "unset: replies go to `MAIL_FROM`"),
     Setting("SHOP_NAME", "Returns", "text", "Signs the customer emails.", NOTIFICATIONS),
     Setting("SMTP_TIMEOUT_SECONDS", 30, "int", "Timeout per SMTP connection.", NOTIFICATIONS),
+    Setting("EMAIL_CLAIM_STALE_SECONDS", 600, "int",
+            "An email a worker claimed and never finished (the worker died while sending) is "
+            "taken over by the scheduler after this long. Keep it well above "
+            "`SMTP_TIMEOUT_SECONDS`: a takeover while the first send still runs could send "
+            "twice.", NOTIFICATIONS),
+    Setting("OUTBOX_STALE_SECONDS", 300, "int",
+            "Background work handed to Redis and still not done after this long (a worker "
+            "died holding it, Redis lost it) is handed over again by the outbox relay. Every "
+            "job is safe to run twice; lower values only re-send sooner.", SERVICE),
     Setting("RETURN_REMINDER_DAYS", 7, "int",
             "Approved this many days ago and no parcel yet: one reminder email.",
             NOTIFICATIONS),

@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 
 TOPIC = "notification.send"
 # A claim older than this is considered abandoned (the worker died mid-send) and retaken.
-SENDING_STALE = timedelta(minutes=10)
 FINAL = ("sent", "failed", "skipped")  # a notification in one of these is never sent again
 # A notification as loaded, or the fields of one that the claim's UPDATE answered.
 NoteFields = Notification | Row[Any]
@@ -72,6 +71,11 @@ SUBJECTS = {
     "reminder": "Reminder: please send back your return {rma}",
     "escalation_digest": "{count} return request(s) waiting for a decision",
 }
+
+
+def sending_stale() -> timedelta:
+    """How long a claim on an email holds before another worker may take it over."""
+    return timedelta(seconds=int(current_app.config["EMAIL_CLAIM_STALE_SECONDS"]))
 
 
 def dedupe_key(rma: str, step: str) -> str:
@@ -267,7 +271,7 @@ def _take(notification_id: int) -> Row[Any] | None:
     that the timeline needs, or None when it is not ours to send."""
     now = utcnow()
     return db.session.execute(_CLAIM, {"note_id": notification_id, "now": now,
-                                       "stale_before": now - SENDING_STALE}).first()
+                                       "stale_before": now - sending_stale()}).first()
 
 
 def _finish(note: NoteFields, status: str, *, error: str | None = None,
@@ -311,7 +315,7 @@ def resend_stuck(*, older_than: timedelta = timedelta(minutes=5)) -> int:
         select(Notification).where(
             or_(and_(Notification.status == "pending", Notification.created_at <= now - older_than),
                 and_(Notification.status == "sending",
-                     Notification.claimed_at < now - SENDING_STALE)))
+                     Notification.claimed_at < now - sending_stale())))
         .order_by(Notification.id).limit(500)).all()
     count = 0
     for note in rows:

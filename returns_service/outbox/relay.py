@@ -115,8 +115,12 @@ def _run_in_process(app: Flask, message_id: int) -> None:
                           message_id)
 
 
-def relay_pending(app: Flask, *, stale_after_seconds: int = 300) -> int:
-    """Re-dispatch messages left behind (Redis was down, a worker died). Returns how many."""
+def relay_pending(app: Flask, *, stale_after_seconds: int | None = None) -> int:
+    """Re-dispatch messages left behind (Redis was down, a worker died): those never handed
+    over, and those handed over longer ago than `stale_after_seconds` (default:
+    OUTBOX_STALE_SECONDS) and still not done. Returns how many."""
+    if stale_after_seconds is None:
+        stale_after_seconds = int(app.config["OUTBOX_STALE_SECONDS"])
     with app.app_context():
         ids = service.pending_ids(stale_after_seconds=stale_after_seconds)
     if ids:

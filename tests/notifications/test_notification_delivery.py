@@ -93,7 +93,9 @@ def test_a_row_claimed_by_another_worker_is_left_alone(
         assert services.deliver(note.id) == "claimed by another worker or already sent"
     assert smtp_server.messages == []
     # That worker died: after the stale limit the row is taken over and sent once.
-    clock.freeze(clock.utcnow() + services.SENDING_STALE + timedelta(seconds=1))
+    with app.app_context():
+        stale = services.sending_stale()
+    clock.freeze(clock.utcnow() + stale + timedelta(seconds=1))
     with app.app_context():
         assert services.deliver(note.id) == "sent"
         assert services.deliver(note.id) == "already sent"
