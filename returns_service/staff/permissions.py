@@ -33,6 +33,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "console.decide": ("agent",),
     "console.receive": ("warehouse",),
     "staff.manage": (),
+    # bin/demo only (DEMO_MODE): every email the demo sent, whoever it was to
+    "demo.mailbox": (),
 }
 
 # The workflow trigger each action fires, for the buttons shown on a return.
