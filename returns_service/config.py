@@ -60,6 +60,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DEMO_MODE", False, "bool",
             "Set by `bin/demo`: shows admins the console's Demo mailbox (what the demo's "
             "mail sink received). Leave it off anywhere else.", SERVICE, "off"),
+    Setting("DEMO_MAILBOX_DIR", None, "text",
+            "Folder where the demo's mail sink stores what it receives, read by the Demo "
+            "mailbox.", SERVICE, "`instance/demo-mailbox`"),
     Setting("RETURN_POLICY_FILE", None, "text",
             "A TOML file with the return policy; `examples/return-policy.toml` shows every "
             "key (see [Return policy](return-policy.md)).",

@@ -38,9 +38,10 @@ class StoredMail:
     html: str | None
 
 
-def mailbox_dir(instance_path: str | os.PathLike[str]) -> Path:
-    """Where the sink writes and the console reads: a folder in the instance folder."""
-    return Path(instance_path) / FOLDER_NAME
+def mailbox_dir(instance_path: str | os.PathLike[str], configured: str | None = None) -> Path:
+    """Where the sink writes and the console reads: DEMO_MAILBOX_DIR, else a folder in the
+    instance folder."""
+    return Path(configured) if configured else Path(instance_path) / FOLDER_NAME
 
 
 def store(folder: Path, raw: bytes) -> Path:

@@ -32,7 +32,7 @@ def _only_in_demo_mode() -> None:
 
 
 def _folder() -> Any:
-    return mailbox_dir(current_app.instance_path)
+    return mailbox_dir(current_app.instance_path, current_app.config.get("DEMO_MAILBOX_DIR"))
 
 
 @bp.get("/mailbox")
