@@ -312,7 +312,8 @@ def _plan_feedback(rng: random.Random, plan: _Plan, outcome: str, moment: dateti
     mood = {"refunded": "good", "failed_then_manual": "mixed", "rejected": "bad",
             "closed": "bad"}.get(outcome, "mixed")
     rating = _pick(rng, RATINGS[mood])
-    nps = max(0, min(10, rating * 2 + rng.randint(-2, 1))) if rng.random() < 0.7 else None
+    low, high = {5: (9, 10), 4: (7, 10), 3: (5, 8), 2: (2, 6), 1: (0, 4)}[rating]
+    nps = rng.randint(low, high) if rng.random() < 0.7 else None
     comment = rng.choice(COMMENTS[rating]) if rng.random() < 0.3 else None
 
     def answer() -> None:
