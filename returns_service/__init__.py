@@ -63,6 +63,7 @@ def _init_domains(app: Flask) -> None:
         api,
         cli,
         console,
+        demo,
         feedback,
         http,
         notifications,
@@ -77,7 +78,7 @@ def _init_domains(app: Flask) -> None:
     from webhooks import init_app as init_webhooks
 
     for package in (scheduler, staff, payments, orders, returns, feedback, refunds,
-                    notifications, http, api, portal, console, cli):
+                    notifications, http, api, portal, console, demo, cli):
         package.init_app(app)
     init_webhooks(app)
     # Last: after the API, so problem+json wins over smorest's own JSON errors.

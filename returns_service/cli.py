@@ -13,6 +13,7 @@ from returns_service.common.errors import ValidationFailed
 from returns_service.common.loop import run_every
 from returns_service.db import db
 from returns_service.demo import seed
+from returns_service.demo.history import seed_history
 from returns_service.notifications.mailer import keep_connections_open
 from returns_service.outbox.relay import relay_pending
 from returns_service.staff import services as staff
@@ -110,10 +111,15 @@ def outbox_relay(every: int) -> None:
 
 
 @demo.command("seed")
-def demo_seed() -> None:
+@click.option("--history/--no-history", default=None,
+              help="Also seed 90 days of returns, ratings and NPS answers (once; a second "
+                   "run adds nothing). Default: on when DEMO_MODE is set.")
+def demo_seed(history: bool | None) -> None:
     """Create demo orders and staff (safe to run again) and print how to sign in."""
     for line in seed():
         click.echo(line)
+    if history if history is not None else current_app.config.get("DEMO_MODE"):
+        click.echo(seed_history())
 
 
 @click.command("worker")

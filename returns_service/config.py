@@ -57,6 +57,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RQ_QUEUE", "returns", "text", "Name of the RQ queue the jobs go to.", SERVICE),
     Setting("PUBLIC_BASE_URL", "http://127.0.0.1:5000", "text",
             "Used in links sent to customers; `https://` turns on Secure cookies.", SERVICE),
+    Setting("DEMO_MODE", False, "bool",
+            "Set by `bin/demo`: shows admins the console's Demo mailbox (what the demo's "
+            "mail sink received). Leave it off anywhere else.", SERVICE, "off"),
+    Setting("DEMO_MAILBOX_DIR", None, "text",
+            "Folder where the demo's mail sink stores what it receives, read by the Demo "
+            "mailbox.", SERVICE, "`instance/demo-mailbox`"),
     Setting("RETURN_POLICY_FILE", None, "text",
             "A TOML file with the return policy; `examples/return-policy.toml` shows every "
             "key (see [Return policy](return-policy.md)).",

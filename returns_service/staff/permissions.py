@@ -34,6 +34,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "console.receive": ("warehouse",),
     "staff.manage": (),
     "jobs.monitor": (),  # the RQ dashboard: queues, workers, failed jobs
+    # bin/demo only (DEMO_MODE): every email the demo sent, whoever it was to
+    "demo.mailbox": (),
 }
 
 # The workflow trigger each action fires, for the buttons shown on a return.

@@ -6,6 +6,7 @@ import os
 import re
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 from tests.portal.conftest import post_form
@@ -47,6 +48,12 @@ def _fake_demo_tree(tmp_path: Path) -> tuple[Path, Path]:
         "python3": "#!/bin/sh\nexit 0\n",  # `python3 -m venv .venv`: already there
         "pip": "#!/bin/sh\nexit 0\n",
         "flask": f'#!/bin/sh\necho "$PUBLIC_BASE_URL $*" >> "{record}"\n',
+        "python": f'#!/bin/sh\nexec {sys.executable} "$@"\n',  # the test run's own
+        # The fake Stripe stands in as a bare listener on the port it is given; the mail
+        # sink (`python -m returns_service.demo.mailbox`) runs for real.
+        "localstripe": f"#!/bin/sh\nexec {sys.executable} -c 'import socket, sys, time; "
+                       's = socket.create_server(("127.0.0.1", int(sys.argv[2]))); '
+                       "time.sleep(60)' \"$@\"\n",
     }
     fake_path = tmp_path / "path"
     fake_path.mkdir()

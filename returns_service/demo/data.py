@@ -1,13 +1,20 @@
-"""Demo data: orders a new user can return against, and staff accounts to sign in with."""
+"""Demo data: orders a new user can return against, and staff accounts to sign in with.
+
+With a test-mode Stripe configured (localstripe in `bin/demo`), each demo order is paid
+there, so a return on it is refunded for real."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 
 from returns_service.common.clock import utcnow
+from returns_service.common.errors import ValidationFailed
 from returns_service.db import db
+from returns_service.demo import payments
+from returns_service.orders.models import Order
 from returns_service.orders.services import upsert_order
 from returns_service.staff import services as staff
 from returns_service.staff.models import StaffUser
@@ -46,8 +53,8 @@ def demo_orders() -> list[dict]:
 
 def seed() -> list[str]:
     """Idempotent: existing orders are updated, existing staff kept (with a new token)."""
-    for data in demo_orders():
-        upsert_order(data)
+    client = payments.test_mode_client()
+    warnings = [_upsert_demo_order(data, client) for data in demo_orders()]
     lines = ["Demo orders (order number / email):",
              "  1001 / jane@example.com   EUR, 3 lines, one final sale",
              "  1002 / sam@example.com    USD, not delivered yet",
@@ -60,4 +67,28 @@ def seed() -> list[str]:
         token = staff.mint_token(user, "demo")
         lines.append(f"  {email:<24} {role:<12} API token: {token}")
     db.session.commit()
-    return lines
+    return lines + [w for w in warnings if w]
+
+
+def _upsert_demo_order(data: dict[str, Any], client: Any) -> str | None:
+    """Import one demo order, paid at the test-mode Stripe when there is one. A warning
+    line when its payment cannot be made good."""
+    order = db.session.scalar(select(Order).where(Order.number == data["number"]))
+    if order is not None:  # a payment made on an earlier run stays the order's payment
+        data["payment"]["payment_intent"] = order.payment_intent
+    if client is None or payments.known(client, data["payment"]["payment_intent"]):
+        upsert_order(data)
+        return None
+    fresh = {**data, "payment": {**data["payment"],
+                                 "payment_intent": payments.paid_payment_intent(client, data)}}
+    try:
+        with db.session.begin_nested():
+            upsert_order(fresh)
+        return None
+    except ValidationFailed:
+        # Returns made on an earlier run rest on a payment this Stripe (a fresh localstripe)
+        # no longer knows; the order keeps it, and a refund on it would fail.
+        upsert_order(data)
+        return (f"Note: order {data['number']} has returns from an earlier run on a payment "
+                "the fake Stripe has forgotten; its refunds will fail. Remove "
+                "instance/returns.db for a fresh demo.")
