@@ -68,8 +68,8 @@ def api(base: str, method: str, path: str, token: str | None = None,
 @pytest.fixture
 def demo(tmp_path: Path) -> Any:
     """bin/demo on free ports, its database, mailbox and logs in a temp folder."""
-    if Path(sys.prefix).resolve() != (ROOT / ".venv").resolve():
-        pytest.skip("bin/demo runs the project's .venv; run the tests from it")
+    assert Path(sys.prefix).resolve() == (ROOT / ".venv").resolve(), \
+        "bin/demo runs the project's .venv: run the tests with ./bin/test"
     port = free_port()
     env = {**os.environ, "DEMO_INSTALL": "0", "PORT": str(port),
            "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
