@@ -14,16 +14,6 @@ TWO_ITEMS = [{"sku": "SHIRT", "quantity": 1, "reason": "doesnt_fit"},
              {"sku": "JEANS", "quantity": 1, "reason": "not_as_described"}]
 
 
-@pytest.fixture
-def desk(browser, live_server):
-    """A desktop-sized tab: staff work at a desk."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900},
-                                  base_url=live_server.url)
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
-
-
 def sign_in(page, email, password):
     page.goto("/staff/login")
     page.get_by_label("Email").fill(email)

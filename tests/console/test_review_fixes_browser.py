@@ -12,15 +12,6 @@ from tests.support.browser import screenshot
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def desk(browser, live_server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900},
-                                  base_url=live_server.url)
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
-
-
 # --- 17: the New return lookup and the notes on a return page ---------------------------------
 
 def test_new_return_keeps_the_order_number_and_email_after_find_order(desk, make_order):

@@ -71,6 +71,16 @@ def page(browser: Any, live_server: LiveServer) -> Iterator[Any]:
     context.close()
 
 
+@pytest.fixture
+def desk(browser: Any, live_server: LiveServer) -> Iterator[Any]:
+    """A desktop-sized tab: staff work at a desk."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900},
+                                  base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
 def screenshot(page: Any, name: str) -> Path:
     """Save a full-page PNG of the current page as test-artifacts/<name>.png."""
     ARTIFACTS.mkdir(exist_ok=True)
