@@ -64,6 +64,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PASSWORD_HASH_METHOD", "scrypt", "text",
             "werkzeug hashing method for staff passwords (werkzeug's default; the tests use "
             "a cheap method so fixtures stay fast).", SERVICE),
+    Setting("MAX_BODY_API_BYTES", 65536, "int",
+            "Largest request body the JSON API (`/api/`) accepts; a larger one is a `413` "
+            "before it is read.", SERVICE),
+    Setting("MAX_BODY_WEBHOOK_BYTES", 262144, "int",
+            "Largest request body an inbound webhook (`/webhooks/`) accepts (`413` beyond).",
+            SERVICE),
+    Setting("MAX_BODY_PAGE_BYTES", 65536, "int",
+            "Largest form the customer pages and the staff console accept (`413` beyond).",
+            SERVICE),
     Setting("STRIPE_API_KEY", None, "text",
             "Stripe secret key (`sk_test_…` in test mode). Without it refunds wait in "
             "`refund_pending` and the job retries.",

@@ -6,6 +6,7 @@ from flask import Flask
 
 from returns_service.http import health, metrics
 from returns_service.http.problems import register_error_handlers
+from returns_service.http.request_limits import install_body_limits
 from returns_service.http.security_headers import install_security_headers
 from returns_service.http.templating import install_filters
 
@@ -13,8 +14,10 @@ __all__ = ["init_app", "register_error_handlers"]
 
 
 def init_app(app: Flask) -> None:
-    """GET /healthz and /metrics, security headers on every answer, template filters."""
+    """GET /healthz and /metrics, security headers on every answer, request body limits,
+    template filters."""
     app.register_blueprint(health.bp)
     metrics.init_metrics(app)
     install_security_headers(app)
+    install_body_limits(app)
     install_filters(app)
