@@ -18,7 +18,12 @@ MAX_NUMBER_CHARS = 40
 
 
 class JSONRejected(ValueError):
-    """The body is not JSON this service accepts; the message says why."""
+    """The body is not JSON this service accepts; the message says why. `syntax` is true
+    when it is not JSON at all (not UTF-8, or invalid), false when it is JSON out of bounds."""
+
+    def __init__(self, message: str, *, syntax: bool = False):
+        super().__init__(message)
+        self.syntax = syntax
 
 
 def _reject_constant(name: str) -> Any:
@@ -40,7 +45,9 @@ def _parse_float(literal: str) -> float:
     return value
 
 
-def _check_text(text: str) -> None:
+def _check_text(text: str, allow_nul: bool = True) -> None:
+    if not allow_nul and "\x00" in text:
+        raise JSONRejected("Text contains a NUL (\\u0000) character.")
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -48,32 +55,34 @@ def _check_text(text: str) -> None:
                            "character.") from None
 
 
-def _check_tree(root: Any, max_depth: int) -> None:
+def _check_tree(root: Any, max_depth: int, allow_nul: bool) -> None:
     """Depth and text of every value, without recursion."""
     stack: list[tuple[Any, int]] = [(root, 1)]
     while stack:
         node, depth = stack.pop()
         if isinstance(node, str):
-            _check_text(node)
+            _check_text(node, allow_nul)
         elif isinstance(node, dict | list):
             if depth > max_depth:
                 raise JSONRejected(f"Arrays and objects are nested more than {max_depth} "
                                    "deep.")
             if isinstance(node, dict):
                 for key, value in node.items():
-                    _check_text(key)
+                    _check_text(key, allow_nul)
                     stack.append((value, depth + 1))
             else:
                 stack.extend((value, depth + 1) for value in node)
 
 
-def loads(data: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
-    """Parse JSON text (bytes must be UTF-8); `JSONRejected` for anything unusable."""
+def loads(data: bytes | str, *, max_depth: int = MAX_DEPTH, allow_nul: bool = True) -> Any:
+    """Parse JSON text (bytes must be UTF-8); `JSONRejected` for anything unusable, and for
+    NUL characters in text unless `allow_nul`."""
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise JSONRejected(f"The body is not UTF-8 (byte {exc.start}).") from None
+            raise JSONRejected(f"The body is not UTF-8 (byte {exc.start}).",
+                               syntax=True) from None
     else:
         text = data
     try:
@@ -84,7 +93,9 @@ def loads(data: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
     except RecursionError:
         raise JSONRejected(f"Arrays and objects are nested more than {max_depth} deep.") \
             from None
-    except ValueError as exc:  # json.JSONDecodeError included
-        raise JSONRejected(f"The body is not valid JSON: {exc}") from None
-    _check_tree(value, max_depth)
+    except json.JSONDecodeError as exc:
+        raise JSONRejected(f"The body is not valid JSON: {exc}", syntax=True) from None
+    except ValueError as exc:  # e.g. an integer past Python's own digit limit
+        raise JSONRejected(str(exc)) from None
+    _check_tree(value, max_depth, allow_nul)
     return value
