@@ -10,6 +10,7 @@ their return by payment intent, and flags returns whose payment is disputed.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -133,14 +134,26 @@ def _charge_refunds(charge: dict[str, Any]) -> list[ProviderRefund]:
     return refunds
 
 
+MAX_ROW_ID = 2**31 - 1  # refunds.id is a 32-bit integer column
+
+
+def our_refund_id(value: str | None) -> int | None:
+    """The refund row id we put in a refund's metadata, or None when the value cannot be one
+    of ours (another integration's ids, too large for the column, not plain digits)."""
+    if not value or not re.fullmatch(r"[0-9]{1,10}", value):
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ROW_ID else None
+
+
 def find_refund_for_provider(provider: ProviderRefund) -> Refund | None:
     """Our row for a Stripe refund: by its id, else by the refund_id we put in metadata."""
     refund = db.session.scalar(select(Refund).where(Refund.provider_refund_id == provider.id))
     if refund is not None:
         return refund
-    row_id = provider.metadata.get("refund_id", "")
-    if row_id.isdigit():
-        candidate = db.session.get(Refund, int(row_id))
+    row_id = our_refund_id(provider.metadata.get("refund_id"))
+    if row_id is not None:
+        candidate = db.session.get(Refund, row_id)
         if candidate is not None and candidate.origin == "service" \
                 and candidate.payment_intent == provider.payment_intent \
                 and candidate.provider_refund_id in (None, provider.id):
