@@ -58,7 +58,11 @@ def http_problem(exc: HTTPException) -> Response:
             detail = (f"The request body is larger than the {request.max_content_length} "
                       "bytes accepted here.")
     type_ = "validation-error" if status == 422 else "about:blank"
-    return problem(status, exc.name, detail, type_, **extensions)
+    response = problem(status, exc.name, detail, type_, **extensions)
+    for name, value in exc.get_headers():  # e.g. Allow on a 405, Retry-After on a 429
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def _flatten(node: Any, prefix: str, out: dict[str, list[str]]) -> None:
