@@ -87,6 +87,12 @@ SETTINGS: tuple[Setting, ...] = (
             "How long a job that is calling Stripe keeps other jobs off the same refund. "
             "Must exceed the longest possible call (30 s timeout x 3 tries + backoff).",
             REFUNDS),
+    Setting("TRUSTED_PROXY_HOPS", 0, "int",
+            "How many proxies (load balancer, ingress) in front of the app add "
+            "`X-Forwarded-For` and `X-Forwarded-Proto`: the client address (rate limits, "
+            "logs) is read that many hops back. Leave `0` when clients reach the app "
+            "directly, or anyone could pick their own address by sending the header.",
+            SERVICE),
     Setting("RATELIMIT_LOOKUP", "10 per minute", "rate",
             "Order and find-my-return lookups per client address, shared by the customer "
             "pages and the public API; any [limits](https://limits.readthedocs.io) string, "

@@ -6,6 +6,7 @@ from flask import Flask
 
 from returns_service.http import health, metrics
 from returns_service.http.problems import register_error_handlers
+from returns_service.http.proxies import trust_proxies
 from returns_service.http.request_limits import install_body_limits
 from returns_service.http.security_headers import install_security_headers
 from returns_service.http.templating import install_filters
@@ -20,4 +21,5 @@ def init_app(app: Flask) -> None:
     metrics.init_metrics(app)
     install_security_headers(app)
     install_body_limits(app)
+    trust_proxies(app)
     install_filters(app)
