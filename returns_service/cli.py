@@ -66,22 +66,27 @@ def users_set_password(email: str, password: str) -> None:
     if user is None:
         raise click.ClickException(f"No staff user {email}.")
     try:
-        staff.set_password(user, password)
+        revoked = staff.set_password(user, password)
     except ValidationFailed as exc:
         _fail_on(exc)
     db.session.commit()
-    click.echo("Password changed.")
+    click.echo("Password changed; console sessions ended"
+               + (f", {revoked} API token(s) revoked." if revoked else "."))
 
 
 @tokens.command("create")
 @click.argument("email")
 @click.option("--name", default="cli", help="What the token is for.")
-def tokens_create(email: str, name: str) -> None:
+@click.option("--expires-in-days", type=click.IntRange(min=1), default=None,
+              help="The token stops working this many days from now (default: never).")
+def tokens_create(email: str, name: str, expires_in_days: int | None) -> None:
     """Mint an API token for a staff user (printed once; only its hash is stored)."""
     user = db.session.scalar(select(StaffUser).where(StaffUser.email == email.lower()))
     if user is None:
         raise click.ClickException(f"No staff user {email}. Create one with `flask users create`.")
-    token = staff.mint_token(user, name)
+    if not user.active:
+        raise click.ClickException(f"{user.email} is disabled.")
+    token = staff.mint_token(user, name, expires_in_days=expires_in_days)
     db.session.commit()
     click.echo(token)
 

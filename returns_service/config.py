@@ -108,7 +108,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("STATUS_LINK_MAX_AGE_DAYS", 90, "int",
             "How long a customer's status link stays valid.", CUSTOMER),
     Setting("RATELIMIT_LOGIN", "10 per minute", "rate",
-            "Failed staff sign-ins, per client address and per account.", STAFF),
+            "Failed staff sign-ins per client address, whatever the account.", STAFF),
+    Setting("RATELIMIT_LOGIN_ACCOUNT", "5 per minute;10 per hour;20 per day", "rate",
+            "Failed sign-ins to one account from one client address. Several windows make a "
+            "backoff: past 5 failures wait a minute, past 10 the hour, past 20 the day. "
+            "Counted per address too, so a guesser elsewhere cannot lock the owner out.",
+            STAFF),
     Setting("FIRST_RESPONSE_TARGET_HOURS", 24, "int",
             "First-response target for agents: older requests are marked overdue in the "
             "queue, escalated to agents once each, and counted late in the reports.", STAFF),
