@@ -7,7 +7,6 @@ import secrets
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from rq import SimpleWorker, Worker
 from sqlalchemy import select
 
 from returns_service.common.errors import ValidationFailed
@@ -18,7 +17,7 @@ from returns_service.notifications.mailer import keep_connections_open
 from returns_service.outbox.relay import relay_pending
 from returns_service.staff import services as staff
 from returns_service.staff.models import ROLES, StaffUser
-from returns_service.worker import set_app
+from returns_service.worker import SimpleWorker, Worker, set_app
 from workflows import MACHINES
 
 users = AppGroup("users", help="Manage staff users.")
