@@ -18,7 +18,7 @@ from returns_service.notifications.mailer import keep_connections_open
 from returns_service.outbox.relay import relay_pending
 from returns_service.staff import services as staff
 from returns_service.staff.models import ROLES, StaffUser
-from returns_service.worker import ForkingWorker, InProcessWorker, set_app
+from returns_service.worker import SimpleWorker, Worker, set_app
 from workflows import MACHINES
 
 users = AppGroup("users", help="Manage staff users.")
@@ -66,22 +66,27 @@ def users_set_password(email: str, password: str) -> None:
     if user is None:
         raise click.ClickException(f"No staff user {email}.")
     try:
-        staff.set_password(user, password)
+        revoked = staff.set_password(user, password)
     except ValidationFailed as exc:
         _fail_on(exc)
     db.session.commit()
-    click.echo("Password changed.")
+    click.echo("Password changed; console sessions ended"
+               + (f", {revoked} API token(s) revoked." if revoked else "."))
 
 
 @tokens.command("create")
 @click.argument("email")
 @click.option("--name", default="cli", help="What the token is for.")
-def tokens_create(email: str, name: str) -> None:
+@click.option("--expires-in-days", type=click.IntRange(min=1), default=None,
+              help="The token stops working this many days from now (default: never).")
+def tokens_create(email: str, name: str, expires_in_days: int | None) -> None:
     """Mint an API token for a staff user (printed once; only its hash is stored)."""
     user = db.session.scalar(select(StaffUser).where(StaffUser.email == email.lower()))
     if user is None:
         raise click.ClickException(f"No staff user {email}. Create one with `flask users create`.")
-    token = staff.mint_token(user, name)
+    if not user.active:
+        raise click.ClickException(f"{user.email} is disabled.")
+    token = staff.mint_token(user, name, expires_in_days=expires_in_days)
     db.session.commit()
     click.echo(token)
 
@@ -138,7 +143,7 @@ def worker_command(burst: bool, with_scheduler: bool, fork: bool) -> None:
         raise click.ClickException("REDIS_URL is not set: jobs already run in-process.")
     set_app(app)
     db.engine.dispose()  # no pooled connection crosses into forked work horses
-    worker_class = ForkingWorker if fork else InProcessWorker
+    worker_class = Worker if fork else SimpleWorker
     keep_connections_open(not fork)  # a forked work horse would drop it after every job
     # rq logs every job at INFO unless told otherwise: it follows LOG_LEVEL like the app.
     worker_class([queue], connection=queue.connection).work(

@@ -70,6 +70,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PASSWORD_HASH_METHOD", "scrypt", "text",
             "werkzeug hashing method for staff passwords (werkzeug's default; the tests use "
             "a cheap method so fixtures stay fast).", SERVICE),
+    Setting("MAX_BODY_API_BYTES", 65536, "int",
+            "Largest request body the JSON API (`/api/`) accepts; a larger one is a `413` "
+            "before it is read.", SERVICE),
+    Setting("MAX_BODY_WEBHOOK_BYTES", 262144, "int",
+            "Largest request body an inbound webhook (`/webhooks/`) accepts (`413` beyond).",
+            SERVICE),
+    Setting("MAX_BODY_PAGE_BYTES", 65536, "int",
+            "Largest form the customer pages and the staff console accept (`413` beyond).",
+            SERVICE),
     Setting("STRIPE_API_KEY", None, "text",
             "Stripe secret key (`sk_test_…` in test mode). Without it refunds wait in "
             "`refund_pending` and the job retries.",
@@ -84,6 +93,12 @@ SETTINGS: tuple[Setting, ...] = (
             "How long a job that is calling Stripe keeps other jobs off the same refund. "
             "Must exceed the longest possible call (30 s timeout x 3 tries + backoff).",
             REFUNDS),
+    Setting("TRUSTED_PROXY_HOPS", 0, "int",
+            "How many proxies (load balancer, ingress) in front of the app add "
+            "`X-Forwarded-For` and `X-Forwarded-Proto`: the client address (rate limits, "
+            "logs) is read that many hops back. Leave `0` when clients reach the app "
+            "directly, or anyone could pick their own address by sending the header.",
+            SERVICE),
     Setting("RATELIMIT_LOOKUP", "10 per minute", "rate",
             "Order and find-my-return lookups per client address, shared by the customer "
             "pages and the public API; any [limits](https://limits.readthedocs.io) string, "
@@ -99,7 +114,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("STATUS_LINK_MAX_AGE_DAYS", 90, "int",
             "How long a customer's status link stays valid.", CUSTOMER),
     Setting("RATELIMIT_LOGIN", "10 per minute", "rate",
-            "Failed staff sign-ins, per client address and per account.", STAFF),
+            "Failed staff sign-ins per client address, whatever the account.", STAFF),
+    Setting("RATELIMIT_LOGIN_ACCOUNT", "5 per minute;10 per hour;20 per day", "rate",
+            "Failed sign-ins to one account from one client address. Several windows make a "
+            "backoff: past 5 failures wait a minute, past 10 the hour, past 20 the day. "
+            "Counted per address too, so a guesser elsewhere cannot lock the owner out.",
+            STAFF),
     Setting("FIRST_RESPONSE_TARGET_HOURS", 24, "int",
             "First-response target for agents: older requests are marked overdue in the "
             "queue, escalated to agents once each, and counted late in the reports.", STAFF),

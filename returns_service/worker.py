@@ -4,45 +4,57 @@ and the app a worker process runs them in.
 Jobs take ids, not objects; the app is created once per worker process from the
 environment (or handed over by `flask worker`), and DB connections inherited across a
 fork are discarded before use.
+
+`Worker` and `SimpleWorker` are rq's, with a prompt exit: rq stops its pub/sub thread after
+unsubscribing, and the server's reply to the unsubscribe often wakes that thread before it is
+told to stop, so it waits for the next message up to 60 s (rq's `sleep_time`) while redis-py's
+`stop()` waits for it. A burst worker then took 61 s to exit after "done, quitting". Here the
+thread is told to stop first, so the reply ends it at once.
 """
 
 from __future__ import annotations
 
 import os
+from typing import Any
 
+import rq
 from flask import Flask
-from rq import SimpleWorker, Worker
 
 from returns_service import create_app
 from returns_service.db import db
 from returns_service.outbox import service
 from returns_service.scheduler import tick_if_leader
 
-# How long the thread listening for commands (rq's pubsub) blocks between checks. rq asks
-# for 60 s, and redis-py 8.2's stop() waits for that read to end: a worker told to stop (a
-# deploy's SIGTERM, a --burst run) then hung for up to a minute after its last job.
-COMMAND_POLL_SECONDS = 1
+UNSUBSCRIBE_WAIT_SECONDS = 5
 
 
-class _QuickToStop:
-    """rq's command listener, polling every COMMAND_POLL_SECONDS instead of every 60 s."""
+class PromptUnsubscribe:
+    """Mixin for rq workers: stop the pub/sub thread, then unsubscribe (whose reply wakes
+    it), and wait a bounded time."""
 
-    def subscribe(self) -> None:
-        """rq's own subscribe (rq 3.0), with the shorter poll."""
-        self.pubsub = self.connection.pubsub()  # type: ignore[attr-defined]
-        self.pubsub.subscribe(**{self.pubsub_channel_name:  # type: ignore[attr-defined]
-                                 self.handle_payload})  # type: ignore[attr-defined]
-        self.pubsub_thread = self.pubsub.run_in_thread(
-            sleep_time=COMMAND_POLL_SECONDS, daemon=True,
-            exception_handler=self._pubsub_exception_handler)  # type: ignore[attr-defined]
+    pubsub: Any
+    pubsub_thread: Any
+    name: str
+    log: Any
+
+    def unsubscribe(self) -> None:
+        thread, pubsub = self.pubsub_thread, self.pubsub
+        if not thread:
+            return
+        self.log.info("Worker %s: unsubscribing", self.name)
+        thread.stop(timeout=0)  # clears its flag: it ends at its next wake-up...
+        pubsub.unsubscribe()  # ...which the server's reply to this is
+        thread.join(timeout=UNSUBSCRIBE_WAIT_SECONDS)
+        if not thread.is_alive():  # (a daemon thread still waiting ends with the process)
+            pubsub.close()
 
 
-class InProcessWorker(_QuickToStop, SimpleWorker):
-    """Runs each job in the worker process itself (the app and its pool stay warm)."""
+class Worker(PromptUnsubscribe, rq.Worker):
+    """rq's forking Worker, exiting promptly."""
 
 
-class ForkingWorker(_QuickToStop, Worker):
-    """Runs each job in a forked child."""
+class SimpleWorker(PromptUnsubscribe, rq.SimpleWorker):
+    """rq's SimpleWorker (jobs in the worker process), exiting promptly."""
 
 
 _app: Flask | None = None

@@ -1,12 +1,12 @@
 """The JSON API (/api/v1): flask-smorest blueprints that parse, call one service and dump.
-Each blueprint checks the caller's permission and refuses NUL characters before its input is
-parsed."""
+Each blueprint checks the caller's permission and refuses NUL characters and unusable JSON
+before its input is parsed."""
 
 from flask import Flask
 from flask_smorest import Api
 
 from returns_service.api import orders, refunds, reports, returns
-from returns_service.http.api_input import reject_nul_characters
+from returns_service.http.api_input import check_json_body, reject_nul_characters
 from returns_service.http.auth import check_permission
 from returns_service.http.extensions import csrf
 from returns_service.http.openapi import register_components
@@ -25,6 +25,6 @@ def init_app(app: Flask) -> None:
         # This app's hooks for this blueprint's requests (the blueprint object is shared by
         # every app built in the process, so the hooks are not set on it).
         app.before_request_funcs.setdefault(blp.name, []).extend(
-            [check_permission, reject_nul_characters])
+            [check_permission, reject_nul_characters, check_json_body])
         csrf.exempt(blp)  # token-authenticated JSON API: no cookies, no CSRF
     app.extensions["smorest_api"] = api

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 # ISO 4217 exponents that are not 2. Anything else listed here or in ISO_CURRENCIES uses 2.
 ZERO_DECIMAL = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX",
@@ -45,3 +45,24 @@ def format_money(amount: int, currency: str) -> str:
     sign = "-" if amount < 0 else ""
     symbol = SYMBOLS.get(currency.upper())
     return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency.upper()}"
+
+
+def parse_money(text: str, currency: str) -> int:
+    """What a person types ("25", "25.00", "1,234.5") as minor units of `currency`;
+    ValueError with a message for anything else (more decimals than the currency has, a
+    negative or absurd amount)."""
+    cleaned = (text or "").strip().replace(",", "").replace(" ", "")
+    for symbol in (*SYMBOLS.values(), currency.upper()):
+        cleaned = cleaned.removeprefix(symbol).removesuffix(symbol)
+    exp = exponent(currency)
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise ValueError("Enter an amount, e.g. 25.00.") from None
+    if not value.is_finite() or value.as_tuple().exponent < -exp:  # type: ignore[operator]
+        raise ValueError(f"Use at most {exp} decimals for {currency.upper()}.")
+    minor = int(value.scaleb(exp))
+    if not 0 < minor <= MAX_AMOUNT:
+        raise ValueError("Must be more than zero.") if minor <= 0 else \
+            ValueError("That amount is too large.")
+    return minor

@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
         assisted_views,
         auth_views,
         dashboard_views,
+        refund_views,
         return_views,
         warehouse_views,
     )

@@ -7,6 +7,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from returns_service.common.clock import utcnow
 from returns_service.common.errors import NotFound, ValidationFailed
 from returns_service.console import bp
 from returns_service.console import services as console
@@ -39,7 +40,8 @@ def users() -> Any:
     elif form.is_submitted():
         status = 422
     return render_template("console/users.html", form=form, errors=form_errors(form),
-                           users=console.list_staff(), toggle=UserActiveForm), status
+                           users=console.list_staff(), tokens=console.live_tokens_by_user(),
+                           now=utcnow(), toggle=UserActiveForm), status
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -57,5 +59,7 @@ def set_active(user_id: int) -> Any:
         db.session.rollback()
         flash(" ".join(m for ms in exc.errors.values() for m in ms), "error")
         return redirect(url_for("console.users"))
-    flash(f"{user.email} is now {'active' if user.active else 'disabled'}.", "success")
+    flash(f"{user.email} is now active." if user.active else
+          f"{user.email} is now disabled: signed out everywhere, API tokens revoked.",
+          "success")
     return redirect(url_for("console.users"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
 from returns_service.console import bp
@@ -22,9 +23,17 @@ def _login_limit() -> str:
     return str(current_app.config["RATELIMIT_LOGIN"])
 
 
+def _account_limit() -> str:
+    return str(current_app.config["RATELIMIT_LOGIN_ACCOUNT"])
+
+
 def _account_tried() -> str:
-    """Key of the per-account budget: the email typed, as sign-in reads it."""
-    return "login:" + (request.form.get("email") or "").strip().lower()
+    """Key of the per-account budget: the email typed, as sign-in reads it, from this
+    address. Per account alone, anyone could lock the real owner out by failing ten times;
+    per account and address, a guesser only locks out themselves, for longer each time
+    (the windows of RATELIMIT_LOGIN_ACCOUNT)."""
+    email = (request.form.get("email") or "").strip().lower()
+    return f"login:{email}|{get_remote_address()}"
 
 
 def _failed(response: Any) -> bool:
@@ -35,7 +44,7 @@ def _failed(response: Any) -> bool:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)  # per client address
-@limiter.limit(_login_limit, methods=["POST"], key_func=_account_tried,  # per account
+@limiter.limit(_account_limit, methods=["POST"], key_func=_account_tried,  # account+address
                deduct_when=_failed)
 def login() -> Any:
     """Email + password; integration accounts use API tokens and cannot sign in here."""

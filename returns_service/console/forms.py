@@ -81,6 +81,19 @@ class RetryForm(VersionedForm):
     pass
 
 
+class ManualRefundForm(VersionedForm):
+    """A refund made outside Stripe; the amount in the order's currency, as people write it."""
+
+    amount = StringField("Amount paid back", validators=[
+        InputRequired(message="Enter the amount paid back."), Length(max=32)])
+    reference = StringField("Reference", validators=[
+        InputRequired(message="Say where the money went (transfer or voucher reference)."),
+        Length(max=255)])
+    note = TextAreaField("Note for staff (optional)", validators=[Optional(), Length(max=2000)])
+    over_refund_reason = TextAreaField("Reason for paying more than is owed (admins only)",
+                                       validators=[Optional(), Length(max=500)])
+
+
 class ReceiveItemForm(Form):
     sku = HiddenField()
     quantity = IntegerField("Received quantity",

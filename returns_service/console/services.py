@@ -21,8 +21,9 @@ from returns_service.refunds import services as refunds
 from returns_service.refunds.models import Refund
 from returns_service.returns import services as returns
 from returns_service.returns.models import Return
-from returns_service.staff.models import StaffUser
+from returns_service.staff.models import ApiToken, StaffUser
 from returns_service.staff.permissions import TRIGGER_ACTIONS, user_may
+from returns_service.staff.services import end_access
 from workflows.returns import Actor, Status, allowed_triggers
 
 ASSISTED_CHANNELS = ("phone", "email", "chat")
@@ -221,6 +222,16 @@ def list_staff() -> list[StaffUser]:
     return list(db.session.scalars(select(StaffUser).order_by(StaffUser.email)))
 
 
+def live_tokens_by_user() -> dict[int, list[ApiToken]]:
+    """API tokens not revoked, per user id, newest first: for the admins' users page (their
+    last use and expiry)."""
+    tokens: dict[int, list[ApiToken]] = {}
+    for row in db.session.scalars(select(ApiToken).where(ApiToken.revoked_at.is_(None))
+                                  .order_by(ApiToken.created_at.desc())):
+        tokens.setdefault(row.user_id, []).append(row)
+    return tokens
+
+
 def set_user_active(user_id: int, active: bool, *, by: StaffUser) -> StaffUser:
     """Disable or re-enable a staff user; nobody can lock themselves out."""
     user = db.session.get(StaffUser, user_id)
@@ -229,5 +240,7 @@ def set_user_active(user_id: int, active: bool, *, by: StaffUser) -> StaffUser:
     if user.id == by.id and not active:
         raise ValidationFailed({"user": ["You cannot disable your own account."]})
     user.active = active
+    if not active:  # for good: re-enabling brings back no session and no token
+        end_access(user)
     db.session.flush()
     return user

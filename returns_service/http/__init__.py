@@ -7,6 +7,8 @@ from flask import Flask, Response, g
 from returns_service.common.logs import request_id_from_header
 from returns_service.http import health, metrics
 from returns_service.http.problems import register_error_handlers
+from returns_service.http.proxies import trust_proxies
+from returns_service.http.request_limits import install_body_limits
 from returns_service.http.security_headers import install_security_headers
 from returns_service.http.templating import install_filters
 
@@ -15,12 +17,14 @@ __all__ = ["init_app", "register_error_handlers"]
 
 def init_app(app: Flask) -> None:
     """A request id for every request, GET /healthz and /metrics, security headers on every
-    answer, template filters."""
+    answer, request body limits, template filters."""
     app.before_request(_start_request)
     app.after_request(_answer_request_id)
     app.register_blueprint(health.bp)
     metrics.init_metrics(app)
     install_security_headers(app)
+    install_body_limits(app)
+    trust_proxies(app)
     install_filters(app)
 
 

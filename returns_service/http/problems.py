@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, json, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from returns_service.common.errors import PROBLEM_BASE, DomainError
 from workflows.returns import InvalidTransition
@@ -52,8 +52,17 @@ def http_problem(exc: HTTPException) -> Response:
             _flatten(fields, "", flat)
         extensions["errors"] = flat
     detail = exc.description if status != 422 else "Some fields are invalid."
+    if status == 413 and request.max_content_length is not None:
+        extensions["max_bytes"] = request.max_content_length
+        if detail == RequestEntityTooLarge.description:  # werkzeug's words, while reading
+            detail = (f"The request body is larger than the {request.max_content_length} "
+                      "bytes accepted here.")
     type_ = "validation-error" if status == 422 else "about:blank"
-    return problem(status, exc.name, detail, type_, **extensions)
+    response = problem(status, exc.name, detail, type_, **extensions)
+    for name, value in exc.get_headers():  # e.g. Allow on a 405, Retry-After on a 429
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def _flatten(node: Any, prefix: str, out: dict[str, list[str]]) -> None:

@@ -1,11 +1,12 @@
-"""Security headers on every response: a strict CSP (no inline scripts), no framing, no referrer.
+"""Security headers on every response: a strict CSP (no inline scripts), no framing, no referrer;
+`Cache-Control: no-store` on the console and the API, whose answers carry personal data.
 
 Customer status links carry a signed token in the path, so pages never send a Referer.
 """
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
@@ -21,11 +22,19 @@ HEADERS = {
 }
 
 
+# Answers under these paths carry personal data (staff console pages and its CSV exports,
+# API answers with names, emails and addresses): no cache, shared or private, may keep them.
+NO_STORE_PREFIXES = ("/staff", "/api/")
+CACHEABLE_PATHS = frozenset({"/api/v1/openapi.json"})
+
+
 def install_security_headers(app: Flask) -> None:
     @app.after_request
     def _secure(response: Response) -> Response:
         for name, value in HEADERS.items():
             response.headers.setdefault(name, value)
+        if request.path.startswith(NO_STORE_PREFIXES) and request.path not in CACHEABLE_PATHS:
+            response.headers["Cache-Control"] = "no-store"
         if app.config["PUBLIC_BASE_URL"].startswith("https://"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from marshmallow import (
@@ -14,11 +15,22 @@ from marshmallow import (
     validates_schema,
 )
 
+from returns_service.common.clock import utcnow
 from returns_service.common.money import MAX_AMOUNT, MAX_LINE_QUANTITY, is_currency
 
 CHANNEL = validate.Length(min=1, max=64)
+# An order's dates must be plausible: the return window and every deadline are counted from
+# them, and a date near year 9999 would overflow that arithmetic. A little ahead of our clock
+# is allowed, for the store's clock.
+EARLIEST_ORDER_DATE = datetime(2000, 1, 1, tzinfo=UTC)
+PLAUSIBLE_AHEAD = timedelta(days=2)
 AMOUNT = validate.Range(min=0, max=MAX_AMOUNT)
 EMAIL = validate.Length(max=254)
+
+
+def plausible_date(value: datetime) -> bool:
+    """From 2000 to a little ahead of now (the store's clock may run ahead of ours)."""
+    return EARLIEST_ORDER_DATE <= value <= utcnow() + PLAUSIBLE_AHEAD
 
 
 class PaymentIn(Schema):
@@ -68,7 +80,12 @@ class OrderIn(Schema):
         if len(skus) != len(set(skus)):
             errors["lines"] = ["Each SKU may appear only once per order."]
         placed, delivered = data.get("placed_at"), data.get("delivered_at")
-        if placed and delivered and delivered < placed:
+        for name, value in (("placed_at", placed), ("delivered_at", delivered)):
+            if value is not None and not plausible_date(value):
+                errors[name] = [f"Must be between {EARLIEST_ORDER_DATE:%Y-%m-%d} and "
+                                f"{PLAUSIBLE_AHEAD.days} days from now."]
+        if placed and delivered and delivered < placed and "placed_at" not in errors \
+                and "delivered_at" not in errors:
             errors["delivered_at"] = ["Cannot be before placed_at."]
         total = data.get("shipping_total", 0) + sum(
             line["unit_price"] * line["quantity"] for line in data.get("lines", []))

@@ -7,12 +7,15 @@ message says what to do).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import stripe
+
+from returns_service.common import strict_json
 
 # Currencies whose Stripe amounts are not ISO 4217 minor units: Stripe takes ISK (ISO: no
 # decimals) as if it had two, in whole krónur (500 is 5 kr). Amounts are converted here,
@@ -152,25 +155,146 @@ class StripeRefundGateway:
             raise PermanentPaymentError(code, message) from exc
 
 
+# Bounds of what an event may carry; the columns it is stored in, and what Stripe can send.
+MAX_EVENT_ID = 255
+MAX_EVENT_TYPE = 100
+MAX_STRIPE_AMOUNT = 99_999_999_999_999  # far above any payment, far below 64 bits
+MAX_OBJECT_ID = 255
+
+
+class UnusableWebhookEvent(Exception):
+    """A correctly signed event this service cannot use (out-of-bounds JSON, fields too long
+    or of the wrong kind). Stripe would retry a refusal for days, so it is recorded as
+    rejected and acknowledged. `event_id` and `event_type` are what can be stored of it."""
+
+    def __init__(self, reason: str, event_id: str, event_type: str):
+        super().__init__(reason)
+        self.reason, self.event_id, self.event_type = reason, event_id, event_type
+
+
 def verify_webhook(payload: bytes, signature: str | None, secret: str,
                    tolerance: int = 300) -> dict[str, Any]:
-    """Check Stripe-Signature over the raw body, then parse it; WebhookVerificationError if not.
+    """Check Stripe-Signature over the raw body, then parse it; WebhookVerificationError if
+    the signature or the body is not Stripe's event, UnusableWebhookEvent if it is signed
+    but cannot be used.
 
     Nothing in the body is trusted (or even parsed) before the signature checks out.
     """
     if not signature:
         raise WebhookVerificationError("The Stripe-Signature header is missing.")
     try:
-        stripe.WebhookSignature.verify_header(payload, signature, secret, tolerance=tolerance)
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as exc:  # Stripe only sends UTF-8: this is not from Stripe
+        raise WebhookVerificationError(f"The body is not UTF-8 (byte {exc.start}).") from None
+    try:
+        stripe.WebhookSignature.verify_header(text, signature, secret, tolerance=tolerance)
     except stripe.SignatureVerificationError as exc:
         raise WebhookVerificationError(str(exc)) from exc
     try:
-        event = json.loads(payload)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise WebhookVerificationError(f"The body is not valid JSON: {exc}") from exc
+        event = strict_json.loads(text, allow_nul=False)
+    except strict_json.JSONRejected as exc:
+        if exc.syntax:
+            raise WebhookVerificationError(f"The body is not valid JSON: {exc}") from exc
+        raise UnusableWebhookEvent(str(exc), *_stored_names(payload)) from exc
     if not isinstance(event, dict) or not isinstance(event.get("id"), str) \
             or not isinstance(event.get("type"), str) \
             or not isinstance((event.get("data") or {}).get("object"), dict):
         raise WebhookVerificationError("The body is not a Stripe event (id, type, data.object).")
+    if not 0 < len(event["id"]) <= MAX_EVENT_ID or not 0 < len(event["type"]) <= MAX_EVENT_TYPE:
+        raise UnusableWebhookEvent(
+            f"The event's id or type is empty or too long (id at most {MAX_EVENT_ID}, type "
+            f"at most {MAX_EVENT_TYPE} characters).", *_stored_names(payload))
     return event
 
+
+def _stored_names(payload: bytes) -> tuple[str, str]:
+    """An id and a type to store an unusable event under: its own when they fit, else one
+    derived from the body, so a redelivery of the same body is still a duplicate."""
+    try:
+        envelope = json.loads(payload)
+    except (ValueError, RecursionError):
+        envelope = None
+    event_id = event_type = None
+    if isinstance(envelope, dict):
+        event_id, event_type = envelope.get("id"), envelope.get("type")
+
+    def usable(value: Any, longest: int) -> bool:
+        return isinstance(value, str) and 0 < len(value) <= longest and value.isprintable()
+
+    if not usable(event_id, MAX_EVENT_ID):
+        event_id = "unusable-" + hashlib.sha256(payload).hexdigest()
+    if not usable(event_type, MAX_EVENT_TYPE):
+        event_type = "unusable"
+    return str(event_id), str(event_type)
+
+
+def _amount_problem(obj: dict[str, Any], where: str) -> str | None:
+    amount = obj.get("amount")
+    if isinstance(amount, bool) or not isinstance(amount, int) \
+            or not 0 <= amount <= MAX_STRIPE_AMOUNT:
+        return f"{where}.amount must be a whole number from 0 to {MAX_STRIPE_AMOUNT}."
+    currency = obj.get("currency")
+    if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
+        return f"{where}.currency must be a three-letter currency code."
+    return None
+
+
+def _id_problem(value: Any, where: str, *, required: bool = True) -> str | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_OBJECT_ID:
+        return f"{where} must be an id of 1 to {MAX_OBJECT_ID} characters."
+    return None
+
+
+def _text_problem(value: Any, where: str, longest: int) -> str | None:
+    if value is None or (isinstance(value, str) and len(value) <= longest):
+        return None
+    return f"{where} must be a text of at most {longest} characters."
+
+
+def _refund_problem(obj: Any, where: str) -> str | None:
+    if not isinstance(obj, dict):
+        return f"{where} must be an object."
+    pi = obj.get("payment_intent")
+    if isinstance(pi, dict):
+        pi = pi.get("id")
+    metadata = obj.get("metadata")
+    status, reason = obj.get("status"), obj.get("failure_reason")
+    return (_id_problem(obj.get("id"), f"{where}.id")
+            or _amount_problem(obj, where)
+            or _id_problem(pi, f"{where}.payment_intent", required=False)
+            or _text_problem(status, f"{where}.status", 32)
+            or _text_problem(reason, f"{where}.failure_reason", 100)
+            or (None if metadata is None or isinstance(metadata, dict)
+                else f"{where}.metadata must be an object."))
+
+
+def event_problem(event: dict[str, Any]) -> str | None:
+    """What makes a verified event of a type the service handles unusable, or None. Checked
+    before it is stored, so a job never fails on it again and again."""
+    obj, kind = event["data"]["object"], event["type"]
+    if kind in ("refund.created", "refund.updated", "refund.failed", "charge.refund.updated"):
+        return _refund_problem(obj, "data.object")
+    if kind == "charge.refunded":
+        listed = (obj.get("refunds") or {}) if isinstance(obj.get("refunds"), dict | None) \
+            else None
+        if listed is None:
+            return "data.object.refunds must be a list object."
+        items = listed.get("data")
+        if items is not None and not isinstance(items, list):
+            return "data.object.refunds.data must be an array."
+        return (_id_problem(obj.get("id"), "data.object.id")
+                or _id_problem(obj.get("payment_intent"), "data.object.payment_intent",
+                               required=False)
+                or next((p for i, item in enumerate(items or [])
+                         if (p := _refund_problem(item, f"data.object.refunds.data.{i}"))),
+                        None))
+    if kind == "charge.dispute.created":
+        reason = obj.get("reason")
+        return (_id_problem(obj.get("id"), "data.object.id")
+                or _amount_problem(obj, "data.object")
+                or _id_problem(obj.get("payment_intent"), "data.object.payment_intent",
+                               required=False)
+                or _text_problem(reason, "data.object.reason", 100))
+    return None

@@ -17,3 +17,7 @@ class ManualRefundIn(VersionedIn):
     reference = fields.String(required=True, validate=validate.Length(min=1, max=255),
                               metadata={"description": "Bank transfer, voucher or receipt ref"})
     note = fields.String(load_default=None, allow_none=True, validate=NOTE)
+    over_refund_reason = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=500),
+        metadata={"description": "Admins only: why more than the return is still owed was "
+                                 "paid back (recorded in the return's staff-only trail)"})

@@ -128,24 +128,48 @@ def retry_refund(rma: str, actor: Actor, *, note: str | None = None,
     return start_refund(ret, actor, amount=amount, note=note)
 
 
+def still_owed(ret: Return) -> int:
+    """What a return is owed and not yet refunded or on its way (live refunds of any origin
+    count), never below zero."""
+    return max(0, (ret.refund_amount or 0) - refunded_on_return(ret))
+
+
 def record_manual_refund(rma: str, actor: Actor, *, amount: int, reference: str,
-                         note: str | None = None,
+                         note: str | None = None, over_refund_reason: str | None = None,
                          expected_version: int | None = None) -> Refund:
-    """Staff record money paid back outside Stripe (bank transfer, voucher…): refunded."""
+    """Staff record money paid back outside Stripe (bank transfer, voucher…): refunded.
+
+    At most what the return is still owed, unless `over_refund_reason` says why more was
+    paid (the caller checks that its user may: `refund.over_refund`); that reason goes into
+    the return's staff-only trail. Never more than the order still has refundable.
+    """
     ret = lock_return(rma, expected_version)
     _require(ret, "record_manual_refund")
     lock_order(ret.order_id)
     remaining = remaining_on_order(ret.order)
+    owed = still_owed(ret)
+    over_refund_reason = (over_refund_reason or "").strip() or None
+    currency = ret.order.currency
     errors: dict[str, list[str]] = {}
     if amount <= 0:
         errors["amount"] = ["Must be more than zero."]
     elif amount > remaining:
-        errors["amount"] = [f"At most {format_money(remaining, ret.order.currency)} is left "
+        errors["amount"] = [f"At most {format_money(remaining, currency)} is left "
                             "to refund on this order."]
+    elif amount > owed and over_refund_reason is None:
+        errors["amount"] = [f"This return is still owed {format_money(owed, currency)}. "
+                            "To record more, an admin must give the reason for the "
+                            "over-refund."]
     if not reference.strip():
         errors["reference"] = ["Say where the money went (transfer or voucher reference)."]
     if errors:
         raise ValidationFailed(errors)
+    if amount > owed:
+        assert over_refund_reason is not None
+        note_for_staff(ret, f"Over-refund: {format_money(amount, currency)} recorded where "
+                       f"{format_money(owed, currency)} was owed. Reason: {over_refund_reason}",
+                       actor, kind="over_refund",
+                       data={"amount": amount, "owed": owed, "reason": over_refund_reason})
     attempt = next_attempt(ret)
     refund = Refund(return_id=ret.id, attempt=attempt, amount=amount,
                     currency=ret.order.currency, status="succeeded", origin="manual",

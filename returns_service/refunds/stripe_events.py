@@ -9,6 +9,8 @@ their return by payment intent, and flags returns whose payment is disputed.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -23,6 +25,7 @@ from returns_service.outbox.service import emit
 from returns_service.payments.models import StripeEvent
 from returns_service.payments.stripe import (
     ProviderRefund,
+    event_problem,
     from_stripe_amount,
     to_provider_refund,
 )
@@ -46,21 +49,38 @@ HANDLED_EVENTS = REFUND_EVENTS | {"charge.refunded", "charge.dispute.created"}
 def receive_event(event: dict[str, Any]) -> str:
     """Record a verified event once; queue the ones we handle. The caller commits.
 
-    Returns "duplicate" for a redelivery, "ignored" for a type we do not handle, else
-    "queued".
+    Returns "duplicate" for a redelivery, "ignored" for a type we do not handle, "rejected"
+    for one whose content this service cannot use (recorded with the reason, never applied),
+    else "queued".
     """
     values: dict[str, Any] = {"event_id": event["id"], "type": event["type"], "payload": event}
     handled = event["type"] in HANDLED_EVENTS
+    problem = event_problem(event) if handled else None
     if not handled:
         values.update(result="ignored", processed_at=utcnow(),
                       detail="Event type not handled by this service.")
+    elif problem:
+        values.update(result="rejected", processed_at=utcnow(), detail=problem)
     row_id = insert_once(StripeEvent, values, unique="event_id")
     if row_id is None:  # unique event_id: Stripe sent it again (or twice at once)
         return "duplicate"
-    if not handled:
-        return "ignored"
+    if not handled or problem:
+        return "ignored" if not handled else "rejected"
     emit("stripe.event", {"stripe_event_id": row_id}, dedupe_key=f"stripe.event:{event['id']}")
     return "queued"
+
+
+def reject_event(event_id: str, event_type: str, reason: str, body: bytes) -> str:
+    """Record once a verified event that cannot be used: as rejected, with the reason and a
+    digest of its body (the body itself may be what cannot be stored). The caller commits.
+    Returns "rejected", or "duplicate" for a redelivery."""
+    payload = {"unusable": True, "bytes": len(body),
+               "sha256": hashlib.sha256(body).hexdigest()}
+    row_id = insert_once(StripeEvent, {"event_id": event_id, "type": event_type,
+                                       "payload": payload, "result": "rejected",
+                                       "processed_at": utcnow(), "detail": reason[:2000]},
+                         unique="event_id")
+    return "rejected" if row_id is not None else "duplicate"
 
 
 def apply_event(stripe_event_id: int) -> str:
@@ -70,6 +90,11 @@ def apply_event(stripe_event_id: int) -> str:
     if row is None or row.processed_at is not None:
         db.session.rollback()
         return "nothing to do"
+    problem = event_problem(row.payload) if row.type in HANDLED_EVENTS else None
+    if problem:  # stored before its shape was checked: settle it rather than fail forever
+        row.processed_at, row.result, row.detail = utcnow(), "rejected", problem
+        db.session.commit()
+        return f"rejected: {problem}"
     event_type, obj = row.type, dict(row.payload["data"]["object"])
     if event_type in REFUND_EVENTS:
         results = [record_provider_refund(to_provider_refund(obj))]
@@ -109,14 +134,26 @@ def _charge_refunds(charge: dict[str, Any]) -> list[ProviderRefund]:
     return refunds
 
 
+MAX_ROW_ID = 2**31 - 1  # refunds.id is a 32-bit integer column
+
+
+def our_refund_id(value: str | None) -> int | None:
+    """The refund row id we put in a refund's metadata, or None when the value cannot be one
+    of ours (another integration's ids, too large for the column, not plain digits)."""
+    if not value or not re.fullmatch(r"[0-9]{1,10}", value):
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ROW_ID else None
+
+
 def find_refund_for_provider(provider: ProviderRefund) -> Refund | None:
     """Our row for a Stripe refund: by its id, else by the refund_id we put in metadata."""
     refund = db.session.scalar(select(Refund).where(Refund.provider_refund_id == provider.id))
     if refund is not None:
         return refund
-    row_id = provider.metadata.get("refund_id", "")
-    if row_id.isdigit():
-        candidate = db.session.get(Refund, int(row_id))
+    row_id = our_refund_id(provider.metadata.get("refund_id"))
+    if row_id is not None:
+        candidate = db.session.get(Refund, row_id)
         if candidate is not None and candidate.origin == "service" \
                 and candidate.payment_intent == provider.payment_intent \
                 and candidate.provider_refund_id in (None, provider.id):

@@ -66,7 +66,9 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex
     prefix: Mapped[str] = mapped_column(String(12))  # shown in listings to tell tokens apart
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Written at most once a minute (staff.services.LAST_USED_EVERY).
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # None: never
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[StaffUser] = relationship(back_populates="tokens")

@@ -23,6 +23,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "return.receive": ("warehouse",),
     "refund.retry": ("agent",),
     "refund.record_manual": ("agent",),
+    # Recording a manual refund above what the return is still owed (with a reason).
+    "refund.over_refund": (),
     "orders.read": ("agent", "warehouse", "integration"),
     "orders.import": ("integration",),
     "reports.read": ("agent",),

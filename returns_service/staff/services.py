@@ -1,16 +1,24 @@
-"""Staff users and API tokens: creation, password checks, token minting and lookup."""
+"""Staff users and API tokens: creation, password checks, token minting and lookup.
+
+Access ends for good: disabling a user ends their console sessions and revokes their API
+tokens (re-enabling brings neither back), a new password does the same, and a token may carry
+an expiry. A token's last use is written at most once a minute, not on every request.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from returns_service.common.clock import utcnow
 from returns_service.common.errors import ValidationFailed
@@ -32,6 +40,35 @@ def _hash(password: str) -> str:
 EMAIL_TAKEN = "A staff user with this email already exists."
 MIN_PASSWORD_LENGTH = 12
 SHORT_PASSWORD = f"Use at least {MIN_PASSWORD_LENGTH} characters."
+# zxcvbn's score, 0-4: 3 is "safely unguessable" (about 10^10 guesses), with its bundled
+# word lists (nothing is fetched). Only the first 100 characters are scored (it slows down on
+# long input, and 100 characters of anything it did not call weak are plenty).
+MIN_PASSWORD_SCORE = 3
+WEAK_PASSWORD = "This password is too easy to guess."
+# A staff email: a sane local part, and a domain of dot-separated labels ending in a TLD.
+STAFF_EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
+BAD_EMAIL = "Not a valid email address (name@example.com)."
+
+
+def password_problems(password: str, *, email: str = "", name: str = "") -> list[str]:
+    """Why a password may not be used (none: it may): too short, or too easy to guess, also
+    from the account's own email and name."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return [SHORT_PASSWORD]
+    hints = [part for part in (email, name, *re.split(r"[@.\s]+", f"{email} {name}")) if part]
+    result = zxcvbn(password[:100], user_inputs=hints)
+    if result["score"] >= MIN_PASSWORD_SCORE:
+        return []
+    feedback = result.get("feedback") or {}
+    advice = " ".join(m for m in [feedback.get("warning") or "",
+                                  *(feedback.get("suggestions") or [])] if m)
+    return [f"{WEAK_PASSWORD} {advice}".strip()]
+
+
+def valid_staff_email(email: str) -> bool:
+    return len(email) <= 254 and STAFF_EMAIL.fullmatch(email) is not None
 
 
 def create_user(email: str, role: str, password: str | None = None, name: str = "") -> StaffUser:
@@ -39,10 +76,11 @@ def create_user(email: str, role: str, password: str | None = None, name: str = 
     errors: dict[str, list[str]] = {}
     if role not in ROLES:
         errors["role"] = [f"Must be one of: {', '.join(ROLES)}."]
-    if "@" not in email:
-        errors["email"] = ["Not a valid email address."]
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = [SHORT_PASSWORD]
+    if not valid_staff_email(email):
+        errors["email"] = [BAD_EMAIL]
+    if password is not None and (problems := password_problems(password, email=email,
+                                                               name=name)):
+        errors["password"] = problems
     if db.session.scalar(select(StaffUser.id).where(StaffUser.email == email)):
         errors["email"] = [EMAIL_TAKEN]
     if errors:
@@ -57,11 +95,27 @@ def create_user(email: str, role: str, password: str | None = None, name: str = 
     return user
 
 
-def set_password(user: StaffUser, password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed({"password": [SHORT_PASSWORD]})
+def set_password(user: StaffUser, password: str) -> int:
+    """A new password ends every console session of the user and revokes their API tokens
+    (whoever knew the old password may have made one); how many tokens were revoked."""
+    if problems := password_problems(password, email=user.email, name=user.name):
+        raise ValidationFailed({"password": problems})
     user.password_hash = _hash(password)
     end_sessions(user)
+    return revoke_user_tokens(user)
+
+
+def end_access(user: StaffUser) -> int:
+    """Disabling a user: sessions ended and tokens revoked, for good (re-enabling brings
+    neither back). How many tokens were revoked. The caller commits."""
+    end_sessions(user)
+    return revoke_user_tokens(user)
+
+
+def revoke_user_tokens(user: StaffUser) -> int:
+    return db.session.execute(update(ApiToken).where(
+        ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())).rowcount
 
 
 def start_session(user: StaffUser) -> None:
@@ -113,11 +167,16 @@ def authenticate(email: str, password: str) -> StaffUser | None:
     return user if check_password_hash(user.password_hash, password) else None
 
 
-def mint_token(user: StaffUser, name: str = "default") -> str:
-    """Create an API token for `user`; the clear text is returned once and never stored."""
+def mint_token(user: StaffUser, name: str = "default", *,
+               expires_in_days: int | None = None) -> str:
+    """Create an API token for `user`; the clear text is returned once and never stored.
+    With `expires_in_days` it stops working that many days from now."""
+    if expires_in_days is not None and expires_in_days < 1:
+        raise ValidationFailed({"expires_in_days": ["Must be 1 or more."]})
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
     db.session.add(ApiToken(user=user, name=name, token_hash=hash_token(token),
-                            prefix=token[:12]))
+                            prefix=token[:12], expires_at=expires))
     db.session.flush()
     return token
 
@@ -125,15 +184,33 @@ def mint_token(user: StaffUser, name: str = "default") -> str:
 # On every authenticated request: built once, executed with the hash as a parameter; the
 # user comes in the same query.
 _LIVE_TOKEN = (select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"),
-                                      ApiToken.revoked_at.is_(None))
+                                      ApiToken.revoked_at.is_(None),
+                                      or_(ApiToken.expires_at.is_(None),
+                                          ApiToken.expires_at > bindparam("now")))
                .options(joinedload(ApiToken.user)))
+# A token's last use is written at most this often (not a write on every request).
+LAST_USED_EVERY = timedelta(minutes=1)
+_TOUCH = (update(ApiToken).where(
+    ApiToken.id == bindparam("token_id"),
+    or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= bindparam("stale")))
+    .values(last_used_at=bindparam("now")))
 
 
 def user_for_token(token: str) -> StaffUser | None:
-    row = db.session.scalar(_LIVE_TOKEN, {"token_hash": hash_token(token)})
+    now = utcnow()
+    row = db.session.scalar(_LIVE_TOKEN, {"token_hash": hash_token(token), "now": now})
     if row is None or not row.user.active:
         return None
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_EVERY:
+        _touch(row.id, now)
     return row.user
+
+
+def _touch(token_id: int, now: datetime) -> None:
+    """Record the token's use in a transaction of its own, whatever the request does."""
+    with db.engine.begin() as conn:
+        conn.execute(_TOUCH, {"token_id": token_id, "now": now,
+                              "stale": now - LAST_USED_EVERY})
 
 
 def revoke_token(prefix: str) -> int:

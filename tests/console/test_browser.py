@@ -97,3 +97,28 @@ def test_agent_decides_and_warehouse_receives(desk, make_return):
     detail = screenshot(page, "console-return-detail")
     publish_screenshot(detail)
     publish_screenshot(detail.with_name("console-queue.png"))
+
+
+def test_agent_records_a_refund_made_outside_stripe(desk, app, api, make_return):
+    """From the refund-problems page: too much is refused next to the field, then the amount
+    still owed is recorded and the return is refunded."""
+    from tests.console.test_roles import refund_failed
+
+    page = desk
+    rma = refund_failed(app, api, make_return)
+    sign_in(page, "agent@shop.test", "password-agent")
+    page.goto("/staff/refunds/problems")
+    page.get_by_role("link", name=f"Record refund made outside Stripe for {rma}").click()
+    assert page.get_by_role("heading", name="Record a refund made outside Stripe").is_visible()
+    amount = page.get_by_label("Amount paid back")
+    assert amount.input_value() == "€25.00"
+    amount.fill("100.00")
+    page.get_by_label("Reference").fill("SEPA-2026-0042")
+    page.get_by_role("button", name="Record refund").click()
+    assert amount.get_attribute("aria-invalid") == "true"
+    assert page.get_by_text("This return is still owed €25.00.").first.is_visible()
+    amount.fill("25.00")
+    page.get_by_role("button", name="Record refund").click()
+    assert page.get_by_text(f"Recorded a refund of €25.00 made outside Stripe for {rma}."
+                            ).is_visible()
+    assert page.locator(".badge", has_text="refunded").first.is_visible()

@@ -105,7 +105,7 @@ def test_a_job_logs_with_the_id_of_the_request_that_queued_it(build_app: Any) ->
     from returns_service.db import db
     from returns_service.outbox.registry import HANDLERS, register_handler
     from returns_service.outbox.service import emit
-    from returns_service.worker import InProcessWorker
+    from returns_service.worker import SimpleWorker
     from tests.conftest import TEST_REDIS_URL
 
     app = build_app(REDIS_URL=TEST_REDIS_URL, RQ_QUEUE=f"request-id-{os.getpid()}")
@@ -120,7 +120,7 @@ def test_a_job_logs_with_the_id_of_the_request_that_queued_it(build_app: Any) ->
             db.session.commit()  # after the commit the message goes to Redis, not run here
         assert seen == [] and queue.count == 1
         worker.set_app(app)
-        InProcessWorker([queue], connection=queue.connection).work(burst=True)
+        SimpleWorker([queue], connection=queue.connection).work(burst=True)
     finally:
         HANDLERS.pop("test.request_id", None)
         queue.delete(delete_jobs=True)

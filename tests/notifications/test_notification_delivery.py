@@ -195,7 +195,7 @@ def test_redis_down_then_relay_to_rq_and_simple_worker(
     from redis import Redis
     from rq import Queue
 
-    from returns_service.worker import InProcessWorker, set_app
+    from returns_service.worker import SimpleWorker, set_app
 
     down = other_app(REDIS_URL="redis://127.0.0.1:1/0")
     api = Api(down.test_client(), tokens)
@@ -210,7 +210,7 @@ def test_redis_down_then_relay_to_rq_and_simple_worker(
     assert relay_pending(up) == 1
     set_app(up)
     queue = Queue("notify-test", connection=Redis.from_url(TEST_REDIS_URL))
-    InProcessWorker([queue], connection=queue.connection).work(burst=True)
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)
     assert only(smtp_server.messages, rma)["To"] == "jane@example.com"
     assert len(smtp_server.messages) == 1
 

@@ -146,7 +146,7 @@ def test_the_tick_runs_as_an_rq_job(app: Any, api: Api, make_return: Any, smtp_s
     from rq import Queue
 
     from returns_service import worker
-    from returns_service.worker import InProcessWorker
+    from returns_service.worker import SimpleWorker
     from tests.conftest import TEST_REDIS_URL
 
     rma = make_return()["rma"]
@@ -158,7 +158,7 @@ def test_the_tick_runs_as_an_rq_job(app: Any, api: Api, make_return: Any, smtp_s
     queue = Queue("notify-cron", connection=redis)
     queue.empty()
     queue.enqueue("returns_service.worker.scheduled_tick")
-    InProcessWorker([queue], connection=redis).work(burst=True)
+    SimpleWorker([queue], connection=redis).work(burst=True)
     monkeypatch.setattr(worker, "_app", None)
     assert api.get(f"/api/v1/returns/{rma}", as_="agent").json["status"] == "expired"
     assert len(smtp_server.with_subject("has expired")) == 1

@@ -178,3 +178,23 @@ def test_order_endpoints_need_a_token_with_the_right_role(
         assert (status < 400) == (role in allowed), (role, status)
         if role not in allowed:
             assert status == 403
+
+
+@pytest.mark.parametrize("field,value", [
+    ("placed_at", "9999-12-31T23:59:59+00:00"),
+    ("delivered_at", "9999-12-30T00:00:00-05:00"),
+    ("placed_at", "0001-01-01T00:00:00+00:00"),
+    ("delivered_at", "2200-01-01T00:00:00+00:00"),
+])
+def test_implausible_order_dates_are_refused_naming_the_field(api: Any, field: str,
+                                                              value: str) -> None:
+    """Deadlines are counted from these dates: near year 9999 the arithmetic overflows, so
+    eligibility, requests and the console's new-return page would answer 500 later on."""
+    response = api.post("/api/v1/orders", as_="integration",
+                        json=order_payload(**{field: value}))
+    assert response.status_code == 422
+    assert field in response.json["errors"]
+    assert api.get("/api/v1/orders/A1001", as_="agent").status_code == 404
+    eligibility = api.get("/api/v1/orders/A1001/eligibility",
+                          query={"email": "jane@example.com"})
+    assert eligibility.status_code == 404

@@ -140,3 +140,24 @@ def test_a_mistyped_switch_stops_the_app_from_starting(app_config, monkeypatch):
     monkeypatch.setenv("RATELIMIT_ENABLED", "maybe")
     with pytest.raises(ValueError, match="RATELIMIT_ENABLED='maybe': use one of 1, true"):
         create_app({k: v for k, v in app_config.items() if k != "RATELIMIT_ENABLED"})
+
+
+def behind_proxy(client, forwarded_for: str, count: int) -> list[int]:
+    """Wrong API lookups as they arrive through one load balancer at 10.0.0.2."""
+    return [client.get(f"/api/v1/orders/G{n}/eligibility", query_string={"email": "g@x.test"},
+                       headers={"X-Forwarded-For": forwarded_for},
+                       environ_base={"REMOTE_ADDR": "10.0.0.2"}).status_code
+            for n in range(count)]
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_budget(limited, build_app):
+    client = build_app(TRUSTED_PROXY_HOPS=1).test_client()
+    assert behind_proxy(client, "203.0.113.50", 4) == [404, 404, 404, 429]
+    assert behind_proxy(client, "203.0.113.51", 1) == [404]
+    # Only the one hop the proxy added is trusted: a forged first entry changes nothing.
+    assert behind_proxy(client, "198.51.100.1, 203.0.113.50", 1) == [429]
+
+
+def test_without_trusted_proxies_the_header_is_ignored(limited, client):
+    assert behind_proxy(client, "203.0.113.60", 3) == [404, 404, 404]
+    assert behind_proxy(client, "203.0.113.61", 1) == [429]  # same address: 10.0.0.2

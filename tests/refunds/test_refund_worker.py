@@ -46,7 +46,8 @@ def start_worker(app_config: dict[str, Any], api_base: str, queue: str, *, burst
            "REDIS_URL": TEST_REDIS_URL, "RQ_QUEUE": queue, "STRIPE_API_KEY": API_KEY,
            "STRIPE_API_BASE": api_base, "SECRET_KEY": "test-secret", **extra}
     command = [str(Path(sys.executable).parent / "rq"), "worker", "--url", TEST_REDIS_URL,
-               "--path", str(ROOT), *(["--burst"] if burst else []), queue]
+               "--path", str(ROOT), "--worker-class", "returns_service.worker.Worker",
+               *(["--burst"] if burst else []), queue]
     with log.open("ab") as out:  # the child keeps its own copy of the descriptor
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=out,
                                 stderr=subprocess.STDOUT, start_new_session=True)

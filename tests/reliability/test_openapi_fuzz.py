@@ -8,6 +8,8 @@ endpoints are fuzzed without touching this file.)
 
 from __future__ import annotations
 
+import re
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -23,8 +25,16 @@ from schemathesis.specs.openapi.checks import (
 
 from returns_service import create_app
 
+
+def allow_on_405(_ctx: Any, response: Any, case: Any) -> None:
+    """A 405 must say which methods the resource takes (RFC 9110, `Allow`)."""
+    if response.status_code == 405:
+        assert response.headers.get("Allow") or response.headers.get("allow"), (
+            f"{case.method} {case.formatted_path}: 405 without an Allow header")
+
+
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance,
-          status_code_conformance]
+          status_code_conformance, allow_on_405]
 
 
 def _operations() -> list[tuple[str, str]]:
@@ -59,6 +69,31 @@ def test_operation_answers_without_5xx_and_as_documented(app, tokens, make_retur
         case.call_and_validate(headers=headers, checks=CHECKS)
 
     fuzz()
+
+
+def _undocumented() -> list[tuple[str, str, set[str]]]:
+    """Per path of the document, a method it does not declare, and the ones it does."""
+    declared: dict[str, set[str]] = {}
+    for method, path in OPERATIONS:
+        declared.setdefault(path, set()).add(method)
+    return [(next(m for m in ("DELETE", "PUT", "PATCH", "POST") if m not in methods), path,
+             methods) for path, methods in declared.items()]
+
+
+@pytest.mark.parametrize(("method", "path", "declared"), _undocumented(),
+                         ids=[f"{m} {p}" for m, p, _ in _undocumented()])
+def test_a_method_the_document_does_not_declare_is_405_with_allow(client, tokens, make_return,
+                                                                   method, path, declared):
+    """Each resource of the document, asked with a method it does not take: a 405 problem
+    whose `Allow` lists the methods the document declares (the `allow_on_405` check)."""
+    known = {"rma": make_return("1001")["rma"], "number": "1001"}
+    url = re.sub(r"{(\w+)}", lambda m: known.get(m.group(1), "x"), path)
+    response = client.open(url, method=method,
+                           headers={"Authorization": f"Bearer {tokens['admin']}"})
+    assert response.status_code == 405
+    assert response.mimetype == "application/problem+json"
+    allow_on_405(None, response, SimpleNamespace(method=method, formatted_path=url))
+    assert declared <= {m.strip() for m in response.headers["Allow"].split(",")}
 
 
 @pytest.mark.parametrize(("method", "path", "kw"), [

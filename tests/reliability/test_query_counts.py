@@ -27,6 +27,8 @@ def _orders_with_returns(api: Any, make_order: Any, count: int, start: int = 0) 
 def _queries(app: Any, api: Any, path: str, **kw: Any) -> int:
     with app.app_context():
         engine = db.engine
+    # The token's first use in a minute also records it (one UPDATE): not what is measured.
+    api.get(path, as_="agent", **kw)
     with count_queries(engine) as log:
         response = api.get(path, as_="agent", **kw)
     assert response.status_code == 200, response.json

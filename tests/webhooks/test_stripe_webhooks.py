@@ -416,3 +416,24 @@ def test_webhooks_and_refund_outcomes_are_counted_in_metrics(client, pending):
     assert samples[("returns_webhook_events_total",
                     (("result", "rejected"), ("type", "unverified")))] == 1
     assert samples[("returns_refund_outcomes_total", (("outcome", "succeeded"),))] == 1
+
+
+# --- ids that are not ours ------------------------------------------------------------------
+
+@pytest.mark.parametrize("foreign_id", ["12345678901", "99999999999999999999999", "2147483648",
+                                        "0", "\u00b2", "1e3"])
+def test_a_foreign_refund_id_in_metadata_is_unmatched_not_a_crash(app, client, api, pending,
+                                                                  foreign_id):
+    """Another integration's refund ids (11+ digits) in metadata.refund_id: the event is
+    applied (by payment intent, as a dashboard refund), never left failing for the relay."""
+    obj = refund_object("re_other_1", amount=2500, payment_intent=PI,
+                        metadata={"refund_id": foreign_id})
+    assert post_webhook(client, stripe_event("refund.updated", obj)).status_code == 200
+    with app.app_context():
+        row = db.session.scalar(select(StripeEvent))
+        assert row.processed_at is not None
+        assert row.result == "applied", row.detail
+        assert "dashboard refund re_other_1" in row.detail
+    ret = shown(api, pending["rma"])
+    assert ret["status"] == "refunded"
+    assert {r["origin"] for r in ret["refunds"]} == {"service", "external"}
