@@ -1,0 +1,1 @@
+"""Tests of the demo: bin/demo, its history and its mailbox."""

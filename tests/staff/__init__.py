@@ -1,0 +1,1 @@
+"""Tests of staff accounts: access, tokens, passwords."""

@@ -60,25 +60,24 @@ def browser() -> Iterator[Any]:
         instance.close()
 
 
+def _tab(browser: Any, live_server: LiveServer, width: int, height: int) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": width, "height": height},
+                                  base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
 @pytest.fixture
 def page(browser: Any, live_server: LiveServer) -> Iterator[Any]:
     """A phone-sized page (390x844) with its base URL set to the live server."""
-    context = browser.new_context(viewport={"width": 390, "height": 844},
-                                  base_url=live_server.url)
-    context.set_default_timeout(10_000)
-    tab = context.new_page()
-    yield tab
-    context.close()
+    yield from _tab(browser, live_server, 390, 844)
 
 
 @pytest.fixture
 def desk(browser: Any, live_server: LiveServer) -> Iterator[Any]:
     """A desktop-sized tab: staff work at a desk."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900},
-                                  base_url=live_server.url)
-    context.set_default_timeout(10_000)
-    yield context.new_page()
-    context.close()
+    yield from _tab(browser, live_server, 1280, 900)
 
 
 def screenshot(page: Any, name: str) -> Path:
