@@ -119,19 +119,23 @@ def apply_event(stripe_event_id: int) -> str:
 
 
 def _charge_refunds(charge: dict[str, Any]) -> list[ProviderRefund]:
-    """The refunds of a charge.refunded event; newer API versions leave them out, so then
-    they are fetched from Stripe (this runs in a job, not in the request)."""
-    listed = (charge.get("refunds") or {}).get("data")
-    payment_intent = charge.get("payment_intent")
+    """The refunds of a charge.refunded event. Newer API versions leave them out, and older
+    ones embed only the first page (`has_more`): the rest is fetched from Stripe, page after
+    page (this runs in a job, not in the request). Each refund carries the charge's payment
+    intent when it names none itself."""
+    embedded = charge.get("refunds") or {}
+    listed = embedded.get("data")
+    payment_intent, charge_id = charge.get("payment_intent"), charge.get("id")
     if listed is None:
-        return gateway().list_refunds(payment_intent) if payment_intent else []
-    refunds = []
-    for item in listed:
-        refund = to_provider_refund(item)
-        if refund.payment_intent is None and payment_intent:
-            refund = replace(refund, payment_intent=payment_intent)
-        refunds.append(refund)
-    return refunds
+        refunds = gateway().list_refunds(payment_intent) if payment_intent else []
+    else:
+        refunds = [to_provider_refund(item) for item in listed]
+        if embedded.get("has_more") and charge_id:
+            refunds += gateway().list_refunds(
+                charge=charge_id, starting_after=refunds[-1].id if refunds else None)
+    return [replace(refund, payment_intent=payment_intent)
+            if refund.payment_intent is None and payment_intent else refund
+            for refund in refunds]
 
 
 MAX_ROW_ID = 2**31 - 1  # refunds.id is a 32-bit integer column
