@@ -127,11 +127,21 @@ class StripeRefundGateway:
     def retrieve_refund(self, refund_id: str) -> ProviderRefund:
         return to_provider_refund(self._call(lambda: self._client.v1.refunds.retrieve(refund_id)))
 
-    def list_refunds(self, payment_intent: str) -> list[ProviderRefund]:
-        """Every refund on a payment intent (most recent first, up to 100)."""
-        page = self._call(lambda: self._client.v1.refunds.list(
-            params={"payment_intent": payment_intent, "limit": 100}))
-        return [to_provider_refund(r) for r in page.data]
+    def list_refunds(self, payment_intent: str | None = None, *, charge: str | None = None,
+                     starting_after: str | None = None) -> list[ProviderRefund]:
+        """Every refund on a payment intent (or on a charge), most recent first, page after
+        page; with `starting_after`, only those listed after that refund."""
+        if not (payment_intent or charge):
+            raise ValueError("list_refunds needs a payment intent or a charge")
+        params: dict[str, Any] = {"limit": 100}
+        for name, value in (("payment_intent", payment_intent), ("charge", charge),
+                            ("starting_after", starting_after)):
+            if value:
+                params[name] = value
+        # The pages after the first are fetched while iterating: inside _call, so their
+        # errors are sorted like the first one's.
+        return self._call(lambda: [to_provider_refund(r) for r in self._client.v1.refunds
+                                   .list(params=params).auto_paging_iter()])
 
     def find_refund(self, *, payment_intent: str, refund_row_id: int) -> ProviderRefund | None:
         """Our refund on Stripe's side, by the metadata we sent (after a crash mid-call)."""

@@ -1,5 +1,7 @@
 """What counts against an order's money: refunds live or made, and the shipping claimed.
 
+Only refunds in the order's currency count: amounts in two currencies are never added up.
+
 One rule, read two ways: for one order (`refunded_on_order`, on every request and receipt)
 and for a page of orders at once (`refund_context`, for the staff list). Read-only: the
 use cases that move money are in refunds.services.
@@ -33,12 +35,14 @@ def _refunded_on_order_statement() -> Any:
     """Built once: a statement object is reused with new parameters, so SQLAlchemy neither
     rebuilds it nor recomputes its cache key on every call."""
     order_id, exclude = bindparam("order_id"), bindparam("exclude_return_id")
+    currency = Refund.currency == bindparam("currency")
     on_returns = (select(func.coalesce(func.sum(Refund.amount), 0))
                   .join(Return, Return.id == Refund.return_id)
-                  .where(Return.order_id == order_id, Refund.return_id != exclude, _LIVE))
+                  .where(Return.order_id == order_id, Refund.return_id != exclude, _LIVE,
+                         currency))
     # `= NULL` matches nothing: an order without a payment intent adds 0 here.
     unmatched = select(func.coalesce(func.sum(Refund.amount), 0)).where(
-        Refund.payment_intent == bindparam("payment_intent"), *_UNMATCHED)
+        Refund.payment_intent == bindparam("payment_intent"), *_UNMATCHED, currency)
     shipping = select(Return.id).where(Return.order_id == order_id, Return.id != exclude,
                                        *_CLAIMED_SHIPPING)
     return select(on_returns.scalar_subquery() + unmatched.scalar_subquery(),
@@ -49,11 +53,13 @@ _REFUNDED_ON_ORDER = _refunded_on_order_statement()
 
 
 def refunded_on_order(order: Order, *, exclude_return_id: int | None = None) -> tuple[int, bool]:
-    """For this order, in one query: money refunded or on its way (live refunds of its
-    returns, ours, manual and dashboard ones, plus dashboard refunds on its payment that no
-    return matched), and whether a return has already claimed the shipping cost."""
+    """For this order, in one query: money refunded or on its way in its currency (live
+    refunds of its returns, ours, manual and dashboard ones, plus dashboard refunds on its
+    payment that no return matched), and whether a return has already claimed the shipping
+    cost."""
     row = db.session.execute(_REFUNDED_ON_ORDER, {
         "order_id": order.id, "payment_intent": order.payment_intent,
+        "currency": order.currency,
         "exclude_return_id": exclude_return_id or 0}).one()  # id 0 excludes nothing
     return int(row[0] or 0), bool(row[1])
 
@@ -63,11 +69,13 @@ def _refund_context_statements() -> tuple[Any, Any, Any]:
     order_ids = bindparam("order_ids", expanding=True)
     amounts = (select(Return.order_id, Refund.return_id, func.sum(Refund.amount))
                .join(Return, Return.id == Refund.return_id)
-               .where(Return.order_id.in_(order_ids), _LIVE)
+               .join(Order, Order.id == Return.order_id)
+               .where(Return.order_id.in_(order_ids), _LIVE, Refund.currency == Order.currency)
                .group_by(Return.order_id, Refund.return_id))
     unmatched = (select(Order.id, func.sum(Refund.amount))
                  .join(Order, Order.payment_intent == Refund.payment_intent)
-                 .where(Order.id.in_(order_ids), *_UNMATCHED)
+                 .where(Order.id.in_(order_ids), *_UNMATCHED,
+                        Refund.currency == Order.currency)
                  .group_by(Order.id))
     shipped = select(Return.order_id, Return.id).where(Return.order_id.in_(order_ids),
                                                        *_CLAIMED_SHIPPING)
@@ -114,8 +122,13 @@ def refunded_on_return(ret: Return) -> int:
 
 
 def _sum_on_return(ret: Return, which: Any) -> int:
-    return int(db.session.scalar(select(func.coalesce(func.sum(Refund.amount), 0)).where(
-        Refund.return_id == ret.id, which)) or 0)
+    """Refunds on the return in its order's currency: one in another currency (a dashboard
+    refund, or an answer from Stripe that was not what we asked for) is flagged for a person
+    when it is recorded, and never added to these figures."""
+    return int(db.session.scalar(
+        select(func.coalesce(func.sum(Refund.amount), 0))
+        .join(Return, Return.id == Refund.return_id).join(Order, Order.id == Return.order_id)
+        .where(Refund.return_id == ret.id, Refund.currency == Order.currency, which)) or 0)
 
 
 def pins_of_refunds(order: Order) -> OrderPins:

@@ -343,11 +343,7 @@ def record_outcome(refund_id: int, *, provider: ProviderRefund | None = None,
         return "missing"
     ret = lock_with_return(refund)
     if provider is not None:
-        if refund.provider_refund_id is None:
-            refund.provider_refund_id = provider.id
-        result = apply_refund_status(refund, ret, provider.status,
-                                     failure_reason=provider.failure_reason,
-                                     actor=actor or STRIPE_ACTOR)
+        result = apply_provider_answer(refund, ret, provider, actor=actor or STRIPE_ACTOR)
     else:
         assert error is not None
         result = apply_refund_status(refund, ret, "failed", failure_reason=error.code,
@@ -357,6 +353,39 @@ def record_outcome(refund_id: int, *, provider: ProviderRefund | None = None,
 
 
 # --- status changes, shared by the job and the webhooks ----------------------------------
+
+def apply_provider_answer(refund: Refund, ret: Return | None, provider: ProviderRefund, *,
+                          actor: Actor = STRIPE_ACTOR) -> str:
+    """Record what Stripe says about one of our refunds (the job's answer, a poll, a
+    webhook) and move it forward. The caller holds the return's lock and commits.
+
+    When Stripe reports another amount or currency than the row asked for, the row takes
+    Stripe's figures (the money that really moved), the return is flagged for a person, and
+    a success moves the return only if the refunds in the order's currency now cover what it
+    is owed: the answer is never taken for the amount we asked for.
+    """
+    if refund.provider_refund_id is None:
+        refund.provider_refund_id = provider.id
+    reported = provider.currency or refund.currency  # an answer without one: ours
+    if (provider.amount, reported) == (refund.amount, refund.currency):
+        return apply_refund_status(refund, ret, provider.status,
+                                   failure_reason=provider.failure_reason, actor=actor)
+    asked = format_money(refund.amount, refund.currency)
+    refund.amount, refund.currency = provider.amount, reported
+    if ret is not None:
+        flag_for_review(ret, f"Refund attempt {refund.attempt} ({provider.id}): we asked "
+                        f"Stripe for {asked}, Stripe reports "
+                        f"{format_money(provider.amount, reported)} ({provider.status}). It "
+                        "is recorded as Stripe reports it; only refunds in the order's "
+                        f"currency ({ret.order.currency}) count towards what the return is "
+                        "owed. Check the payment in the Stripe dashboard.", actor)
+    result = apply_refund_status(refund, None, provider.status,
+                                 failure_reason=provider.failure_reason, actor=actor)
+    if ret is not None and result == provider.status and refund.origin == "service" \
+            and (result != "succeeded" or _covered(ret)):
+        _move_return(refund, ret, result, actor)
+    return f"{result}, flagged: Stripe reports another amount or currency"
+
 
 def apply_refund_status(refund: Refund, ret: Return | None, status: str, *,
                         failure_reason: str | None = None, message: str | None = None,

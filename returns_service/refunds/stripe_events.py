@@ -10,6 +10,7 @@ their return by payment intent, and flags returns whose payment is disputed.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from dataclasses import replace
 from typing import Any
@@ -32,6 +33,7 @@ from returns_service.payments.stripe import (
 from returns_service.refunds.models import Refund
 from returns_service.refunds.services import (
     STRIPE_ACTOR,
+    apply_provider_answer,
     apply_refund_status,
     gateway,
     lock_with_return,
@@ -44,6 +46,7 @@ from returns_service.returns.services import lock_return
 REFUND_EVENTS = frozenset({"refund.created", "refund.updated", "refund.failed",
                            "charge.refund.updated"})
 HANDLED_EVENTS = REFUND_EVENTS | {"charge.refunded", "charge.dispute.created"}
+log = logging.getLogger(__name__)
 
 
 def receive_event(event: dict[str, Any]) -> str:
@@ -119,19 +122,23 @@ def apply_event(stripe_event_id: int) -> str:
 
 
 def _charge_refunds(charge: dict[str, Any]) -> list[ProviderRefund]:
-    """The refunds of a charge.refunded event; newer API versions leave them out, so then
-    they are fetched from Stripe (this runs in a job, not in the request)."""
-    listed = (charge.get("refunds") or {}).get("data")
-    payment_intent = charge.get("payment_intent")
+    """The refunds of a charge.refunded event. Newer API versions leave them out, and older
+    ones embed only the first page (`has_more`): the rest is fetched from Stripe, page after
+    page (this runs in a job, not in the request). Each refund carries the charge's payment
+    intent when it names none itself."""
+    embedded = charge.get("refunds") or {}
+    listed = embedded.get("data")
+    payment_intent, charge_id = charge.get("payment_intent"), charge.get("id")
     if listed is None:
-        return gateway().list_refunds(payment_intent) if payment_intent else []
-    refunds = []
-    for item in listed:
-        refund = to_provider_refund(item)
-        if refund.payment_intent is None and payment_intent:
-            refund = replace(refund, payment_intent=payment_intent)
-        refunds.append(refund)
-    return refunds
+        refunds = gateway().list_refunds(payment_intent) if payment_intent else []
+    else:
+        refunds = [to_provider_refund(item) for item in listed]
+        if embedded.get("has_more") and charge_id:
+            refunds += gateway().list_refunds(
+                charge=charge_id, starting_after=refunds[-1].id if refunds else None)
+    return [replace(refund, payment_intent=payment_intent)
+            if refund.payment_intent is None and payment_intent else refund
+            for refund in refunds]
 
 
 MAX_ROW_ID = 2**31 - 1  # refunds.id is a 32-bit integer column
@@ -189,9 +196,12 @@ def record_provider_refund(provider: ProviderRefund) -> str:
     if refund is None:
         return _record_external(provider)
     ret = lock_with_return(refund)
-    if refund.provider_refund_id is None:
-        refund.provider_refund_id = provider.id
-    return apply_refund_status(refund, ret, provider.status,
+    if refund.origin == "service":
+        return apply_provider_answer(refund, ret, provider)
+    # A dashboard refund in another currency than the order's does not count towards it
+    # (flagged when it was recorded): its news moves the refund, never the return.
+    other_currency = ret is not None and refund.currency != ret.order.currency
+    return apply_refund_status(refund, None if other_currency else ret, provider.status,
                                failure_reason=provider.failure_reason)
 
 
@@ -207,16 +217,37 @@ def _record_external(provider: ProviderRefund) -> str:
     existing = db.session.scalar(select(Refund).where(
         Refund.provider_refund_id == provider.id).execution_options(populate_existing=True))
     if existing is not None:
-        return apply_refund_status(existing, ret if existing.return_id else None,
+        counts = existing.return_id and existing.currency == order.currency
+        return apply_refund_status(existing, ret if counts else None,
                                    provider.status, failure_reason=provider.failure_reason)
+    currency = provider.currency or order.currency
     refund = Refund(return_id=ret.id if ret else None,
                     attempt=next_attempt(ret) if ret else 1,
-                    amount=provider.amount, currency=provider.currency or order.currency,
+                    amount=provider.amount, currency=currency,
                     status="pending", origin="external", provider="stripe",
                     provider_refund_id=provider.id, payment_intent=provider.payment_intent,
                     idempotency_key=f"external-{provider.id}")
     db.session.add(refund)
     db.session.flush()
+    if currency != order.currency:
+        # Not the order's money: it is kept, but counts towards neither the order nor the
+        # return (refunds.amounts); a person has to look.
+        money = format_money(provider.amount, currency)
+        if ret is not None:
+            flag_for_review(ret, f"A refund of {money} ({provider.id}, {provider.status}) was "
+                            "made on this payment in the Stripe dashboard in another currency "
+                            f"than the order's ({order.currency}). It is not counted towards "
+                            "what the return is owed or the order has left: check the payment "
+                            "in the Stripe dashboard.", STRIPE_ACTOR)
+        if provider.status != "pending":
+            apply_refund_status(refund, None, provider.status,
+                                failure_reason=provider.failure_reason)
+        where = f"return {ret.rma}, flagged" if ret else \
+            f"order {order.number}, not counted: a person should look"
+        log.warning("dashboard refund %s is in %s, order %s is in %s: not counted",
+                    provider.id, currency, order.number, order.currency)
+        return (f"recorded dashboard refund {provider.id} ({refund.status}) in {currency}, "
+                f"not the order's {order.currency}, on {where}")
     if provider.status != "pending":
         apply_refund_status(refund, ret, provider.status,
                             failure_reason=provider.failure_reason)

@@ -201,9 +201,17 @@ class StubStripe:
     def __init__(self, upstream: str | None = None):
         self.upstream = upstream
         self.refund_status = "succeeded"  # what refunds it creates itself start as
+        # Fields its own refunds are answered with whatever was asked (a Stripe that reports
+        # another amount or currency than the request's), e.g. {"currency": "usd"}.
+        self.answer: dict[str, Any] = {}
         self.script: list[Fail | Drop | Hold] = []
         self.seen: list[Seen] = []
-        self.refunds: list[dict[str, Any]] = []
+        self.refunds: list[dict[str, Any]] = []  # oldest first; a test may add its own
+        self.pages_served = 0  # answers to GET /v1/refunds
+        self.page_size = 100  # the most a page holds, whatever `limit` asks (Stripe: 100)
+        # A refund whose payment_intent is null (as in Stripe's fixtures) is listed under
+        # the payment intent of its charge, as Stripe lists it.
+        self.intent_of_charge: dict[str, str] = {}
         self._lock = threading.Lock()
         stub = self
 
@@ -288,8 +296,9 @@ class StubStripe:
                       "amount": int(form["amount"]), "currency": "eur",
                       "status": self.refund_status,
                       "payment_intent": form["payment_intent"],
+                      "charge": "ch_" + form["payment_intent"].removeprefix("pi_"),
                       "metadata": {k[9:-1]: v for k, v in form.items()
-                                   if k.startswith("metadata[")}}
+                                   if k.startswith("metadata[")}, **self.answer}
             with self._lock:
                 self.refunds.append(refund)
             return 200, refund
@@ -298,12 +307,28 @@ class StubStripe:
             if found:
                 return 200, found[0]
         if method == "GET" and path == "/v1/refunds":
-            data = [r for r in self.refunds
-                    if r["payment_intent"] == form.get("payment_intent")]
-            return 200, {"object": "list", "data": data[::-1], "has_more": False,
-                         "url": "/v1/refunds"}
+            return 200, self._page(form)
         return 404, {"error": {"type": "invalid_request_error", "code": "resource_missing",
                                "message": f"Unrecognized request URL ({method}: {path})."}}
+
+    def _page(self, form: dict[str, str]) -> dict[str, Any]:
+        """A page of GET /v1/refunds as Stripe pages it: newest first, filtered by
+        payment_intent or charge, `limit` (default 10) after `starting_after`, `has_more`."""
+        def intent(refund: dict[str, Any]) -> str | None:
+            return refund.get("payment_intent") or self.intent_of_charge.get(refund.get("charge"))
+
+        with self._lock:
+            data = [r for r in self.refunds[::-1]
+                    if form.get("charge", r.get("charge")) == r.get("charge")
+                    and form.get("payment_intent", intent(r)) == intent(r)]
+            self.pages_served += 1
+        after = form.get("starting_after")
+        if after:
+            ids = [r["id"] for r in data]
+            data = data[ids.index(after) + 1:] if after in ids else []
+        limit = min(int(form.get("limit") or 10), self.page_size)
+        return {"object": "list", "data": data[:limit], "has_more": len(data) > limit,
+                "url": "/v1/refunds"}
 
     @staticmethod
     def _send(req: BaseHTTPRequestHandler, status: int, payload: Any) -> None:
