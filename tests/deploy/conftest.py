@@ -19,7 +19,9 @@ def fresh_database() -> Iterator[str]:
     server = create_engine(TEST_DATABASE_URL.replace("postgresql://", "postgresql+psycopg://"),
                            isolation_level="AUTOCOMMIT")
     with server.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+        # template0 takes no connections: concurrent CREATE DATABASEs from template1
+        # fail with "source database is being accessed by other users".
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
     try:
         yield TEST_DATABASE_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
