@@ -14,7 +14,7 @@ from flask import Flask
 from returns_service.common.error_reporting import init_error_reporting
 from returns_service.common.logs import configure_logging
 from returns_service.config import load_settings, sqlalchemy_url
-from returns_service.db import db, migrate
+from returns_service.db import REPORTS_BIND, db, migrate
 from returns_service.http.extensions import csrf, login_manager
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -35,6 +35,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                     "the web app and workers run on several machines or containers.",
                     app.instance_path)
     _configure_database(app, settings.get("DATABASE_URL"))
+    if settings.get("REPORTS_DATABASE_URL"):  # a read replica, see db.reading_session
+        app.config["SQLALCHEMY_BINDS"] = {REPORTS_BIND: {
+            "url": sqlalchemy_url(settings["REPORTS_DATABASE_URL"]),
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}}
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True, REMEMBER_COOKIE_SAMESITE="Lax",

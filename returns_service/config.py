@@ -50,6 +50,10 @@ SETTINGS: tuple[Setting, ...] = (
             "`postgresql://user@host/db` in production (psycopg 3; `postgres://` works too). "
             "The start-up log says which database is used when it is unset.",
             SERVICE, "SQLite file `instance/returns.db`"),
+    Setting("REPORTS_DATABASE_URL", None, "text",
+            "A read replica of `DATABASE_URL` for the service-quality report and the "
+            "dashboard, so their long reads run off the primary. Figures then lag by the "
+            "replica's delay.", SERVICE, "unset: reports read `DATABASE_URL`"),
     Setting("REDIS_URL", None, "text",
             "`redis://host:6379/0`: background jobs go to RQ, so run a worker "
             "(`flask worker`). Also holds the rate-limit counters.",

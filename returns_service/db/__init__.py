@@ -1,10 +1,14 @@
-"""The database: the SQLAlchemy object every model and service uses, and Alembic (Flask-Migrate),
-created unbound here and bound to the app in create_app."""
+"""The database: the SQLAlchemy object every model and service uses, Alembic (Flask-Migrate),
+created unbound here and bound to the app in create_app, and the session long reads use (a
+read replica when REPORTS_DATABASE_URL is set)."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -21,3 +25,18 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+
+# The Flask-SQLAlchemy bind of the read replica (REPORTS_DATABASE_URL).
+REPORTS_BIND = "reports"
+
+
+@contextmanager
+def reading_session() -> Iterator[Session]:
+    """A session for reads that may lag (reports): on the replica when one is configured,
+    else the request's own session. It never writes; a replica session is closed after."""
+    engine = db.engines.get(REPORTS_BIND)
+    if engine is None:
+        yield db.session()
+        return
+    with Session(engine) as session:
+        yield session

@@ -12,15 +12,16 @@ Which period a figure belongs to:
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import BigInteger, and_, case, cast, func, literal, null, select, text, union_all
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from returns_service.common.clock import utcnow
-from returns_service.db import db
+from returns_service.db import reading_session
 from returns_service.feedback.models import FeedbackAnswer
 from returns_service.orders.models import OrderLine
 from returns_service.refunds.models import Refund
@@ -45,6 +46,8 @@ TERMINAL_STATUSES = tuple(sorted(str(s) for s in TERMINAL))
 AGE_BUCKETS = (("under_1d", 1), ("d1_to_3", 3), ("d3_to_7", 7), ("over_7d", None))
 TOP_SKUS = 100
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+_READER: ContextVar[Session] = ContextVar("report_session")
 
 
 def week_start(index: int) -> datetime:
@@ -108,7 +111,7 @@ def _distributions(start: datetime, end: datetime) -> tuple[dict[Any, Distributi
     are computed once, as a CTE both groupings read)."""
     durations = _durations_query(start, end).cte("durations")
     no_week = cast(null(), BigInteger).label("w")
-    rows = db.session.execute(union_all(
+    rows = _reader().execute(union_all(
         percentile_rows(select(durations.c.m, no_week, durations.c.d), ("m", "w")),
         percentile_rows(select(durations.c.m, durations.c.w, durations.c.d), ("m", "w")),
     )).all()
@@ -136,7 +139,7 @@ def _satisfaction(start: datetime, end: datetime) -> tuple[dict[str, Any], dict[
     sub = (select(_week(FeedbackAnswer.created_at), FeedbackAnswer.rating, FeedbackAnswer.nps)
            .join(latest, FeedbackAnswer.id == latest.c.id).subquery())
     satisfied = func.sum(case((sub.c.rating >= 4, 1), else_=0))
-    rows = db.session.execute(
+    rows = _reader().execute(
         select(sub.c.w, func.count(), func.sum(sub.c.rating), satisfied,
                func.count(sub.c.nps), func.sum(case((sub.c.nps >= 9, 1), else_=0)),
                func.sum(case((sub.c.nps <= 6, 1), else_=0)))
@@ -182,7 +185,7 @@ def _backlog(as_of: datetime, target_seconds: int) -> tuple[dict[str, Any], int]
     bucket = case(*[(ages.c.age < days * 86400, literal(name))
                     for name, days in AGE_BUCKETS if days], else_=literal(AGE_BUCKETS[-1][0]))
     bucketed = select(ages.c.status, bucket.label("bucket"), ages.c.age).subquery()
-    rows = db.session.execute(
+    rows = _reader().execute(
         select(bucketed.c.status, bucketed.c.bucket, func.count(),
                func.sum(case((bucketed.c.age > target_seconds, 1), else_=0)))
         .group_by(bucketed.c.status, bucketed.c.bucket)).all()
@@ -209,19 +212,19 @@ def _requested_ids(start: datetime, end: datetime) -> Any:
 def _breakdowns(start: datetime, end: datetime) -> dict[str, list[dict[str, Any]]]:
     ids = _requested_ids(start, end)
     returns = func.count(ReturnItem.return_id.distinct())
-    reasons = db.session.execute(
+    reasons = _reader().execute(
         select(ReturnItem.reason, returns, func.sum(ReturnItem.quantity))
         .where(ReturnItem.return_id.in_(ids)).group_by(ReturnItem.reason)
         .order_by(returns.desc(), ReturnItem.reason)).all()
-    skus = db.session.execute(
+    skus = _reader().execute(
         select(OrderLine.sku, returns, func.sum(ReturnItem.quantity))
         .join(OrderLine, OrderLine.id == ReturnItem.order_line_id)
         .where(ReturnItem.return_id.in_(ids)).group_by(OrderLine.sku)
         .order_by(func.sum(ReturnItem.quantity).desc(), OrderLine.sku).limit(TOP_SKUS)).all()
-    channels = db.session.execute(
+    channels = _reader().execute(
         select(Return.channel, func.count()).where(Return.id.in_(ids))
         .group_by(Return.channel).order_by(func.count().desc(), Return.channel)).all()
-    refunded = db.session.execute(
+    refunded = _reader().execute(
         select(Refund.currency, func.count(), func.sum(Refund.amount))
         .where(Refund.status == "succeeded", Refund.succeeded_at >= start,
                Refund.succeeded_at < end)
@@ -239,7 +242,7 @@ def _volumes(start: datetime, end: datetime) -> tuple[dict[str, Any], dict[int, 
     sub = select(_week(ReturnEvent.created_at), ReturnEvent.to_status).where(
         _status_event(ReturnEvent, "requested", *TERMINAL_STATUSES),
         ReturnEvent.created_at >= start, ReturnEvent.created_at < end).subquery()
-    rows = db.session.execute(
+    rows = _reader().execute(
         select(sub.c.w, sub.c.to_status, func.count()).group_by(sub.c.w, sub.c.to_status)).all()
     weekly: dict[int, int] = {}
     outcomes: dict[str, int] = {}
@@ -252,18 +255,34 @@ def _volumes(start: datetime, end: datetime) -> tuple[dict[str, Any], dict[int, 
             "outcomes": [{"status": s, "returns": outcomes[s]} for s in sorted(outcomes)]}, weekly
 
 
+def _reader() -> Session:
+    """The session of the report being computed (the replica's, when one is configured)."""
+    return _READER.get()
+
+
 def service_report(start: datetime, end: datetime, *, now: datetime | None = None,
                    target_hours: int | None = None) -> dict[str, Any]:
-    """Every service-quality figure for [start, end), plus a weekly series (Monday, UTC)."""
+    """Every service-quality figure for [start, end), plus a weekly series (Monday, UTC),
+    read from REPORTS_DATABASE_URL when set (a replica), else from the database."""
+    with reading_session() as session:
+        token = _READER.set(session)
+        try:
+            return _service_report(start, end, now=now, target_hours=target_hours)
+        finally:
+            _READER.reset(token)
+
+
+def _service_report(start: datetime, end: datetime, *, now: datetime | None,
+                    target_hours: int | None) -> dict[str, Any]:
     now = now or utcnow()
     if target_hours is None:
         target_hours = int(current_app.config["FIRST_RESPONSE_TARGET_HOURS"])
     target = target_hours * 3600
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text(f"SET LOCAL work_mem = '{POSTGRES_WORK_MEM}'"))
+    if _reader().get_bind().dialect.name == "postgresql":
+        _reader().execute(text(f"SET LOCAL work_mem = '{POSTGRES_WORK_MEM}'"))
     overall, weekly_dist = _distributions(start, end)
     responses = _first_responses(start, end).subquery()
-    late = db.session.execute(
+    late = _reader().execute(
         select(func.count(), func.sum(case((responses.c.d > target, 1), else_=0)))).one()
     as_of = min(end, now)
     backlog, waiting_late = _backlog(as_of, target)

@@ -1,4 +1,5 @@
-"""Fixtures of the deployment tests: an empty database of their own on the test server."""
+"""Databases of their own for tests that need an empty one (deploying, a read replica): made
+on the test PostgreSQL server and dropped afterwards."""
 
 from __future__ import annotations
 
