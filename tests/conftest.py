@@ -107,7 +107,8 @@ def build_app(app_config: dict[str, Any]) -> Iterator[Any]:
     yield build
     for extra in built:
         with extra.app_context():
-            db.engine.dispose()
+            for engine in db.engines.values():  # the replica's too (REPORTS_DATABASE_URL)
+                engine.dispose()
 
 
 @pytest.fixture
