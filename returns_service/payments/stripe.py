@@ -118,7 +118,8 @@ class StripeRefundGateway:
         base = {"api": api_base} if api_base else None
         self._client = stripe.StripeClient(
             api_key, base_addresses=base, max_network_retries=max_network_retries,
-            stripe_version=STRIPE_API_VERSION, http_client=stripe.new_default_http_client(timeout=timeout))
+            stripe_version=STRIPE_API_VERSION,
+            http_client=stripe.new_default_http_client(timeout=timeout))
 
     def create_refund(self, *, payment_intent: str, amount: int, currency: str,
                       idempotency_key: str, metadata: dict[str, str]) -> ProviderRefund:
