@@ -18,7 +18,8 @@ from returns_service.http.auth import (
 )
 from returns_service.http.openapi import A_CHANGE, BEARER, ETAG, LOOKUP_PROBLEMS, PROBLEMS
 from returns_service.http.rate_limits import limit_lookups
-from returns_service.orders.services import find_customer_order, get_order
+from returns_service.orders.services import find_customer_order, get_order, lock_order
+from returns_service.refunds.amounts import claims_and_figures
 from returns_service.returns import services
 from returns_service.returns.schemas import (
     EventOut,
@@ -93,8 +94,13 @@ def create_return(data: dict[str, Any]) -> Any:
             raise ValidationFailed({"email": ["Missing data for required field."]})
         order = find_customer_order(data["order_number"], data["email"], lock=True)
         channel, actor = "api", Actor("customer", None, order.email)
-    ret = services.create_return(order, data["items"], channel=channel, actor=actor)
-    return commit_and_respond(ret, 201, refunds=[])  # a new return has no refunds yet
+    lock_order(order.id)  # held already when read with the email
+    # Under the order's lock, one query for what its lines have claimed and the figures
+    # the answer shows: neither changes before the commit.
+    claimed, figures = claims_and_figures(order)
+    ret = services.create_return(order, data["items"], channel=channel, actor=actor,
+                                 claimed=claimed)
+    return commit_and_respond(ret, 201, refunds=[], figures=figures)  # no refunds yet
 
 
 @blp.route("", methods=["GET"])

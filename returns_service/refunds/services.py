@@ -37,7 +37,9 @@ from returns_service.payments.stripe import (
 )
 from returns_service.refunds.amounts import (
     refunded_on_return,
+    refunds_of_return,
     remaining_on_order,
+    remember_for_answer,
     settled_on_return,
 )
 from returns_service.refunds.models import Refund
@@ -89,7 +91,9 @@ def start_refund(ret: Return, actor: Actor, *, amount: int | None = None,
     The caller holds the return's lock. The row, the status change and the outbox message
     that will execute it are one transaction: all of them or none.
     """
-    attempt = next_attempt(ret)
+    with db.session.no_autoflush:  # attempts are flushed rows (see next_attempt)
+        existing = refunds_of_return(ret)
+    attempt = 1 + max((r.attempt for r in existing), default=0)
     amount = (ret.refund_amount or 0) if amount is None else amount
     trigger = "start_refund" if ret.status == "received" else "retry_refund"
     transition(ret, trigger, actor, note=note, data={"amount": amount, "attempt": attempt})
@@ -100,6 +104,7 @@ def start_refund(ret: Return, actor: Actor, *, amount: int | None = None,
     db.session.add(refund)
     db.session.flush()
     emit("refund.execute", {"refund_id": refund.id}, dedupe_key=f"refund.execute:{refund.id}")
+    remember_for_answer(ret, refunds=[*existing, refund])  # the answer lists them all
     return refund
 
 

@@ -33,6 +33,15 @@ def watch_unsaved(ret: Return) -> None:
     (object_session(ret) or db.session).info.setdefault(UNSAVED, {})[id(ret)] = ret
 
 
+# session.info key: what this transaction read of returns, forgotten when it ends.
+MEMO = "returns_memo"
+
+
+def transaction_memo() -> dict[Any, Any]:
+    """A dict for the current transaction (returns.writes empties it when it ends)."""
+    return db.session.info.setdefault(MEMO, {})
+
+
 class Return(db.Model):
     __tablename__ = "returns"
     __table_args__ = (

@@ -166,11 +166,14 @@ def _require_trigger(ret: Return, trigger: str) -> None:
 
 
 def create_return(order: Order, items: list[dict[str, Any]], *, channel: str, actor: Actor,
-                  now: datetime | None = None, request_key: str | None = None) -> Return:
+                  now: datetime | None = None, request_key: str | None = None,
+                  claimed: dict[int, int] | None = None) -> Return:
     """Validate the request against the policy and record it (auto-approving if it may).
 
     `request_key`: the one-time key of the form sent; the same key sent again (a double
-    click) answers the return it created instead of creating a second one."""
+    click) answers the return it created instead of creating a second one. `claimed`: the
+    order's claimed quantities (eligibility.claimed_quantities), when the caller read them
+    under the order's lock."""
     policy = current_policy()
     if channel not in CHANNELS:
         raise ValidationFailed({"channel": [f"Must be one of: {', '.join(CHANNELS)}."]})
@@ -179,7 +182,7 @@ def create_return(order: Order, items: list[dict[str, Any]], *, channel: str, ac
         sent = find_by_request_key(order.id, request_key)
         if sent is not None:
             return sent
-    lines = _validated_lines(order, items, policy, now)
+    lines = _validated_lines(order, items, policy, now, claimed)
     now = now or utcnow()
     ret = _insert_with_unique_rma({
         "order_id": order.id, "channel": channel, "status": Status.REQUESTED.value,
@@ -231,11 +234,12 @@ def _insert_with_unique_rma(values: dict[str, Any], attempts: int = 5) -> Return
 
 
 def _validated_lines(order: Order, items: list[dict[str, Any]], policy: ReturnPolicy,
-                     now: datetime | None) -> list[tuple[Any, dict[str, Any]]]:
+                     now: datetime | None, claimed: dict[int, int] | None = None,
+                     ) -> list[tuple[Any, dict[str, Any]]]:
     errors: dict[str, list[str]] = {}
     if not items:
         raise ValidationFailed({"items": ["Choose at least one item to return."]})
-    eligibility = {e.line.sku: e for e in line_eligibility(order, policy, now)}
+    eligibility = {e.line.sku: e for e in line_eligibility(order, policy, now, claimed)}
     seen: set[str] = set()
     result = []
     for index, item in enumerate(items):

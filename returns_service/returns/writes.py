@@ -31,7 +31,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from returns_service.common.clock import utcnow
 from returns_service.common.errors import EditConflict
 from returns_service.db import db
-from returns_service.returns.models import UNSAVED, Return, ReturnEvent, ReturnItem
+from returns_service.returns.models import MEMO, UNSAVED, Return, ReturnEvent, ReturnItem
 
 _RETURNS = Return.__table__
 _ITEMS = ReturnItem.__table__
@@ -153,5 +153,6 @@ def _save_watched(session: Session, flush_context: Any, instances: Any) -> None:
 def _forget(session: Session, transaction: Any) -> None:
     # Events still queued at the end were rolled back with the rest: never written later.
     if transaction.parent is None:
+        session.info.pop(MEMO, None)
         for ret in (session.info.pop(UNSAVED, None) or {}).values():
             ret.__dict__.pop("_unsaved_events", None)
