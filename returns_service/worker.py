@@ -39,9 +39,17 @@ def get_app() -> Flask:
 
 
 def run_outbox_message(message_id: int) -> str:
-    """RQ job: process one outbox message. Safe to run twice."""
+    """RQ job: process one outbox message. Safe to run twice. (Jobs are handed out in
+    batches now; this one still runs jobs queued by an earlier release.)"""
     with get_app().app_context():
         return service.process(message_id)
+
+
+def run_outbox_batch(message_ids: list[int]) -> list[str]:
+    """RQ job: process these outbox messages in turn, each in its own transactions (see
+    `service.process_batch`). Safe to run twice."""
+    with get_app().app_context():
+        return service.process_batch(message_ids)
 
 
 def scheduled_tick() -> dict[str, int] | None:

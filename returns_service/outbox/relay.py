@@ -26,6 +26,9 @@ from returns_service.outbox.models import OutboxMessage
 log = logging.getLogger(__name__)
 _SESSION_KEY = service.NEW_IDS_KEY
 RETRY_INTERVALS = [5, 30, 120, 600, 1800, 3600]
+# Messages per RQ job when the relay hands out many at once: enough to spare RQ's own work
+# per job (dequeue, heartbeats, registries), few enough for both workers to share a backlog.
+BATCH_SIZE = 20
 
 
 def _after_commit(session: Session) -> None:
@@ -67,9 +70,10 @@ def dispatch(app: Flask, ids: Iterable[int], *, marked: bool = False) -> None:
         return
     try:
         # One pipeline (MULTI/EXEC) for all: one round trip, and all handed over or none.
+        # One job per batch: a change's messages (a receipt's refund and email) go together.
         with queue.connection.pipeline() as pipe:
-            for message_id in ids:
-                enqueue(queue, message_id, pipe)
+            for start in range(0, len(ids), BATCH_SIZE):
+                enqueue(queue, ids[start:start + BATCH_SIZE], pipe)
             pipe.execute()
     except RedisError as exc:
         log.warning("Redis unavailable (%s): %d outbox message(s) kept for the relay",
@@ -87,14 +91,27 @@ def _set_enqueued_at(app: Flask, ids: list[int], value: datetime | None) -> None
                      .values(enqueued_at=value))
 
 
-def enqueue(queue: object, message_id: int, pipeline: object = None) -> None:
-    """Add the message's job to `queue`; with `pipeline`, the caller executes it."""
+def enqueue(queue: object, message_ids: list[int], pipeline: object = None) -> None:
+    """Add one job for these messages to `queue`; with `pipeline`, the caller executes it.
 
+    The job id names the messages (`outbox-12_13`), so handing the same batch over twice
+    (the relay after a lost hand-over) replaces the job instead of queueing a second one."""
     queue.enqueue_call(  # type: ignore[attr-defined]
-        "returns_service.worker.run_outbox_message", args=(message_id,), pipeline=pipeline,
-        job_id=f"outbox-{message_id}", retry=Retry(max=len(RETRY_INTERVALS),
-                                                   interval=RETRY_INTERVALS),
-        result_ttl=0, failure_ttl=7 * 24 * 3600)  # the outbox row records success
+        "returns_service.worker.run_outbox_batch", args=(list(message_ids),),
+        pipeline=pipeline, job_id=job_id(message_ids),
+        retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+        result_ttl=0, failure_ttl=7 * 24 * 3600)  # the outbox rows record success
+
+
+def job_id(message_ids: list[int]) -> str:
+    return "outbox-" + "_".join(str(i) for i in message_ids)
+
+
+def message_ids_of(rq_job_id: str) -> list[int]:
+    """The outbox messages an RQ job of ours carries, from its id (`job_id`'s inverse)."""
+    if not rq_job_id.startswith("outbox-"):
+        return []
+    return [int(part) for part in rq_job_id.removeprefix("outbox-").split("_")]
 
 
 def _run_in_process(app: Flask, message_id: int) -> None:

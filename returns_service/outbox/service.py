@@ -94,6 +94,26 @@ def process(message_id: int) -> str:
     return str(result) if result is not None else "done"
 
 
+def process_batch(message_ids: list[int]) -> list[str]:
+    """Run several messages one after the other, each as `process` does: its own claim and
+    its own commits, so a crash in the middle re-runs at most the message it was in (a
+    re-sent email is at most that one). A failing message does not stop the others; the
+    first failure is raised at the end, so the queue retries the batch, in which the
+    messages already done are skipped ("already-processed")."""
+    results: list[str] = []
+    failure: Exception | None = None
+    for message_id in message_ids:
+        try:
+            results.append(process(message_id))
+        except Exception as exc:  # recorded on the row by process; retried with the batch
+            db.session.rollback()
+            results.append(f"failed: {type(exc).__name__}")
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+    return results
+
+
 def pending_ids(*, stale_after_seconds: int = 300, limit: int = 500) -> list[int]:
     """Unprocessed, due messages never enqueued, or enqueued long ago and still not done."""
     now = utcnow()

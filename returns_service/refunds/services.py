@@ -166,8 +166,10 @@ def record_manual_refund(rma: str, actor: Actor, *, amount: int, reference: str,
 
 # --- the job -----------------------------------------------------------------------------
 
-def execute_refund(refund_id: int) -> str:
-    """Ask Stripe for the money, once. Commits its own steps; safe to run twice at once."""
+def execute_refund(refund_id: int, *, commit_outcome: bool = True) -> str:
+    """Ask Stripe for the money, once. Commits the lease before the call, then the outcome
+    (with `commit_outcome=False` the caller commits it: the outbox job, with its processed
+    mark). Safe to run twice at once."""
     refund = db.session.scalar(select(Refund).where(Refund.id == refund_id).with_for_update()
                                .execution_options(populate_existing=True))
     if refund is None or refund.origin != "service" or refund.status != "pending" \
@@ -186,7 +188,7 @@ def execute_refund(refund_id: int) -> str:
     if not refund.payment_intent:
         db.session.rollback()
         return record_outcome(refund_id, error=PermanentPaymentError(
-            "no_payment_intent", "The order has no payment intent."))
+            "no_payment_intent", "The order has no payment intent."), commit=commit_outcome)
     ret = refund.return_
     # Ours is pending, so it is one of the return's live refunds: the rest are the others.
     outside = refunded_on_return(ret) - refund.amount \
@@ -225,8 +227,11 @@ def execute_refund(refund_id: int) -> str:
         _release_lease(refund_id)
         raise RetryLater(str(exc)) from exc
     except PermanentPaymentError as exc:
-        return record_outcome(refund_id, error=exc)
-    return record_outcome(refund_id, provider=result)
+        return record_outcome(refund_id, error=exc, commit=commit_outcome)
+    # The outbox job commits the outcome with its processed mark, one transaction instead of
+    # two. Were that commit lost, the lease runs out and the next run finds the refund at
+    # Stripe by its metadata: recorded once, never sent twice.
+    return record_outcome(refund_id, provider=result, commit=commit_outcome)
 
 
 # Stripe tells us by webhook when a pending refund settles; past this, we ask (a webhook may
@@ -317,8 +322,9 @@ def lock_with_return(refund: Refund) -> Return | None:
 
 def record_outcome(refund_id: int, *, provider: ProviderRefund | None = None,
                    error: PermanentPaymentError | None = None,
-                   actor: Actor | None = None) -> str:
-    """Write what Stripe said (under the return's lock), move the return, commit."""
+                   actor: Actor | None = None, commit: bool = True) -> str:
+    """Write what Stripe said (under the return's lock), move the return, commit (unless
+    the caller commits it with its own bookkeeping: `commit=False`)."""
     refund = db.session.get(Refund, refund_id)
     if refund is None:
         return "missing"
@@ -333,7 +339,8 @@ def record_outcome(refund_id: int, *, provider: ProviderRefund | None = None,
         assert error is not None
         result = apply_refund_status(refund, ret, "failed", failure_reason=error.code,
                                      message=error.message, actor=actor or STRIPE_ACTOR)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return result
 
 
