@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from flask_smorest import Blueprint
 
-from returns_service.api.present import return_dict, return_dicts
+from returns_service.api.present import return_dict, return_dicts, return_json
 from returns_service.common.errors import ValidationFailed
 from returns_service.db import db
 from returns_service.http.auth import (
@@ -37,6 +37,10 @@ from workflows.returns import Actor
 # Lists count matches up to this many; beyond it `total_capped` says "more than total".
 COUNT_LIMIT = 10_000
 
+# Schema instances built once: given a class, webargs builds one (and its nested ones) for
+# every request.
+RETURN_IN, VERSIONED_IN, RECEIVE_IN = ReturnIn(), VersionedIn(), ReceiveIn()
+
 blp = Blueprint("returns", __name__, url_prefix="/api/v1/returns",
                 description="Return requests (RMAs) and their workflow")
 
@@ -62,8 +66,10 @@ def may_see_status_link() -> bool:
 
 
 def respond(ret: Any, status: int = 200, **known: Any) -> Any:
-    return (return_dict(ret, status_link=may_see_status_link(), **known), status,
-            {"ETag": f'"{ret.version}"'})
+    """The return as ReturnOut shows it, serialised here (present.return_json) rather than
+    dumped field by field by the response schema, which documents it."""
+    shown = return_json(return_dict(ret, status_link=may_see_status_link(), **known))
+    return current_app.json.response(shown), status, {"ETag": f'"{ret.version}"'}
 
 
 def commit_and_respond(ret: Any, status: int = 200, **known: Any) -> Any:
@@ -78,7 +84,7 @@ def commit_and_respond(ret: Any, status: int = 200, **known: Any) -> Any:
 @blp.route("", methods=["POST"])
 @limit_lookups("POST")  # customers (no token) look the order up by number + email
 @blp.doc(security=[{}, *BEARER], responses=LOOKUP_PROBLEMS)
-@blp.arguments(ReturnIn)
+@blp.arguments(RETURN_IN)
 @blp.response(201, ReturnOut, headers=ETAG)
 def create_return(data: dict[str, Any]) -> Any:
     """Request a return: customers with order number + email, staff on a customer's behalf."""
@@ -139,7 +145,7 @@ def get_events(rma: str) -> Any:
 
 @blp.route("/<rma>/approve", methods=["POST"])
 @blp.doc(**A_CHANGE)
-@blp.arguments(VersionedIn)
+@blp.arguments(VERSIONED_IN)
 @blp.response(200, ReturnOut, headers=ETAG)
 @require("return.approve")
 def approve(data: dict[str, Any], rma: str) -> Any:
@@ -163,7 +169,7 @@ def reject(data: dict[str, Any], rma: str) -> Any:
 
 @blp.route("/<rma>/cancel", methods=["POST"])
 @blp.doc(**A_CHANGE)
-@blp.arguments(VersionedIn)
+@blp.arguments(VERSIONED_IN)
 @blp.response(200, ReturnOut, headers=ETAG)
 @require("return.cancel")
 def cancel(data: dict[str, Any], rma: str) -> Any:
@@ -175,7 +181,7 @@ def cancel(data: dict[str, Any], rma: str) -> Any:
 
 @blp.route("/<rma>/receive", methods=["POST"])
 @blp.doc(**A_CHANGE)
-@blp.arguments(ReceiveIn)
+@blp.arguments(RECEIVE_IN)
 @blp.response(200, ReturnOut, headers=ETAG)
 @require("return.receive")
 def receive(data: dict[str, Any], rma: str) -> Any:
