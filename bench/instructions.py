@@ -201,7 +201,11 @@ def _count_phases(database_url: str, redis_url: str, requests: int) -> None:
     from redis import Redis
     from rq import Queue
 
-    Queue("bench-instructions", connection=Redis.from_url(redis_url)).empty()
+    from returns_service.outbox.relay import due_keys
+
+    redis = Redis.from_url(redis_url)
+    Queue("bench-instructions", connection=redis).empty()
+    redis.delete(*due_keys("bench-instructions"))
 
 
 if __name__ == "__main__":

@@ -8,15 +8,18 @@ fork are discarded before use.
 
 from __future__ import annotations
 
+import logging
 import os
 
 from flask import Flask
+from redis.exceptions import RedisError
 
 from returns_service import create_app
 from returns_service.db import db
-from returns_service.outbox import service
+from returns_service.outbox import relay, service
 from returns_service.scheduler import tick_if_leader
 
+log = logging.getLogger(__name__)
 _app: Flask | None = None
 _pid: int | None = None
 
@@ -50,6 +53,23 @@ def run_outbox_batch(message_ids: list[int]) -> list[str]:
     `service.process_batch`). Safe to run twice."""
     with get_app().app_context():
         return service.process_batch(message_ids)
+
+
+def run_outbox_due() -> list[str]:
+    """RQ job: process the queue's due outbox messages, a batch of them (see
+    `relay.take_due`). Messages that fail are retried by a job of their own."""
+    app = get_app()
+    queue = app.extensions["rq_queue"]
+    message_ids = relay.take_due(queue)
+    failed: list[int] = []
+    with app.app_context():
+        results = service.process_batch(message_ids, failed=failed)
+    if failed:
+        try:
+            relay.retry_later(queue, failed)
+        except RedisError:  # their rows stay unprocessed: the relay re-sends them once stale
+            log.warning("could not queue the retry of outbox messages %s", failed)
+    return results
 
 
 def scheduled_tick() -> dict[str, int] | None:

@@ -94,22 +94,25 @@ def process(message_id: int) -> str:
     return str(result) if result is not None else "done"
 
 
-def process_batch(message_ids: list[int]) -> list[str]:
+def process_batch(message_ids: list[int], *, failed: list[int] | None = None) -> list[str]:
     """Run several messages one after the other, each as `process` does: its own claim and
     its own commits, so a crash in the middle re-runs at most the message it was in (a
-    re-sent email is at most that one). A failing message does not stop the others; the
-    first failure is raised at the end, so the queue retries the batch, in which the
-    messages already done are skipped ("already-processed")."""
+    re-sent email is at most that one). A failing message does not stop the others. With
+    `failed`, the ids that failed are appended to it; without, the first failure is raised
+    at the end, so the queue retries the batch, in which the messages already done are
+    skipped ("already-processed")."""
     results: list[str] = []
     failure: Exception | None = None
     for message_id in message_ids:
         try:
             results.append(process(message_id))
-        except Exception as exc:  # recorded on the row by process; retried with the batch
+        except Exception as exc:  # recorded on the row by process
             db.session.rollback()
             results.append(f"failed: {type(exc).__name__}")
             failure = failure or exc
-    if failure is not None:
+            if failed is not None:
+                failed.append(message_id)
+    if failure is not None and failed is None:
         raise failure
     return results
 

@@ -175,7 +175,9 @@ def test_redis_down_at_commit_keeps_the_job_for_the_relay(app_config, tokens, ap
 
 
 def queued_ids(queue: Any) -> list[int]:
-    """The outbox messages the queue's jobs carry (a job carries a batch of them)."""
-    from returns_service.outbox.relay import message_ids_of
+    """The outbox messages handed to the queue: on its due list (taken by its batch job) or
+    carried by a job of their own (the relay's)."""
+    from returns_service.outbox.relay import due_keys, message_ids_of
 
-    return [i for job_id in queue.job_ids for i in message_ids_of(job_id)]
+    due = [int(i) for i in queue.connection.lrange(due_keys(queue.name)[0], 0, -1)]
+    return due + [i for job_id in queue.job_ids for i in message_ids_of(job_id)]
