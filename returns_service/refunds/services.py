@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from returns_service.common import metrics
 from returns_service.common.clock import utcnow
@@ -40,6 +42,7 @@ from returns_service.refunds.amounts import (
     refunds_of_return,
     remaining_on_order,
     remember_for_answer,
+    remembered_for_answer,
     settled_on_return,
 )
 from returns_service.refunds.models import Refund
@@ -91,20 +94,40 @@ def start_refund(ret: Return, actor: Actor, *, amount: int | None = None,
     The caller holds the return's lock. The row, the status change and the outbox message
     that will execute it are one transaction: all of them or none.
     """
-    with db.session.no_autoflush:  # attempts are flushed rows (see next_attempt)
-        existing = refunds_of_return(ret)
+    figures = remembered_for_answer(ret).get("figures")  # read under the order's lock
+    if figures is not None and not figures.has_refunds:
+        existing: list[Refund] = []
+    else:
+        with db.session.no_autoflush:  # attempts are flushed rows (see next_attempt)
+            existing = refunds_of_return(ret)
     attempt = 1 + max((r.attempt for r in existing), default=0)
     amount = (ret.refund_amount or 0) if amount is None else amount
     trigger = "start_refund" if ret.status == "received" else "retry_refund"
     transition(ret, trigger, actor, note=note, data={"amount": amount, "attempt": attempt})
-    refund = Refund(return_id=ret.id, attempt=attempt, amount=amount,
-                    currency=ret.order.currency, status="pending", origin="service",
-                    provider="stripe", payment_intent=ret.order.payment_intent,
-                    idempotency_key=f"refund-{ret.rma}-{attempt}")
-    db.session.add(refund)
-    db.session.flush()
+    refund = insert_refund(ret, return_id=ret.id, attempt=attempt, amount=amount,
+                           currency=ret.order.currency, status="pending", origin="service",
+                           provider="stripe", payment_intent=ret.order.payment_intent,
+                           idempotency_key=f"refund-{ret.rma}-{attempt}")
     emit("refund.execute", {"refund_id": refund.id}, dedupe_key=f"refund.execute:{refund.id}")
     remember_for_answer(ret, refunds=[*existing, refund])  # the answer lists them all
+    return refund
+
+
+_REFUND_COLUMNS = tuple(c.key for c in Refund.__table__.columns if c.key != "id")
+_INSERT_REFUND = insert(Refund.__table__).returning(Refund.__table__.c.id)
+
+
+def insert_refund(ret: Return, **values: Any) -> Refund:
+    """Write a new refund row of `ret` with one Core INSERT (no unit-of-work flush); the
+    answer is a Refund holding exactly what was written (and `ret` as its return), kept out
+    of the session: to change it, load it."""
+    now = utcnow()
+    row = {key: values.get(key) for key in _REFUND_COLUMNS}
+    row.update(created_at=now, updated_at=now)
+    refund_id = db.session.connection().execute(_INSERT_REFUND, row).scalar_one()
+    refund = Refund()
+    for key, value in {**row, "id": refund_id, "return_": ret}.items():
+        set_committed_value(refund, key, value)
     return refund
 
 
