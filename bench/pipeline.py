@@ -307,7 +307,11 @@ def run_pipeline(ctx: Any) -> dict[str, Any]:
         for w in workers:
             w.terminate()
         for w in workers:
-            w.wait(timeout=20)
+            try:
+                w.wait(timeout=20)
+            except subprocess.TimeoutExpired:  # an RQ worker can hang closing its pubsub
+                w.kill()
+                w.wait(timeout=10)
         log.close()
     rate = round(done / elapsed, 1) if elapsed else 0
     refunded_rate = round(len(rmas) / refunded_s, 1) if refunded_s else 0
