@@ -50,28 +50,29 @@ def conflict(rma: str) -> EditConflict:
                         "Reload and try again.")
 
 
-def save(ret: Return) -> None:
-    """Write `ret`'s changed columns, its new or changed items and its new audit events."""
+def save(ret: Return, session: Session | None = None) -> None:
+    """Write `ret`'s changed columns, its new or changed items and its new audit events, in
+    `session`'s transaction (by default the app's session)."""
     # On the transaction's connection: no autoflush (whose hook would save the same return
     # again, in the middle of this save) and none of the ORM's work around a statement.
-    session = db.session.connection()
+    connection = (session or db.session).connection()
     state = inspect(ret)
     changed = [key for key in state.committed_state if key in _RETURN_COLUMNS]
     if changed:
-        _update_return(session, ret, changed)
+        _update_return(connection, ret, changed)
     items = ret.__dict__.get("items")
     if items:
-        _save_items(session, ret, items)
+        _save_items(connection, ret, items)
     pending = ret.__dict__.get("_unsaved_events")
     if pending:
         ret.__dict__["_unsaved_events"] = []
-        session.execute(_INSERT_EVENTS, [_event_values(ret, e) for e in pending])
+        connection.execute(_INSERT_EVENTS, [_event_values(ret, e) for e in pending])
 
 
-def _update_return(session: Any, ret: Return, changed: list[str]) -> None:
+def _update_return(connection: Any, ret: Return, changed: list[str]) -> None:
     values = {f"v_{key}": getattr(ret, key) for key in changed}
     version, now = ret.version, utcnow()
-    result = session.execute(_return_update(tuple(sorted(changed))), {
+    result = connection.execute(_return_update(tuple(sorted(changed))), {
         **values, "_id": ret.id, "_version": version, "_new_version": version + 1,
         "_now": now})
     if result.rowcount != 1:
@@ -91,13 +92,13 @@ def _return_update(keys: tuple[str, ...]) -> Any:
                      "version": bindparam("_new_version"), "updated_at": bindparam("_now")}))
 
 
-def _save_items(session: Any, ret: Return, items: list[ReturnItem]) -> None:
+def _save_items(connection: Any, ret: Return, items: list[ReturnItem]) -> None:
     new = [item for item in items if item.__dict__.get("id") is None]
     if new:
         rows = [{"return_id": ret.id, "order_line_id": item.order_line_id
                  or item.order_line.id, **{key: item.__dict__.get(key) for key in
                                            _NEW_ITEM_COLUMNS[2:]}} for item in new]
-        ids = session.execute(_INSERT_ITEMS, rows).scalars().all()
+        ids = connection.execute(_INSERT_ITEMS, rows).scalars().all()
         for item, row, item_id in zip(new, rows, ids, strict=True):
             for key, value in row.items():
                 set_committed_value(item, key, value)
@@ -113,7 +114,7 @@ def _save_items(session: Any, ret: Return, items: list[ReturnItem]) -> None:
         for key in changed:
             set_committed_value(item, key, item.__dict__.get(key))
     for keys, rows in by_shape.items():
-        session.execute(_item_update(keys), rows)
+        connection.execute(_item_update(keys), rows)
 
 
 @lru_cache(maxsize=64)
@@ -147,7 +148,7 @@ def _save_watched(session: Session, flush_context: Any, instances: Any) -> None:
         if isinstance(obj, Return):
             watched[id(obj)] = obj
     for ret in list(watched.values()):
-        save(ret)
+        save(ret, session)
 
 
 def _forget(session: Session, transaction: Any) -> None:
