@@ -99,7 +99,7 @@ def _count_phases(database_url: str, redis_url: str, requests: int) -> None:
     from returns_service.notifications.services import dedupe_key
     from returns_service.outbox.models import OutboxMessage
     from returns_service.staff import services as staff
-    from returns_service.worker import run_outbox_message, set_app
+    from returns_service.worker import run_outbox_batch, set_app
 
     ensure_database(database_url)
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "bench",
@@ -162,7 +162,7 @@ def _count_phases(database_url: str, redis_url: str, requests: int) -> None:
         return [ids[key] for key in keys]
 
     def email_job(message_id: int) -> None:
-        assert run_outbox_message(message_id) == "sent"
+        assert run_outbox_batch([message_id]) == ["sent"]
 
     warmed = [create(i) for i in range(1, warm + 1)]
     for rma in warmed:  # warm up every path
@@ -201,7 +201,11 @@ def _count_phases(database_url: str, redis_url: str, requests: int) -> None:
     from redis import Redis
     from rq import Queue
 
-    Queue("bench-instructions", connection=Redis.from_url(redis_url)).empty()
+    from returns_service.outbox.relay import due_keys
+
+    redis = Redis.from_url(redis_url)
+    Queue("bench-instructions", connection=redis).empty()
+    redis.delete(*due_keys("bench-instructions"))
 
 
 if __name__ == "__main__":

@@ -14,16 +14,20 @@ thread is told to stop first, so the reply ends it at once.
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
 import rq
 from flask import Flask
+from redis.exceptions import RedisError
 
 from returns_service import create_app
 from returns_service.db import db
-from returns_service.outbox import service
+from returns_service.outbox import relay, service
 from returns_service.scheduler import tick_if_leader
+
+log = logging.getLogger(__name__)
 
 UNSUBSCRIBE_WAIT_SECONDS = 5
 
@@ -79,9 +83,34 @@ def get_app() -> Flask:
 
 
 def run_outbox_message(message_id: int) -> str:
-    """RQ job: process one outbox message. Safe to run twice."""
+    """RQ job: process one outbox message. Safe to run twice. (Jobs are handed out in
+    batches now; this one still runs jobs queued by an earlier release.)"""
     with get_app().app_context():
         return service.process(message_id)
+
+
+def run_outbox_batch(message_ids: list[int]) -> list[str]:
+    """RQ job: process these outbox messages in turn, each in its own transactions (see
+    `service.process_batch`). Safe to run twice."""
+    with get_app().app_context():
+        return service.process_batch(message_ids)
+
+
+def run_outbox_due() -> list[str]:
+    """RQ job: process the queue's due outbox messages, a batch of them (see
+    `relay.take_due`). Messages that fail are retried by a job of their own."""
+    app = get_app()
+    queue = app.extensions["rq_queue"]
+    message_ids = relay.take_due(queue)
+    failed: list[int] = []
+    with app.app_context():
+        results = service.process_batch(message_ids, failed=failed)
+    if failed:
+        try:
+            relay.retry_later(queue, failed)
+        except RedisError:  # their rows stay unprocessed: the relay re-sends them once stale
+            log.warning("could not queue the retry of outbox messages %s", failed)
+    return results
 
 
 def scheduled_tick() -> dict[str, int] | None:

@@ -7,29 +7,36 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from returns_service.db import db
-from returns_service.refunds.amounts import refund_context
+from returns_service.refunds.amounts import (
+    OrderFigures,
+    order_figures,
+    refund_context,
+    refunds_of_return,
+    remembered_for_answer,
+)
 from returns_service.refunds.breakdown import refund_breakdown
 from returns_service.refunds.models import Refund
 from returns_service.returns.links import status_url
 from returns_service.returns.models import Return
-from returns_service.returns.schemas import RefundOut
+from returns_service.returns.schemas import BreakdownOut, RefundOut, ReturnOut
 from workflows.returns import allowed_triggers
 
 _REFUND_FIELDS = tuple(RefundOut().fields)  # what the API shows of a refund
+_BREAKDOWN_FIELDS = tuple(BreakdownOut().fields)
+_RETURN_FIELDS = frozenset(ReturnOut().fields)
+_WHEN = ("created_at", "updated_at", "status_changed_at")
 # Triggers a person may fire from the API/console (the rest belong to jobs and webhooks).
 STAFF_ACTIONS = ("approve", "reject", "cancel", "receive", "retry_refund",
                  "record_manual_refund")
 
 
-_REFUNDS_OF = (select(Refund).where(Refund.return_id == bindparam("return_id"))
-               .order_by(Refund.attempt))  # built once: shown with every change
 _REFUNDS_OF_MANY = (select(Refund)  # built once: shown with every page of the staff list
                     .where(Refund.return_id.in_(bindparam("return_ids", expanding=True)))
                     .order_by(Refund.return_id, Refund.attempt))
 
 
 def refunds_of(ret: Return) -> list[Refund]:
-    return list(db.session.scalars(_REFUNDS_OF, {"return_id": ret.id}))
+    return refunds_of_return(ret)
 
 
 def refund_dict(refund: Refund) -> dict[str, Any]:
@@ -55,9 +62,22 @@ def return_dicts(rows: list[Return], *, status_link: bool = True) -> list[dict[s
 
 def return_dict(ret: Return, *, refunds: list[Refund] | None = None,
                 siblings: dict[int, tuple[int, bool]] | None = None,
+                figures: OrderFigures | None = None,
                 status_link: bool = True) -> dict[str, Any]:
+    """`figures`: the order's figures leaving `ret` out, when the caller read them (a new
+    return: with the claimed quantities). Otherwise what this transaction remembered of
+    them, or one query, which also says whether the return has refunds to list."""
     order = ret.order
-    estimate = refund_breakdown(ret, estimate=True, siblings=siblings).as_dict()
+    if siblings is None:
+        known = remembered_for_answer(ret)
+        figures = figures or known.get("figures") or order_figures(
+            order, exclude_return_id=ret.id)
+        if refunds is None:
+            refunds = known.get("refunds")
+        if refunds is None and not figures.has_refunds:
+            refunds = []
+    estimate = refund_breakdown(ret, estimate=True, siblings=siblings,
+                                figures=figures).as_dict()
     refund = None
     if ret.refund_amount is not None:
         refund = {"items": ret.refund_items_amount, "restocking_fee": ret.restocking_fee_amount,
@@ -81,3 +101,23 @@ def return_dict(ret: Return, *, refunds: list[Refund] | None = None,
     if status_link:  # the customer's link, and their right to cancel with it
         shown["status_url"] = status_url(ret.rma)
     return shown
+
+
+def return_json(shown: dict[str, Any]) -> dict[str, Any]:
+    """`return_dict`'s answer as ReturnOut would dump it, built directly: the shape is fixed,
+    and marshmallow's field-by-field dump of the nested items, figures and refunds is a good
+    part of a change's cost. tests/returns/test_api_returns.py checks that both agree."""
+    dumped = {key: value for key, value in shown.items() if key in _RETURN_FIELDS}
+    for key in _WHEN:
+        dumped[key] = _iso(shown[key])
+    dumped["expected_refund"] = {key: shown["expected_refund"][key]
+                                 for key in _BREAKDOWN_FIELDS}
+    if shown["refund"] is not None:
+        dumped["refund"] = {key: shown["refund"][key] for key in _BREAKDOWN_FIELDS}
+    dumped["refunds"] = [{**refund, "created_at": _iso(refund["created_at"])}
+                         for refund in shown["refunds"]]
+    return dumped
+
+
+def _iso(when: Any) -> str | None:
+    return None if when is None else when.isoformat()

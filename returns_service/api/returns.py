@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from flask_smorest import Blueprint
 
-from returns_service.api.present import return_dict, return_dicts
+from returns_service.api.present import return_dict, return_dicts, return_json
 from returns_service.common.errors import ValidationFailed
 from returns_service.db import db
 from returns_service.http.auth import (
@@ -18,7 +18,8 @@ from returns_service.http.auth import (
 )
 from returns_service.http.openapi import A_CHANGE, BEARER, ETAG, LOOKUP_PROBLEMS, PROBLEMS
 from returns_service.http.rate_limits import limit_lookups
-from returns_service.orders.services import find_customer_order, get_order
+from returns_service.orders.services import find_customer_order, get_order, lock_order
+from returns_service.refunds.amounts import claims_and_figures
 from returns_service.returns import services
 from returns_service.returns.schemas import (
     EventOut,
@@ -35,6 +36,10 @@ from workflows.returns import Actor
 
 # Lists count matches up to this many; beyond it `total_capped` says "more than total".
 COUNT_LIMIT = 10_000
+
+# Schema instances built once: given a class, webargs builds one (and its nested ones) for
+# every request.
+RETURN_IN, VERSIONED_IN, RECEIVE_IN = ReturnIn(), VersionedIn(), ReceiveIn()
 
 blp = Blueprint("returns", __name__, url_prefix="/api/v1/returns",
                 description="Return requests (RMAs) and their workflow")
@@ -61,8 +66,10 @@ def may_see_status_link() -> bool:
 
 
 def respond(ret: Any, status: int = 200, **known: Any) -> Any:
-    return (return_dict(ret, status_link=may_see_status_link(), **known), status,
-            {"ETag": f'"{ret.version}"'})
+    """The return as ReturnOut shows it, serialised here (present.return_json) rather than
+    dumped field by field by the response schema, which documents it."""
+    shown = return_json(return_dict(ret, status_link=may_see_status_link(), **known))
+    return current_app.json.response(shown), status, {"ETag": f'"{ret.version}"'}
 
 
 def commit_and_respond(ret: Any, status: int = 200, **known: Any) -> Any:
@@ -77,7 +84,7 @@ def commit_and_respond(ret: Any, status: int = 200, **known: Any) -> Any:
 @blp.route("", methods=["POST"])
 @limit_lookups("POST")  # customers (no token) look the order up by number + email
 @blp.doc(security=[{}, *BEARER], responses=LOOKUP_PROBLEMS)
-@blp.arguments(ReturnIn)
+@blp.arguments(RETURN_IN)
 @blp.response(201, ReturnOut, headers=ETAG)
 def create_return(data: dict[str, Any]) -> Any:
     """Request a return: customers with order number + email, staff on a customer's behalf."""
@@ -93,8 +100,13 @@ def create_return(data: dict[str, Any]) -> Any:
             raise ValidationFailed({"email": ["Missing data for required field."]})
         order = find_customer_order(data["order_number"], data["email"], lock=True)
         channel, actor = "api", Actor("customer", None, order.email)
-    ret = services.create_return(order, data["items"], channel=channel, actor=actor)
-    return commit_and_respond(ret, 201, refunds=[])  # a new return has no refunds yet
+    lock_order(order.id)  # held already when read with the email
+    # Under the order's lock, one query for what its lines have claimed and the figures
+    # the answer shows: neither changes before the commit.
+    claimed, figures = claims_and_figures(order)
+    ret = services.create_return(order, data["items"], channel=channel, actor=actor,
+                                 claimed=claimed)
+    return commit_and_respond(ret, 201, refunds=[], figures=figures)  # no refunds yet
 
 
 @blp.route("", methods=["GET"])
@@ -133,7 +145,7 @@ def get_events(rma: str) -> Any:
 
 @blp.route("/<rma>/approve", methods=["POST"])
 @blp.doc(**A_CHANGE)
-@blp.arguments(VersionedIn)
+@blp.arguments(VERSIONED_IN)
 @blp.response(200, ReturnOut, headers=ETAG)
 @require("return.approve")
 def approve(data: dict[str, Any], rma: str) -> Any:
@@ -157,7 +169,7 @@ def reject(data: dict[str, Any], rma: str) -> Any:
 
 @blp.route("/<rma>/cancel", methods=["POST"])
 @blp.doc(**A_CHANGE)
-@blp.arguments(VersionedIn)
+@blp.arguments(VERSIONED_IN)
 @blp.response(200, ReturnOut, headers=ETAG)
 @require("return.cancel")
 def cancel(data: dict[str, Any], rma: str) -> Any:
@@ -169,7 +181,7 @@ def cancel(data: dict[str, Any], rma: str) -> Any:
 
 @blp.route("/<rma>/receive", methods=["POST"])
 @blp.doc(**A_CHANGE)
-@blp.arguments(ReceiveIn)
+@blp.arguments(RECEIVE_IN)
 @blp.response(200, ReturnOut, headers=ETAG)
 @require("return.receive")
 def receive(data: dict[str, Any], rma: str) -> Any:

@@ -8,13 +8,17 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from flask import g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
-from rq import get_current_job
 
 LOG_FORMATS = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
+# The request on whose behalf a background job runs (set around each outbox message).
+_JOB_REQUEST_ID: ContextVar[str | None] = ContextVar("job_request_id", default=None)
 # An id from outside is kept only if it is short and plain (it ends up in every log line).
 _VALID_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
@@ -27,12 +31,22 @@ def request_id_from_header() -> str:
 
 
 def current_request_id() -> str | None:
-    """The request id of the work at hand: the web request's, or the one a job was queued
-    with (RQ job meta), or None outside both."""
-    if has_request_context():
-        return g.get("request_id")
-    job = get_current_job()
-    return job.meta.get("request_id") if job is not None else None
+    """The request id of the work at hand: the request whose change queued the job being
+    run, else the web request's own, else None."""
+    job_request = _JOB_REQUEST_ID.get()
+    if job_request:
+        return job_request
+    return g.get("request_id") if has_request_context() else None
+
+
+@contextmanager
+def working_for(request_id: str | None) -> Iterator[None]:
+    """Run a job on behalf of the request that queued it: its log lines carry that id."""
+    token = _JOB_REQUEST_ID.set(request_id)
+    try:
+        yield
+    finally:
+        _JOB_REQUEST_ID.reset(token)
 
 
 class RequestIdFilter(logging.Filter):

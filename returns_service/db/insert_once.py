@@ -17,27 +17,21 @@ from returns_service.db import db
 
 def insert_once(model: Any, values: dict[str, Any], *, unique: str) -> int | None:
     """Insert a row of `model` unless one with the same `unique` column value exists (now or
-    committed concurrently); the new row's id, or None when it was already there."""
-    return db.session.scalar(_insert_unless_taken(model, unique, "id"), values)
+    committed concurrently); the new row's id, or None when it was already there.
 
-
-def insert_object_once(model: Any, values: dict[str, Any], *, unique: str) -> Any | None:
-    """Like insert_once, but answers the new row as an object of `model` in the session
-    (all its columns loaded), or None when the `unique` value was already taken."""
-    return db.session.scalars(_insert_unless_taken(model, unique, "object"), values).first()
+    Sent on the session's transaction connection: no autoflush first (the ORM objects a
+    caller still has pending are its own business) and none of the ORM's work around a
+    Core statement."""
+    connection = db.session.connection()
+    return connection.execute(_insert_for(model, unique, connection.dialect.name),
+                              values).scalar()
 
 
 @lru_cache(maxsize=64)
-def _insert_for(model: Any, unique: str, dialect: str, answer: str) -> Any:
+def _insert_for(model: Any, unique: str, dialect: str) -> Any:
     # One statement object per shape, reused with new values as parameters: SQLAlchemy then
-    # neither rebuilds it nor recomputes its cache key on every insert.
-    # An id alone is a Core INSERT on the table: the ORM's bulk-insert path (which resolves
-    # every value against the mapping on each call) is only taken when an object is wanted.
+    # neither rebuilds it nor recomputes its cache key on every insert. A Core INSERT on the
+    # table: the ORM's bulk-insert path resolves every value against the mapping each call.
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    target = model.__table__ if answer == "id" else model
-    statement = insert(target).on_conflict_do_nothing(index_elements=[unique])
-    return statement.returning(model.__table__.c.id if answer == "id" else model)
-
-
-def _insert_unless_taken(model: Any, unique: str, answer: str) -> Any:
-    return _insert_for(model, unique, db.session.get_bind().dialect.name, answer)
+    statement = insert(model.__table__).on_conflict_do_nothing(index_elements=[unique])
+    return statement.returning(model.__table__.c.id)

@@ -20,7 +20,8 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import Message
+from functools import lru_cache
 from urllib.parse import parse_qs, unquote, urlsplit
 
 TRUE = {"1", "true", "yes", "on"}
@@ -69,11 +70,11 @@ class SmtpSettings:
                    cafile=query.get("cafile"))
 
 
-def send_message(url: str | None, message: EmailMessage, *, timeout: float = 30) -> None:
+def send_message(url: str | None, message: Message, *, timeout: float = 30) -> None:
     """Deliver `message` through the SMTP server at `url`; raise a Mail error on failure."""
     if not url:
         raise MailNotConfigured("SMTP_URL is not set")
-    settings = SmtpSettings.from_url(url)
+    settings = _settings(url)
     try:
         client = _connection(settings, timeout)
         try:
@@ -106,6 +107,12 @@ def send_message(url: str | None, message: EmailMessage, *, timeout: float = 30)
         raise TransientMailError(f"{type(exc).__name__}: {exc}") from exc
 
 
+@lru_cache(maxsize=8)
+def _settings(url: str) -> SmtpSettings:
+    # Parsed once per URL: every email job of a worker sends through the same server.
+    return SmtpSettings.from_url(url)
+
+
 def keep_connections_open(enabled: bool = True) -> None:
     """Keep each thread's SMTP connection between emails (for long-running workers)."""
     global _keep_open
@@ -136,7 +143,10 @@ def _answers(client: smtplib.SMTP) -> bool:
 
 
 def _connect(settings: SmtpSettings, timeout: float) -> smtplib.SMTP:
-    context = ssl.create_default_context(cafile=settings.cafile)
+    # Only TLS needs a context: building one loads every CA certificate of the system,
+    # which costs a plain connection to a local relay more than a hundred emails' work.
+    context = (ssl.create_default_context(cafile=settings.cafile)
+               if settings.ssl or settings.starttls else None)
     if settings.ssl:
         client: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=timeout,
                                                context=context)

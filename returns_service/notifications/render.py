@@ -7,8 +7,12 @@ database says now: received quantities, the refund breakdown, the customer's nam
 from __future__ import annotations
 
 import hashlib
-from email.message import EmailMessage
-from email.utils import formatdate, parseaddr
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import EmailMessage, Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate, parseaddr
 from typing import Any
 
 from flask import current_app, render_template
@@ -26,11 +30,51 @@ CONDITION_LABELS = {"resellable": "as new", "damaged": "damaged", "wrong_item": 
 CSAT_STEPS = ("refunded", "rejected")
 
 
-def build_message(note: Notification) -> EmailMessage:
-    """The complete message for `note`, with a stable Message-ID per notification."""
+# Bodies in UTF-8, quoted-printable: readable as text, safe for any line length.
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP
+
+
+def build_message(note: Notification) -> Message:
+    """The complete message for `note`, with a stable Message-ID per notification:
+    multipart/alternative, a plain-text and an HTML part."""
     context = email_context(note)
     text = render_template(f"emails/{note.step}.txt", **context)
     html = render_template(f"emails/{note.step}.html", **context)
+    cfg = current_app.config
+    addresses = [note.to_email, cfg["MAIL_FROM"], cfg.get("SUPPORT_EMAIL") or ""]
+    if not all(parseaddr(a)[1].isascii() for a in addresses):
+        return _modern_message(note, text, html)
+    # The email package's compat32 classes: the same message as EmailMessage would build,
+    # without parsing every header it is given back into objects (most of an email job's
+    # cost of building the message, for headers this code writes itself).
+    message = MIMEMultipart("alternative")
+    message["Subject"] = _header(note.subject or note.step)
+    message["From"] = _address(cfg["MAIL_FROM"])
+    message["To"] = _address(note.to_email)
+    if cfg.get("SUPPORT_EMAIL"):
+        message["Reply-To"] = _address(cfg["SUPPORT_EMAIL"])
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = message_id(note)
+    message.attach(MIMEText(text, "plain", _UTF8_QP))
+    message.attach(MIMEText(html, "html", _UTF8_QP))
+    return message
+
+
+def _header(value: str) -> Any:
+    return value if value.isascii() else Header(value, "utf-8")
+
+
+def _address(value: str) -> str:
+    name, address = parseaddr(value)
+    if not name:
+        return address or value
+    return formataddr((name, address), charset="utf-8")
+
+
+def _modern_message(note: Notification, text: str, html: str) -> EmailMessage:
+    """An address beyond ASCII (an internationalised mailbox) needs the modern policy, which
+    knows SMTPUTF8."""
     cfg = current_app.config
     message = EmailMessage()
     message["Subject"] = note.subject or note.step

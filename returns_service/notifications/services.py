@@ -114,7 +114,7 @@ def queue_email(to_email: str, step: str, context: dict[str, Any], *, key: str, 
                 ret: Return | None = None) -> int | None:
     """Write the notification, its timeline event and the outbox message; the notification's
     id, or None when it was already queued. The timeline event waits for the caller's next
-    flush, with whatever else the change added."""
+    save, with whatever else the change added."""
     return_id = ret.id if ret is not None else None
     if ret is not None and return_id is None:
         raise ValueError("queue_email needs a return that is already in the database")
@@ -126,15 +126,11 @@ def queue_email(to_email: str, step: str, context: dict[str, Any], *, key: str, 
         if note_id is None:
             return None
         emit(TOPIC, {"notification_id": note_id}, dedupe_key=key)
-    if return_id is not None:
-        _timeline(return_id, f"Email queued: {subject}", notification_id=note_id, step=step,
-                  delivery="queued", to=to_email, attempts=0)
+    if ret is not None:  # written with the rest of the change (returns.writes)
+        ret.add_event(ReturnEvent(**_timeline_values(
+            ret.id, f"Email queued: {subject}", notification_id=note_id, step=step,
+            delivery="queued", to=to_email, attempts=0)))
     return note_id
-
-
-def _timeline(return_id: int, text: str, **data: Any) -> None:
-    """One line on the staff timeline, flushed with the rest of the caller's change."""
-    db.session.add(ReturnEvent(**_timeline_values(return_id, text, **data)))
 
 
 def _timeline_values(return_id: int, text: str, **data: Any) -> dict[str, Any]:

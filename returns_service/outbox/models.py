@@ -27,3 +27,5 @@ class OutboxMessage(db.Model):
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The web request whose change wrote this message: its job logs under the same id.
+    request_id: Mapped[str | None] = mapped_column(String(128))

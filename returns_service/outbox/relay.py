@@ -4,22 +4,29 @@ Messages are written already marked as enqueued (see `service.emit`): the common
 no extra transaction. Messages that could not be enqueued (Redis down) get the mark cleared;
 `relay_pending` (run by `flask outbox relay` and the scheduler) picks them up later, and also
 re-sends marked messages still unprocessed long after (a process died before handing over).
+
+One RQ job per batch of due messages: after a commit its message ids are appended to the
+queue's due list, and an RQ job (`worker.run_outbox_due`) is queued only when none is
+waiting already (a flag set with the same MULTI/EXEC). The job clears the flag, then takes
+up to BATCH_SIZE ids from the list, so an id appended after the job took its share finds
+the flag gone and queues the next job. Ids taken by a worker that dies are re-sent by the
+relay once stale, like any message handed over and not processed.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from flask import Flask, current_app, g, has_app_context
+from flask import Flask, current_app, has_app_context
 from redis.exceptions import RedisError
 from rq import Retry
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from returns_service.common.clock import utcnow
-from returns_service.common.logs import current_request_id
 from returns_service.db import db
 from returns_service.outbox import service
 from returns_service.outbox.models import OutboxMessage
@@ -28,6 +35,9 @@ from returns_service.outbox.registry import RetryLater
 log = logging.getLogger(__name__)
 _SESSION_KEY = service.NEW_IDS_KEY
 RETRY_INTERVALS = [5, 30, 120, 600, 1800, 3600]
+# Messages per RQ job when the relay hands out many at once: enough to spare RQ's own work
+# per job (dequeue, heartbeats, registries), few enough for both workers to share a backlog.
+BATCH_SIZE = 20
 
 
 def _after_commit(session: Session) -> None:
@@ -68,11 +78,14 @@ def dispatch(app: Flask, ids: Iterable[int], *, marked: bool = False) -> None:
             _run_in_process(app, message_id)
         return
     try:
-        # One pipeline (MULTI/EXEC) for all: one round trip, and all handed over or none.
-        with queue.connection.pipeline() as pipe:
-            for message_id in ids:
-                enqueue(queue, message_id, pipe)
-            pipe.execute()
+        if marked:  # a commit's new messages: onto the due list
+            _append_due(queue, ids)
+        else:
+            # One pipeline (MULTI/EXEC) for all: one round trip, all handed over or none.
+            with queue.connection.pipeline() as pipe:
+                for start in range(0, len(ids), BATCH_SIZE):
+                    enqueue(queue, ids[start:start + BATCH_SIZE], pipe)
+                pipe.execute()
     except RedisError as exc:
         log.warning("Redis unavailable (%s): %d outbox message(s) kept for the relay",
                     exc, len(ids))
@@ -83,29 +96,87 @@ def dispatch(app: Flask, ids: Iterable[int], *, marked: bool = False) -> None:
         _set_enqueued_at(app, ids, utcnow())
 
 
+def due_keys(queue_name: str) -> tuple[str, str]:
+    """The Redis keys of a queue's due list and of its "a batch job is waiting" flag."""
+    return f"outbox:due:{queue_name}", f"outbox:batch-waiting:{queue_name}"
+
+
+# The flag outlives a waiting job only if that job was lost (Redis emptied): the next commit
+# after this many seconds queues a new one (and the relay re-sends what was stranded).
+FLAG_TTL_SECONDS = 60
+
+
+def _append_due(queue: Any, ids: list[int]) -> None:
+    due, waiting = due_keys(queue.name)
+    with queue.connection.pipeline() as pipe:  # MULTI/EXEC: the append and the flag as one
+        if ids:
+            pipe.rpush(due, *ids)
+        pipe.set(waiting, "1", nx=True, ex=FLAG_TTL_SECONDS)
+        flag_was_free = pipe.execute()[-1]
+    if flag_was_free:
+        try:
+            queue.enqueue_call("returns_service.worker.run_outbox_due", result_ttl=0,
+                               failure_ttl=7 * 24 * 3600)
+        except BaseException:
+            queue.connection.delete(waiting)  # so the next commit tries again
+            raise
+
+
+def take_due(queue: Any) -> list[int]:
+    """For the batch job: clear the flag, then take up to BATCH_SIZE due ids (in the order
+    they were committed). Should more be waiting, another batch job is queued for them."""
+    due, waiting = due_keys(queue.name)
+    with queue.connection.pipeline() as pipe:
+        pipe.delete(waiting)
+        pipe.lpop(due, BATCH_SIZE)
+        pipe.llen(due)
+        _, taken, left = pipe.execute()
+    if left:
+        _append_due(queue, [])  # no ids: only queue the next job, unless one waits already
+    return [int(i) for i in taken or ()]
+
+
+def retry_later(queue: Any, message_ids: list[int]) -> None:
+    """Messages of a batch job that failed: an explicit batch job for them, with the usual
+    retries (the first in RETRY_INTERVALS[0] seconds)."""
+    queue.enqueue_in(timedelta(seconds=RETRY_INTERVALS[0]),
+                     "returns_service.worker.run_outbox_batch", list(message_ids),
+                     job_id=job_id(message_ids),
+                     retry=Retry(max=len(RETRY_INTERVALS) - 1, interval=RETRY_INTERVALS[1:]),
+                     result_ttl=0, failure_ttl=7 * 24 * 3600)
+
+
 def _set_enqueued_at(app: Flask, ids: list[int], value: datetime | None) -> None:
     with app.app_context(), db.engine.begin() as conn:
         conn.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
                      .values(enqueued_at=value))
 
 
-def enqueue(queue: object, message_id: int, pipeline: object = None) -> None:
-    """Add the message's job to `queue`; with `pipeline`, the caller executes it."""
+def enqueue(queue: object, message_ids: list[int], pipeline: object = None) -> None:
+    """Add one job for these messages to `queue`; with `pipeline`, the caller executes it.
 
+    The job id names the messages (`outbox-12_13`), so handing the same batch over twice
+    (the relay after a lost hand-over) replaces the job instead of queueing a second one."""
     queue.enqueue_call(  # type: ignore[attr-defined]
-        "returns_service.worker.run_outbox_message", args=(message_id,), pipeline=pipeline,
-        job_id=f"outbox-{message_id}", retry=Retry(max=len(RETRY_INTERVALS),
-                                                   interval=RETRY_INTERVALS),
-        # The job's log lines carry the id of the request that caused it.
-        meta={"request_id": request_id} if (request_id := current_request_id()) else None,
-        result_ttl=0, failure_ttl=7 * 24 * 3600)  # the outbox row records success
+        "returns_service.worker.run_outbox_batch", args=(list(message_ids),),
+        pipeline=pipeline, job_id=job_id(message_ids),
+        retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+        result_ttl=0, failure_ttl=7 * 24 * 3600)  # the outbox rows record success
+
+
+def job_id(message_ids: list[int]) -> str:
+    return "outbox-" + "_".join(str(i) for i in message_ids)
+
+
+def message_ids_of(rq_job_id: str) -> list[int]:
+    """The outbox messages an RQ job of ours carries, from its id (`job_id`'s inverse)."""
+    if not rq_job_id.startswith("outbox-"):
+        return []
+    return [int(part) for part in rq_job_id.removeprefix("outbox-").split("_")]
 
 
 def _run_in_process(app: Flask, message_id: int) -> None:
-    request_id = current_request_id()
-    with app.app_context():  # a fresh context gives a fresh session (and a fresh g)
-        if request_id:
-            g.request_id = request_id  # its log lines still name the request that caused it
+    with app.app_context():  # a fresh context gives a fresh session
         try:
             service.process(message_id)
         except RetryLater:

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, select, update
 
 from returns_service.common import metrics
 from returns_service.common.clock import utcnow
+from returns_service.common.logs import current_request_id, working_for
 from returns_service.db import db
 from returns_service.db.insert_once import insert_once
 from returns_service.outbox.models import OutboxMessage
@@ -36,7 +37,8 @@ def emit(topic: str, payload: dict[str, Any], *, dedupe_key: str | None = None,
               # saves a transaction per change; the relay clears the mark if Redis refuses
               # it after commit, and re-sends marked messages still unprocessed after
               # `stale_after_seconds` (a process that died between commit and hand-over).
-              "enqueued_at": now if queue_configured() else None}
+              "enqueued_at": now if queue_configured() else None,
+              "request_id": current_request_id()}
     if dedupe_key:
         message_id = insert_once(OutboxMessage, values, unique="dedupe_key")
     else:
@@ -57,7 +59,8 @@ def queue_configured() -> bool:
 # Built once: every job runs them. Core statements on the table: the job needs three
 # columns, not an ORM object, and no object in the session has to follow the UPDATEs.
 _OUTBOX = OutboxMessage.__table__
-_MESSAGE = select(_OUTBOX.c.topic, _OUTBOX.c.payload, _OUTBOX.c.processed_at).where(
+_MESSAGE = select(_OUTBOX.c.topic, _OUTBOX.c.payload, _OUTBOX.c.processed_at,
+                  _OUTBOX.c.request_id).where(
     _OUTBOX.c.id == bindparam("message_id"))
 _ATTEMPTED = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("message_id"))
 _DONE = _ATTEMPTED.values(attempts=_OUTBOX.c.attempts + 1, processed_at=bindparam("now"),
@@ -79,7 +82,8 @@ def process(message_id: int) -> str:
         return "already-processed"
     topic, payload = message.topic, dict(message.payload)
     try:
-        result = HANDLERS[topic](payload)
+        with working_for(message.request_id):
+            result = HANDLERS[topic](payload)
     except Exception as exc:
 
         metrics.job_failed(topic)
@@ -93,6 +97,29 @@ def process(message_id: int) -> str:
     db.session.execute(_DONE, {"message_id": message_id, "now": utcnow()})
     db.session.commit()
     return str(result) if result is not None else "done"
+
+
+def process_batch(message_ids: list[int], *, failed: list[int] | None = None) -> list[str]:
+    """Run several messages one after the other, each as `process` does: its own claim and
+    its own commits, so a crash in the middle re-runs at most the message it was in (a
+    re-sent email is at most that one). A failing message does not stop the others. With
+    `failed`, the ids that failed are appended to it; without, the first failure is raised
+    at the end, so the queue retries the batch, in which the messages already done are
+    skipped ("already-processed")."""
+    results: list[str] = []
+    failure: Exception | None = None
+    for message_id in message_ids:
+        try:
+            results.append(process(message_id))
+        except Exception as exc:  # recorded on the row by process
+            db.session.rollback()
+            results.append(f"failed: {type(exc).__name__}")
+            failure = failure or exc
+            if failed is not None:
+                failed.append(message_id)
+    if failure is not None and failed is None:
+        raise failure
+    return results
 
 
 def pending_ids(*, stale_after_seconds: int = 300, limit: int = 500) -> list[int]:

@@ -17,6 +17,13 @@ import stripe
 
 from returns_service.common import strict_json
 
+# The Stripe API version every request is sent with. Without it the client sends the version
+# its own release was built for (stripe 15.x: 2026-03-25.dahlia, 16.x: 2026-10-28.endive), so
+# the shapes Stripe answers with would depend on which release pip resolved. Change it on
+# purpose, with docs/stripe.md. Webhook events follow the endpoint's own version, set in the
+# Stripe dashboard, so the event parsing keeps accepting older shapes (to_provider_refund).
+STRIPE_API_VERSION = "2026-03-25.dahlia"
+
 # Currencies whose Stripe amounts are not ISO 4217 minor units: Stripe takes ISK (ISO: no
 # decimals) as if it had two, in whole krónur (500 is 5 kr). Amounts are converted here,
 # both ways, so the rest of the service only ever sees ISO minor units.
@@ -114,6 +121,7 @@ class StripeRefundGateway:
         base = {"api": api_base} if api_base else None
         self._client = stripe.StripeClient(
             api_key, base_addresses=base, max_network_retries=max_network_retries,
+            stripe_version=STRIPE_API_VERSION,
             http_client=stripe.new_default_http_client(timeout=timeout))
 
     def create_refund(self, *, payment_intent: str, amount: int, currency: str,

@@ -9,15 +9,17 @@ use cases that move money are in refunds.services.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, literal, select, true
 
 from returns_service.db import db
-from returns_service.orders.models import Order
+from returns_service.orders.models import Order, OrderLine
 from returns_service.orders.signals import OrderPins
 from returns_service.refunds.models import LIVE_REFUND_STATUSES, Refund
-from returns_service.returns.models import Return
+from returns_service.returns.eligibility import claimed_statement
+from returns_service.returns.models import Return, transaction_memo
 
 # A return in one of these statuses has claimed the order's shipping cost (if it refunds it).
 SHIPPING_CLAIMED_STATUSES = ("refund_pending", "refund_failed", "refunded")
@@ -31,9 +33,19 @@ _CLAIMED_SHIPPING = (Return.refund_shipping_amount > 0,
                      Return.status.in_(SHIPPING_CLAIMED_STATUSES))
 
 
-def _refunded_on_order_statement() -> Any:
-    """Built once: a statement object is reused with new parameters, so SQLAlchemy neither
-    rebuilds it nor recomputes its cache key on every call."""
+@dataclass(frozen=True)
+class OrderFigures:
+    """What counts against an order, leaving one return out (see refunded_on_order), with
+    what a return's answer needs besides, read in the same statement."""
+
+    refunded: int  # live refunds of the order's other returns, and unmatched ones
+    shipping_claimed: bool  # another return has claimed the shipping cost
+    lines_total: int  # the order's lines (Order.items_total, without loading them)
+    has_refunds: bool  # the return left out has refund rows of its own
+
+
+def _order_figures_columns() -> tuple[Any, ...]:
+    """The figures as columns, on parameters order_id, payment_intent, exclude_return_id."""
     order_id, exclude = bindparam("order_id"), bindparam("exclude_return_id")
     currency = Refund.currency == bindparam("currency")
     on_returns = (select(func.coalesce(func.sum(Refund.amount), 0))
@@ -45,11 +57,52 @@ def _refunded_on_order_statement() -> Any:
         Refund.payment_intent == bindparam("payment_intent"), *_UNMATCHED, currency)
     shipping = select(Return.id).where(Return.order_id == order_id, Return.id != exclude,
                                        *_CLAIMED_SHIPPING)
-    return select(on_returns.scalar_subquery() + unmatched.scalar_subquery(),
-                  shipping.exists())
+    lines = select(func.coalesce(func.sum(OrderLine.unit_price * OrderLine.quantity), 0)
+                   ).where(OrderLine.order_id == order_id)
+    own = select(Refund.id).where(Refund.return_id == exclude)
+    return (on_returns.scalar_subquery() + unmatched.scalar_subquery(), shipping.exists(),
+            lines.scalar_subquery(), own.exists())
 
 
-_REFUNDED_ON_ORDER = _refunded_on_order_statement()
+def _claims_and_figures_statement() -> Any:
+    """The claimed quantities per order line (returns.eligibility) and the figures, in one
+    statement: one row per claimed line, or a single row of NULLs for the line when none."""
+    claimed = claimed_statement().subquery()
+    anchor = select(literal(1).label("one")).subquery()
+    return (select(claimed.c.order_line_id, claimed.c.quantity, *_order_figures_columns())
+            .select_from(anchor.outerjoin(claimed, true())))
+
+
+# Built once: a statement object is reused with new parameters, so SQLAlchemy neither
+# rebuilds it nor recomputes its cache key on every call.
+_ORDER_FIGURES = select(*_order_figures_columns())
+_CLAIMS_AND_FIGURES = _claims_and_figures_statement()
+
+
+def _figures(row: Any) -> OrderFigures:
+    refunded, shipping, lines, own = row[-4:]
+    return OrderFigures(int(refunded or 0), bool(shipping), int(lines or 0), bool(own))
+
+
+def _params(order: Order, exclude_return_id: int | None) -> dict[str, Any]:
+    return {"order_id": order.id, "payment_intent": order.payment_intent,
+            "currency": order.currency,
+            "exclude_return_id": exclude_return_id or 0}  # id 0 excludes nothing
+
+
+def order_figures(order: Order, *, exclude_return_id: int | None = None) -> OrderFigures:
+    """refunded_on_order's figures, with the order's lines total and whether the return
+    left out has refunds, in one query."""
+    return _figures(db.session.execute(_ORDER_FIGURES,
+                                       _params(order, exclude_return_id)).one())
+
+
+def claims_and_figures(order: Order) -> tuple[dict[int, int], OrderFigures]:
+    """For a new return on `order` (its lock held, so neither can change until the commit):
+    what its lines have claimed already, and the figures its answer shows, in one query."""
+    rows = db.session.execute(_CLAIMS_AND_FIGURES, _params(order, None)).all()
+    claimed = {line_id: int(quantity) for line_id, quantity, *_ in rows if line_id is not None}
+    return claimed, _figures(rows[0])
 
 
 def refunded_on_order(order: Order, *, exclude_return_id: int | None = None) -> tuple[int, bool]:
@@ -57,11 +110,19 @@ def refunded_on_order(order: Order, *, exclude_return_id: int | None = None) -> 
     refunds of its returns, ours, manual and dashboard ones, plus dashboard refunds on its
     payment that no return matched), and whether a return has already claimed the shipping
     cost."""
-    row = db.session.execute(_REFUNDED_ON_ORDER, {
-        "order_id": order.id, "payment_intent": order.payment_intent,
-        "currency": order.currency,
-        "exclude_return_id": exclude_return_id or 0}).one()  # id 0 excludes nothing
-    return int(row[0] or 0), bool(row[1])
+    figures = order_figures(order, exclude_return_id=exclude_return_id)
+    return figures.refunded, figures.shipping_claimed
+
+
+def remember_for_answer(ret: Return, **known: Any) -> None:
+    """Keep what this transaction read or wrote of `ret`'s refunds (`figures` read under the
+    order's lock, `refunds` as now) for the answer rendered before the commit; forgotten
+    when the transaction ends."""
+    transaction_memo().setdefault(("refunds", ret.id), {}).update(known)
+
+
+def remembered_for_answer(ret: Return) -> dict[str, Any]:
+    return transaction_memo().get(("refunds", ret.id), {})
 
 
 def _refund_context_statements() -> tuple[Any, Any, Any]:
@@ -103,6 +164,15 @@ def refund_context(order_ids: list[int]) -> dict[int, dict[int, tuple[int, bool]
         amount, _ = context.setdefault(order_id, {}).get(return_id, (0, False))
         context[order_id][return_id] = (amount, True)
     return context
+
+
+_REFUNDS_OF = (select(Refund).where(Refund.return_id == bindparam("return_id"))
+               .order_by(Refund.attempt))  # built once: read with every change shown
+
+
+def refunds_of_return(ret: Return) -> list[Refund]:
+    """Every refund row of `ret`, by attempt."""
+    return list(db.session.scalars(_REFUNDS_OF, {"return_id": ret.id}))
 
 
 def remaining_on_order(order: Order) -> int:

@@ -8,8 +8,9 @@ from returns_service.refunds.stripe_events import apply_event
 
 
 def run_refund(payload: dict[str, Any]) -> str:
-    """Ask Stripe for one refund (topic `refund.execute`)."""
-    return execute_refund(int(payload["refund_id"]))
+    """Ask Stripe for one refund (topic `refund.execute`); its outcome is committed by the
+    outbox with the message's processed mark."""
+    return execute_refund(int(payload["refund_id"]), commit_outcome=False)
 
 
 def run_stripe_event(payload: dict[str, Any]) -> str:

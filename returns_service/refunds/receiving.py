@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from returns_service.orders.services import lock_order
+from returns_service.orders.services import lock_order_row
+from returns_service.refunds.amounts import order_figures, remember_for_answer
 from returns_service.refunds.breakdown import refund_breakdown
 from returns_service.refunds.services import start_refund
 from returns_service.returns.models import Return
@@ -16,8 +17,14 @@ from workflows.returns import Actor
 
 def on_return_received(ret: Return, *, actor: Actor, **_: Any) -> None:
     """Store the refund breakdown on the return, then refund_pending or closed."""
-    lock_order(ret.order_id)  # the refund is capped by what other returns left refundable
-    breakdown = refund_breakdown(ret)
+    # The refund is capped by what other returns left refundable: lock the order. Its lines
+    # are not read again (the items hold theirs; the figures sum them in SQL).
+    lock_order_row(ret.order)
+    # Read under the order's lock and leaving this return out, so nothing this transaction
+    # does next changes them: the answer's estimate uses them too.
+    figures = order_figures(ret.order, exclude_return_id=ret.id)
+    remember_for_answer(ret, figures=figures)
+    breakdown = refund_breakdown(ret, figures=figures)
     ret.refund_items_amount = breakdown.items_amount
     ret.restocking_fee_amount = breakdown.restocking_fee
     ret.refund_shipping_amount = breakdown.shipping_amount

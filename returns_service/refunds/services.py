@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from returns_service.common import metrics
 from returns_service.common.clock import utcnow
@@ -37,7 +39,10 @@ from returns_service.payments.stripe import (
 )
 from returns_service.refunds.amounts import (
     refunded_on_return,
+    refunds_of_return,
     remaining_on_order,
+    remember_for_answer,
+    remembered_for_answer,
     settled_on_return,
 )
 from returns_service.refunds.models import Refund
@@ -89,17 +94,40 @@ def start_refund(ret: Return, actor: Actor, *, amount: int | None = None,
     The caller holds the return's lock. The row, the status change and the outbox message
     that will execute it are one transaction: all of them or none.
     """
-    attempt = next_attempt(ret)
+    figures = remembered_for_answer(ret).get("figures")  # read under the order's lock
+    if figures is not None and not figures.has_refunds:
+        existing: list[Refund] = []
+    else:
+        with db.session.no_autoflush:  # attempts are flushed rows (see next_attempt)
+            existing = refunds_of_return(ret)
+    attempt = 1 + max((r.attempt for r in existing), default=0)
     amount = (ret.refund_amount or 0) if amount is None else amount
     trigger = "start_refund" if ret.status == "received" else "retry_refund"
     transition(ret, trigger, actor, note=note, data={"amount": amount, "attempt": attempt})
-    refund = Refund(return_id=ret.id, attempt=attempt, amount=amount,
-                    currency=ret.order.currency, status="pending", origin="service",
-                    provider="stripe", payment_intent=ret.order.payment_intent,
-                    idempotency_key=f"refund-{ret.rma}-{attempt}")
-    db.session.add(refund)
-    db.session.flush()
+    refund = insert_refund(ret, return_id=ret.id, attempt=attempt, amount=amount,
+                           currency=ret.order.currency, status="pending", origin="service",
+                           provider="stripe", payment_intent=ret.order.payment_intent,
+                           idempotency_key=f"refund-{ret.rma}-{attempt}")
     emit("refund.execute", {"refund_id": refund.id}, dedupe_key=f"refund.execute:{refund.id}")
+    remember_for_answer(ret, refunds=[*existing, refund])  # the answer lists them all
+    return refund
+
+
+_REFUND_COLUMNS = tuple(c.key for c in Refund.__table__.columns if c.key != "id")
+_INSERT_REFUND = insert(Refund.__table__).returning(Refund.__table__.c.id)
+
+
+def insert_refund(ret: Return, **values: Any) -> Refund:
+    """Write a new refund row of `ret` with one Core INSERT (no unit-of-work flush); the
+    answer is a Refund holding exactly what was written (and `ret` as its return), kept out
+    of the session: to change it, load it."""
+    now = utcnow()
+    row = {key: values.get(key) for key in _REFUND_COLUMNS}
+    row.update(created_at=now, updated_at=now)
+    refund_id = db.session.connection().execute(_INSERT_REFUND, row).scalar_one()
+    refund = Refund()
+    for key, value in {**row, "id": refund_id, "return_": ret}.items():
+        set_committed_value(refund, key, value)
     return refund
 
 
@@ -185,8 +213,10 @@ def record_manual_refund(rma: str, actor: Actor, *, amount: int, reference: str,
 
 # --- the job -----------------------------------------------------------------------------
 
-def execute_refund(refund_id: int) -> str:
-    """Ask Stripe for the money, once. Commits its own steps; safe to run twice at once."""
+def execute_refund(refund_id: int, *, commit_outcome: bool = True) -> str:
+    """Ask Stripe for the money, once. Commits the lease before the call, then the outcome
+    (with `commit_outcome=False` the caller commits it: the outbox job, with its processed
+    mark). Safe to run twice at once."""
     refund = db.session.scalar(select(Refund).where(Refund.id == refund_id).with_for_update()
                                .execution_options(populate_existing=True))
     if refund is None or refund.origin != "service" or refund.status != "pending" \
@@ -205,7 +235,7 @@ def execute_refund(refund_id: int) -> str:
     if not refund.payment_intent:
         db.session.rollback()
         return record_outcome(refund_id, error=PermanentPaymentError(
-            "no_payment_intent", "The order has no payment intent."))
+            "no_payment_intent", "The order has no payment intent."), commit=commit_outcome)
     ret = refund.return_
     # Ours is pending, so it is one of the return's live refunds: the rest are the others.
     outside = refunded_on_return(ret) - refund.amount \
@@ -244,8 +274,11 @@ def execute_refund(refund_id: int) -> str:
         _release_lease(refund_id)
         raise RetryLater(str(exc)) from exc
     except PermanentPaymentError as exc:
-        return record_outcome(refund_id, error=exc)
-    return record_outcome(refund_id, provider=result)
+        return record_outcome(refund_id, error=exc, commit=commit_outcome)
+    # The outbox job commits the outcome with its processed mark, one transaction instead of
+    # two. Were that commit lost, the lease runs out and the next run finds the refund at
+    # Stripe by its metadata: recorded once, never sent twice.
+    return record_outcome(refund_id, provider=result, commit=commit_outcome)
 
 
 # Stripe tells us by webhook when a pending refund settles; past this, we ask (a webhook may
@@ -336,8 +369,9 @@ def lock_with_return(refund: Refund) -> Return | None:
 
 def record_outcome(refund_id: int, *, provider: ProviderRefund | None = None,
                    error: PermanentPaymentError | None = None,
-                   actor: Actor | None = None) -> str:
-    """Write what Stripe said (under the return's lock), move the return, commit."""
+                   actor: Actor | None = None, commit: bool = True) -> str:
+    """Write what Stripe said (under the return's lock), move the return, commit (unless
+    the caller commits it with its own bookkeeping: `commit=False`)."""
     refund = db.session.get(Refund, refund_id)
     if refund is None:
         return "missing"
@@ -348,7 +382,8 @@ def record_outcome(refund_id: int, *, provider: ProviderRefund | None = None,
         assert error is not None
         result = apply_refund_status(refund, ret, "failed", failure_reason=error.code,
                                      message=error.message, actor=actor or STRIPE_ACTOR)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return result
 
 

@@ -6,7 +6,7 @@ from flask import Flask
 
 from returns_service.common import metrics
 from returns_service.orders.signals import order_pins_asked
-from returns_service.returns import expiry, models
+from returns_service.returns import expiry, models, writes
 from returns_service.returns.eligibility import pins_of_returns
 from returns_service.returns.policy import load_policy
 from returns_service.returns.signals import status_changed
@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
     """Load the return policy, count transitions after commit, answer what returns pin on an
     order, expire returns whose parcel never came."""
     app.extensions["return_policy"] = load_policy(app.config["RETURN_POLICY_FILE"])
+    writes.install()
     status_changed.connect(metrics.on_status_changed)
     order_pins_asked.connect(pins_of_returns)
     register_periodic(app, "expired", expiry.expire_overdue, position=10)

@@ -22,14 +22,16 @@ from workflows.returns import RELEASED
 
 def claimed_quantities(order: Order, *, exclude_return_id: int | None = None) -> dict[int, int]:
     """Per order line id: quantity already in returns that still count (not released)."""
-    rows = db.session.execute(_claimed_statement(), {  # id 0 excludes nothing
+    rows = db.session.execute(claimed_statement(), {  # id 0 excludes nothing
         "order_id": order.id, "exclude_return_id": exclude_return_id or 0})
     return defaultdict(int, {line_id: int(qty) for line_id, qty in rows})
 
 
 @cache
-def _claimed_statement() -> Any:
-    return (select(ReturnItem.order_line_id, func.sum(ReturnItem.quantity))
+def claimed_statement() -> Any:
+    """Per order line: quantity claimed by the order's returns that still count, on
+    parameters order_id and exclude_return_id (0 excludes nothing)."""
+    return (select(ReturnItem.order_line_id, func.sum(ReturnItem.quantity).label("quantity"))
             .join(Return, Return.id == ReturnItem.return_id)
             .where(Return.order_id == bindparam("order_id"),
                    Return.id != bindparam("exclude_return_id"),
@@ -48,12 +50,14 @@ class LineEligibility:
         return self.returnable_quantity > 0
 
 
-def line_eligibility(order: Order, policy: ReturnPolicy,
-                     now: datetime | None = None) -> list[LineEligibility]:
-    """For each line: how many may still be returned, and if none, why (customer wording)."""
+def line_eligibility(order: Order, policy: ReturnPolicy, now: datetime | None = None,
+                     claimed: dict[int, int] | None = None) -> list[LineEligibility]:
+    """For each line: how many may still be returned, and if none, why (customer wording).
+    `claimed`: claimed_quantities(order) when the caller has read it already."""
     now = now or utcnow()
     deadline = policy.return_deadline(order.channel, order.placed_at, order.delivered_at)
-    claimed = claimed_quantities(order)
+    if claimed is None:
+        claimed = claimed_quantities(order)
     result = []
     for line in order.lines:
         left = max(0, line.quantity - claimed.get(line.id, 0))

@@ -16,11 +16,30 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, object_session, relationship
+from sqlalchemy.orm.attributes import set_committed_value
 
 from returns_service.common.clock import utcnow
 from returns_service.db import db
 from returns_service.db.types import JSONType, UTCDateTime
 from returns_service.orders.models import Order, OrderLine
+
+# session.info key: returns whose changes returns.writes saves before the next flush.
+UNSAVED = "returns_unsaved"
+
+
+def watch_unsaved(ret: Return) -> None:
+    """Have `ret`'s changes saved before the next flush even if no one calls save (a return
+    created with Core statements is in no session, so the ORM would not see it)."""
+    (object_session(ret) or db.session).info.setdefault(UNSAVED, {})[id(ret)] = ret
+
+
+# session.info key: what this transaction read of returns, forgotten when it ends.
+MEMO = "returns_memo"
+
+
+def transaction_memo() -> dict[Any, Any]:
+    """A dict for the current transaction (returns.writes empties it when it ends)."""
+    return db.session.info.setdefault(MEMO, {})
 
 
 class Return(db.Model):
@@ -73,11 +92,14 @@ class Return(db.Model):
         return self.add_event(ReturnEvent(**fields))
 
     def add_event(self, event: ReturnEvent) -> ReturnEvent:
-        """Append to the audit trail without loading the trail so far (one INSERT at flush)."""
-        event.return_ = self
-        session = object_session(self)
-        if session is not None:
-            session.add(event)
+        """Append to the audit trail without loading the trail so far. The event is written
+        with the return's next save (returns.writes), not by the ORM: it is kept out of the
+        session, and shown at once in `events` when those are loaded."""
+        self.__dict__.setdefault("_unsaved_events", []).append(event)
+        loaded = self.__dict__.get("events")
+        if loaded is not None:
+            set_committed_value(self, "events", [*loaded, event])
+        watch_unsaved(self)
         return event
 
     @property

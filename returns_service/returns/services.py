@@ -1,7 +1,7 @@
 """Return use cases: request, decide (approve/reject/cancel), receive, list and read.
 
 Every status change goes through workflows.returns.fire under a row lock and the version
-guard. Services flush; the caller (request or job) commits once.
+guard, and is written by returns.writes.save; the caller (request or job) commits once.
 """
 
 from __future__ import annotations
@@ -13,20 +13,33 @@ from flask import current_app
 from sqlalchemy import bindparam, func, or_, select, union
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.exc import StaleDataError
 
 from returns_service.common.clock import utcnow
 from returns_service.common.errors import EditConflict, NotFound, ValidationFailed
 from returns_service.db import db
-from returns_service.db.insert_once import insert_object_once
+from returns_service.db.insert_once import insert_once
 from returns_service.orders.models import Order
 from returns_service.orders.services import lock_order
 from returns_service.returns.eligibility import line_eligibility
-from returns_service.returns.models import Return, ReturnEvent, ReturnItem, with_order_and_items
+from returns_service.returns.models import (
+    Return,
+    ReturnEvent,
+    ReturnItem,
+    watch_unsaved,
+    with_order_and_items,
+)
 from returns_service.returns.policy import CONDITIONS, ReturnPolicy
 from returns_service.returns.rma import new_rma, normalise_rma
 from returns_service.returns.signals import return_received, status_changed
-from workflows.returns import Actor, Status, fire
+from returns_service.returns.writes import save
+from workflows.returns import (
+    Actor,
+    InvalidTransition,
+    Status,
+    allowed_triggers,
+    can_fire,
+    fire,
+)
 
 CHANNELS = ("web", "api", "phone", "email", "chat")
 RETURN_NOT_FOUND = "We could not find a return with that code and email address."
@@ -137,36 +150,30 @@ def lock_return_by_id(return_id: int) -> Return:
 
 def transition(ret: Return, trigger: str, actor: Actor, *, note: str | None = None,
                reason: str | None = None, data: dict[str, Any] | None = None) -> ReturnEvent:
-    """The one way services move a return: fire, flush (version guard), tell subscribers."""
-    rma = ret.rma
-    try:
-        event: ReturnEvent = fire(ret, trigger, actor, note=note, reason=reason, data=data)
-    except StaleDataError as exc:  # an autoflush inside the transition found a newer version
-        raise _conflict(rma) from exc
-    flush_guarded(ret, rma)
+    """The one way services move a return: fire the workflow on the object, tell
+    subscribers (they may queue more on it: the email's timeline line), then write it all
+    with Core statements under the version guard (returns.writes.save)."""
+    event: ReturnEvent = fire(ret, trigger, actor, note=note, reason=reason, data=data)
     status_changed.send(ret, event=event)
+    save(ret)
     return event
 
 
-def flush_guarded(ret: Return, rma: str | None = None) -> None:
-    rma = rma or ret.rma
-    try:
-        db.session.flush()
-    except StaleDataError as exc:
-        raise _conflict(rma) from exc
-
-
-def _conflict(rma: str) -> EditConflict:
-    return EditConflict(f"{rma} was changed by someone else at the same time. "
-                        "Reload and try again.")
+def _require_trigger(ret: Return, trigger: str) -> None:
+    """Refuse before anything is changed on the object (the workflow would refuse anyway)."""
+    if not can_fire(ret.status, trigger):
+        raise InvalidTransition(trigger, ret.status, allowed_triggers(ret.status))
 
 
 def create_return(order: Order, items: list[dict[str, Any]], *, channel: str, actor: Actor,
-                  now: datetime | None = None, request_key: str | None = None) -> Return:
+                  now: datetime | None = None, request_key: str | None = None,
+                  claimed: dict[int, int] | None = None) -> Return:
     """Validate the request against the policy and record it (auto-approving if it may).
 
     `request_key`: the one-time key of the form sent; the same key sent again (a double
-    click) answers the return it created instead of creating a second one."""
+    click) answers the return it created instead of creating a second one. `claimed`: the
+    order's claimed quantities (eligibility.claimed_quantities), when the caller read them
+    under the order's lock."""
     policy = current_policy()
     if channel not in CHANNELS:
         raise ValidationFailed({"channel": [f"Must be one of: {', '.join(CHANNELS)}."]})
@@ -175,19 +182,20 @@ def create_return(order: Order, items: list[dict[str, Any]], *, channel: str, ac
         sent = find_by_request_key(order.id, request_key)
         if sent is not None:
             return sent
-    lines = _validated_lines(order, items, policy, now)
+    lines = _validated_lines(order, items, policy, now, claimed)
     now = now or utcnow()
-    ret = _insert_with_unique_rma({"order_id": order.id, "channel": channel,
-                                   "status": Status.REQUESTED.value, "created_at": now,
-                                   "updated_at": now, "status_changed_at": now,
-                                   "request_key": request_key})
-    # A new row has no items or events yet: say so, so nothing is loaded to find out.
+    ret = _insert_with_unique_rma({
+        "order_id": order.id, "channel": channel, "status": Status.REQUESTED.value,
+        "version": 1, "created_at": now, "updated_at": now, "status_changed_at": now,
+        "rejection_reason": None, "customer_message": None, "needs_review": False,
+        "review_reason": None, "refund_items_amount": None, "restocking_fee_amount": None,
+        "refund_shipping_amount": None, "refund_amount": None, "request_key": request_key})
+    # A new row has no events yet and these items only: say so, so nothing is loaded.
     set_committed_value(ret, "order", order)
-    set_committed_value(ret, "items", [])
     set_committed_value(ret, "events", [])
-    for line, item in lines:
-        ret.items.append(ReturnItem(order_line=line, quantity=item["quantity"],
-                                    reason=item["reason"], comment=item.get("comment") or None))
+    set_committed_value(ret, "items", [
+        ReturnItem(order_line=line, quantity=item["quantity"], reason=item["reason"],
+                   comment=item.get("comment") or None) for line, item in lines])
     event = ret.add_event(ReturnEvent(
         kind="status", from_status=None, to_status="requested", trigger="request",
         actor_type=actor.type, actor_id=actor.id, actor_label=actor.label, created_at=now,
@@ -196,6 +204,8 @@ def create_return(order: Order, items: list[dict[str, Any]], *, channel: str, ac
     if policy.auto_approve.applies(order.currency, order.total, [i["reason"] for _, i in lines]):
         transition(ret, "approve", Actor.system("auto-approve policy"),
                    note="Approved automatically by the return policy.")
+    else:
+        save(ret)  # the items, the request's event and its email's timeline line
     return ret
 
 
@@ -207,20 +217,29 @@ def find_by_request_key(order_id: int, request_key: str) -> Return | None:
 
 def _insert_with_unique_rma(values: dict[str, Any], attempts: int = 5) -> Return:
     """Insert the return under a fresh random RMA; a code already taken (by another return,
-    or concurrently) is skipped by the INSERT itself, and another code is drawn."""
+    or concurrently) is skipped by the INSERT itself, and another code is drawn.
+
+    The answer is a Return object holding exactly what was written, kept out of the
+    session: its changes are written by returns.writes, never flushed by the ORM."""
     for _ in range(attempts):
-        ret = insert_object_once(Return, {**values, "rma": new_rma()}, unique="rma")
-        if ret is not None:
+        rma = new_rma()
+        return_id = insert_once(Return, {**values, "rma": rma}, unique="rma")
+        if return_id is not None:
+            ret = Return()
+            for key, value in {**values, "rma": rma, "id": return_id}.items():
+                set_committed_value(ret, key, value)
+            watch_unsaved(ret)
             return ret
     raise RuntimeError("could not allocate a unique RMA code")
 
 
 def _validated_lines(order: Order, items: list[dict[str, Any]], policy: ReturnPolicy,
-                     now: datetime | None) -> list[tuple[Any, dict[str, Any]]]:
+                     now: datetime | None, claimed: dict[int, int] | None = None,
+                     ) -> list[tuple[Any, dict[str, Any]]]:
     errors: dict[str, list[str]] = {}
     if not items:
         raise ValidationFailed({"items": ["Choose at least one item to return."]})
-    eligibility = {e.line.sku: e for e in line_eligibility(order, policy, now)}
+    eligibility = {e.line.sku: e for e in line_eligibility(order, policy, now, claimed)}
     seen: set[str] = set()
     result = []
     for index, item in enumerate(items):
@@ -260,9 +279,10 @@ def reject_return(rma: str, actor: Actor, *, reason: str, note: str | None = Non
         codes = [r.code for r in policy.rejection_reasons]
         raise ValidationFailed({"reason": [f"Must be one of: {', '.join(codes)}."]})
     ret = lock_return(rma, expected_version)
-    transition(ret, "reject", actor, note=note, reason=reason, data={"reason": reason})
-    ret.rejection_reason = reason
+    _require_trigger(ret, "reject")
+    ret.rejection_reason = reason  # written with the status change, in its one UPDATE
     ret.customer_message = note
+    transition(ret, "reject", actor, note=note, reason=reason, data={"reason": reason})
     return ret
 
 
@@ -297,9 +317,8 @@ def receive_return(rma: str, received: list[dict[str, Any]], actor: Actor, *,
             errors[f"items.{index}.condition"] = [f"Must be one of: {', '.join(CONDITIONS)}."]
     if errors:
         raise ValidationFailed(errors)
-    transition(ret, "receive", actor, note=note, data={"items": [
-        {k: e.get(k) for k in ("sku", "quantity", "condition", "restock")} for e in received]})
-    for sku, item in by_sku.items():
+    _require_trigger(ret, "receive")
+    for sku, item in by_sku.items():  # written with the status change (returns.writes)
         entry = next((e for e in received if e["sku"] == sku), None)
         if entry is None:  # not in the parcel
             item.received_quantity, item.condition, item.restock = 0, "missing", False
@@ -310,5 +329,7 @@ def receive_return(rma: str, received: list[dict[str, Any]], actor: Actor, *,
             item.inspection_note = entry.get("note") or None
             if entry["quantity"] == 0:
                 item.condition = "missing"
+    transition(ret, "receive", actor, note=note, data={"items": [
+        {k: e.get(k) for k in ("sku", "quantity", "condition", "restock")} for e in received]})
     return_received.send(ret, actor=actor)
     return ret

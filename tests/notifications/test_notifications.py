@@ -224,3 +224,41 @@ def test_internal_notes_are_not_stored_for_customer_emails(
     refund_outcome(app, rma, succeeded=False)
     failed = next(n for n in notifications(app, rma) if n.step == "refund_failed")
     assert "Stripe" not in str(failed.context) and "ch_123" not in str(failed.context)
+
+
+@pytest.mark.parametrize(("mail_from", "support"), [
+    ("Bücher & Söhne Retouren <returns@example.com>", "Kundenservice Ü <help@example.com>"),
+    ("returns@example.com", None),
+])
+def test_sender_names_beyond_ascii_and_long_lines_arrive_intact(
+        app_config: dict[str, Any], make_return: Any, smtp_server: Any, mail_from: str,
+        support: str | None) -> None:
+    """Messages are built with the email package's compat32 classes: display names are
+    encoded words, bodies UTF-8 quoted-printable, and they read back as written."""
+    from email.utils import parseaddr
+
+    from returns_service import create_app
+    from tests.conftest import Api
+
+    app = create_app({**app_config, "MAIL_FROM": mail_from, "SUPPORT_EMAIL": support,
+                      "SHOP_NAME": "Ørsted Outfitters"})
+    make_return()  # the order, on the shared database
+    smtp_server.messages.clear()
+    try:
+        response = Api(app.test_client(), {}).post("/api/v1/returns", json={
+            "order_number": "A1001", "email": "jane@example.com",
+            "items": [{"sku": "JEANS", "quantity": 1, "reason": "doesnt_fit"}]})
+    finally:
+        with app.app_context():
+            from returns_service.db import db
+
+            db.session.remove()
+            db.engine.dispose()
+    assert response.status_code == 201, response.json
+    (message,) = smtp_server.messages
+    assert parseaddr(str(message["From"])) == parseaddr(mail_from)
+    if support:
+        assert parseaddr(str(message["Reply-To"])) == parseaddr(support)
+    assert message.get_content_type() == "multipart/alternative"
+    text, html = parts(message)
+    assert "Ørsted Outfitters" in text and response.json["rma"] in html

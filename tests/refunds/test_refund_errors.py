@@ -191,3 +191,12 @@ def test_refund_stripe_no_longer_shows_is_left_pending_and_asked_about_hourly(ap
     asked = [s for s in stub_stripe.seen if s.path == "/v1/refunds/re_stub_1"]
     assert len(asked) == 2
     assert shown(api, rma)["status"] == "refund_pending"  # nothing guessed
+
+
+def test_every_call_sends_the_pinned_api_version(app, api, make_return, stub_stripe):
+    """The version is the service's, not the installed client release's (see docs/stripe.md)."""
+    from returns_service.payments.stripe import STRIPE_API_VERSION
+
+    receive(api, make_return)
+    assert stub_stripe.seen, "the refund job did not call Stripe"
+    assert {seen.stripe_version for seen in stub_stripe.seen} == {STRIPE_API_VERSION}

@@ -316,3 +316,29 @@ def test_an_rma_code_already_taken_is_skipped_and_the_request_still_succeeds(api
     assert (again["order_number"], [i["sku"] for i in again["items"]]) == ("A1001", ["SHIRT"])
     events = api.get(f"/api/v1/returns/{first['rma']}/events", as_="agent").json
     assert [e["to_status"] for e in events if e["kind"] == "status"] == ["requested"]
+
+
+def test_answers_are_what_the_documented_schema_dumps(app: Any, api: Any,
+                                                      make_return: Any) -> None:
+    """Changes answer with JSON built directly (api.present.return_json), not dumped by the
+    response schema: both must agree, byte for byte, at every step of a return."""
+    import json
+
+    from returns_service.api.present import return_dict, return_json
+    from returns_service.returns.schemas import ReturnOut
+    from returns_service.returns.services import get_return
+
+    rma = make_return()["rma"]
+    steps = [api.get(f"/api/v1/returns/{rma}", as_="agent"),
+             api.post(f"/api/v1/returns/{rma}/approve", as_="agent", json={"note": "Ok"}),
+             api.post(f"/api/v1/returns/{rma}/receive", as_="warehouse", json={"items": [
+                 {"sku": "SHIRT", "quantity": 1, "condition": "resellable"}]}),
+             api.get(f"/api/v1/returns/{rma}", as_="agent")]
+    assert [r.status_code for r in steps] == [200, 200, 200, 200]
+    with app.test_request_context():
+        shown = return_dict(get_return(rma))
+        direct, dumped = return_json(shown), ReturnOut().dump(shown)
+        assert json.dumps(direct, sort_keys=True) == json.dumps(dumped, sort_keys=True)
+        assert app.json.dumps(direct) == app.json.dumps(dumped)
+    assert steps[-1].json == json.loads(json.dumps(dumped))
+    assert steps[-1].json["refunds"] and steps[-1].json["refund"] is not None

@@ -83,6 +83,35 @@ def test_version_guard_refuses_a_change_based_on_a_stale_read(
         assert [e.trigger for e in ret.events if e.kind == "status"] == ["request", "approve"]
 
 
+def test_a_change_made_outside_a_transition_is_written_the_same_way(
+        app: Flask, make_return: Any) -> None:
+    """A review flag (set on the object, no trigger) is written by returns.writes at the
+    next flush: its note with it, and under the same version guard."""
+    from returns_service.returns.review import flag_for_review
+
+    rma = make_return()["rma"]
+    with app.app_context():
+        ret = services.get_return(rma)
+        flag_for_review(ret, "Check the parcel photos.", AGENT)
+        db.session.commit()
+    with app.app_context():
+        ret = services.get_return(rma)
+        assert (ret.needs_review, ret.review_reason, ret.version) == (
+            True, "Check the parcel photos.", 2)
+        assert [e.kind for e in ret.events if not e.customer_visible][-1] == "flag"
+        with app.app_context():  # someone else approves and commits meanwhile
+            services.approve_return(rma, AGENT)
+            db.session.commit()
+        flag_for_review(ret, "Stale.", AGENT)
+        with pytest.raises(EditConflict):
+            db.session.commit()
+        db.session.rollback()
+    with app.app_context():
+        ret = services.get_return(rma)
+        assert (ret.status, ret.review_reason) == ("approved", "Check the parcel photos.")
+        assert all(e.note != "Stale." for e in ret.events)
+
+
 @pytest.mark.postgres
 def test_ten_simultaneous_requests_for_two_shirts_claim_exactly_two(
         app: Flask, make_order: Any) -> None:

@@ -190,6 +190,7 @@ class Seen:
     path: str
     idempotency_key: str | None
     form: dict[str, str]
+    stripe_version: str | None = None
 
 
 class StubStripe:
@@ -252,7 +253,8 @@ class StubStripe:
         body = req.rfile.read(length) if length else b""
         parsed = urllib.parse.urlsplit(req.path)
         form = dict(urllib.parse.parse_qsl(body.decode() or parsed.query))
-        seen = Seen(method, parsed.path, req.headers.get("Idempotency-Key"), form)
+        seen = Seen(method, parsed.path, req.headers.get("Idempotency-Key"), form,
+                    req.headers.get("Stripe-Version"))
         action = None
         with self._lock:
             self.seen.append(seen)

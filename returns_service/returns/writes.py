@@ -1,0 +1,159 @@
+"""How a change to a return reaches the database: Core statements, no unit-of-work flush.
+
+The workflow (workflows/returns.py) fires on the loaded Return object: it sets the status,
+stamps the row and appends its audit events; services set the other columns and the items'.
+`save` then writes what changed, with statements built once per shape and batched:
+
+- the changed columns of `returns`: one UPDATE under the version guard (the id and the
+  version read), which bumps the version and `updated_at`; no row means someone changed
+  the return meanwhile (EditConflict);
+- new items: one INSERT for all, RETURNING their ids; changed items: one UPDATE per set of
+  changed columns, all items at once;
+- the audit events appended since the last save: one INSERT for all.
+
+Afterwards the objects hold what was written as their committed state, so the ORM finds
+nothing to flush. This is the one way a return's change is written: `transition` saves
+right after the workflow fired and its subscribers answered (so the conflict is raised
+where the change was made); anything else appended or changed on a return (a staff note, a
+review flag) is saved by the session's `before_flush` hook, that is before the next query
+or the commit.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import bindparam, event, insert, inspect, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from returns_service.common.clock import utcnow
+from returns_service.common.errors import EditConflict
+from returns_service.db import db
+from returns_service.returns.models import MEMO, UNSAVED, Return, ReturnEvent, ReturnItem
+
+_RETURNS = Return.__table__
+_ITEMS = ReturnItem.__table__
+_EVENTS = ReturnEvent.__table__
+_RETURN_COLUMNS = frozenset(p.key for p in Return.__mapper__.column_attrs)
+_ITEM_COLUMNS = frozenset(p.key for p in ReturnItem.__mapper__.column_attrs)
+_EVENT_COLUMNS = tuple(c.key for c in _EVENTS.columns if c.key != "id")
+_NEW_ITEM_COLUMNS = ("return_id", "order_line_id", "quantity", "reason", "comment",
+                     "received_quantity", "condition", "restock", "inspection_note")
+_INSERT_EVENTS = insert(_EVENTS)
+_INSERT_ITEMS = insert(_ITEMS).returning(_ITEMS.c.id, sort_by_parameter_order=True)
+
+
+def conflict(rma: str) -> EditConflict:
+    return EditConflict(f"{rma} was changed by someone else at the same time. "
+                        "Reload and try again.")
+
+
+def save(ret: Return, session: Session | None = None) -> None:
+    """Write `ret`'s changed columns, its new or changed items and its new audit events, in
+    `session`'s transaction (by default the app's session)."""
+    # On the transaction's connection: no autoflush (whose hook would save the same return
+    # again, in the middle of this save) and none of the ORM's work around a statement.
+    connection = (session or db.session).connection()
+    state = inspect(ret)
+    changed = [key for key in state.committed_state if key in _RETURN_COLUMNS]
+    if changed:
+        _update_return(connection, ret, changed)
+    items = ret.__dict__.get("items")
+    if items:
+        _save_items(connection, ret, items)
+    pending = ret.__dict__.get("_unsaved_events")
+    if pending:
+        ret.__dict__["_unsaved_events"] = []
+        connection.execute(_INSERT_EVENTS, [_event_values(ret, e) for e in pending])
+
+
+def _update_return(connection: Any, ret: Return, changed: list[str]) -> None:
+    values = {f"v_{key}": getattr(ret, key) for key in changed}
+    version, now = ret.version, utcnow()
+    result = connection.execute(_return_update(tuple(sorted(changed))), {
+        **values, "_id": ret.id, "_version": version, "_new_version": version + 1,
+        "_now": now})
+    if result.rowcount != 1:
+        raise conflict(ret.rma)
+    for key in changed:
+        set_committed_value(ret, key, ret.__dict__[key])
+    set_committed_value(ret, "version", version + 1)
+    set_committed_value(ret, "updated_at", now)
+
+
+@lru_cache(maxsize=64)
+def _return_update(keys: tuple[str, ...]) -> Any:
+    return (update(_RETURNS)
+            .where(_RETURNS.c.id == bindparam("_id"),
+                   _RETURNS.c.version == bindparam("_version"))
+            .values({**{key: bindparam(f"v_{key}") for key in keys},
+                     "version": bindparam("_new_version"), "updated_at": bindparam("_now")}))
+
+
+def _save_items(connection: Any, ret: Return, items: list[ReturnItem]) -> None:
+    new = [item for item in items if item.__dict__.get("id") is None]
+    if new:
+        rows = [{"return_id": ret.id, "order_line_id": item.order_line_id
+                 or item.order_line.id, **{key: item.__dict__.get(key) for key in
+                                           _NEW_ITEM_COLUMNS[2:]}} for item in new]
+        ids = connection.execute(_INSERT_ITEMS, rows).scalars().all()
+        for item, row, item_id in zip(new, rows, ids, strict=True):
+            for key, value in row.items():
+                set_committed_value(item, key, value)
+            set_committed_value(item, "id", item_id)
+    by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for item in items:
+        changed = tuple(sorted(key for key in inspect(item).committed_state
+                               if key in _ITEM_COLUMNS))
+        if not changed:
+            continue
+        by_shape.setdefault(changed, []).append(
+            {"_id": item.id, **{f"v_{key}": item.__dict__.get(key) for key in changed}})
+        for key in changed:
+            set_committed_value(item, key, item.__dict__.get(key))
+    for keys, rows in by_shape.items():
+        connection.execute(_item_update(keys), rows)
+
+
+@lru_cache(maxsize=64)
+def _item_update(keys: tuple[str, ...]) -> Any:
+    return (update(_ITEMS).where(_ITEMS.c.id == bindparam("_id"))
+            .values({key: bindparam(f"v_{key}") for key in keys}))
+
+
+def _event_values(ret: Return, event_row: ReturnEvent) -> dict[str, Any]:
+    values = {key: event_row.__dict__.get(key) for key in _EVENT_COLUMNS}
+    values["return_id"] = ret.id
+    if values["created_at"] is None:
+        values["created_at"] = utcnow()
+    if values["customer_visible"] is None:
+        values["customer_visible"] = True
+    return values
+
+
+def install() -> None:
+    """Listen on every ORM session, once per process."""
+    if not event.contains(Session, "before_flush", _save_watched):
+        event.listen(Session, "before_flush", _save_watched)
+        event.listen(Session, "after_transaction_end", _forget)
+
+
+def _save_watched(session: Session, flush_context: Any, instances: Any) -> None:
+    # Returns changed by ORM attribute access alone (no save called) are written here too,
+    # the same way, so the ORM's own UPDATE of a return never runs.
+    watched = session.info.setdefault(UNSAVED, {})
+    for obj in session.dirty:
+        if isinstance(obj, Return):
+            watched[id(obj)] = obj
+    for ret in list(watched.values()):
+        save(ret, session)
+
+
+def _forget(session: Session, transaction: Any) -> None:
+    # Events still queued at the end were rolled back with the rest: never written later.
+    if transaction.parent is None:
+        session.info.pop(MEMO, None)
+        for ret in (session.info.pop(UNSAVED, None) or {}).values():
+            ret.__dict__.pop("_unsaved_events", None)
