@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from returns_service.common import clock
 from tests.support.browser import publish_screenshot, screenshot
@@ -30,7 +31,7 @@ def test_agent_decides_and_warehouse_receives(desk, make_return):
 
     # The agent finds both in the queue, oldest first.
     sign_in(page, "agent@shop.test", "password-agent")
-    assert page.get_by_role("heading", name="Returns queue").is_visible()
+    expect(page.get_by_role("heading", name="Returns queue")).to_be_visible()
     rows = page.locator("table.queue tbody tr")
     assert rows.count() == 2
     assert to_reject in rows.nth(0).inner_text() and to_approve in rows.nth(1).inner_text()
@@ -46,8 +47,8 @@ def test_agent_decides_and_warehouse_receives(desk, make_return):
     page.locator("#reject-reason").select_option("used")
     page.locator("#reject-note").fill("The shirt has been worn and washed.")
     page.get_by_role("button", name="Reject").click()
-    assert page.get_by_text(f"Rejected {to_reject}.").is_visible()
-    assert page.locator(".badge", has_text="rejected").first.is_visible()
+    expect(page.get_by_text(f"Rejected {to_reject}.")).to_be_visible()
+    expect(page.locator(".badge", has_text="rejected").first).to_be_visible()
     assert "Item shows signs of use" in page.locator(".timeline").inner_text()
 
     # Back to the queue: only the other one waits; approve it.
@@ -57,9 +58,9 @@ def test_agent_decides_and_warehouse_receives(desk, make_return):
     screenshot(page, "console-return-actions")
     page.locator("#approve-note").fill("Sorry it was not as described.")
     page.get_by_role("button", name="Approve").click()
-    assert page.get_by_text(f"Approved {to_approve}.").is_visible()
+    expect(page.get_by_text(f"Approved {to_approve}.")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
-    assert page.get_by_text("You are signed out.").is_visible()
+    expect(page.get_by_text("You are signed out.")).to_be_visible()
 
     # The warehouse scans the label (lower case, no dash) and presses Enter.
     sign_in(page, "warehouse@shop.test", "password-warehouse")
@@ -67,7 +68,7 @@ def test_agent_decides_and_warehouse_receives(desk, make_return):
     assert scan.evaluate("el => el === document.activeElement")  # ready for the scanner
     scan.fill(to_approve.lower().replace("-", " "))
     scan.press("Enter")
-    assert page.get_by_role("heading", name=f"Receive {to_approve}").is_visible()
+    expect(page.get_by_role("heading", name=f"Receive {to_approve}")).to_be_visible()
     shirt = page.locator("fieldset", has_text="SHIRT")
     jeans = page.locator("fieldset", has_text="JEANS")
     shirt.get_by_label("Condition").select_option("resellable")
@@ -79,8 +80,9 @@ def test_agent_decides_and_warehouse_receives(desk, make_return):
     page.get_by_role("button", name="Receive and start refund").click()
 
     # No Stripe key in tests: the refund is recorded and waits as refund_pending.
-    assert page.get_by_text(
-        f"Received {to_approve}. Refund of €110.00 waits until STRIPE_API_KEY is set.").is_visible()
+    expect(page.get_by_text(
+        f"Received {to_approve}. Refund of €110.00 waits until STRIPE_API_KEY is set.")
+    ).to_be_visible()
     assert page.locator("h1 .badge").inner_text() == "Refund pending"
     timeline = page.locator(".timeline li")
     entries = [timeline.nth(i).inner_text() for i in range(timeline.count())]
@@ -109,16 +111,16 @@ def test_agent_records_a_refund_made_outside_stripe(desk, app, api, make_return)
     sign_in(page, "agent@shop.test", "password-agent")
     page.goto("/staff/refunds/problems")
     page.get_by_role("link", name=f"Record refund made outside Stripe for {rma}").click()
-    assert page.get_by_role("heading", name="Record a refund made outside Stripe").is_visible()
+    expect(page.get_by_role("heading", name="Record a refund made outside Stripe")).to_be_visible()
     amount = page.get_by_label("Amount paid back")
     assert amount.input_value() == "€25.00"
     amount.fill("100.00")
     page.get_by_label("Reference").fill("SEPA-2026-0042")
     page.get_by_role("button", name="Record refund").click()
     assert amount.get_attribute("aria-invalid") == "true"
-    assert page.get_by_text("This return is still owed €25.00.").first.is_visible()
+    expect(page.get_by_text("This return is still owed €25.00.").first).to_be_visible()
     amount.fill("25.00")
     page.get_by_role("button", name="Record refund").click()
-    assert page.get_by_text(f"Recorded a refund of €25.00 made outside Stripe for {rma}."
-                            ).is_visible()
-    assert page.locator(".badge", has_text="refunded").first.is_visible()
+    expect(page.get_by_text(f"Recorded a refund of €25.00 made outside Stripe for {rma}.")
+           ).to_be_visible()
+    expect(page.locator(".badge", has_text="refunded").first).to_be_visible()

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from returns_service.db import db
 from returns_service.staff.models import StaffUser
@@ -134,15 +135,15 @@ def test_dashboard_in_chromium(app, api, make_order, history, page, live_server)
 
     page.goto("/staff/dashboard?from=2026-03-02&to=2026-03-16")
 
-    assert page.get_by_role("heading", name="Service quality").is_visible()
-    assert page.get_by_role("img", name="Weekly median first response and resolution time") \
-        .is_visible()
-    assert page.get_by_role("img", name="Returns by reason").is_visible()
-    assert page.get_by_role("img", name="Weekly customer satisfaction (CSAT)").is_visible()
+    expect(page.get_by_role("heading", name="Service quality")).to_be_visible()
+    expect(page.get_by_role("img", name="Weekly median first response and resolution time")
+           ).to_be_visible()
+    expect(page.get_by_role("img", name="Returns by reason")).to_be_visible()
+    expect(page.get_by_role("img", name="Weekly customer satisfaction (CSAT)")).to_be_visible()
     box = page.locator("#chart-times").bounding_box()
     assert box is not None and 300 < box["width"] <= 390  # fits the phone screen
     page.get_by_text("Weekly figures as a table (medians)").click()
-    assert page.get_by_role("cell", name="2026-03-09").is_visible()
+    expect(page.get_by_role("cell", name="2026-03-09")).to_be_visible()
     assert [e for e in errors if "Content Security Policy" in e] == []
     # The documentation's screenshot is the demo's, with 90 days of history
     # (tests/demo/test_history.py); this small history stays an artifact.
