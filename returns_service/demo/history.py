@@ -39,11 +39,8 @@ from returns_service.orders.services import upsert_order
 from returns_service.outbox.models import OutboxMessage
 from returns_service.outbox.service import NEW_IDS_KEY
 from returns_service.refunds.models import Refund
-from returns_service.refunds.services import (
-    apply_refund_status,
-    lock_with_return,
-    record_manual_refund,
-)
+from returns_service.refunds.outcomes import apply_refund_status, lock_with_return
+from returns_service.refunds.services import record_manual_refund
 from returns_service.returns.models import Return
 from returns_service.returns.services import (
     approve_return,

@@ -31,14 +31,13 @@ from returns_service.payments.stripe import (
     to_provider_refund,
 )
 from returns_service.refunds.models import Refund
-from returns_service.refunds.services import (
+from returns_service.refunds.outcomes import (
     STRIPE_ACTOR,
     apply_provider_answer,
     apply_refund_status,
-    gateway,
     lock_with_return,
-    next_attempt,
 )
+from returns_service.refunds.services import gateway, next_attempt
 from returns_service.returns.models import Return
 from returns_service.returns.review import flag_for_review
 from returns_service.returns.services import lock_return
