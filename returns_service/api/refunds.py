@@ -6,23 +6,18 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from returns_service.api.returns import commit_and_respond, expected_version
+from returns_service.api.returns import change_endpoint, commit_and_respond, expected_version
 from returns_service.common.errors import Forbidden
 from returns_service.http.auth import current_api_user, current_staff_actor, require
-from returns_service.http.openapi import A_CHANGE, ETAG
 from returns_service.refunds import services
 from returns_service.refunds.schemas import ManualRefundIn, RetryRefundIn
-from returns_service.returns.schemas import ReturnOut
 from returns_service.staff.permissions import user_may
 
 blp = Blueprint("refunds", __name__, url_prefix="/api/v1/returns",
                 description="Refunds: retry through Stripe, or record one made outside it")
 
 
-@blp.route("/<rma>/refund/retry", methods=["POST"])
-@blp.doc(**A_CHANGE)
-@blp.arguments(RetryRefundIn)
-@blp.response(200, ReturnOut, headers=ETAG)
+@change_endpoint(blp, "/<rma>/refund/retry", RetryRefundIn)
 @require("refund.retry")
 def retry(data: dict[str, Any], rma: str) -> Any:
     """Retry a failed refund: a new attempt with a new idempotency key (refund_failed only)."""
@@ -31,10 +26,7 @@ def retry(data: dict[str, Any], rma: str) -> Any:
     return commit_and_respond(refund.return_)
 
 
-@blp.route("/<rma>/refund/manual", methods=["POST"])
-@blp.doc(**A_CHANGE)
-@blp.arguments(ManualRefundIn)
-@blp.response(200, ReturnOut, headers=ETAG)
+@change_endpoint(blp, "/<rma>/refund/manual", ManualRefundIn)
 @require("refund.record_manual")
 def manual(data: dict[str, Any], rma: str) -> Any:
     """Record a refund paid outside Stripe (received or refund_failed → refunded), at most

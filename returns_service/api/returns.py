@@ -72,6 +72,22 @@ def respond(ret: Any, status: int = 200, **known: Any) -> Any:
     return current_app.json.response(shown), status, {"ETag": f'"{ret.version}"'}
 
 
+def change_endpoint(blueprint: Any, path: str, schema: Any) -> Any:
+    """The documented shape of every change to a return: POST `path` with `schema` (which
+    carries expected_version), If-Match, the problems it may answer, and the return as it
+    now is with its ETag."""
+    decorators = (blueprint.route(path, methods=["POST"]), blueprint.doc(**A_CHANGE),
+                  blueprint.arguments(schema),
+                  blueprint.response(200, ReturnOut, headers=ETAG))
+
+    def decorate(view: Any) -> Any:
+        for decorator in reversed(decorators):
+            view = decorator(view)
+        return view
+
+    return decorate
+
+
 def commit_and_respond(ret: Any, status: int = 200, **known: Any) -> Any:
     """Render what is about to be committed, then commit. Rendering after the commit would
     reload every expired attribute (about ten more queries per request). `known`: what the
@@ -143,10 +159,7 @@ def get_events(rma: str) -> Any:
     return services.events_of(services.get_return(rma))
 
 
-@blp.route("/<rma>/approve", methods=["POST"])
-@blp.doc(**A_CHANGE)
-@blp.arguments(VERSIONED_IN)
-@blp.response(200, ReturnOut, headers=ETAG)
+@change_endpoint(blp, "/<rma>/approve", VERSIONED_IN)
 @require("return.approve")
 def approve(data: dict[str, Any], rma: str) -> Any:
     """Approve a requested return."""
@@ -155,10 +168,7 @@ def approve(data: dict[str, Any], rma: str) -> Any:
     return commit_and_respond(ret)
 
 
-@blp.route("/<rma>/reject", methods=["POST"])
-@blp.doc(**A_CHANGE)
-@blp.arguments(RejectIn)
-@blp.response(200, ReturnOut, headers=ETAG)
+@change_endpoint(blp, "/<rma>/reject", RejectIn)
 @require("return.reject")
 def reject(data: dict[str, Any], rma: str) -> Any:
     """Reject a requested return with a reason from the policy's list and a customer note."""
@@ -167,10 +177,7 @@ def reject(data: dict[str, Any], rma: str) -> Any:
     return commit_and_respond(ret)
 
 
-@blp.route("/<rma>/cancel", methods=["POST"])
-@blp.doc(**A_CHANGE)
-@blp.arguments(VERSIONED_IN)
-@blp.response(200, ReturnOut, headers=ETAG)
+@change_endpoint(blp, "/<rma>/cancel", VERSIONED_IN)
 @require("return.cancel")
 def cancel(data: dict[str, Any], rma: str) -> Any:
     """Cancel a return that has not been received yet."""
@@ -179,10 +186,7 @@ def cancel(data: dict[str, Any], rma: str) -> Any:
     return commit_and_respond(ret)
 
 
-@blp.route("/<rma>/receive", methods=["POST"])
-@blp.doc(**A_CHANGE)
-@blp.arguments(RECEIVE_IN)
-@blp.response(200, ReturnOut, headers=ETAG)
+@change_endpoint(blp, "/<rma>/receive", RECEIVE_IN)
 @require("return.receive")
 def receive(data: dict[str, Any], rma: str) -> Any:
     """Record what arrived and in what condition; starts the refund."""
