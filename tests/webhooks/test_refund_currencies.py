@@ -13,30 +13,12 @@ from returns_service.payments.models import StripeEvent
 from returns_service.returns.models import ReturnEvent
 from tests.support.stripe import (
     API_KEY,
-    WEBHOOK_SECRET,
     post_webhook,
     refund_object,
     stripe_event,
 )
 
 PI = "pi_test_A1001"
-
-
-@pytest.fixture
-def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
-    app_config["STRIPE_WEBHOOK_SECRET"] = WEBHOOK_SECRET  # no API key: ours stays unsent
-    return app_config
-
-
-@pytest.fixture
-def pending(api: Any, make_return: Any) -> dict[str, Any]:
-    """A return received and waiting for its refund of 2,500 EUR."""
-    rma = make_return(items=[{"sku": "SHIRT", "quantity": 1, "reason": "doesnt_fit"}])["rma"]
-    api.post(f"/api/v1/returns/{rma}/approve", as_="agent", json={})
-    shown = api.post(f"/api/v1/returns/{rma}/receive", as_="warehouse", json={
-        "items": [{"sku": "SHIRT", "quantity": 1, "condition": "resellable"}]}).json
-    assert shown["status"] == "refund_pending"
-    return {"rma": rma, "refund_id": shown["refunds"][0]["id"]}
 
 
 def shown(api: Any, rma: str) -> dict[str, Any]:

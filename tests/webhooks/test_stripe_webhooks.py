@@ -16,7 +16,6 @@ from returns_service.refunds.models import Refund
 from returns_service.returns.models import ReturnEvent
 from tests.support.stripe import (
     API_KEY,
-    WEBHOOK_SECRET,
     post_webhook,
     refund_object,
     sign,
@@ -24,25 +23,6 @@ from tests.support.stripe import (
 )
 
 PI = "pi_test_A1001"  # the payment intent of the default test order
-
-
-@pytest.fixture
-def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
-    # A webhook secret but no API key: our own refunds stay pending (not sent), so the
-    # events in these tests are what moves them.
-    app_config["STRIPE_WEBHOOK_SECRET"] = WEBHOOK_SECRET
-    return app_config
-
-
-@pytest.fixture
-def pending(api: Any, make_return: Any) -> dict[str, Any]:
-    """A return received and waiting for its refund of 2,500 (refund row 1, attempt 1)."""
-    rma = make_return(items=[{"sku": "SHIRT", "quantity": 1, "reason": "doesnt_fit"}])["rma"]
-    api.post(f"/api/v1/returns/{rma}/approve", as_="agent", json={})
-    shown = api.post(f"/api/v1/returns/{rma}/receive", as_="warehouse", json={
-        "items": [{"sku": "SHIRT", "quantity": 1, "condition": "resellable"}]}).json
-    assert shown["status"] == "refund_pending"
-    return {"rma": rma, "refund_id": shown["refunds"][0]["id"], "amount": 2500}
 
 
 def ours(pending: dict[str, Any], status: str, refund_id: str = "re_ours_1",

@@ -14,15 +14,9 @@ from returns_service.db import db
 from returns_service.outbox.models import OutboxMessage
 from returns_service.payments.models import StripeEvent
 from returns_service.refunds.stripe_events import apply_event
-from tests.support.stripe import WEBHOOK_SECRET, post_webhook, refund_object, stripe_event
+from tests.support.stripe import post_webhook, refund_object, stripe_event
 
 PI = "pi_test_A1001"
-
-
-@pytest.fixture
-def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
-    app_config["STRIPE_WEBHOOK_SECRET"] = WEBHOOK_SECRET
-    return app_config
 
 
 def stored(app: Any) -> list[StripeEvent]:
