@@ -28,11 +28,12 @@ class Status(StrEnum):
     REFUND_PENDING = "refund_pending"
     REFUNDED = "refunded"
     REFUND_FAILED = "refund_failed"
+    CREDITED = "credited"  # made whole with store credit instead of money back
 
 
 # Statuses in which nothing more will happen to the return.
 TERMINAL = frozenset({Status.REJECTED, Status.CANCELLED, Status.EXPIRED, Status.CLOSED,
-                      Status.REFUNDED})
+                      Status.REFUNDED, Status.CREDITED})
 # Statuses whose items no longer count against what an order line can still return.
 RELEASED = frozenset({Status.REJECTED, Status.CANCELLED, Status.EXPIRED})
 
@@ -50,7 +51,13 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "expire", "source": Status.APPROVED, "dest": Status.EXPIRED},
     {"trigger": "receive", "source": Status.APPROVED, "dest": Status.RECEIVED},
     {"trigger": "start_refund", "source": Status.RECEIVED, "dest": Status.REFUND_PENDING},
-    {"trigger": "close", "source": Status.RECEIVED, "dest": Status.CLOSED},
+    # Nothing qualifies: what arrived, or (keep-the-item) what is kept once adjusted.
+    {"trigger": "close", "source": [Status.RECEIVED, Status.APPROVED], "dest": Status.CLOSED},
+    # Store credit instead of a refund, issued in the same transaction as this change.
+    {"trigger": "issue_credit", "source": Status.RECEIVED, "dest": Status.CREDITED},
+    # Keep-the-item returns are resolved at approval, without a parcel.
+    {"trigger": "refund_kept_item", "source": Status.APPROVED, "dest": Status.REFUND_PENDING},
+    {"trigger": "credit_kept_item", "source": Status.APPROVED, "dest": Status.CREDITED},
     {"trigger": "refund_succeeded", "source": [Status.REFUND_PENDING, Status.REFUND_FAILED],
      "dest": Status.REFUNDED},
     {"trigger": "refund_failed", "source": Status.REFUND_PENDING, "dest": Status.REFUND_FAILED},

@@ -15,6 +15,7 @@ from returns_service.refunds.amounts import (
     remembered_for_answer,
 )
 from returns_service.refunds.breakdown import refund_breakdown
+from returns_service.refunds.credit import store_credit_offer
 from returns_service.refunds.models import Refund
 from returns_service.returns.links import status_url
 from returns_service.returns.models import Return
@@ -28,6 +29,15 @@ _WHEN = ("created_at", "updated_at", "status_changed_at")
 # Triggers a person may fire from the API/console (the rest belong to jobs and webhooks).
 STAFF_ACTIONS = ("approve", "reject", "cancel", "receive", "retry_refund",
                  "record_manual_refund")
+
+
+def paid_breakdown(ret: Return) -> dict[str, int] | None:
+    """What the return was settled at (None until then), as BreakdownOut shows it."""
+    if ret.refund_amount is None:
+        return None
+    return {"items": ret.refund_items_amount or 0, "restocking_fee":
+            ret.restocking_fee_amount or 0, "shipping": ret.refund_shipping_amount or 0,
+            "adjustments": ret.adjustment_amount or 0, "total": ret.refund_amount}
 
 
 _REFUNDS_OF_MANY = (select(Refund)  # built once: shown with every page of the staff list
@@ -78,10 +88,7 @@ def return_dict(ret: Return, *, refunds: list[Refund] | None = None,
             refunds = []
     estimate = refund_breakdown(ret, estimate=True, siblings=siblings,
                                 figures=figures).as_dict()
-    refund = None
-    if ret.refund_amount is not None:
-        refund = {"items": ret.refund_items_amount, "restocking_fee": ret.restocking_fee_amount,
-                  "shipping": ret.refund_shipping_amount, "total": ret.refund_amount}
+    refund = paid_breakdown(ret)
     shown = {
         "rma": ret.rma, "status": ret.status, "version": ret.version, "channel": ret.channel,
         "order_number": order.number, "email": order.email,
@@ -96,6 +103,9 @@ def return_dict(ret: Return, *, refunds: list[Refund] | None = None,
         "expected_refund": estimate,
         "refund": refund,
         "refunds": [refund_dict(r) for r in (refunds_of(ret) if refunds is None else refunds)],
+        "resolution": ret.resolution, "keep_item": bool(ret.keep_item),
+        "store_credit": store_credit_offer(
+            ret, estimate["total"] if refund is None else refund["total"]),
         "allowed_actions": [t for t in allowed_triggers(ret.status) if t in STAFF_ACTIONS],
     }
     if status_link:  # the customer's link, and their right to cancel with it
@@ -114,6 +124,8 @@ def return_json(shown: dict[str, Any]) -> dict[str, Any]:
                                  for key in _BREAKDOWN_FIELDS}
     if shown["refund"] is not None:
         dumped["refund"] = {key: shown["refund"][key] for key in _BREAKDOWN_FIELDS}
+    if shown["store_credit"] is not None:
+        dumped["store_credit"] = dict(shown["store_credit"])
     dumped["refunds"] = [{**refund, "created_at": _iso(refund["created_at"])}
                          for refund in shown["refunds"]]
     return dumped

@@ -19,13 +19,16 @@ from returns_service.http.auth import (
 from returns_service.http.openapi import A_CHANGE, BEARER, ETAG, LOOKUP_PROBLEMS, PROBLEMS
 from returns_service.http.rate_limits import limit_lookups
 from returns_service.orders.services import find_customer_order, get_order, lock_order
+from returns_service.refunds.adjustments import adjust_payout
 from returns_service.refunds.amounts import claims_and_figures
 from returns_service.returns import services
 from returns_service.returns.schemas import (
+    AdjustmentIn,
     EventOut,
     ListQuery,
     ReceiveIn,
     RejectIn,
+    ResolutionIn,
     ReturnIn,
     ReturnOut,
     ReturnPageOut,
@@ -121,7 +124,7 @@ def create_return(data: dict[str, Any]) -> Any:
     # the answer shows: neither changes before the commit.
     claimed, figures = claims_and_figures(order)
     ret = services.create_return(order, data["items"], channel=channel, actor=actor,
-                                 claimed=claimed)
+                                 claimed=claimed, resolution=data["resolution"])
     return commit_and_respond(ret, 201, refunds=[], figures=figures)  # no refunds yet
 
 
@@ -192,4 +195,27 @@ def receive(data: dict[str, Any], rma: str) -> Any:
     """Record what arrived and in what condition; starts the refund."""
     ret = services.receive_return(rma, data["items"], current_staff_actor(), note=data["note"],
                                   expected_version=expected_version(data))
+    return commit_and_respond(ret)
+
+
+@change_endpoint(blp, "/<rma>/resolution", ResolutionIn)
+@require("return.choose_resolution")
+def choose_resolution(data: dict[str, Any], rma: str) -> Any:
+    """Change how the customer is made whole (refund or store credit) for them, until the
+    refund or the credit starts."""
+    ret = services.choose_resolution(rma, data["resolution"], current_staff_actor(),
+                                     expected_version=expected_version(data))
+    return commit_and_respond(ret)
+
+
+@change_endpoint(blp, "/<rma>/adjustments", AdjustmentIn)
+@require("return.adjust")
+def adjust(data: dict[str, Any], rma: str) -> Any:
+    """Add goodwill to, or deduct from, what the return pays out, with a reason from the
+    policy; above the policy's agent limit only admins may (403)."""
+    ret = adjust_payout(
+        rma, current_staff_actor(), kind=data["kind"], amount=data["amount"],
+        reason=data["reason"], note=data["note"],
+        above_limit_allowed=user_may(current_api_user(), "return.adjust_above_limit"),
+        expected_version=expected_version(data))
     return commit_and_respond(ret)

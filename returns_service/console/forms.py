@@ -81,6 +81,16 @@ class RetryForm(VersionedForm):
     pass
 
 
+class AdjustForm(VersionedForm):
+    """Goodwill added to, or a deduction from, what a return pays out (amount as people write
+    it, in the order's currency)."""
+
+    reason = SelectField("Adjustment", validators=[InputRequired(message="Choose a reason.")])
+    amount = StringField("Amount", validators=[
+        InputRequired(message="Enter the amount."), Length(max=32)])
+    note = TextAreaField("Note for staff (optional)", validators=[Optional(), Length(max=2000)])
+
+
 class ManualRefundForm(VersionedForm):
     """A refund made outside Stripe; the amount in the order's currency, as people write it."""
 

@@ -12,13 +12,14 @@ from wtforms import Form, IntegerField, SelectField, StringField
 from wtforms.validators import NumberRange, Optional
 
 from returns_service.api.present import refunds_of
-from returns_service.common.errors import EditConflict, NotFound, ValidationFailed
-from returns_service.common.money import format_money
+from returns_service.common.errors import EditConflict, Forbidden, NotFound, ValidationFailed
+from returns_service.common.money import format_money, parse_money
 from returns_service.console import bp
 from returns_service.console import services as console
 from returns_service.console.access import current_actor, permission_required
 from returns_service.console.formerrors import apply_errors
 from returns_service.console.forms import (
+    AdjustForm,
     ApproveForm,
     CancelForm,
     RejectForm,
@@ -27,10 +28,12 @@ from returns_service.console.forms import (
     reason_options,
 )
 from returns_service.db import db
+from returns_service.refunds.adjustments import ADJUSTABLE, adjust_payout, adjustments_of
 from returns_service.refunds.breakdown import refund_breakdown
 from returns_service.returns import services as returns
 from returns_service.returns.models import Return
 from returns_service.returns.services import CHANNELS
+from returns_service.staff.permissions import user_may
 from workflows.returns import InvalidTransition, Status
 
 CONFLICT = ("This return was changed by someone else while you were looking at it. "
@@ -93,6 +96,8 @@ def render_detail(ret: Return, status: int = 200, **forms: FlaskForm) -> Any:
     reject = forms.get("reject") or RejectForm(formdata=None, **version)
     reject.reason.choices = reason_options(policy.rejection_reasons, "Choose a reason")
     estimate = refund_breakdown(ret, estimate=True) if ret.refund_amount is None else None
+    adjust = forms.get("adjust") or AdjustForm(formdata=None, **version)
+    adjust.reason.choices = adjustment_options(policy)
     return render_template(
         "console/detail.html", ret=ret, order=ret.order,
         history=console.customer_history(ret), notes=console.eligibility_notes(ret),
@@ -103,7 +108,17 @@ def render_detail(ret: Return, status: int = 200, **forms: FlaskForm) -> Any:
         reject_form=reject,
         cancel_form=forms.get("cancel") or CancelForm(formdata=None, **version),
         retry_form=forms.get("retry") or RetryForm(formdata=None, **version),
+        adjust_form=adjust, adjustments=adjustments_of(ret) if ret.adjustment_amount else [],
+        adjustment_label=lambda code: getattr(policy.adjustments.reason(code), "label", code),
+        can_adjust=ret.status in ADJUSTABLE and user_may(current_user, "return.adjust"),
     ), status
+
+
+def adjustment_options(policy: Any) -> list[tuple[str, str]]:
+    """The policy's adjustment reasons, value "kind:code", grouped by what they do."""
+    what = {"goodwill": "Add", "deduction": "Deduct"}
+    return [("", "Choose…"), *((f"{r.kind}:{r.code}", f"{what[r.kind]}: {r.label}")
+                               for r in policy.adjustments.reasons)]
 
 
 def act(rma: str, name: str, form: FlaskForm, change: Callable[[int | None], Return],
@@ -134,6 +149,10 @@ def act(rma: str, name: str, form: FlaskForm, change: Callable[[int | None], Ret
     except NotFound:
         db.session.rollback()
         abort(404)
+    except Forbidden as exc:
+        db.session.rollback()
+        flash(exc.detail, "error")
+        return render_detail(_get(rma), 403, **{name: form})
     flash(done.format(rma=ret.rma), "success")
     return redirect(url_for("console.detail", rma=ret.rma))
 
@@ -175,6 +194,28 @@ def retry_refund(rma: str) -> Any:
     form = RetryForm()
     return act(rma, "retry", form, lambda v: console.retry_refund(
         rma, current_actor(), expected_version=v), "Started a new refund attempt for {rma}.")
+
+
+@bp.post("/returns/<rma>/adjust")
+@permission_required("return.adjust")
+def adjust(rma: str) -> Any:
+    """Goodwill or a deduction on the payout; above the policy's agent limit, admins only."""
+    form = AdjustForm()
+    form.reason.choices = adjustment_options(returns.current_policy())
+    currency = _get(rma).order.currency
+
+    def change(version: int | None) -> Return:
+        kind, _, code = (form.reason.data or "").partition(":")
+        try:
+            amount = parse_money(form.amount.data or "", currency)
+        except ValueError as exc:
+            raise ValidationFailed({"amount": [str(exc)]}) from None
+        return adjust_payout(rma, current_actor(), kind=kind, amount=amount, reason=code,
+                             note=form.note.data, expected_version=version,
+                             above_limit_allowed=user_may(current_user,
+                                                          "return.adjust_above_limit"))
+
+    return act(rma, "adjust", form, change, "Adjusted the payout of {rma}.")
 
 
 @bp.get("/refunds/problems")

@@ -18,6 +18,8 @@ from typing import Any
 from flask import current_app, render_template
 
 from returns_service.common.money import format_money
+from returns_service.credits.services import credit_for_return
+from returns_service.db import db
 from returns_service.feedback.services import RATING_LABELS, RATINGS, feedback_url, rating_url
 from returns_service.notifications.models import Notification
 from returns_service.refunds.amounts import settled_on_return
@@ -153,9 +155,25 @@ def return_context(ret: Return, step: str, data: dict[str, Any]) -> dict[str, An
         "expiry_days": int(current_app.config["RETURN_EXPIRY_DAYS"]),
         "return_address": current_app.config.get("RETURN_ADDRESS"),
         "expires_on": data.get("expires_on"),
+        "keep_item": bool(ret.keep_item),
+        "payback": _payback(ret),
     }
+    if step == "credited":
+        code = credit_for_return(db.session, ret.id)
+        context["credit"] = {
+            "code": code.code if code is not None else None,
+            "amount": money(ret.refund_amount), "bonus": money(ret.credit_bonus_amount),
+            "has_bonus": bool(ret.credit_bonus_amount),
+            "total": money((ret.refund_amount or 0) + (ret.credit_bonus_amount or 0))}
     if step in CSAT_STEPS:
         context["ratings"] = [{"value": r, "label": RATING_LABELS[r], "url": rating_url(ret.rma, r)}
                               for r in RATINGS]
         context["survey_url"] = feedback_url(ret.rma)
     return context
+
+
+def _payback(ret: Return) -> str:
+    """How the customer chose to be paid back, in every email about the return."""
+    if ret.resolution == "store_credit":
+        return "store credit"
+    return "a refund to your original payment method"

@@ -53,6 +53,7 @@ STATUS_STEPS = {
     "received": "received",
     "refunded": "refunded",
     "refund_failed": "refund_failed",
+    "credited": "credited",
 }
 
 # The decisions on a request: each makes a "we have your request" email not sent yet
@@ -68,6 +69,7 @@ SUBJECTS = {
     "received": "We received your parcel for return {rma}",
     "refunded": "Your refund for return {rma} is on its way",
     "refund_failed": "Your refund for return {rma} is delayed: we are on it",
+    "credited": "Your store credit for return {rma} is ready",
     "reminder": "Reminder: please send back your return {rma}",
     "escalation_digest": "{count} return request(s) waiting for a decision",
 }

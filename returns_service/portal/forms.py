@@ -12,12 +12,14 @@ from wtforms import (
     FormField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
+from returns_service.common.money import format_money
 from returns_service.returns.eligibility import LineEligibility
 from returns_service.returns.policy import ReturnPolicy
 
@@ -191,8 +193,38 @@ def choose_items_form(eligibility: list[LineEligibility], policy: ReturnPolicy,
     return form
 
 
+RESOLUTION_LEGEND = "How would you like to be paid back?"
+
+
 class SubmitForm(FlaskForm):
-    """Send the reviewed return: only the CSRF token; the draft lives in the signed session."""
+    """Send the reviewed return: the CSRF token and, when the policy offers store credit, how
+    the customer wants to be paid back; the draft lives in the signed session."""
+
+    resolution = RadioField(RESOLUTION_LEGEND, default="refund",
+                            validators=[InputRequired("Choose how you would like to be paid "
+                                                      "back.")])
+
+
+class ResolutionForm(FlaskForm):
+    """Change refund ↔ store credit on the status page, until the payout starts."""
+
+    resolution = RadioField(RESOLUTION_LEGEND,
+                            validators=[InputRequired("Choose how you would like to be paid "
+                                                      "back.")])
+    version = HiddenField()
+
+
+def resolution_choices(offer: dict[str, Any], currency: str) -> list[tuple[str, str]]:
+    """The radio labels, with what each choice pays: "€108.95 back to your card" or
+    "€119.85 in store credit (includes a €10.90 bonus)"."""
+    refund = f"Refund to my original payment: {format_money(offer['refund'], currency)}"
+    credit = offer.get("store_credit")
+    if credit is None:
+        return [("refund", refund)]
+    label = f"Store credit: {format_money(credit['total'], currency)}"
+    if credit["bonus"]:
+        label += f" (includes a {format_money(credit['bonus'], currency)} bonus)"
+    return [("refund", refund), ("store_credit", label)]
 
 
 class CancelForm(FlaskForm):

@@ -11,19 +11,50 @@ from flask import current_app
 
 from returns_service.orders.models import Order
 from returns_service.portal.wording import next_step, status_label, status_tone
+from returns_service.refunds.adjustments import adjustments_of
 from returns_service.refunds.breakdown import refund_breakdown
 from returns_service.refunds.calculator import RefundBreakdown
+from returns_service.refunds.credit import store_credit_offer
+from returns_service.returns.eligibility import keep_item_applies
 from returns_service.returns.models import Return, ReturnItem
-from returns_service.returns.services import current_policy, events_of
+from returns_service.returns.services import (
+    RESOLUTION_CHANGEABLE,
+    current_policy,
+    events_of,
+)
 from workflows.returns import allowed_triggers
 
 
-def estimate_draft(order: Order, items: list[dict[str, Any]]) -> RefundBreakdown:
-    """Expected refund for items not yet requested (a Return kept out of the session)."""
-    draft = Return(order=order, items=[
+def _draft(order: Order, items: list[dict[str, Any]]) -> Return:
+    """A Return for items not yet requested, kept out of the session."""
+    return Return(order=order, adjustment_amount=0, status="requested", items=[
         ReturnItem(order_line=order.line_by_sku(item["sku"]), quantity=item["quantity"],
                    reason=item["reason"]) for item in items])
-    return refund_breakdown(draft, estimate=True)
+
+
+def estimate_draft(order: Order, items: list[dict[str, Any]]) -> RefundBreakdown:
+    """Expected refund for items not yet requested."""
+    return refund_breakdown(_draft(order, items), estimate=True)
+
+
+def payout_offer(ret: Return, payout: int) -> dict[str, Any]:
+    """What each way of being paid back gives: the refund, and store credit with its bonus
+    (None when the policy offers no store credit)."""
+    return {"refund": payout, "store_credit": store_credit_offer(ret, payout)}
+
+
+def draft_offer(order: Order, items: list[dict[str, Any]],
+                estimate: RefundBreakdown) -> dict[str, Any]:
+    return payout_offer(_draft(order, items), estimate.total)
+
+
+def draft_keeps_items(order: Order, items: list[dict[str, Any]]) -> bool:
+    """Whether this draft would be a keep-the-item return (told on the review page; decided
+    again when it is sent)."""
+    policy = current_policy()
+    lines = [(order.line_by_sku(item["sku"]), item["reason"]) for item in items]
+    return policy.keep_item.enabled and all(line is not None for line, _ in lines) and \
+        keep_item_applies(order, lines, policy)  # type: ignore[arg-type]
 
 
 def reason_label(code: str) -> str:
@@ -68,7 +99,10 @@ def status_view(ret: Return) -> dict[str, Any]:
     if ret.refund_amount is not None:
         refund = {"items": ret.refund_items_amount or 0, "shipping": ret.refund_shipping_amount
                   or 0, "restocking_fee": ret.restocking_fee_amount or 0,
-                  "total": ret.refund_amount}
+                  "adjustments": ret.adjustment_amount or 0, "total": ret.refund_amount}
+    estimate = refund_breakdown(ret, estimate=True)
+    adjustments = [{"label": _adjustment_label(a.reason), "amount": a.amount}
+                   for a in adjustments_of(ret)] if ret.adjustment_amount else []
     return {
         "rma": ret.rma, "status": ret.status, "version": ret.version,
         "status_label": status_label(ret.status), "tone": status_tone(ret.status),
@@ -76,17 +110,28 @@ def status_view(ret: Return) -> dict[str, Any]:
                                hours=int(config["FIRST_RESPONSE_TARGET_HOURS"]),
                                address=config.get("RETURN_ADDRESS"),
                                statement=config["REFUND_STATEMENT_TEXT"],
-                               by_staff=ended_by is not None and ended_by.actor_type != "customer"),
+                               by_staff=ended_by is not None and ended_by.actor_type != "customer",
+                               keep_item=bool(ret.keep_item)),
         "order_number": ret.order.number, "currency": ret.order.currency,
         "created_at": ret.created_at,
         "items": [{"name": i.order_line.name, "sku": i.order_line.sku, "quantity": i.quantity,
                    "unit_price": i.order_line.unit_price, "reason": reason_label(i.reason),
                    "comment": i.comment} for i in ret.items],
         "timeline": timeline(ret),
-        "estimate": refund_breakdown(ret, estimate=True),
+        "estimate": estimate,
         "refund": refund,
+        "adjustments": adjustments,
+        "resolution": ret.resolution, "keep_item": bool(ret.keep_item),
+        "offer": payout_offer(ret, estimate.total if refund is None else refund["total"]),
+        "can_change_resolution": ret.status in RESOLUTION_CHANGEABLE
+        and len(current_policy().resolutions()) > 1,
         "customer_message": ret.customer_message if ret.status == "rejected"
         else ended_by.note if ended_by is not None and ended_by.actor_type != "customer"
         else None,
         "can_cancel": "cancel" in allowed_triggers(ret.status),
     }
+
+
+def _adjustment_label(code: str) -> str:
+    reason = current_policy().adjustments.reason(code)
+    return reason.label if reason else code

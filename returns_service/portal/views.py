@@ -13,6 +13,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from werkzeug.wrappers import Response
 
 from returns_service.common.errors import EditConflict, NotFound, ValidationFailed
+from returns_service.credits.services import balance, credit_for_return
 from returns_service.db import db
 from returns_service.feedback.services import can_rate, feedback_token
 from returns_service.http.rate_limits import limit_lookups
@@ -20,15 +21,24 @@ from returns_service.orders.services import find_customer_order
 from returns_service.portal.forms import (
     CancelForm,
     FindReturnForm,
+    ResolutionForm,
     StartForm,
     SubmitForm,
     choose_items_form,
+    resolution_choices,
 )
-from returns_service.portal.services import estimate_draft, reason_label, status_view
+from returns_service.portal.services import (
+    draft_keeps_items,
+    draft_offer,
+    estimate_draft,
+    reason_label,
+    status_view,
+)
 from returns_service.returns.eligibility import line_eligibility
 from returns_service.returns.links import LinkInvalid, rma_from_token, status_token
 from returns_service.returns.services import (
     cancel_return,
+    choose_resolution,
     create_return,
     current_policy,
     find_customer_return,
@@ -127,11 +137,15 @@ def review() -> Any:
     items = draft.get("items")
     if not items:
         return redirect(url_for(".choose_items"))
+    estimate = estimate_draft(order, items)
     form = SubmitForm()
+    form.resolution.choices = resolution_choices(draft_offer(order, items, estimate),
+                                                 order.currency)
     if form.validate_on_submit():
         try:
             ret = create_return(order, items, channel="web", request_key=draft.get("key"),
-                                actor=Actor("customer", None, order.email))
+                                actor=Actor("customer", None, order.email),
+                                resolution=form.resolution.data)
             db.session.commit()
         except ValidationFailed as exc:  # something changed since the items step
             db.session.rollback()
@@ -148,7 +162,8 @@ def review() -> Any:
     lines = [{**item, "line": order.line_by_sku(item["sku"]),
               "reason_label": reason_label(item["reason"])} for item in items]
     return render_template("portal/review.html", form=form, order=order, lines=lines,
-                           estimate=estimate_draft(order, items))
+                           estimate=estimate, keeps_items=draft_keeps_items(order, items)), \
+        422 if form.errors else 200
 
 
 def _return_from_token(token: str) -> Any:
@@ -196,10 +211,53 @@ def status(token: str) -> Any:
     ret = _return_from_token(token)
     if isinstance(ret, tuple):
         return ret
+    return _status_page(ret, token)
+
+
+def _status_page(ret: Any, token: str, resolution_form: ResolutionForm | None = None,
+                 status: int = 200) -> Any:
     survey = (url_for("feedback.survey", token=feedback_token(ret.rma))
               if can_rate(ret) else None)
-    return render_template("portal/status.html", ret=status_view(ret), return_=ret,
-                           token=token, survey_url=survey)
+    shown = status_view(ret)
+    if resolution_form is None:
+        resolution_form = ResolutionForm(formdata=None, resolution=ret.resolution,
+                                         version=ret.version)
+    resolution_form.resolution.choices = resolution_choices(shown["offer"], shown["currency"])
+    credit = None
+    if ret.status == "credited":
+        code = credit_for_return(db.session, ret.id)
+        if code is not None:
+            credit = {"code": code.code, "balance": balance(db.session, code.id)}
+    return render_template("portal/status.html", ret=shown, return_=ret, token=token,
+                           survey_url=survey, resolution_form=resolution_form,
+                           credit=credit), status
+
+
+@bp.post("/returns/status/<token>/resolution")
+def change_resolution(token: str) -> Any:
+    """Refund ↔ store credit, until the payout starts."""
+    ret = _return_from_token(token)
+    if isinstance(ret, tuple):
+        return ret
+    form = ResolutionForm()
+    form.resolution.choices = resolution_choices(status_view(ret)["offer"],
+                                                 ret.order.currency)
+    if not form.validate_on_submit():
+        return _status_page(ret, token, form, 422)
+    version = int(form.version.data) if str(form.version.data or "").isdigit() else None
+    try:
+        choose_resolution(ret.rma, form.resolution.data,
+                          Actor("customer", None, ret.order.email), expected_version=version)
+        db.session.commit()
+        flash("Your choice is saved.", "success")
+    except EditConflict:
+        db.session.rollback()
+        flash("Your return changed while you were on this page. Please check it again.",
+              "error")
+    except ValidationFailed:
+        db.session.rollback()
+        flash("That choice is not available for this return.", "error")
+    return redirect(url_for(".status", token=token))
 
 
 @bp.get("/returns/status/<token>/cancel")

@@ -14,6 +14,7 @@ STATUS_LABELS: dict[str, tuple[str, str]] = {
     "refund_pending": ("Refund on its way", "ok"),
     "refunded": ("Refunded", "ok"),
     "refund_failed": ("Refund delayed", "warn"),
+    "credited": ("Store credit issued", "ok"),
 }
 
 # What happens next, from the customer's side. {rma}, {hours}, {address}, {statement} are
@@ -39,6 +40,12 @@ NEXT_STEPS: dict[str, str] = {
                 "{statement}.",
     "refund_failed": "Your bank did not accept the refund yet. We are on it and will email you "
                      "when it goes through; you do not need to do anything.",
+    "credited": "Your store credit is ready: use the code below at checkout. We have emailed "
+                "it to you too.",
+    # Keep-the-item returns: nothing to send back.
+    "requested:keep": "We are checking your request and will email you within {hours} hours. "
+                      "You will not need to send the items back.",
+    "approved:keep": "No need to send anything back: keep the items.",
 }
 
 NO_ADDRESS = "our returns address (reply to our email if you do not have it)"
@@ -53,7 +60,10 @@ def status_tone(status: str) -> str:
 
 
 def next_step(status: str, *, rma: str, hours: int, address: str | None,
-              statement: str = "5 to 10 business days", by_staff: bool = False) -> str:
-    text = NEXT_STEPS.get(f"{status}:staff" if by_staff else status) or NEXT_STEPS.get(status, "")
+              statement: str = "5 to 10 business days", by_staff: bool = False,
+              keep_item: bool = False) -> str:
+    variant = "staff" if by_staff else "keep" if keep_item else None
+    text = (NEXT_STEPS.get(f"{status}:{variant}") if variant else None) \
+        or NEXT_STEPS.get(status, "")
     return text.format(rma=rma, hours=hours, address=address or NO_ADDRESS,
                        statement=statement)

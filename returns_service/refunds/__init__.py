@@ -7,16 +7,18 @@ from flask import Flask
 from returns_service.orders.signals import order_pins_asked
 from returns_service.outbox.registry import register_handler
 from returns_service.refunds import amounts, jobs, models, receiving, services
-from returns_service.returns.signals import return_received
+from returns_service.returns.signals import return_approved, return_received
 from returns_service.scheduler import register_periodic
 
 __all__ = ["init_app", "models"]
 
 
 def init_app(app: Flask) -> None:
-    """Start the refund when a parcel is received, run refund and Stripe-event jobs, settle
+    """Settle a return (refund or store credit) when its parcel is received, or at approval
+    when the customer keeps the items; run refund and Stripe-event jobs, settle
     refunds still pending after an hour, and pin an order's payment once it has refunds."""
     return_received.connect(receiving.on_return_received)
+    return_approved.connect(receiving.on_return_approved)
     order_pins_asked.connect(amounts.pins_of_refunds)
     register_handler("refund.execute", jobs.run_refund)
     register_handler("stripe.event", jobs.run_stripe_event)

@@ -1,4 +1,5 @@
-"""What counts against an order's money: refunds live or made, and the shipping claimed.
+"""What counts against an order's money: refunds live or made, store credit issued instead
+of a refund, and the shipping claimed.
 
 Only refunds in the order's currency count: amounts in two currencies are never added up.
 
@@ -22,7 +23,10 @@ from returns_service.returns.eligibility import claimed_statement
 from returns_service.returns.models import Return, transaction_memo
 
 # A return in one of these statuses has claimed the order's shipping cost (if it refunds it).
-SHIPPING_CLAIMED_STATUSES = ("refund_pending", "refund_failed", "refunded")
+SHIPPING_CLAIMED_STATUSES = ("refund_pending", "refund_failed", "refunded", "credited")
+# A credited return made the customer whole with store credit: its refund_amount (the
+# credit without its bonus) counts against the order as a refund would.
+CREDITED = "credited"
 
 # What counts against an order, for one order (refunded_on_order) and for a page of them
 # (refund_context) alike: live refunds; dashboard refunds no return matched (on the order's
@@ -55,12 +59,15 @@ def _order_figures_columns() -> tuple[Any, ...]:
     # `= NULL` matches nothing: an order without a payment intent adds 0 here.
     unmatched = select(func.coalesce(func.sum(Refund.amount), 0)).where(
         Refund.payment_intent == bindparam("payment_intent"), *_UNMATCHED, currency)
+    credited = select(func.coalesce(func.sum(Return.refund_amount), 0)).where(
+        Return.order_id == order_id, Return.id != exclude, Return.status == CREDITED)
     shipping = select(Return.id).where(Return.order_id == order_id, Return.id != exclude,
                                        *_CLAIMED_SHIPPING)
     lines = select(func.coalesce(func.sum(OrderLine.unit_price * OrderLine.quantity), 0)
                    ).where(OrderLine.order_id == order_id)
     own = select(Refund.id).where(Refund.return_id == exclude)
-    return (on_returns.scalar_subquery() + unmatched.scalar_subquery(), shipping.exists(),
+    return (on_returns.scalar_subquery() + unmatched.scalar_subquery()
+            + credited.scalar_subquery(), shipping.exists(),
             lines.scalar_subquery(), own.exists())
 
 
@@ -140,7 +147,9 @@ def _refund_context_statements() -> tuple[Any, Any, Any]:
                  .group_by(Order.id))
     shipped = select(Return.order_id, Return.id).where(Return.order_id.in_(order_ids),
                                                        *_CLAIMED_SHIPPING)
-    return amounts, unmatched, shipped
+    credited = (select(Return.order_id, Return.id, Return.refund_amount)
+                .where(Return.order_id.in_(order_ids), Return.status == CREDITED))
+    return amounts.union_all(credited), unmatched, shipped
 
 
 _REFUND_CONTEXT = _refund_context_statements()

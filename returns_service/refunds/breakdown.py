@@ -26,7 +26,7 @@ def refund_breakdown(ret: Return, *, estimate: bool = False,
             current_policy(), _refund_lines(ret, estimate), shipping_total=order.shipping_total,
             shipping_already_refunded=any(shipped for _, shipped in others),
             remaining_refundable=order.total - sum(amount for amount, _ in others),
-            step=refund_step(order.currency))
+            step=refund_step(order.currency), adjustments=ret.adjustment_amount or 0)
     if figures is None:
         figures = order_figures(order, exclude_return_id=ret.id)
     # The order's total from the figures' statement: its lines need not be loaded.
@@ -34,7 +34,8 @@ def refund_breakdown(ret: Return, *, estimate: bool = False,
     return compute_refund(
         current_policy(), _refund_lines(ret, estimate), shipping_total=order.shipping_total,
         shipping_already_refunded=figures.shipping_claimed,
-        remaining_refundable=total - figures.refunded, step=refund_step(order.currency))
+        remaining_refundable=total - figures.refunded, step=refund_step(order.currency),
+        adjustments=ret.adjustment_amount or 0)
 
 
 def _refund_lines(ret: Return, estimate: bool) -> list[RefundLine]:

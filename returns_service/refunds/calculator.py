@@ -24,17 +24,20 @@ class RefundBreakdown:
     shipping_amount: int
     total: int
     capped: bool  # True when the order's remaining refundable amount limited the total
+    adjustments: int = 0  # agents' goodwill (+) and deductions (negative), net
 
     def as_dict(self) -> dict[str, int | bool]:
         return {"items": self.items_amount, "restocking_fee": self.restocking_fee,
-                "shipping": self.shipping_amount, "total": self.total, "capped": self.capped}
+                "shipping": self.shipping_amount, "adjustments": self.adjustments,
+                "total": self.total, "capped": self.capped}
 
 
 def compute_refund(policy: ReturnPolicy, lines: Iterable[RefundLine], *, shipping_total: int,
                    shipping_already_refunded: bool, remaining_refundable: int,
-                   step: int = 1) -> RefundBreakdown:
+                   step: int = 1, adjustments: int = 0) -> RefundBreakdown:
     """Items refunded at unit price, minus the fee for customer-side reasons, plus shipping
-    when the merchant was at fault, never more than what the order still has refundable.
+    when the merchant was at fault, plus the agents' adjustments, never below zero nor more
+    than what the order still has refundable.
 
     `step` (money.refund_step): the total is a whole number of steps, the fee rounded down
     to one in the customer's favour."""
@@ -55,7 +58,8 @@ def compute_refund(policy: ReturnPolicy, lines: Iterable[RefundLine], *, shippin
             fee += int((Decimal(amount) * pct / 100).quantize(Decimal(1), ROUND_HALF_UP))
     fee -= fee % step
     shipping = shipping_total if merchant_fault and items and not shipping_already_refunded else 0
-    uncapped = items - fee + shipping
+    uncapped = max(0, items - fee + shipping + adjustments)
     total = max(0, min(uncapped, remaining_refundable))
     capped = total < uncapped
-    return RefundBreakdown(items, fee, shipping, total - total % step, capped=capped)
+    return RefundBreakdown(items, fee, shipping, total - total % step, capped=capped,
+                           adjustments=adjustments)

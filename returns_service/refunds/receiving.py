@@ -1,6 +1,7 @@
-"""What refunds do when a parcel is received: price what arrived and start the refund, or
-close the return when nothing in it qualifies. Connected to `return_received` by
-`returns_service.refunds.init_app`; runs in the receiving transaction."""
+"""Settling a return: price what arrived (or, for keep-the-item, what the customer keeps) and
+make the customer whole as they chose: start the refund, or issue store credit; close the
+return when nothing qualifies. Connected to `return_received` and `return_approved` by
+`returns_service.refunds.init_app`; runs in the transaction of that change."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from returns_service.orders.services import lock_order_row
 from returns_service.refunds.amounts import order_figures, remember_for_answer
 from returns_service.refunds.breakdown import refund_breakdown
+from returns_service.refunds.credit import issue_store_credit
 from returns_service.refunds.services import start_refund
 from returns_service.returns.models import Return
 from returns_service.returns.services import transition
@@ -16,20 +18,36 @@ from workflows.returns import Actor
 
 
 def on_return_received(ret: Return, *, actor: Actor, **_: Any) -> None:
-    """Store the refund breakdown on the return, then refund_pending or closed."""
-    # The refund is capped by what other returns left refundable: lock the order. Its lines
+    """The parcel was opened: settle on what arrived."""
+    settle(ret, actor, kept=False)
+
+
+def on_return_approved(ret: Return, *, actor: Actor, **_: Any) -> None:
+    """A keep-the-item return is settled at approval: no parcel will come."""
+    if ret.keep_item:
+        settle(ret, actor, kept=True)
+
+
+def settle(ret: Return, actor: Actor, *, kept: bool) -> None:
+    """Store the breakdown on the return, then refund_pending, credited or closed."""
+    # The payout is capped by what other returns left refundable: lock the order. Its lines
     # are not read again (the items hold theirs; the figures sum them in SQL).
     lock_order_row(ret.order)
     # Read under the order's lock and leaving this return out, so nothing this transaction
     # does next changes them: the answer's estimate uses them too.
     figures = order_figures(ret.order, exclude_return_id=ret.id)
     remember_for_answer(ret, figures=figures)
-    breakdown = refund_breakdown(ret, figures=figures)
+    # Kept items are priced as requested: nothing is inspected.
+    breakdown = refund_breakdown(ret, figures=figures, estimate=kept)
     ret.refund_items_amount = breakdown.items_amount
     ret.restocking_fee_amount = breakdown.restocking_fee
     ret.refund_shipping_amount = breakdown.shipping_amount
     ret.refund_amount = breakdown.total
-    if breakdown.total > 0:
-        start_refund(ret, actor)
+    if breakdown.total <= 0:
+        why = ("Nothing is left to pay out for the items kept." if kept
+               else "Nothing in the parcel qualifies for a refund.")
+        transition(ret, "close", actor, note=why)
+    elif ret.resolution == "store_credit":
+        issue_store_credit(ret, actor)
     else:
-        transition(ret, "close", actor, note="Nothing in the parcel qualifies for a refund.")
+        start_refund(ret, actor)

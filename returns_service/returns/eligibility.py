@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -71,6 +71,24 @@ def line_eligibility(order: Order, policy: ReturnPolicy, now: datetime | None = 
         else:
             result.append(LineEligibility(line, left, None))
     return result
+
+
+def keep_item_applies(order: Order, lines: list[tuple[OrderLine, str]], policy: ReturnPolicy,
+                      now: datetime | None = None) -> bool:
+    """Whether the customer keeps these (line, reason) pairs: every line qualifies by the
+    keep-item policy, and this customer email has had fewer than the policy's keep-item
+    returns in its period (returns released since do not count)."""
+    rule = policy.keep_item
+    if not lines or not all(rule.line_qualifies(order.currency, line.sku, line.unit_price,
+                                                reason) for line, reason in lines):
+        return False
+    since = (now or utcnow()) - timedelta(days=rule.period_days)
+    kept = db.session.scalar(
+        select(func.count(Return.id)).join(Order, Order.id == Return.order_id)
+        .where(Order.email == order.email, Return.keep_item.is_(True),
+               Return.created_at >= since,
+               Return.status.not_in([s.value for s in RELEASED]))) or 0
+    return kept < rule.max_per_customer
 
 
 def eligibility_view(order: Order, policy: ReturnPolicy) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, object_session, relationship
 from sqlalchemy.orm.attributes import set_committed_value
@@ -76,6 +77,17 @@ class Return(db.Model):
     refund_amount: Mapped[int | None] = mapped_column(BigInteger)
     # The one-time key of the form that asked for this return (customer draft, agent form).
     request_key: Mapped[str | None] = mapped_column(String(64))
+    # How the customer is made whole (policy.RESOLUTIONS): refund or store_credit. The
+    # customer may change it until the refund or the credit starts.
+    resolution: Mapped[str] = mapped_column(String(16), default="refund",
+                                            server_default="refund")
+    # Every line qualified for keep-the-item: nothing to send back; resolved at approval.
+    keep_item: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The agents' adjustments so far, net (goodwill added, deductions taken), kept with the
+    # return so every breakdown has it without reading the adjustments.
+    adjustment_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Store credit's bonus on top of refund_amount, once the credit is issued.
+    credit_bonus_amount: Mapped[int | None] = mapped_column(BigInteger)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -157,6 +169,24 @@ class ReturnEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     return_: Mapped[Return] = relationship(back_populates="events")
+
+
+class ReturnAdjustment(db.Model):
+    """An agent's change to what a return pays out: goodwill (positive) or a deduction
+    (negative), with the policy's reason and a note. Never changed once written."""
+
+    __tablename__ = "return_adjustments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("returns.id", ondelete="CASCADE"),
+                                           index=True)
+    amount: Mapped[int] = mapped_column(BigInteger)  # signed, order currency minor units
+    reason: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    actor_type: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_label: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 def with_order_and_items() -> tuple[Any, ...]:

@@ -6,6 +6,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,80 @@ class AutoApprove:
                 and bool(reasons) and all(r in self.reasons for r in reasons))
 
 
+RESOLUTIONS = ("refund", "store_credit")
+
+
+@dataclass(frozen=True)
+class StoreCredit:
+    """Store credit as an alternative to a card refund, with a bonus on top (a customer who
+    takes credit stays a customer)."""
+
+    enabled: bool = False
+    bonus_percent: Decimal = Decimal(0)
+    # An admin may turn credit back into a refund to the original payment (audited).
+    convertible_to_refund: bool = False
+
+    def bonus(self, amount: int, step: int = 1) -> int:
+        """The bonus on `amount`, rounded down to a whole `step` (never more than promised)."""
+        raw = int(Decimal(amount) * self.bonus_percent / 100)
+        return max(0, raw - raw % step)
+
+
+@dataclass(frozen=True)
+class KeepItem:
+    """Returnless refunds: items not worth shipping back are kept by the customer."""
+
+    enabled: bool = False
+    max_unit_price: dict[str, int] = field(default_factory=dict)  # currency -> minor units
+    skus: tuple[str, ...] = ()  # SKU patterns (fnmatch: "SOCK-*")
+    reasons: frozenset[str] = frozenset()
+    max_per_customer: int = 1  # keep-item returns per customer email…
+    period_days: int = 90  # …in this many days
+
+    def line_qualifies(self, currency: str, sku: str, unit_price: int, reason: str) -> bool:
+        if not self.enabled or reason not in self.reasons:
+            return False
+        limit = self.max_unit_price.get(currency.upper())
+        cheap = limit is not None and unit_price <= limit
+        return cheap or any(fnmatchcase(sku, pattern) for pattern in self.skus)
+
+
+ADJUSTMENT_KINDS = ("goodwill", "deduction")
+
+
+@dataclass(frozen=True)
+class AdjustmentReason:
+    code: str
+    label: str
+    kind: str  # goodwill (adds to the payout) or deduction (takes from it)
+
+
+DEFAULT_ADJUSTMENT_REASONS = (
+    AdjustmentReason("goodwill", "Goodwill gesture", "goodwill"),
+    AdjustmentReason("late_delivery", "Compensation for a late delivery", "goodwill"),
+    AdjustmentReason("used", "Item arrived used", "deduction"),
+    AdjustmentReason("missing_accessory", "Accessory missing", "deduction"),
+    AdjustmentReason("damaged_by_customer", "Damaged after delivery", "deduction"),
+)
+
+
+@dataclass(frozen=True)
+class Adjustments:
+    """Agents may change what a return pays out, with a reason, up to a limit per currency;
+    above it only admins may."""
+
+    reasons: tuple[AdjustmentReason, ...] = DEFAULT_ADJUSTMENT_REASONS
+    agent_limit: dict[str, int] = field(default_factory=dict)  # currency -> minor units
+
+    def reason(self, code: str) -> AdjustmentReason | None:
+        return next((r for r in self.reasons if r.code == code), None)
+
+    def agent_may(self, currency: str, amount: int) -> bool:
+        """Whether an agent (not an admin) may adjust by `amount` (either sign)."""
+        limit = self.agent_limit.get(currency.upper())
+        return limit is not None and abs(amount) <= limit
+
+
 @dataclass(frozen=True)
 class ReturnPolicy:
     window_days: int = 30
@@ -62,6 +137,13 @@ class ReturnPolicy:
     restocking_fee_percent: Decimal = Decimal(0)
     refundable_conditions: frozenset[str] = frozenset({"resellable", "damaged"})
     auto_approve: AutoApprove = AutoApprove()
+    store_credit: StoreCredit = StoreCredit()
+    keep_item: KeepItem = KeepItem()
+    adjustments: Adjustments = Adjustments()
+
+    def resolutions(self) -> tuple[str, ...]:
+        """What the customer may choose to be made whole with."""
+        return RESOLUTIONS if self.store_credit.enabled else ("refund",)
 
     def window_for(self, channel: str) -> int:
         return self.window_days_by_channel.get(channel, self.window_days)
@@ -120,4 +202,37 @@ def policy_from_mapping(raw: dict[str, Any]) -> ReturnPolicy:
                              for k, v in aa.get("max_order_total", {}).items()},
             reasons=frozenset(aa.get("reasons", [])),
         )
+    if "store_credit" in raw:
+        sc = raw["store_credit"]
+        bonus = Decimal(str(sc.get("bonus_percent", 0)))
+        if not Decimal(0) <= bonus <= Decimal(100):
+            raise ValueError("store_credit.bonus_percent must be between 0 and 100")
+        kwargs["store_credit"] = StoreCredit(
+            enabled=bool(sc.get("enabled", True)), bonus_percent=bonus,
+            convertible_to_refund=bool(sc.get("convertible_to_refund", False)))
+    if "keep_item" in raw:
+        ki = raw["keep_item"]
+        kwargs["keep_item"] = KeepItem(
+            enabled=bool(ki.get("enabled", True)),
+            max_unit_price=_per_currency(ki.get("max_unit_price", {})),
+            skus=tuple(str(s) for s in ki.get("skus", [])),
+            reasons=frozenset(ki.get("reasons", [])),
+            max_per_customer=int(ki.get("max_per_customer", 1)),
+            period_days=int(ki.get("period_days", 90)))
+    if "adjustments" in raw:
+        adj = raw["adjustments"]
+        reasons = DEFAULT_ADJUSTMENT_REASONS
+        if "reasons" in adj:
+            reasons = tuple(AdjustmentReason(r["code"], r["label"], r["kind"])
+                            for r in adj["reasons"])
+            wrong = sorted({r.kind for r in reasons} - set(ADJUSTMENT_KINDS))
+            if wrong:
+                raise ValueError(f"adjustments.reasons: unknown kind {wrong}; use "
+                                 f"{' or '.join(ADJUSTMENT_KINDS)}")
+        kwargs["adjustments"] = Adjustments(
+            reasons=reasons, agent_limit=_per_currency(adj.get("agent_limit", {})))
     return ReturnPolicy(**kwargs)
+
+
+def _per_currency(raw: dict[str, Any]) -> dict[str, int]:
+    return {str(k).upper(): int(v) for k, v in raw.items()}

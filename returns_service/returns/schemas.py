@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
-from returns_service.returns.policy import CONDITIONS
+from returns_service.returns.policy import ADJUSTMENT_KINDS, CONDITIONS, RESOLUTIONS
 
 NOTE = validate.Length(max=2000)
 
@@ -25,6 +25,10 @@ class ReturnIn(Schema):
                         validate=validate.Length(min=1, max=100))
     channel = fields.String(load_default=None, validate=validate.OneOf(
         ["api", "phone", "email", "chat"]), metadata={"description": "Staff only"})
+    resolution = fields.String(load_default="refund", validate=validate.OneOf(RESOLUTIONS),
+                               metadata={"description": (
+                                   "How the customer is made whole: refund to the original "
+                                   "payment, or store credit (when the policy offers it)")})
 
 
 class VersionedIn(Schema):
@@ -35,6 +39,19 @@ class VersionedIn(Schema):
 
 class RejectIn(VersionedIn):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class ResolutionIn(VersionedIn):
+    resolution = fields.String(required=True, validate=validate.OneOf(RESOLUTIONS))
+
+
+class AdjustmentIn(VersionedIn):
+    kind = fields.String(required=True, validate=validate.OneOf(ADJUSTMENT_KINDS), metadata={
+        "description": "goodwill adds to the payout, deduction takes from it"})
+    amount = fields.Integer(required=True, strict=True, validate=validate.Range(min=1),
+                            metadata={"description": "Minor units of the order's currency"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=64), metadata={
+        "description": "A code from the policy's adjustment reasons"})
 
 
 class ReceivedItemIn(Schema):
@@ -75,6 +92,13 @@ class BreakdownOut(Schema):
     items = fields.Integer()
     restocking_fee = fields.Integer()
     shipping = fields.Integer()
+    adjustments = fields.Integer(metadata={"description": "Agents' goodwill less deductions"})
+    total = fields.Integer()
+
+
+class CreditOfferOut(Schema):
+    amount = fields.Integer(metadata={"description": "The refund's amount, as credit"})
+    bonus = fields.Integer(metadata={"description": "The policy's bonus on top"})
     total = fields.Integer()
 
 
@@ -111,6 +135,12 @@ class ReturnOut(Schema):
     expected_refund = fields.Nested(BreakdownOut)
     refund = fields.Nested(BreakdownOut, allow_none=True)
     refunds = fields.List(fields.Nested(RefundOut))
+    resolution = fields.String(metadata={"description": "refund or store_credit"})
+    keep_item = fields.Boolean(metadata={
+        "description": "The customer keeps the items: nothing is sent back"})
+    store_credit = fields.Nested(CreditOfferOut, allow_none=True, metadata={
+        "description": ("The credit issued (status credited), else what choosing store "
+                        "credit would give now; null when the policy offers none")})
     allowed_actions = fields.List(fields.String())
     status_url = fields.String(metadata={"description": (
         "The customer's status page. It lets whoever holds it cancel the return, so it is "

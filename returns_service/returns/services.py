@@ -20,7 +20,7 @@ from returns_service.db import db
 from returns_service.db.insert_once import insert_once
 from returns_service.orders.models import Order
 from returns_service.orders.services import lock_order
-from returns_service.returns.eligibility import line_eligibility
+from returns_service.returns.eligibility import keep_item_applies, line_eligibility
 from returns_service.returns.models import (
     Return,
     ReturnEvent,
@@ -30,7 +30,7 @@ from returns_service.returns.models import (
 )
 from returns_service.returns.policy import CONDITIONS, ReturnPolicy
 from returns_service.returns.rma import new_rma, normalise_rma
-from returns_service.returns.signals import return_received, status_changed
+from returns_service.returns.signals import return_approved, return_received, status_changed
 from returns_service.returns.writes import save
 from workflows.returns import (
     Actor,
@@ -167,8 +167,11 @@ def _require_trigger(ret: Return, trigger: str) -> None:
 
 def create_return(order: Order, items: list[dict[str, Any]], *, channel: str, actor: Actor,
                   now: datetime | None = None, request_key: str | None = None,
-                  claimed: dict[int, int] | None = None) -> Return:
+                  claimed: dict[int, int] | None = None, resolution: str = "refund") -> Return:
     """Validate the request against the policy and record it (auto-approving if it may).
+
+    `resolution`: how the customer chose to be made whole (the policy's offer). A return
+    whose every line qualifies for keep-the-item is marked so: nothing is sent back.
 
     `request_key`: the one-time key of the form sent; the same key sent again (a double
     click) answers the return it created instead of creating a second one. `claimed`: the
@@ -177,19 +180,24 @@ def create_return(order: Order, items: list[dict[str, Any]], *, channel: str, ac
     policy = current_policy()
     if channel not in CHANNELS:
         raise ValidationFailed({"channel": [f"Must be one of: {', '.join(CHANNELS)}."]})
+    _check_resolution(policy, resolution)
     lock_order(order.id)  # two tabs cannot over-claim a line
     if request_key:  # under the order's lock: a twin sent at the same time waits, then finds it
         sent = find_by_request_key(order.id, request_key)
         if sent is not None:
             return sent
     lines = _validated_lines(order, items, policy, now, claimed)
+    keep_item = policy.keep_item.enabled and keep_item_applies(
+        order, [(line, item["reason"]) for line, item in lines], policy, now)
     now = now or utcnow()
     ret = _insert_with_unique_rma({
         "order_id": order.id, "channel": channel, "status": Status.REQUESTED.value,
         "version": 1, "created_at": now, "updated_at": now, "status_changed_at": now,
         "rejection_reason": None, "customer_message": None, "needs_review": False,
         "review_reason": None, "refund_items_amount": None, "restocking_fee_amount": None,
-        "refund_shipping_amount": None, "refund_amount": None, "request_key": request_key})
+        "refund_shipping_amount": None, "refund_amount": None, "request_key": request_key,
+        "resolution": resolution, "keep_item": keep_item, "adjustment_amount": 0,
+        "credit_bonus_amount": None})
     # A new row has no events yet and these items only: say so, so nothing is loaded.
     set_committed_value(ret, "order", order)
     set_committed_value(ret, "events", [])
@@ -199,11 +207,13 @@ def create_return(order: Order, items: list[dict[str, Any]], *, channel: str, ac
     event = ret.add_event(ReturnEvent(
         kind="status", from_status=None, to_status="requested", trigger="request",
         actor_type=actor.type, actor_id=actor.id, actor_label=actor.label, created_at=now,
-        data={"channel": channel}))
+        data={"channel": channel, "resolution": resolution, "keep_item": keep_item}))
     status_changed.send(ret, event=event)
     if policy.auto_approve.applies(order.currency, order.total, [i["reason"] for _, i in lines]):
-        transition(ret, "approve", Actor.system("auto-approve policy"),
+        policy_actor = Actor.system("auto-approve policy")
+        transition(ret, "approve", policy_actor,
                    note="Approved automatically by the return policy.")
+        return_approved.send(ret, actor=policy_actor)
     else:
         save(ret)  # the items, the request's event and its email's timeline line
     return ret
@@ -269,6 +279,38 @@ def approve_return(rma: str, actor: Actor, *, note: str | None = None,
                    expected_version: int | None = None) -> Return:
     ret = lock_return(rma, expected_version)
     transition(ret, "approve", actor, note=note)
+    return_approved.send(ret, actor=actor)
+    return ret
+
+
+# Until then the customer may change how they are made whole: afterwards the refund or the
+# credit has started.
+RESOLUTION_CHANGEABLE = frozenset({Status.REQUESTED, Status.APPROVED})
+
+
+def _check_resolution(policy: ReturnPolicy, resolution: str) -> None:
+    offered = policy.resolutions()
+    if resolution not in offered:
+        raise ValidationFailed({"resolution": [f"Must be one of: {', '.join(offered)}."]})
+
+
+def choose_resolution(rma: str, resolution: str, actor: Actor, *,
+                      expected_version: int | None = None) -> Return:
+    """The customer (or an agent for them) changes refund ↔ store credit, until the refund or
+    the credit starts; recorded in the audit trail the customer sees."""
+    _check_resolution(current_policy(), resolution)
+    ret = lock_return(rma, expected_version)
+    if ret.status not in RESOLUTION_CHANGEABLE:
+        raise EditConflict(f"{ret.rma} is {ret.status}: the refund or credit has started, so "
+                           "it can no longer be changed.", current_status=ret.status,
+                           current_version=ret.version)
+    if ret.resolution != resolution:
+        ret.add_event(ReturnEvent(
+            kind="resolution", trigger="choose_resolution", actor_type=actor.type,
+            actor_id=actor.id, actor_label=actor.label, customer_visible=True,
+            data={"from": ret.resolution, "to": resolution}, created_at=utcnow()))
+        ret.resolution = resolution
+        save(ret)
     return ret
 
 

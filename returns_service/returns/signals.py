@@ -5,7 +5,9 @@ messages atomically with the change that caused them:
 - `status_changed`: right after the workflow moved a return (and once when one is created);
   notifications queue the customer's email, metrics count the change after commit.
 - `return_received`: the warehouse recorded what arrived; refunds work out the refund and
-  start it, or close the return when nothing qualifies.
+  start it (or issue store credit), or close the return when nothing qualifies.
+- `return_approved`: an agent or the policy approved; refunds resolve a keep-the-item
+  return at once (nothing will arrive).
 """
 
 from blinker import Namespace
@@ -16,3 +18,5 @@ _signals = Namespace()
 status_changed = _signals.signal("status-changed")
 # sender: the Return, now received with its items' conditions set; kwargs: actor
 return_received = _signals.signal("return-received")
+# sender: the Return, just approved; kwargs: actor
+return_approved = _signals.signal("return-approved")

@@ -25,6 +25,12 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "refund.record_manual": ("agent",),
     # Recording a manual refund above what the return is still owed (with a reason).
     "refund.over_refund": (),
+    # Refund or store credit, changed for the customer before the payout starts.
+    "return.choose_resolution": ("agent",),
+    # Goodwill or a deduction on what a return pays out, up to the policy's agent limit…
+    "return.adjust": ("agent",),
+    # …and above it.
+    "return.adjust_above_limit": (),
     "orders.read": ("agent", "warehouse", "integration"),
     "orders.import": ("integration",),
     "reports.read": ("agent",),

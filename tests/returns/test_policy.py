@@ -185,3 +185,84 @@ def test_refund_amount_rules(lines: list[RefundLine], shipping_done: bool, remai
     assert (result.items_amount, result.restocking_fee, result.shipping_amount,
             result.total) == expected
     assert result.capped == (expected[3] < expected[0] - expected[1] + expected[2])
+
+
+def test_without_store_credit_in_the_policy_only_refunds_are_offered(api, make_order):
+    make_order()
+    response = api.post("/api/v1/returns", json={
+        "order_number": "A1001", "email": "jane@example.com", "resolution": "store_credit",
+        "items": [{"sku": "SHIRT", "quantity": 1, "reason": "doesnt_fit"}]})
+    assert response.status_code == 422
+    assert response.json["errors"] == {"resolution": ["Must be one of: refund."]}
+    shown = api.post("/api/v1/returns", json={
+        "order_number": "A1001", "email": "jane@example.com",
+        "items": [{"sku": "SHIRT", "quantity": 1, "reason": "doesnt_fit"}]}).json
+    assert shown["resolution"] == "refund" and shown["store_credit"] is None
+
+
+# --- resolutions: store credit, keep-the-item, adjustments ---------------------------------
+
+RESOLUTION_RULES = """
+[store_credit]
+bonus_percent = 12.5
+
+[keep_item]
+max_unit_price = { eur = 1500 }
+skus = ["SOCKS-*"]
+reasons = ["damaged"]
+max_per_customer = 2
+period_days = 60
+
+[adjustments]
+agent_limit = { EUR = 2000 }
+
+[[adjustments.reasons]]
+code = "goodwill"
+label = "Goodwill"
+kind = "goodwill"
+
+[[adjustments.reasons]]
+code = "used"
+label = "Item arrived used"
+kind = "deduction"
+"""
+
+
+def test_resolution_rules_are_read_from_the_policy_file(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text(RESOLUTION_RULES)
+    policy = load_policy(path)
+    assert policy.resolutions() == ("refund", "store_credit")
+    assert policy.store_credit.bonus(10_899) == 1362  # 12.5 % rounded down: never more
+    assert policy.store_credit.bonus(5_125, step=10) == 640  # KWD: whole tens
+    keep = policy.keep_item
+    assert (keep.max_unit_price, keep.max_per_customer, keep.period_days) == (
+        {"EUR": 1500}, 2, 60)
+    assert keep.line_qualifies("EUR", "SHIRT", 1500, "damaged")
+    assert not keep.line_qualifies("EUR", "SHIRT", 1501, "damaged")  # too dear
+    assert keep.line_qualifies("EUR", "SOCKS-RED", 9900, "damaged")  # listed SKU
+    assert not keep.line_qualifies("EUR", "SOCKS-RED", 900, "doesnt_fit")  # reason not listed
+    assert not keep.line_qualifies("USD", "SHIRT", 100, "damaged")  # no limit for USD
+    adj = policy.adjustments
+    assert [(r.code, r.kind) for r in adj.reasons] == [("goodwill", "goodwill"),
+                                                       ("used", "deduction")]
+    assert adj.agent_may("EUR", 2000) and adj.agent_may("EUR", -2000)
+    assert not adj.agent_may("EUR", 2001) and not adj.agent_may("USD", 1)
+
+
+def test_built_in_policy_offers_refunds_only_and_no_keep_item() -> None:
+    policy = ReturnPolicy()
+    assert policy.resolutions() == ("refund",)
+    assert not policy.keep_item.line_qualifies("EUR", "SHIRT", 1, "damaged")
+    assert not policy.adjustments.agent_may("EUR", 1)  # agents need a limit set
+
+
+@pytest.mark.parametrize(("toml", "message"), [
+    ("[store_credit]\nbonus_percent = 150\n", "bonus_percent must be between 0 and 100"),
+    ('[[adjustments.reasons]]\ncode = "x"\nlabel = "X"\nkind = "refund"\n', "unknown kind"),
+])
+def test_resolution_rules_refuse_nonsense(tmp_path: Path, toml: str, message: str) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text(toml)
+    with pytest.raises(ValueError, match=message):
+        load_policy(path)

@@ -19,6 +19,10 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("approved", "receive"): "received",
     ("received", "start_refund"): "refund_pending",
     ("received", "close"): "closed",
+    ("approved", "close"): "closed",
+    ("received", "issue_credit"): "credited",
+    ("approved", "refund_kept_item"): "refund_pending",
+    ("approved", "credit_kept_item"): "credited",
     ("received", "record_manual_refund"): "refunded",
     ("refund_pending", "refund_succeeded"): "refunded",
     ("refund_pending", "refund_failed"): "refund_failed",
@@ -28,7 +32,8 @@ ALLOWED: dict[tuple[str, str], str] = {
 }
 STATUSES = [s.value for s in Status]
 TRIGGERS = ["approve", "reject", "cancel", "expire", "receive", "start_refund", "close",
-            "refund_succeeded", "refund_failed", "retry_refund", "record_manual_refund"]
+            "issue_credit", "refund_kept_item", "credit_kept_item", "refund_succeeded",
+            "refund_failed", "retry_refund", "record_manual_refund"]
 ACTOR = Actor("staff", 7, "agent@shop.test")
 
 
@@ -46,7 +51,8 @@ def a_return(status: str) -> SimpleNamespace:
 
 def test_the_table_covers_every_status_and_trigger_of_the_workflow() -> None:
     assert set(STATUSES) == {"requested", "approved", "rejected", "cancelled", "expired",
-                             "received", "closed", "refund_pending", "refunded", "refund_failed"}
+                             "received", "closed", "refund_pending", "refunded", "refund_failed",
+                             "credited"}
     assert set(TRIGGERS) == set(wf.TRIGGERS)
 
 
