@@ -67,6 +67,7 @@ def _init_domains(app: Flask) -> None:
         api,
         cli,
         console,
+        credits,
         demo,
         feedback,
         http,
@@ -81,7 +82,7 @@ def _init_domains(app: Flask) -> None:
     )
     from webhooks import init_app as init_webhooks
 
-    for package in (scheduler, staff, payments, orders, returns, feedback, refunds,
+    for package in (scheduler, staff, payments, orders, returns, feedback, credits, refunds,
                     notifications, http, api, portal, console, demo, cli):
         package.init_app(app)
     init_webhooks(app)

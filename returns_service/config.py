@@ -97,6 +97,11 @@ SETTINGS: tuple[Setting, ...] = (
             "How long a job that is calling Stripe keeps other jobs off the same refund. "
             "Must exceed the longest possible call (30 s timeout x 3 tries + backoff).",
             REFUNDS),
+    Setting("CREDIT_EXPIRY_DAYS", 0, "int",
+            "Store credit issued from now on expires this many days later: the scheduler "
+            "then writes off what the code still holds (see [Store credit](store-credit.md)). "
+            "`0`: credit never expires. Codes already issued keep their date.",
+            REFUNDS, "`0`: never"),
     Setting("TRUSTED_PROXY_HOPS", 0, "int",
             "How many proxies (load balancer, ingress) in front of the app add "
             "`X-Forwarded-For` and `X-Forwarded-Proto`: the client address (rate limits, "

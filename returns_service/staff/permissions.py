@@ -34,12 +34,16 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "orders.read": ("agent", "warehouse", "integration"),
     "orders.import": ("integration",),
     "reports.read": ("agent",),
+    # Store credit: the store reads and redeems codes; agents look codes up for customers.
+    "credits.read": ("agent", "integration"),
+    "credits.redeem": ("integration",),
     # The customer's status link can cancel the return: shown to those who may cancel.
     "status_link.see": ("agent",),
     # console only (integration users are machine clients: API tokens, no sign-in)
     "console.sign_in": ("agent", "warehouse"),
     "console.decide": ("agent",),
     "console.receive": ("warehouse",),
+    "credits.view": ("agent",),  # the Store credit page: a customer's codes and ledgers
     "staff.manage": (),
     "jobs.monitor": (),  # the RQ dashboard: queues, workers, failed jobs
     # bin/demo only (DEMO_MODE): every email the demo sent, whoever it was to
