@@ -82,6 +82,35 @@ def app_config(database_url: str, tmp_path: Any) -> dict[str, Any]:
     }
 
 
+RESOLUTIONS_POLICY = """
+[store_credit]
+enabled = true
+bonus_percent = 10
+convertible_to_refund = true
+
+[keep_item]
+enabled = true
+max_unit_price = { EUR = 3000 }
+reasons = ["damaged", "wrong_item"]
+max_per_customer = 1
+period_days = 90
+
+[adjustments]
+agent_limit = { EUR = 2000 }
+"""
+
+
+@pytest.fixture
+def resolutions_config(app_config: dict[str, Any], tmp_path: Any) -> dict[str, Any]:
+    """A return policy that offers every resolution: store credit with a 10 % bonus,
+    keep-the-item for items up to €30 returned for the merchant's fault (one per customer in
+    90 days), and agents adjusting up to €20. Ask for it before `app`."""
+    path = tmp_path / "policy.toml"
+    path.write_text(RESOLUTIONS_POLICY)
+    app_config["RETURN_POLICY_FILE"] = str(path)
+    return app_config
+
+
 @pytest.fixture
 def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     """The app on clean tables. No app context stays pushed, so each request (and each

@@ -5,7 +5,7 @@ are kept, the net of agents' adjustments and the credit's bonus; each adjustment
 row. Existing returns are refunds, shipped back, unadjusted.
 
 Revision ID: 5b8e2f4c1d07
-Revises: a41d7e2c9b63
+Revises: a26e129eb56b
 Create Date: 2026-12-05 01:00:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5b8e2f4c1d07'
-down_revision = 'a41d7e2c9b63'
+down_revision = 'a26e129eb56b'
 branch_labels = None
 depends_on = None
 

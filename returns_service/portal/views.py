@@ -139,13 +139,17 @@ def review() -> Any:
         return redirect(url_for(".choose_items"))
     estimate = estimate_draft(order, items)
     form = SubmitForm()
-    form.resolution.choices = resolution_choices(draft_offer(order, items, estimate),
-                                                 order.currency)
+    choices = resolution_choices(draft_offer(order, items, estimate), order.currency)
+    if len(choices) > 1:
+        form.resolution.choices = choices
+    else:  # nothing to choose: a refund
+        del form.resolution
     if form.validate_on_submit():
         try:
             ret = create_return(order, items, channel="web", request_key=draft.get("key"),
                                 actor=Actor("customer", None, order.email),
-                                resolution=form.resolution.data)
+                                resolution=form.resolution.data if len(choices) > 1
+                                else "refund")
             db.session.commit()
         except ValidationFailed as exc:  # something changed since the items step
             db.session.rollback()

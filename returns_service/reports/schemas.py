@@ -163,6 +163,25 @@ class ReportRefundedOut(Schema):
     amount_minor = fields.Integer(metadata={"description": "Integer minor units"})
 
 
+class ReportCreditCurrencyOut(Schema):
+    currency = fields.String()
+    credit_issued = fields.Integer(metadata={
+        "description": "Store credit issued for returns settled, without its bonus (minor units)"})
+    value_returned = fields.Integer(metadata={
+        "description": "What returns settled paid back: refunds started plus credit issued"})
+    revenue_retained_pct = fields.Float(allow_none=True, metadata={
+        "description": "credit_issued / value_returned, in percent"})
+
+
+class ReportCreditOutstandingOut(ReportCreditCurrencyOut):
+    outstanding = fields.Integer(metadata={
+        "description": "Balances of unexpired credit codes now: the merchant's liability"})
+
+
+class ReportStoreCreditOut(Schema):
+    by_currency = fields.List(fields.Nested(ReportCreditOutstandingOut))
+
+
 class ReportWeekOut(Schema):
     week_start = fields.Date()
     requested = fields.Integer()
@@ -171,6 +190,7 @@ class ReportWeekOut(Schema):
     resolution = fields.Nested(ReportDistributionOut)
     refund_time = fields.Nested(ReportDistributionOut)
     csat = fields.Nested(ReportCsatOut)
+    store_credit = fields.List(fields.Nested(ReportCreditCurrencyOut))
 
 
 class ServiceReportOut(Schema):
@@ -185,4 +205,5 @@ class ServiceReportOut(Schema):
     by_sku = fields.List(fields.Nested(ReportSkuOut))
     by_channel = fields.List(fields.Nested(ReportChannelOut))
     refunded = fields.List(fields.Nested(ReportRefundedOut))
+    store_credit = fields.Nested(ReportStoreCreditOut)
     weekly = fields.List(fields.Nested(ReportWeekOut))

@@ -25,6 +25,7 @@ from returns_service.db import reading_session
 from returns_service.feedback.models import FeedbackAnswer
 from returns_service.orders.models import OrderLine
 from returns_service.refunds.models import Refund
+from returns_service.reports.credit import store_credit_figures
 from returns_service.reports.sql import (
     FIRST_MONDAY,
     WEEK,
@@ -288,6 +289,7 @@ def _service_report(start: datetime, end: datetime, *, now: datetime | None,
     backlog, waiting_late = _backlog(as_of, target)
     volume, weekly_requested = _volumes(start, end)
     satisfaction, weekly_csat = _satisfaction(start, end)
+    store_credit, weekly_credit = store_credit_figures(_reader(), start, end, as_of)
 
     weeks = range(week_of(start), week_of(end - timedelta(microseconds=1)) + 1)
     weekly = [{
@@ -295,6 +297,7 @@ def _service_report(start: datetime, end: datetime, *, now: datetime | None,
         "requested": weekly_requested.get(w, 0),
         **{m: _dist_dict(weekly_dist.get((m, w))) for m in DURATIONS},
         "csat": weekly_csat.get(w) or _csat(0, 0, 0),
+        "store_credit": weekly_credit.get(w, []),
     } for w in weeks]
     return {
         "period": {"start": start, "end": end, "first_response_target_hours": target_hours},
@@ -310,6 +313,7 @@ def _service_report(start: datetime, end: datetime, *, now: datetime | None,
         "backlog": backlog,
         "satisfaction": satisfaction,
         **_breakdowns(start, end),
+        "store_credit": store_credit,
         "weekly": weekly,
     }
 

@@ -54,12 +54,12 @@ def test_agents_adjust_up_to_their_limit_admins_above_it(api, rma):
 
 
 def test_the_payout_never_exceeds_what_the_order_has_left(api, rma):
-    # Order: shirts 2 × €25 + jeans €80 + €5 shipping = €135; the jeans estimate is €80.
-    too_much = adjust(api, rma, as_="admin", amount=5501)
+    # Order: shirts 2 x €25, jeans €80, socks 3 x €5, €5 shipping = €150; jeans estimate €80.
+    too_much = adjust(api, rma, as_="admin", amount=7001)
     assert too_much.status_code == 422
     assert too_much.json["errors"]["amount"] == [
-        "At most €55.00 can be added: the order has €135.00 left to refund."]
-    assert adjust(api, rma, as_="admin", amount=5500).status_code == 200
+        "At most €70.00 can be added: the order has €150.00 left to refund."]
+    assert adjust(api, rma, as_="admin", amount=7000).status_code == 200
 
 
 def test_a_deduction_cannot_take_the_payout_below_zero(api, rma):

@@ -7,7 +7,11 @@ must hold, whatever happened before:
 - at most one live refund per return, and the return's status agrees with its refunds;
 - the status is always a node of the workflow;
 - the audit trail is complete: every status change has an event, chained from → to;
-- an order line is never claimed more often than it was bought.
+- an order line is never claimed more often than it was bought;
+- store credit (the policy offers it, with a bonus, and keep-the-item): refunds and credit
+  together never exceed what the order paid, each credit's bonus is the policy's on its
+  amount, at most one credit per return (exactly one when credited, with no refund), and no
+  credit balance below zero.
 """
 
 from __future__ import annotations
@@ -28,13 +32,14 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import select
 
+from returns_service.credits.models import CreditCode, CreditEntry
 from returns_service.db import db
 from returns_service.orders.models import Order
 from returns_service.payments.stripe import ProviderRefund
 from returns_service.refunds import services as refunds
 from returns_service.refunds.models import LIVE_REFUND_STATUSES, Refund
 from returns_service.returns.models import Return, ReturnEvent
-from returns_service.returns.services import lock_return
+from returns_service.returns.services import current_policy, lock_return
 from tests.conftest import order_payload
 from workflows.returns import RELEASED, Actor, Status
 
@@ -43,12 +48,14 @@ SKUS = {"SHIRT": 2, "JEANS": 1}  # returnable lines of order_payload and their q
 REASONS = ["doesnt_fit", "changed_mind", "damaged", "defective"]
 CONDITIONS = ["resellable", "damaged", "wrong_item", "missing"]
 
+RESOLUTIONS = ["refund", "store_credit"]
 items_strategy = st.lists(
     st.tuples(st.sampled_from(sorted(SKUS)), st.integers(1, 2), st.sampled_from(REASONS)),
     min_size=1, max_size=2, unique_by=lambda t: t[0])
 
 
-def test_random_workflows_keep_money_status_and_audit_consistent(app, api):
+def test_random_workflows_keep_money_status_and_audit_consistent(resolutions_config, app,
+                                                                  api):
     class ReturnsMachine(RuleBasedStateMachine):
         returns = Bundle("returns")
 
@@ -67,8 +74,10 @@ def test_random_workflows_keep_money_status_and_audit_consistent(app, api):
             response = api.post(f"/api/v1/returns/{rma}/{action}", as_=role, json=body)
             assert response.status_code in (200, 409, 422), (action, response.json)
 
-        def _request(self, items: list[tuple[str, int, str]]) -> str | None:
+        def _request(self, items: list[tuple[str, int, str]],
+                     resolution: str = "refund") -> str | None:
             body = {"order_number": self.number, "email": "jane@example.com",
+                    "resolution": resolution,
                     "items": [{"sku": s, "quantity": q, "reason": r} for s, q, r in items]}
             response = api.post("/api/v1/returns", json=body)
             assert response.status_code in (201, 422), response.json
@@ -78,18 +87,20 @@ def test_random_workflows_keep_money_status_and_audit_consistent(app, api):
                 return None
             return str(response.json["rma"])
 
-        @rule(target=returns, items=items_strategy)
-        def request(self, items: list[tuple[str, int, str]]) -> Any:
-            rma = self._request(items)
+        @rule(target=returns, items=items_strategy,
+              resolution=st.sampled_from(RESOLUTIONS))
+        def request(self, items: list[tuple[str, int, str]], resolution: str) -> Any:
+            rma = self._request(items, resolution)
             return multiple() if rma is None else rma  # nothing new to act on after a 422
 
         @rule(target=returns, items=items_strategy,
-              condition=st.sampled_from(["resellable", "resellable", "damaged"]))
+              condition=st.sampled_from(["resellable", "resellable", "damaged"]),
+              resolution=st.sampled_from(RESOLUTIONS))
         def request_through_to_refund(self, items: list[tuple[str, int, str]],
-                                      condition: str) -> Any:
+                                      condition: str, resolution: str) -> Any:
             """Request, approve and receive at once: most such returns owe a refund, so the
             refund rules (Stripe outcomes, retries) have several returns to interleave."""
-            rma = self._request(items)
+            rma = self._request(items, resolution)
             if rma is None:
                 return multiple()
             self.approve_and_receive(rma, condition)
@@ -98,6 +109,19 @@ def test_random_workflows_keep_money_status_and_audit_consistent(app, api):
         @rule(rma=returns)
         def approve(self, rma: str) -> None:
             self._act(rma, "approve", "agent", {})
+
+        @rule(rma=returns, resolution=st.sampled_from(RESOLUTIONS))
+        def change_resolution(self, rma: str, resolution: str) -> None:
+            self._act(rma, "resolution", "agent", {"resolution": resolution})
+
+        @rule(rma=returns, kind=st.sampled_from(["goodwill", "deduction"]),
+              amount=st.sampled_from([1, 500, 2500, 9000, 20000]),
+              role=st.sampled_from(["agent", "admin"]))
+        def adjust(self, rma: str, kind: str, amount: int, role: str) -> None:
+            body = {"kind": kind, "amount": amount,
+                    "reason": "goodwill" if kind == "goodwill" else "used"}
+            response = api.post(f"/api/v1/returns/{rma}/adjustments", as_=role, json=body)
+            assert response.status_code in (200, 403, 409, 422), response.json
 
         @rule(rma=returns, condition=st.sampled_from(CONDITIONS))
         def approve_and_receive(self, rma: str, condition: str) -> None:
@@ -201,12 +225,13 @@ def test_random_workflows_keep_money_status_and_audit_consistent(app, api):
             with app.app_context():
                 order = db.session.scalar(select(Order).where(Order.number == self.number))
                 rets = db.session.scalars(select(Return).where(Return.order_id == order.id))
-                live_total = claimed = 0
+                live_total = claimed = credited_returns = 0
                 claimed_by_line: dict[int, int] = {}
                 self.statuses = set()
                 for ret in rets:
                     assert ret.status in {s.value for s in Status}
                     self.statuses.add(ret.status)
+                    credited_returns += ret.status == "credited"
                     rows = db.session.scalars(select(Refund).where(
                         Refund.return_id == ret.id)).all()
                     live = [r for r in rows if r.status in LIVE_REFUND_STATUSES]
@@ -231,7 +256,25 @@ def test_random_workflows_keep_money_status_and_audit_consistent(app, api):
                             claimed_by_line[item.order_line_id] = (
                                 claimed_by_line.get(item.order_line_id, 0) + item.quantity)
                             claimed += item.quantity
-                assert live_total <= self.paid
+                credits = db.session.scalars(
+                    select(CreditCode).join(Return, Return.id == CreditCode.source_return_id)
+                    .where(Return.order_id == order.id)).all()
+                credited = 0
+                for code in credits:
+                    entries = db.session.scalars(select(CreditEntry).where(
+                        CreditEntry.code_id == code.id)).all()
+                    assert sum(e.amount for e in entries) >= 0
+                    ret = db.session.get(Return, code.source_return_id)
+                    issued = sum(e.amount for e in entries if e.kind == "issue")
+                    bonus = sum(e.amount for e in entries if e.kind == "bonus")
+                    assert ret.status == "credited" and issued == ret.refund_amount
+                    assert bonus == current_policy().store_credit.bonus(issued)
+                    assert not db.session.scalars(select(Refund).where(
+                        Refund.return_id == ret.id)).all()
+                    credited += issued
+                assert len({c.source_return_id for c in credits}) == len(credits)
+                assert credited_returns == len(credits)
+                assert live_total + credited <= self.paid
                 for line in order.lines:
                     assert claimed_by_line.get(line.id, 0) <= line.quantity
 
