@@ -58,6 +58,9 @@ TRANSITIONS: list[dict[str, Any]] = [
     # Keep-the-item returns are resolved at approval, without a parcel.
     {"trigger": "refund_kept_item", "source": Status.APPROVED, "dest": Status.REFUND_PENDING},
     {"trigger": "credit_kept_item", "source": Status.APPROVED, "dest": Status.CREDITED},
+    # An admin turns what is left of the credit back into money (when the policy allows).
+    {"trigger": "convert_credit_to_refund", "source": Status.CREDITED,
+     "dest": Status.REFUND_PENDING},
     {"trigger": "refund_succeeded", "source": [Status.REFUND_PENDING, Status.REFUND_FAILED],
      "dest": Status.REFUNDED},
     {"trigger": "refund_failed", "source": Status.REFUND_PENDING, "dest": Status.REFUND_FAILED},

@@ -21,6 +21,7 @@ from returns_service.http.rate_limits import limit_lookups
 from returns_service.orders.services import find_customer_order, get_order, lock_order
 from returns_service.refunds.adjustments import adjust_payout
 from returns_service.refunds.amounts import claims_and_figures
+from returns_service.refunds.credit import convert_credit_to_refund
 from returns_service.returns import services
 from returns_service.returns.schemas import (
     AdjustmentIn,
@@ -219,3 +220,13 @@ def adjust(data: dict[str, Any], rma: str) -> Any:
         above_limit_allowed=user_may(current_api_user(), "return.adjust_above_limit"),
         expected_version=expected_version(data))
     return commit_and_respond(ret)
+
+
+@change_endpoint(blp, "/<rma>/convert-credit", VERSIONED_IN)
+@require("credit.convert_to_refund")
+def convert_credit(data: dict[str, Any], rma: str) -> Any:
+    """Admins: turn what is left of a credited return's store credit into a refund to the
+    original payment, when the policy allows it (its bonus is never paid out as money)."""
+    refund = convert_credit_to_refund(rma, current_staff_actor(), note=data["note"],
+                                      expected_version=expected_version(data))
+    return commit_and_respond(refund.return_)

@@ -90,7 +90,7 @@ def _require(ret: Return, trigger: str) -> None:
 
 # The trigger that moves a return to refund_pending from where it is.
 _REFUND_TRIGGER = {"received": "start_refund", "approved": "refund_kept_item",
-                   "refund_failed": "retry_refund"}
+                   "refund_failed": "retry_refund", "credited": "convert_credit_to_refund"}
 
 
 def start_refund(ret: Return, actor: Actor, *, amount: int | None = None,

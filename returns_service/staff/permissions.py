@@ -31,6 +31,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "return.adjust": ("agent",),
     # …and above it.
     "return.adjust_above_limit": (),
+    # Store credit turned back into a refund to the original payment (policy permitting).
+    "credit.convert_to_refund": (),
     "orders.read": ("agent", "warehouse", "integration"),
     "orders.import": ("integration",),
     "reports.read": ("agent",),

@@ -100,3 +100,58 @@ def test_refund_stays_the_default_and_moves_through_stripe(api, make_order):
     rma = ask(api, JEANS).json["rma"]
     shown = approve_and_receive(api, rma, "JEANS").json
     assert shown["status"] == "refund_pending" and shown["refunds"][0]["amount"] == 8000
+
+
+def credited(api: Any, make_order: Any) -> str:
+    make_order()
+    rma = ask(api, JEANS, "store_credit").json["rma"]
+    assert approve_and_receive(api, rma, "JEANS").json["status"] == "credited"
+    return rma
+
+
+def spend(app: Any, amount: int) -> None:
+    from returns_service.credits.services import redeem
+
+    with app.app_context():
+        code = db.session.scalars(select(CreditCode)).one().code
+        redeem(db.session, code, amount=amount, order_reference="W-1", idempotency_key="k")
+        db.session.commit()
+
+
+@pytest.mark.parametrize(("spent", "cash"), [
+    (0, 8000),  # the €8 bonus is forfeited, the €80 comes back
+    (500, 8000),  # €5 spent: out of the bonus
+    (3000, 5800),  # bonus spent, and €22 of the credit: €58 left
+])
+def test_an_admin_turns_what_is_left_of_the_credit_into_a_refund(app, api, make_order,
+                                                                  spent, cash):
+    rma = credited(api, make_order)
+    if spent:
+        spend(app, spent)
+    response = api.post(f"/api/v1/returns/{rma}/convert-credit", as_="admin",
+                        json={"note": "Customer moved abroad"})
+    assert response.status_code == 200, response.json
+    assert response.json["status"] == "refund_pending"
+    assert [r["amount"] for r in response.json["refunds"]] == [cash]
+    with app.app_context():
+        code = db.session.scalars(select(CreditCode)).one()
+        entries = db.session.scalars(select(CreditEntry).where(
+            CreditEntry.code_id == code.id)).all()
+        assert sum(e.amount for e in entries) == 0  # the code is closed
+        assert [e.actor_label for e in entries if e.kind == "refund_conversion"] == [
+            "admin@shop.test"]
+    again = api.post(f"/api/v1/returns/{rma}/convert-credit", as_="admin", json={})
+    assert again.status_code == 409  # once
+
+
+def test_agents_may_not_convert_credit(api, make_order):
+    rma = credited(api, make_order)
+    assert api.post(f"/api/v1/returns/{rma}/convert-credit", as_="agent",
+                    json={}).status_code == 403
+
+
+def test_spent_credit_has_nothing_to_convert(app, api, make_order):
+    rma = credited(api, make_order)
+    spend(app, 8800)
+    response = api.post(f"/api/v1/returns/{rma}/convert-credit", as_="admin", json={})
+    assert response.status_code == 422 and "spent" in str(response.json["errors"])

@@ -23,6 +23,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("received", "issue_credit"): "credited",
     ("approved", "refund_kept_item"): "refund_pending",
     ("approved", "credit_kept_item"): "credited",
+    ("credited", "convert_credit_to_refund"): "refund_pending",
     ("received", "record_manual_refund"): "refunded",
     ("refund_pending", "refund_succeeded"): "refunded",
     ("refund_pending", "refund_failed"): "refund_failed",
@@ -32,7 +33,8 @@ ALLOWED: dict[tuple[str, str], str] = {
 }
 STATUSES = [s.value for s in Status]
 TRIGGERS = ["approve", "reject", "cancel", "expire", "receive", "start_refund", "close",
-            "issue_credit", "refund_kept_item", "credit_kept_item", "refund_succeeded",
+            "issue_credit", "refund_kept_item", "credit_kept_item", "convert_credit_to_refund",
+            "refund_succeeded",
             "refund_failed", "retry_refund", "record_manual_refund"]
 ACTOR = Actor("staff", 7, "agent@shop.test")
 
