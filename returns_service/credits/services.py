@@ -79,7 +79,7 @@ def issue_for_return(session: Session, *, return_id: int, email: str, currency: 
                 return existing  # issued meanwhile by a concurrent caller, now committed
             continue
         session.add(CreditEntry(code_id=code_id, kind="issue", amount=amount,
-                                idempotency_key="issue", note=f"Return {return_id}", **actor))
+                                idempotency_key="issue", **actor))
         if bonus > 0:
             session.add(CreditEntry(code_id=code_id, kind="bonus", amount=bonus,
                                     idempotency_key="bonus", **actor))

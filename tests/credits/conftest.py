@@ -52,3 +52,11 @@ def issue(app: Flask, new_return_id: Any) -> Any:
 def balance_of(app: Flask, code: str) -> int:
     with app.app_context():
         return services.balance(db.session, services.find_code(db.session, code).id)
+
+
+def rma_of(app: Flask, code: str) -> str:
+    """The RMA of the return a code was issued for."""
+    with app.app_context():
+        credit = services.find_code(db.session, code)
+        return str(db.session.scalar(select(Return.rma).where(
+            Return.id == credit.source_return_id)))
