@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.credits.conftest import rma_of
-from tests.support.browser import screenshot
+from tests.support.browser import publish_screenshot, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -49,6 +49,6 @@ def test_an_agent_finds_a_customers_codes_and_ledger(app, desk, api, issue) -> N
     expect(redeemed.get_by_role("cell", name="integration@shop.test")).to_be_visible()
     expect(page.get_by_role("region", name=second).get_by_text("spent",
                                                               exact=True)).to_be_visible()
-    screenshot(page, "console-store-credit")
+    publish_screenshot(screenshot(page, "console-store-credit"))
     newest.get_by_role("link", name=rma).click()  # the code links to the return it came from
     expect(page.get_by_role("heading", name=rma)).to_be_visible()
