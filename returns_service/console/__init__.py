@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
         admin_views,
         assisted_views,
         auth_views,
+        credit_views,
         dashboard_views,
         refund_views,
         return_views,

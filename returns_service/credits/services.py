@@ -39,9 +39,9 @@ from returns_service.credits.redemptions import (
     reverse_redemption,
 )
 
-__all__ = ["STATUSES", "CreditSummary", "Redemption", "Reversal", "balance", "codes_for_email",
-           "convert_to_refund_entry", "credit_for_return", "credit_summary", "expire_due",
-           "find_code", "is_expired", "issue_for_return", "normalise_email",
+__all__ = ["STATUSES", "CreditSummary", "Redemption", "Reversal", "balance",
+           "codes_for_email", "convert_to_refund_entry", "credit_for_return", "credit_summary",
+           "expire_due", "find_code", "is_expired", "issue_for_return", "normalise_email",
            "outstanding_by_currency", "redeem", "reverse_redemption", "status_of"]
 
 @dataclass
@@ -79,7 +79,7 @@ def issue_for_return(session: Session, *, return_id: int, email: str, currency: 
                 return existing  # issued meanwhile by a concurrent caller, now committed
             continue
         session.add(CreditEntry(code_id=code_id, kind="issue", amount=amount,
-                                idempotency_key="issue", note=f"Return {return_id}", **actor))
+                                idempotency_key="issue", **actor))
         if bonus > 0:
             session.add(CreditEntry(code_id=code_id, kind="bonus", amount=bonus,
                                     idempotency_key="bonus", **actor))
