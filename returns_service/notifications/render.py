@@ -172,8 +172,11 @@ def return_context(ret: Return, step: str, data: dict[str, Any]) -> dict[str, An
     return context
 
 
-def _payback(ret: Return) -> str:
-    """How the customer chose to be paid back, in every email about the return."""
+def _payback(ret: Return) -> str | None:
+    """How the customer chose to be paid back, in every email about the return, when the
+    store offers a choice (else nothing: it is always a refund)."""
+    if len(current_policy().resolutions()) == 1 and ret.resolution == "refund":
+        return None
     if ret.resolution == "store_credit":
         return "store credit"
     return "a refund to your original payment method"

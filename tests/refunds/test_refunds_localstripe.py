@@ -51,7 +51,7 @@ def test_received_return_is_refunded_once_at_stripe(api, paid_order, localstripe
     shown = api.get(f"/api/v1/returns/{rma}", as_="agent").json
     assert shown["status"] == "refunded"
     assert shown["refund"] == {"items": 5000, "restocking_fee": 0, "shipping": 0,
-                               "total": 5000}
+                               "adjustments": 0, "total": 5000}
     [refund] = shown["refunds"]
     assert refund["status"] == "succeeded" and refund["origin"] == "service"
     assert refund["amount"] == 5000 and refund["currency"] == "EUR"
@@ -92,7 +92,7 @@ def test_merchant_fault_refund_includes_shipping_at_stripe(api, paid_order, loca
     shown = api.get(f"/api/v1/returns/{rma}", as_="agent").json
     assert shown["status"] == "refunded"
     assert shown["refund"] == {"items": 8000, "restocking_fee": 0, "shipping": 500,
-                               "total": 8500}
+                               "adjustments": 0, "total": 8500}
     assert [r["amount"] for r in localstripe.refunds_for(intent)] == [8500]
 
 
