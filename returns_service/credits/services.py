@@ -44,6 +44,7 @@ __all__ = ["STATUSES", "CreditSummary", "Redemption", "Reversal", "balance",
            "expire_due", "find_code", "is_expired", "issue_for_return", "normalise_email",
            "outstanding_by_currency", "redeem", "reverse_redemption", "status_of"]
 
+
 @dataclass
 class CreditSummary:
     """A code as staff and the store see it: its balance, status and (when asked) entries."""

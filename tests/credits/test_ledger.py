@@ -147,3 +147,38 @@ def test_outstanding_credit_is_the_unexpired_balances_per_currency(app, issue,
         db.session.commit()
         assert services.outstanding_by_currency(db.session) == {"EUR": 10_500, "USD": 7_000}
         assert services.credit_summary(db.session, expiring).status == "expired"
+
+
+def test_the_database_itself_refuses_a_second_credit_a_second_reversal_and_wrong_signs(
+        app, api, issue) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    code = issue(1_000)
+    spent = api.post(f"/api/v1/credits/{code}/redemptions", as_="integration",
+                     json={"amount": 100, "order_reference": "W1"},
+                     headers={"Idempotency-Key": "a"}).json
+    api.post(f"/api/v1/credits/{code}/redemptions/{spent['id']}/reversal", as_="integration",
+             json={"reason": "cancelled"})
+    with app.app_context():
+        credit = services.find_code(db.session, code)
+        code_id, return_id = credit.id, credit.source_return_id
+        db.session.rollback()
+        writes = [
+            CreditCode(code="RS-2222-2222-2222", email="x@example.com", currency="EUR",
+                       source_return_id=return_id),
+            CreditEntry(code_id=code_id, kind="reverse", amount=100,
+                        reverses_entry_id=spent["id"], actor_type="system"),
+            CreditEntry(code_id=code_id, kind="redeem", amount=100, actor_type="system"),
+            CreditEntry(code_id=code_id, kind="issue", amount=-5, actor_type="system"),
+            CreditEntry(code_id=code_id, kind="gift", amount=5, actor_type="system"),
+            CreditEntry(code_id=code_id, kind="redeem", amount=-1, idempotency_key="a",
+                        actor_type="system"),
+            CreditEntry(code_id=code_id, kind="issue", amount=1, idempotency_key="issue",
+                        actor_type="system"),
+        ]
+        for row in writes:
+            db.session.add(row)
+            with pytest.raises(IntegrityError):
+                db.session.flush()
+            db.session.rollback()
+    assert balance_of(app, code) == 1_000
