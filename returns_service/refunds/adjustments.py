@@ -8,7 +8,6 @@ says whether its user may, from the permissions table).
 
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import select
 
 from returns_service.common.errors import EditConflict, Forbidden, ValidationFailed
@@ -18,7 +17,7 @@ from returns_service.orders.services import lock_order
 from returns_service.refunds.amounts import order_figures
 from returns_service.refunds.breakdown import refund_breakdown
 from returns_service.returns.models import Return, ReturnAdjustment, ReturnEvent
-from returns_service.returns.services import lock_return
+from returns_service.returns.services import current_policy, lock_return
 from returns_service.returns.writes import save
 from workflows.returns import Actor
 
@@ -35,7 +34,7 @@ def adjust_payout(rma: str, actor: Actor, *, kind: str, amount: int, reason: str
     Raises ValidationFailed (bad input, or the cap: never above what the order still has
     unrefunded, never below zero), Forbidden (above the agents' limit for one who may not),
     EditConflict (the payout has started)."""
-    policy = current_app.extensions["return_policy"].adjustments
+    policy = current_policy().adjustments
     code = policy.reason(reason)
     errors: dict[str, list[str]] = {}
     if code is None:
