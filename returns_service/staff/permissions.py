@@ -28,6 +28,11 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "orders.read": ("agent", "warehouse", "integration"),
     "orders.import": ("integration",),
     "reports.read": ("agent",),
+    # Outbound webhooks: admins register endpoints and see their secrets (once); the store's
+    # integration may read the delivery log, resend events and send a test event.
+    "webhooks.manage": (),
+    "webhooks.read": ("integration",),
+    "webhooks.send": ("integration",),
     # The customer's status link can cancel the return: shown to those who may cancel.
     "status_link.see": ("agent",),
     # console only (integration users are machine clients: API tokens, no sign-in)
