@@ -20,7 +20,6 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 
-
 @dataclass
 class Answer:
     status: int = 200
