@@ -6,6 +6,9 @@ keys honoured like Stripe's), retrieve one, list its line items page by page (`l
 `starting_after`, `has_more`; `expand[]=data.price.product`). localstripe has no Checkout
 Sessions (and is GPL: run only as a process), so this is the project's own code.
 
+With `upstream` (localstripe), every other request is forwarded there, so one
+STRIPE_API_BASE serves the refunds of an imported order too.
+
 What the customer does at Stripe's hosted page is the test's part: `complete(session_id, …)`
 marks a session paid with a payment intent (made at localstripe when refunds must work).
 """
@@ -17,7 +20,9 @@ import json
 import re
 import threading
 import time
+import urllib.error
 import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -63,7 +68,8 @@ def nested(pairs: list[tuple[str, str]]) -> dict[str, Any]:
 class FakeCheckout:
     """Checkout Sessions and their line items, in memory, on 127.0.0.1."""
 
-    def __init__(self) -> None:
+    def __init__(self, upstream: str | None = None) -> None:
+        self.upstream = upstream  # where anything else goes (localstripe: payments, refunds)
         self.sessions: dict[str, dict[str, Any]] = {}
         self.line_items: dict[str, list[dict[str, Any]]] = {}
         self.products: dict[str, dict[str, Any]] = {}
@@ -161,12 +167,30 @@ class FakeCheckout:
                     status, answer = 200, self._page(match.group(1), params)
                 else:
                     status, answer = 200, self.sessions[match.group(1)]
+            elif self.upstream:
+                status, answer = -1, None
             else:
                 status, answer = 404, {"error": {
                     "type": "invalid_request_error", "code": "resource_missing",
                     "message": f"No such resource: {method} {parsed.path}"}}
             data = json.dumps(answer).encode()
+        if status == -1:
+            status, data = self._forward(req, method, body)
         self._send(req, status, data)
+
+    def _forward(self, req: BaseHTTPRequestHandler, method: str,
+                 body: str) -> tuple[int, bytes]:
+        headers = {k: v for k, v in req.headers.items()
+                   if k.lower() in ("authorization", "content-type", "idempotency-key",
+                                    "stripe-version")}
+        request = urllib.request.Request(f"{self.upstream}{req.path}",
+                                         data=body.encode() or None, headers=headers,
+                                         method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
 
     def _create(self, params: dict[str, Any]) -> dict[str, Any]:
         session_id = _new_id("cs")
