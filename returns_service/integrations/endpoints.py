@@ -70,7 +70,12 @@ def create_endpoint(url: str, event_types: list[str], *, description: str = "",
     return endpoint, endpoint.secret
 
 
+MAX_ROW_ID = 2**31 - 1  # the id columns are 32-bit integers
+
+
 def get_endpoint(endpoint_id: int, *, lock: bool = False) -> WebhookEndpoint:
+    if not 0 < endpoint_id <= MAX_ROW_ID:  # a URL may carry any number
+        raise NotFound(f"No webhook endpoint {endpoint_id}.")
     query = select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id)
     endpoint = db.session.scalar(query.with_for_update() if lock else query)
     if endpoint is None:
@@ -140,6 +145,8 @@ def list_deliveries(endpoint_id: int, *, limit: int = 100) -> list[WebhookDelive
 def resend(delivery_id: int, *, endpoint_id: int | None = None) -> WebhookDelivery:
     """Send an event again, as it was (same payload, same `webhook-id`), signed afresh. It
     goes before the endpoint's later pending events (its sequence is lower)."""
+    if not 0 < delivery_id <= MAX_ROW_ID:
+        raise NotFound(f"No webhook delivery {delivery_id}.")
     delivery = db.session.scalar(select(WebhookDelivery).where(
         WebhookDelivery.id == delivery_id).with_for_update())
     if delivery is None or endpoint_id not in (None, delivery.endpoint_id):
