@@ -33,6 +33,7 @@ from returns_service.integrations.events import DELIVER_TOPIC
 from returns_service.integrations.models import WebhookDelivery, WebhookEndpoint
 from returns_service.integrations.ssrf import TargetRefused, check_target
 from returns_service.outbox.service import emit
+from workflows.webhook_deliveries import can_fire, fire
 
 log = logging.getLogger(__name__)
 
@@ -182,13 +183,14 @@ def record_outcome(delivery_id: int, *, status: int | None, body: str | None,
     delivery.response_status, delivery.response_body = status, body
     delivery.latency_ms, delivery.last_error = latency_ms, error
     if status is not None and 200 <= status < 300:
-        delivery.status, delivery.delivered_at, delivery.next_attempt_at = \
-            "delivered", now, None
+        fire(delivery, "deliver")
+        delivery.delivered_at, delivery.next_attempt_at = now, None
         endpoint.failing_since = None
         db.session.commit()
         return "delivered"
     if status == 410:
-        delivery.status, delivery.next_attempt_at = "failed", None
+        fire(delivery, "fail")
+        delivery.next_attempt_at = None
         disable_endpoint(endpoint, "The receiver answered 410 Gone: it no longer wants "
                          "these events.")
         db.session.commit()
@@ -196,13 +198,15 @@ def record_outcome(delivery_id: int, *, status: int | None, body: str | None,
     endpoint.failing_since = endpoint.failing_since or now
     window = timedelta(hours=int(current_app.config["WEBHOOK_RETRY_HOURS"]))
     if now - endpoint.failing_since >= window:
-        delivery.status, delivery.next_attempt_at = "failed", None
+        fire(delivery, "fail")
+        delivery.next_attempt_at = None
         disable_endpoint(endpoint, f"Every attempt failed for {window.total_seconds() / 3600:g}"
                          f" hours (last: {error or f'HTTP {status}'}).")
         db.session.commit()
         return "failing too long: endpoint disabled"
     if now - delivery.created_at >= window:
-        delivery.status, delivery.next_attempt_at = "failed", None
+        fire(delivery, "fail")
+        delivery.next_attempt_at = None
         db.session.commit()
         return "given up"
     # The last retry falls at the window's end, where the endpoint is given up on.
@@ -218,6 +222,7 @@ def disable_endpoint(endpoint: WebhookEndpoint, reason: str) -> None:
     from returns_service.integrations import alerts
 
     endpoint.enabled, endpoint.disabled_reason = False, reason
+    assert can_fire("pending", "fail")  # the workflow's move, for every pending row at once
     db.session.execute(update(WebhookDelivery.__table__)
                        .where(WebhookDelivery.__table__.c.endpoint_id == endpoint.id,
                               WebhookDelivery.__table__.c.status == "pending")

@@ -23,6 +23,7 @@ from returns_service.integrations.events import (
 from returns_service.integrations.models import WebhookDelivery, WebhookEndpoint
 from returns_service.integrations.ssrf import TargetRefused, check_target
 from returns_service.outbox.service import emit
+from workflows.webhook_deliveries import can_fire, fire
 
 ROTATION_OVERLAP = timedelta(hours=24)  # the old secret stays valid this long
 
@@ -153,8 +154,10 @@ def resend(delivery_id: int, *, endpoint_id: int | None = None) -> WebhookDelive
         raise NotFound(f"No webhook delivery {delivery_id}.")
     if not delivery.endpoint.enabled:
         raise ValidationFailed({"endpoint": ["The endpoint is disabled: enable it first."]})
-    delivery.status, delivery.next_attempt_at, delivery.delivered_at = \
-        "pending", utcnow(), None
+    if not can_fire(delivery.status, "resend"):
+        raise ValidationFailed({"status": ["The event is already waiting to be sent."]})
+    fire(delivery, "resend")
+    delivery.next_attempt_at, delivery.delivered_at = utcnow(), None
     db.session.flush()
     emit(DELIVER_TOPIC, {"endpoint_id": delivery.endpoint_id})
     return delivery

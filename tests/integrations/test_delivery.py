@@ -179,6 +179,17 @@ def test_resend_sends_the_same_event_again(app, api, make_return, receiver, endp
     assert first.payload == again.payload
 
 
+def test_an_event_still_waiting_is_not_resent(app, api, make_return):
+    with Receiver() as down:
+        endpoint = register(api, down)
+    make_return()  # the receiver is gone: the event waits for its retry
+    (delivery,) = deliveries(app)
+    answer = api.post(f"/api/v1/webhook-endpoints/{endpoint['id']}/deliveries/"
+                      f"{delivery.id}/resend", as_="integration")
+    assert answer.status_code == 422
+    assert answer.json["errors"]["status"] == ["The event is already waiting to be sent."]
+
+
 def test_refund_outcomes_are_sent(app, api, make_return, receiver):
     register(api, receiver, ["refund.succeeded", "refund.failed"])
     rma = approved_and_received(api, make_return)
