@@ -31,6 +31,7 @@ from returns_service.outbox.service import emit
 from returns_service.payments.models import StripeEvent
 from returns_service.payments.stripe import (
     SERVICE_METADATA_KEY,
+    PermanentPaymentError,
     StripeCheckoutGateway,
     from_stripe_amount,
 )
@@ -83,9 +84,16 @@ def import_session(stripe_event_id: int) -> str:
     session_id = row.payload["data"]["object"]["id"]
     db.session.rollback()
     stripe = gateway()
-    session = stripe.retrieve_session(session_id)  # as it is now, not as the event saw it
-    skip = _not_an_order(session)
-    items = [] if skip else stripe.list_line_items(session_id)
+    try:
+        session = stripe.retrieve_session(session_id)  # as it is now, not as the event saw it
+        skip = _not_an_order(session)
+        items = [] if skip else stripe.list_line_items(session_id)
+    except PermanentPaymentError as exc:  # not this account's session: retrying cannot help
+        row = db.session.get(StripeEvent, stripe_event_id, with_for_update=True)
+        if row is None or row.processed_at is not None:
+            db.session.rollback()
+            return "nothing to do"
+        return _settle(row, "rejected", f"Stripe could not give the session: {exc}")
     row = db.session.scalar(select(StripeEvent).where(StripeEvent.id == stripe_event_id)
                             .with_for_update().execution_options(populate_existing=True))
     if row is None or row.processed_at is not None:

@@ -25,6 +25,7 @@ from typing import Any
 import requests
 from flask import current_app
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import aliased
 from standardwebhooks.webhooks import Webhook
 
 from returns_service.common.clock import utcnow
@@ -236,15 +237,21 @@ def retry_due(now: datetime) -> int:
     """Periodic: queue a delivery job for each enabled endpoint whose next event is due and
     that no live job holds (retries, and work a dead worker left). Commits."""
     stale = now - timedelta(seconds=int(current_app.config["WEBHOOK_LEASE_SECONDS"]))
+    head, earlier = aliased(WebhookDelivery), aliased(WebhookDelivery)
+    # Only the head of each endpoint's queue counts: the events behind a head waiting for
+    # its retry wait with it.
+    head_is_due = select(head.id).where(
+        head.endpoint_id == WebhookEndpoint.id, head.status == "pending",
+        head.next_attempt_at <= now,
+        ~select(earlier.id).where(earlier.endpoint_id == head.endpoint_id,
+                                  earlier.status == "pending",
+                                  earlier.sequence < head.sequence).exists()).exists()
     endpoint_ids = list(db.session.scalars(
         select(WebhookEndpoint.id).where(
             WebhookEndpoint.enabled.is_(True),
             or_(WebhookEndpoint.delivering_since.is_(None),
                 WebhookEndpoint.delivering_since <= stale),
-            select(WebhookDelivery.id).where(
-                WebhookDelivery.endpoint_id == WebhookEndpoint.id,
-                WebhookDelivery.status == "pending",
-                WebhookDelivery.next_attempt_at <= now).exists())))
+            head_is_due)))
     for endpoint_id in endpoint_ids:
         emit(DELIVER_TOPIC, {"endpoint_id": endpoint_id})
     db.session.commit()

@@ -66,6 +66,8 @@ def test_receiver_down_then_up_gets_every_event_once_in_order(app, api, make_ret
     # The first waits 5 s ± 25 %, the later ones wait behind it (ordering).
     assert frozen_now + timedelta(seconds=3.75) <= log[0].next_attempt_at \
         <= frozen_now + timedelta(seconds=6.25)
+    # Events 2 and 3 are due, but wait behind event 1: the scheduler sends nothing yet.
+    assert tick(app, frozen_now + timedelta(seconds=1))["webhooks_due"] == 0
     # Still down at the next passes: attempts back off.
     for minutes in (1, 3):
         later = frozen_now + timedelta(minutes=minutes)

@@ -173,3 +173,14 @@ class TestEndToEnd:
         (refund,) = localstripe.refunds_for(intent)
         assert (refund["amount"], refund["currency"], refund["status"]) == (
             2500, "eur", "succeeded")
+
+
+def test_a_session_stripe_does_not_know_is_rejected_not_retried(app, client, fake_checkout):
+    ghost = {"id": "cs_test_not_at_stripe", "object": "checkout.session", "mode": "payment",
+             "payment_status": "paid", "metadata": {}}
+    assert completed(client, ghost)["result"] == "queued"
+    with app.app_context():
+        row = db.session.scalar(select(StripeEvent))
+        assert row.result == "rejected"
+        assert "Stripe could not give the session" in row.detail
+        assert db.session.scalar(select(func.count()).select_from(Order)) == 0
