@@ -14,6 +14,7 @@ from returns_service.common import clock
 from returns_service.db import db
 from returns_service.integrations.models import WebhookEndpoint
 from returns_service.notifications.models import Notification
+from returns_service.notifications.render import build_message
 from returns_service.scheduler import tick
 from tests.integrations.conftest import deliveries, register
 from tests.support.receiver import Answer, Receiver
@@ -117,6 +118,8 @@ def test_410_gone_disables_the_endpoint_and_emails_the_admins(app, api, make_ret
             Notification.step == "webhook_disabled")).all()
         assert [e.to_email for e in emails] == ["admin@shop.test"]
         assert receiver.url in emails[0].subject
+        text = build_message(emails[0]).get_payload()[0].get_payload(decode=True).decode()
+        assert "410 Gone" in text and "resend the failed events" in text
     log = deliveries(app)
     assert [(d.status, d.response_status, d.response_body) for d in log] == [
         ("failed", 410, "unsubscribed")]
