@@ -16,6 +16,7 @@ attempt signed afresh (Standard Webhooks), retried with exponential backoff and 
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import time
@@ -30,6 +31,7 @@ from standardwebhooks.webhooks import Webhook
 
 from returns_service.common.clock import utcnow
 from returns_service.db import db
+from returns_service.integrations import alerts
 from returns_service.integrations.events import DELIVER_TOPIC
 from returns_service.integrations.models import WebhookDelivery, WebhookEndpoint
 from returns_service.integrations.ssrf import TargetRefused, check_target
@@ -166,8 +168,6 @@ def attempt(delivery: WebhookDelivery) -> str:
 
 
 def _body(payload: dict[str, Any]) -> bytes:
-    import json
-
     return json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
 
 
@@ -220,8 +220,6 @@ def record_outcome(delivery_id: int, *, status: int | None, body: str | None,
 def disable_endpoint(endpoint: WebhookEndpoint, reason: str) -> None:
     """Stop sending to `endpoint`: its pending events fail (an admin can resend them from
     the delivery log once it works again) and the admins are emailed. The caller commits."""
-    from returns_service.integrations import alerts
-
     endpoint.enabled, endpoint.disabled_reason = False, reason
     assert can_fire("pending", "fail")  # the workflow's move, for every pending row at once
     db.session.execute(update(WebhookDelivery.__table__)

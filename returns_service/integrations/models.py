@@ -52,10 +52,6 @@ class WebhookEndpoint(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
-    deliveries: Mapped[list[WebhookDelivery]] = relationship(
-        back_populates="endpoint", order_by="WebhookDelivery.sequence.desc()",
-        lazy="dynamic")
-
     def receives(self, event_type: str) -> bool:
         return "*" in self.event_types or event_type in self.event_types
 
@@ -86,7 +82,7 @@ class WebhookDelivery(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    endpoint: Mapped[WebhookEndpoint] = relationship(back_populates="deliveries")
+    endpoint: Mapped[WebhookEndpoint] = relationship()
 
 
 class CheckoutImport(db.Model):
