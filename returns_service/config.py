@@ -39,7 +39,8 @@ CUSTOMER = "Customer pages"
 STAFF = "Staff console"
 NOTIFICATIONS = "Notifications and scheduled work"
 METRICS = "Metrics and logs"
-AREAS = (SERVICE, REFUNDS, CUSTOMER, STAFF, NOTIFICATIONS, METRICS)
+INTEGRATIONS = "Integrations"
+AREAS = (SERVICE, REFUNDS, CUSTOMER, STAFF, NOTIFICATIONS, INTEGRATIONS, METRICS)
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("SECRET_KEY", None, "text",
@@ -165,6 +166,29 @@ SETTINGS: tuple[Setting, ...] = (
             "within …\", in the refund email and on the status page.", NOTIFICATIONS),
     Setting("FEEDBACK_LINK_MAX_AGE_DAYS", 90, "int",
             "How long the rating links in emails stay valid.", NOTIFICATIONS),
+    Setting("WEBHOOK_ALLOW_PRIVATE_TARGETS", False, "bool",
+            "Allow outbound webhook endpoints whose host resolves to a private, loopback or "
+            "link-local address (a receiver on your own network). Off, such endpoints are "
+            "refused, so a staff account cannot make the service call internal systems.",
+            INTEGRATIONS, "off"),
+    Setting("WEBHOOK_TIMEOUT_SECONDS", 5, "int",
+            "How long a webhook receiver has to answer; a slower answer is retried.",
+            INTEGRATIONS),
+    Setting("WEBHOOK_RETRY_HOURS", 72, "int",
+            "How long an event is retried (exponential backoff with jitter) before it is "
+            "marked failed. An endpoint failing for this long is disabled and the admins "
+            "are emailed.", INTEGRATIONS),
+    Setting("WEBHOOK_LEASE_SECONDS", 60, "int",
+            "How long a job delivering to an endpoint keeps other jobs off it (one delivery "
+            "in flight per endpoint). Must exceed `WEBHOOK_TIMEOUT_SECONDS`; after a worker "
+            "died mid-delivery, the next job takes over once it has run out.", INTEGRATIONS),
+    Setting("STRIPE_IMPORT_ORDERS", False, "bool",
+            "Create or update orders from Stripe Checkout: `checkout.session.completed` and "
+            "`checkout.session.async_payment_succeeded` on the Stripe webhook (see "
+            "[Integrations](integrations.md)).", INTEGRATIONS, "off"),
+    Setting("STRIPE_ORDER_NUMBER_KEY", "order_number", "text",
+            "The Checkout Session metadata key holding the store's order number; a session "
+            "without it is imported under its own id (`cs_…`).", INTEGRATIONS),
     Setting("METRICS_TOKEN", None, "text",
             "Bearer token `GET /metrics` asks for. When unset the endpoint is open: keep it "
             "off the public internet.", METRICS, "unset: open"),

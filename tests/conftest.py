@@ -24,7 +24,8 @@ from returns_service.staff import services as staff
 
 # Fixtures of real parts, each a plugin of its own: Chromium, an SMTP server, Stripe fakes.
 pytest_plugins = ["tests.support.browser", "tests.support.smtp", "tests.support.stripe",
-                  "tests.support.databases"]
+                  "tests.support.databases", "tests.support.checkout",
+                  "tests.support.receiver"]
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")

@@ -4,7 +4,8 @@ Nothing touches the database before the signature checks out. A signed event the
 cannot use is recorded as rejected, with the reason, and answered 200 (Stripe would retry a
 refusal for days). Any other event is stored under its unique id and applied by a job
 (returns_service.refunds.stripe_events), so Stripe gets its 200 quickly and a redelivery
-changes nothing.
+changes nothing. With STRIPE_IMPORT_ORDERS, Checkout Session events go to the order import
+(returns_service.integrations.checkout) under the same rules.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from flask import Blueprint, current_app, request
 from returns_service.common import metrics
 from returns_service.db import db
 from returns_service.http.problems import problem
+from returns_service.integrations import checkout
 from returns_service.payments.stripe import (
     UnusableWebhookEvent,
     WebhookVerificationError,
@@ -45,7 +47,10 @@ def stripe_webhook() -> Any:
         metrics.webhook_event("unusable", result)
         return {"received": True, "event": exc.event_id, "result": result,
                 "detail": exc.reason}, 200
-    result = stripe_events.receive_event(event)
+    if checkout.handles(event["type"]):
+        result = checkout.receive_event(event)
+    else:
+        result = stripe_events.receive_event(event)
     db.session.commit()
     metrics.webhook_event(event["type"] if result != "rejected" else "unusable", result)
     return {"received": True, "event": event["id"], "result": result}, 200

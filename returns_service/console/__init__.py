@@ -28,6 +28,7 @@ def init_app(app: Flask) -> None:
         refund_views,
         return_views,
         warehouse_views,
+        webhook_views,
     )
 
     login_manager.user_loader(_load_user)

@@ -15,11 +15,13 @@ from wtforms import (
     IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from returns_service.returns.policy import CONDITIONS, Reason
 from returns_service.staff.models import ROLES
@@ -155,3 +157,29 @@ class UserCreateForm(FlaskForm):
 
 class UserActiveForm(FlaskForm):
     active = BooleanField()
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Several choices as a list of checkboxes (each with its own label)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def webhook_event_choices() -> list[SelectChoice]:
+    from returns_service.integrations.events import EVENT_TYPES
+
+    return options([("*", "All events, including those added later"),
+                    *((name, name) for name in EVENT_TYPES)])
+
+
+class WebhookEndpointForm(FlaskForm):
+    url = StringField("Endpoint URL", validators=[InputRequired(), Length(max=2000)])
+    description = StringField("Description", validators=[Optional(), Length(max=500)])
+    event_types = MultiCheckboxField("Events to send", choices=webhook_event_choices(),
+                                     validators=[InputRequired(
+                                         message="Choose at least one event.")])
+
+
+class WebhookActionForm(FlaskForm):
+    """A button that changes something (CSRF token only)."""

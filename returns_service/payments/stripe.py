@@ -173,6 +173,36 @@ class StripeRefundGateway:
             raise PermanentPaymentError(code, message) from exc
 
 
+# Metadata key on every Checkout Session this service creates (an exchange's price
+# difference, say): such sessions are the service's own, never orders to import.
+SERVICE_METADATA_KEY = "returns_service"
+
+
+class StripeCheckoutGateway(StripeRefundGateway):
+    """Checkout Sessions at Stripe (or a server speaking their API, via `api_base`): read a
+    session and its line items to import an order, create one for the service's own use."""
+
+    def retrieve_session(self, session_id: str) -> dict[str, Any]:
+        return plain(self._call(lambda: self._client.v1.checkout.sessions.retrieve(
+            session_id)))
+
+    def list_line_items(self, session_id: str) -> list[dict[str, Any]]:
+        """Every line item of the session, page after page, each with its price's product
+        expanded (for the SKU in its metadata)."""
+        return self._call(lambda: [plain(item) for item in self._client.v1.checkout.sessions
+                                   .line_items.list(session_id, params={
+                                       "limit": 100, "expand": ["data.price.product"]})
+                                   .auto_paging_iter()])
+
+    def create_session(self, params: dict[str, Any], *, idempotency_key: str,
+                       metadata: dict[str, str]) -> dict[str, Any]:
+        """Create a session marked as the service's own (SERVICE_METADATA_KEY)."""
+        marked = {**metadata, SERVICE_METADATA_KEY: "1"}
+        return plain(self._call(lambda: self._client.v1.checkout.sessions.create(
+            params={**params, "metadata": marked},
+            options={"idempotency_key": idempotency_key})))
+
+
 # Bounds of what an event may carry; the columns it is stored in, and what Stripe can send.
 MAX_EVENT_ID = 255
 MAX_EVENT_TYPE = 100

@@ -15,6 +15,7 @@ from returns_service.db import db
 from returns_service.payments.stripe import ProviderRefund
 from returns_service.refunds.amounts import settled_on_return
 from returns_service.refunds.models import Refund
+from returns_service.refunds.signals import refund_outcome
 from returns_service.returns.models import Return
 from returns_service.returns.review import flag_for_review, note_for_staff
 from returns_service.returns.services import lock_return_by_id, transition
@@ -104,6 +105,8 @@ def apply_refund_status(refund: Refund, ret: Return | None, status: str, *,
         refund.failure_message = message or _stripe_failure_message(failure_reason)
     if status == "succeeded":
         refund.succeeded_at = utcnow()
+    if status in FINAL_STATUSES:
+        refund_outcome.send(refund, ret=ret)
     if ret is None:
         return status
     if refund.origin == "external":

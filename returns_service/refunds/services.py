@@ -51,6 +51,7 @@ from returns_service.refunds.outcomes import (
     apply_refund_status,
     lock_with_return,
 )
+from returns_service.refunds.signals import refund_outcome
 from returns_service.returns.models import Return
 from returns_service.returns.review import note_for_staff
 from returns_service.returns.services import lock_return, transition
@@ -212,6 +213,7 @@ def record_manual_refund(rma: str, actor: Actor, *, amount: int, reference: str,
                     idempotency_key=f"manual-{ret.rma}-{attempt}")
     db.session.add(refund)
     db.session.flush()
+    refund_outcome.send(refund, ret=ret)
     transition(ret, "record_manual_refund", actor, note=note,
                data={"refund_id": refund.id, "amount": amount, "reference": refund.reference})
     return refund

@@ -39,6 +39,11 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     # Store credit: the store reads and redeems codes; agents look codes up for customers.
     "credits.read": ("agent", "integration"),
     "credits.redeem": ("integration",),
+    # Outbound webhooks: admins register endpoints and see their secrets (once); the store's
+    # integration may read the delivery log, resend events and send a test event.
+    "webhooks.manage": (),
+    "webhooks.read": ("integration",),
+    "webhooks.send": ("integration",),
     # The customer's status link can cancel the return: shown to those who may cancel.
     "status_link.see": ("agent",),
     # console only (integration users are machine clients: API tokens, no sign-in)

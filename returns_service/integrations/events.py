@@ -1,0 +1,124 @@
+"""The events outbound webhooks carry: their catalogue, their versioned payloads, and how one
+is recorded: for every enabled endpoint subscribed to its type, a delivery row with the
+endpoint's next sequence number and an outbox message, in the transaction of the change
+that caused it (so an event is sent if and only if its change committed).
+
+Payload version 1 (Standard Webhooks shape plus a version and the endpoint's sequence):
+`{"type", "version", "sequence", "timestamp", "data"}`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sqlalchemy import select, update
+
+from returns_service.common.clock import utcnow
+from returns_service.db import db
+from returns_service.integrations.models import WebhookDelivery, WebhookEndpoint
+from returns_service.outbox.service import emit
+
+PAYLOAD_VERSION = 1
+DELIVER_TOPIC = "webhooks.deliver"
+
+# Every event type an endpoint can subscribe to, with what it means (docs, API, console).
+EVENT_TYPES: dict[str, str] = {
+    "return.requested": "A customer (or an agent for them) requested a return.",
+    "return.approved": "The return was approved (by an agent or the policy): a parcel "
+                       "will come.",
+    "return.rejected": "The return request was rejected, with a reason.",
+    "return.cancelled": "The return was cancelled before the parcel arrived.",
+    "return.received": "The warehouse recorded the parcel: each item's received quantity, "
+                       "condition and whether it goes back to stock.",
+    "refund.succeeded": "A refund went through (Stripe, the Stripe dashboard, or recorded "
+                        "by an agent as made outside Stripe).",
+    "refund.failed": "A refund failed or was canceled at Stripe.",
+}
+TEST_EVENT = "webhook.test"  # sent by "Send test event" only, to one endpoint
+
+# Return status reached -> the event it sends.
+RETURN_EVENTS = {"requested": "return.requested", "approved": "return.approved",
+                 "rejected": "return.rejected", "cancelled": "return.cancelled",
+                 "received": "return.received"}
+
+
+def new_message_id() -> str:
+    return "msg_" + secrets.token_hex(12)
+
+
+def return_data(ret: Any, *, previous_status: str | None = None) -> dict[str, Any]:
+    """What an event says about a return: read from the objects in memory (the change is
+    not flushed yet when the signal arrives)."""
+    order = ret.order
+    return {"return": {
+        "rma": ret.rma, "status": ret.status, "previous_status": previous_status,
+        "order_number": order.number, "customer_email": order.email,
+        "currency": order.currency, "channel": ret.channel,
+        "rejection_reason": ret.rejection_reason,
+        "refund_amount": ret.refund_amount,
+        "items": [{
+            "sku": item.order_line.sku, "name": item.order_line.name,
+            "quantity": item.quantity, "reason": item.reason,
+            "received_quantity": item.received_quantity, "condition": item.condition,
+            "restock": item.restock} for item in ret.items]}}
+
+
+def refund_data(refund: Any, ret: Any | None) -> dict[str, Any]:
+    return {"refund": {
+        "id": refund.id, "amount": refund.amount, "currency": refund.currency,
+        "status": refund.status, "origin": refund.origin, "attempt": refund.attempt,
+        "provider_refund_id": refund.provider_refund_id,
+        "payment_intent": refund.payment_intent, "failure_reason": refund.failure_reason,
+        "rma": ret.rma if ret is not None else None,
+        "order_number": ret.order.number if ret is not None else None}}
+
+
+def record_event(event_type: str, data: dict[str, Any], *,
+                 endpoint_id: int | None = None) -> list[int]:
+    """Record `event_type` for each enabled endpoint that receives it (or only for
+    `endpoint_id`, whatever it subscribes to: the test event). Inside the caller's
+    transaction; the ids of the delivery rows written."""
+    table = WebhookEndpoint.__table__
+    query = select(table.c.id, table.c.event_types).where(table.c.enabled.is_(True))
+    if endpoint_id is not None:
+        query = query.where(table.c.id == endpoint_id)
+    with db.session.no_autoflush:  # the caller's pending rows are its own business
+        rows = db.session.connection().execute(query.order_by(table.c.id)).all()
+        targets = [row.id for row in rows if endpoint_id is not None
+                   or "*" in row.event_types or event_type in row.event_types]
+        written = []
+        now = utcnow()
+        for target in targets:  # in id order: two transactions lock endpoints alike
+            # The UPDATE takes the endpoint's row lock until commit: sequence numbers are
+            # handed out in commit order, with no gaps.
+            sequence = db.session.connection().execute(
+                update(table).where(table.c.id == target)
+                .values(last_sequence=table.c.last_sequence + 1)
+                .returning(table.c.last_sequence)).scalar_one()
+            payload = {"type": event_type, "version": PAYLOAD_VERSION, "sequence": sequence,
+                       "timestamp": now.isoformat().replace("+00:00", "Z"), "data": data}
+            delivery_id = db.session.connection().execute(
+                WebhookDelivery.__table__.insert().values(
+                    endpoint_id=target, sequence=sequence, message_id=new_message_id(),
+                    event_type=event_type, payload=payload, status="pending", attempts=0,
+                    next_attempt_at=now, created_at=now)
+                .returning(WebhookDelivery.__table__.c.id)).scalar_one()
+            emit(DELIVER_TOPIC, {"endpoint_id": target})
+            written.append(delivery_id)
+    return written
+
+
+# --- signal receivers (connected in init_app) ----------------------------------------------
+
+def on_status_changed(ret: Any, event: Any, **_: Any) -> None:
+    """A return moved: the matching return.* event."""
+    event_type = RETURN_EVENTS.get(str(event.to_status))
+    if event_type is not None:
+        record_event(event_type, return_data(ret, previous_status=event.from_status))
+
+
+def on_refund_outcome(refund: Any, ret: Any | None = None, **_: Any) -> None:
+    """A refund reached succeeded or failed/canceled."""
+    event_type = "refund.succeeded" if refund.status == "succeeded" else "refund.failed"
+    record_event(event_type, refund_data(refund, ret))

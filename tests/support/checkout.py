@@ -1,0 +1,270 @@
+"""A loopback fake of Stripe's Checkout Session endpoints, driven through the real `stripe`
+client (point STRIPE_API_BASE, or `base_addresses={"api": fake.url}`, at it).
+
+Speaks what the service uses: create a session (`POST /v1/checkout/sessions`, idempotency
+keys honoured like Stripe's), retrieve one, list its line items page by page (`limit`,
+`starting_after`, `has_more`; `expand[]=data.price.product`). localstripe has no Checkout
+Sessions (and is GPL: run only as a process), so this is the project's own code.
+
+With `upstream` (localstripe), every other request is forwarded there, so one
+STRIPE_API_BASE serves the refunds of an imported order too.
+
+What the customer does at Stripe's hosted page is the test's part: `complete(session_id, …)`
+marks a session paid with a payment intent (made at localstripe when refunds must work).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+_ids = itertools.count(1)
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}_test_{next(_ids):06d}{int(time.time() * 1000) % 10**8:08d}"
+
+
+def nested(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Stripe's form encoding (`line_items[0][price_data][currency]=eur`) back to objects:
+    numeric keys make lists."""
+    root: dict[str, Any] = {}
+    for key, value in pairs:
+        parts = re.findall(r"[^\[\]]+", key)
+        node: Any = root
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            if isinstance(node, list):
+                position = int(part)
+                while len(node) <= position:
+                    node.append({})
+                if last:
+                    node[position] = value
+                else:
+                    if not isinstance(node[position], dict | list) or node[position] == {}:
+                        node[position] = [] if parts[index + 1].isdigit() else {}
+                    node = node[position]
+            else:
+                if last and key.endswith("[]"):
+                    node.setdefault(part, []).append(value)  # expand[]=a&expand[]=b
+                elif last:
+                    node[part] = value
+                else:
+                    node = node.setdefault(part, [] if parts[index + 1].isdigit() else {})
+    return root
+
+
+class FakeCheckout:
+    """Checkout Sessions and their line items, in memory, on 127.0.0.1."""
+
+    def __init__(self, upstream: str | None = None) -> None:
+        self.upstream = upstream  # where anything else goes (localstripe: payments, refunds)
+        self.sessions: dict[str, dict[str, Any]] = {}
+        self.line_items: dict[str, list[dict[str, Any]]] = {}
+        self.products: dict[str, dict[str, Any]] = {}
+        self.idempotent: dict[str, dict[str, Any]] = {}
+        self.page_size = 100  # the most a page holds, whatever `limit` asks (Stripe: 100)
+        self.pages_served = 0
+        self.requests: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                fake._handle(self, "GET")
+
+            def do_POST(self) -> None:
+                fake._handle(self, "POST")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeCheckout:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # -- what happens at Stripe's hosted page -------------------------------------------
+    def complete(self, session_id: str, *, payment_intent: str | None, email: str,
+                 name: str, shipping: int = 0, payment_status: str = "paid",
+                 discounts: dict[int, int] | None = None,
+                 taxes: dict[int, int] | None = None) -> dict[str, Any]:
+        """The customer paid: the session as Stripe then shows it (and as the
+        checkout.session.completed event carries it). `discounts`/`taxes`: per line index,
+        in Stripe amounts."""
+        with self._lock:
+            session = self.sessions[session_id]
+            for index, item in enumerate(self.line_items[session_id]):
+                item["amount_discount"] = (discounts or {}).get(index, 0)
+                item["amount_tax"] = (taxes or {}).get(index, 0)
+                item["amount_total"] = (item["amount_subtotal"] - item["amount_discount"]
+                                        + item["amount_tax"])
+            items = self.line_items[session_id]
+            session.update(
+                status="complete", payment_status=payment_status,
+                payment_intent=payment_intent,
+                customer_details={"email": email, "name": name, "address": None},
+                shipping_cost={"amount_subtotal": shipping, "amount_total": shipping,
+                               "amount_tax": 0} if shipping else None,
+                amount_total=sum(i["amount_total"] for i in items) + shipping,
+                total_details={"amount_discount": sum(i["amount_discount"] for i in items),
+                               "amount_shipping": shipping,
+                               "amount_tax": sum(i["amount_tax"] for i in items)})
+            return json.loads(json.dumps(session))
+
+    def pay_later(self, session_id: str, *, payment_intent: str) -> dict[str, Any]:
+        """An asynchronous payment (a bank debit) went through after completion."""
+        with self._lock:
+            session = self.sessions[session_id]
+            session.update(payment_status="paid", payment_intent=payment_intent)
+            return json.loads(json.dumps(session))
+
+    # -- the API ---------------------------------------------------------------------------
+    def _handle(self, req: BaseHTTPRequestHandler, method: str) -> None:
+        length = int(req.headers.get("Content-Length") or 0)
+        body = req.rfile.read(length).decode() if length else ""
+        parsed = urllib.parse.urlsplit(req.path)
+        params = nested(urllib.parse.parse_qsl(body if method == "POST" else parsed.query))
+        with self._lock:
+            self.requests.append((method, parsed.path))
+        if not (req.headers.get("Authorization") or "").startswith("Bearer sk_"):
+            self._send(req, 401, {"error": {"type": "invalid_request_error",
+                                            "message": "No valid API key provided."}})
+            return
+        key = req.headers.get("Idempotency-Key")
+        match = re.fullmatch(r"/v1/checkout/sessions(?:/([^/]+))?(/line_items)?", parsed.path)
+        with self._lock:
+            if method == "POST" and match and not match.group(1):
+                if key and key in self.idempotent:
+                    status, answer = 200, self.idempotent[key]
+                else:
+                    status, answer = 200, self._create(params)
+                    if key:
+                        self.idempotent[key] = answer
+            elif method == "GET" and match and match.group(1) in self.sessions:
+                if match.group(2):
+                    status, answer = 200, self._page(match.group(1), params)
+                else:
+                    status, answer = 200, self.sessions[match.group(1)]
+            elif self.upstream:
+                status, answer = -1, None
+            else:
+                status, answer = 404, {"error": {
+                    "type": "invalid_request_error", "code": "resource_missing",
+                    "message": f"No such resource: {method} {parsed.path}"}}
+            data = json.dumps(answer).encode()
+        if status == -1:
+            status, data = self._forward(req, method, body)
+        self._send(req, status, data)
+
+    def _forward(self, req: BaseHTTPRequestHandler, method: str,
+                 body: str) -> tuple[int, bytes]:
+        headers = {k: v for k, v in req.headers.items()
+                   if k.lower() in ("authorization", "content-type", "idempotency-key",
+                                    "stripe-version")}
+        request = urllib.request.Request(f"{self.upstream}{req.path}",
+                                         data=body.encode() or None, headers=headers,
+                                         method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+    def _create(self, params: dict[str, Any]) -> dict[str, Any]:
+        session_id = _new_id("cs")
+        currency = None
+        items = []
+        for entry in params.get("line_items", []):
+            price_data = entry.get("price_data") or {}
+            product_data = price_data.get("product_data") or {}
+            product_id = _new_id("prod")
+            product = {"id": product_id, "object": "product",
+                       "name": product_data.get("name", "Item"),
+                       "metadata": product_data.get("metadata") or {}}
+            self.products[product_id] = product
+            currency = price_data.get("currency", "eur")
+            unit = int(price_data.get("unit_amount", 0))
+            quantity = int(entry.get("quantity", 1))
+            items.append({"id": _new_id("li"), "object": "item",
+                          "amount_subtotal": unit * quantity, "amount_discount": 0,
+                          "amount_tax": 0, "amount_total": unit * quantity,
+                          "currency": currency, "description": product["name"],
+                          "quantity": quantity,
+                          "price": {"id": _new_id("price"), "object": "price",
+                                    "currency": currency, "unit_amount": unit,
+                                    "metadata": price_data.get("metadata") or {},
+                                    "product": product_id}})
+        subtotal = sum(i["amount_subtotal"] for i in items)
+        session = {"id": session_id, "object": "checkout.session",
+                   "mode": params.get("mode", "payment"), "status": "open",
+                   "payment_status": "unpaid", "currency": currency or "eur",
+                   "amount_subtotal": subtotal, "amount_total": subtotal,
+                   "metadata": params.get("metadata") or {},
+                   "customer_email": params.get("customer_email"),
+                   "customer_details": None, "payment_intent": None,
+                   "shipping_cost": None, "created": int(time.time()),
+                   "success_url": params.get("success_url"),
+                   "url": f"{self.url}/pay/{session_id}",
+                   "total_details": {"amount_discount": 0, "amount_shipping": 0,
+                                     "amount_tax": 0}}
+        self.sessions[session_id] = session
+        self.line_items[session_id] = items
+        return session
+
+    def _page(self, session_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        self.pages_served += 1
+        items = self.line_items[session_id]
+        after = params.get("starting_after")
+        if after:
+            ids = [i["id"] for i in items]
+            items = items[ids.index(after) + 1:] if after in ids else []
+        limit = min(int(params.get("limit") or 10), self.page_size)
+        expand = params.get("expand") or []
+        expand = [expand] if isinstance(expand, str) else expand
+        page = json.loads(json.dumps(items[:limit]))
+        if "data.price.product" in expand:
+            for item in page:
+                item["price"]["product"] = self.products[item["price"]["product"]]
+        return {"object": "list", "data": page, "has_more": len(items) > limit,
+                "url": f"/v1/checkout/sessions/{session_id}/line_items"}
+
+    @staticmethod
+    def _send(req: BaseHTTPRequestHandler, status: int, payload: Any) -> None:
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        try:
+            req.send_response(status)
+            req.send_header("Content-Type", "application/json")
+            req.send_header("Content-Length", str(len(data)))
+            req.send_header("Request-Id", "req_fake_checkout")
+            req.end_headers()
+            req.wfile.write(data)
+        except OSError:
+            pass
+
+
+@pytest.fixture
+def fake_checkout() -> Iterator[FakeCheckout]:
+    with FakeCheckout() as fake:
+        yield fake

@@ -1,0 +1,122 @@
+"""A webhook receiver on loopback, as an integrator would write one: it verifies every request
+with the official `standardwebhooks` library (signature and timestamp) before accepting it.
+
+`Receiver(secrets)` answers 200 by default; `script` holds what the next requests get
+(`Answer(status, delay)`), one each. Its port is taken when it is built and it listens from
+`start()`, so a test can register the URL while the receiver is down and start it later.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+
+@dataclass
+class Answer:
+    status: int = 200
+    delay: float = 0.0  # seconds before answering (a slow receiver)
+    body: str = "ok"
+
+
+@dataclass
+class Received:
+    webhook_id: str
+    timestamp: str
+    signatures: list[str]
+    payload: dict[str, Any]
+    verified_by: list[int]  # indexes of the secrets that verified it
+    answered: int
+
+
+class Receiver:
+    def __init__(self, secrets: list[str] | None = None):
+        self.secrets = list(secrets or [])
+        self.script: list[Answer] = []
+        self.received: list[Received] = []
+        self.rejected: list[str] = []  # why requests failed verification
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                receiver._handle(self)
+
+        # Bound at once (the port is ours), listening only from start(): until then a
+        # connection is refused, as by a receiver that is down.
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler, bind_and_activate=False)
+        self.server.daemon_threads = True
+        self.server.server_bind()
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/hooks"
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> Receiver:
+        self.server.server_activate()
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self.thread is not None:
+            self.server.shutdown()
+            self.thread = None
+        self.server.server_close()
+
+    def __enter__(self) -> Receiver:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    def _handle(self, req: BaseHTTPRequestHandler) -> None:
+        body = req.rfile.read(int(req.headers.get("Content-Length") or 0))
+        headers = {k: v for k, v in req.headers.items()}
+        verified = []
+        for index, secret in enumerate(self.secrets):
+            try:
+                Webhook(secret).verify(body, headers)
+                verified.append(index)
+            except WebhookVerificationError as exc:
+                self.rejected.append(str(exc))
+        with self._lock:
+            answer = self.script.pop(0) if self.script else Answer()
+            status = answer.status if verified else 400
+            self.received.append(Received(  # on arrival, whether or not the sender waits
+                headers.get("webhook-id", ""), headers.get("webhook-timestamp", ""),
+                (headers.get("webhook-signature") or "").split(" "), json.loads(body),
+                verified, status))
+        if answer.delay:
+            time.sleep(answer.delay)
+        data = answer.body.encode()
+        try:
+            req.send_response(status)
+            req.send_header("Content-Type", "text/plain")
+            req.send_header("Content-Length", str(len(data)))
+            req.end_headers()
+            req.wfile.write(data)
+        except OSError:  # the sender gave up waiting (its timeout)
+            pass
+
+    def accepted(self) -> list[Received]:
+        """What it accepted (verified and answered 2xx), in arrival order."""
+        return [r for r in self.received if r.verified_by and 200 <= r.answered < 300]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with Receiver() as started:
+        yield started
