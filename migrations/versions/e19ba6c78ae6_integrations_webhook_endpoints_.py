@@ -1,7 +1,7 @@
 """integrations: webhook endpoints, deliveries, checkout imports
 
 Revision ID: e19ba6c78ae6
-Revises: a41d7e2c9b63
+Revises: 5b8e2f4c1d07
 Create Date: 2026-12-05 00:36:22
 
 """
@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = 'e19ba6c78ae6'
-down_revision = 'a41d7e2c9b63'
+down_revision = '5b8e2f4c1d07'
 branch_labels = None
 depends_on = None
 
