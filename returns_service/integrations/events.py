@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from returns_service.common.clock import utcnow
+from returns_service.credits.services import credit_for_return
 from returns_service.db import db
 from returns_service.integrations.models import WebhookDelivery, WebhookEndpoint
 from returns_service.outbox.service import emit
@@ -34,6 +35,8 @@ EVENT_TYPES: dict[str, str] = {
     "refund.succeeded": "A refund went through (Stripe, the Stripe dashboard, or recorded "
                         "by an agent as made outside Stripe).",
     "refund.failed": "A refund failed or was canceled at Stripe.",
+    "credit.issued": "The customer chose store credit: a code was issued for the return "
+                     "(amount plus bonus), to redeem at the store's checkout.",
 }
 TEST_EVENT = "webhook.test"  # sent by "Send test event" only, to one endpoint
 
@@ -57,6 +60,7 @@ def return_data(ret: Any, *, previous_status: str | None = None) -> dict[str, An
         "currency": order.currency, "channel": ret.channel,
         "rejection_reason": ret.rejection_reason,
         "refund_amount": ret.refund_amount,
+        "resolution": ret.resolution, "keep_item": bool(ret.keep_item),
         "items": [{
             "sku": item.order_line.sku, "name": item.order_line.name,
             "quantity": item.quantity, "reason": item.reason,
@@ -116,6 +120,17 @@ def on_status_changed(ret: Any, event: Any, **_: Any) -> None:
     event_type = RETURN_EVENTS.get(str(event.to_status))
     if event_type is not None:
         record_event(event_type, return_data(ret, previous_status=event.from_status))
+    elif event.to_status == "credited":
+        record_event("credit.issued", {**return_data(ret, previous_status=event.from_status),
+                                       "credit": credit_data(ret)})
+
+
+def credit_data(ret: Any) -> dict[str, Any]:
+    """The credit a credited return was issued (written just before its status change)."""
+    code = credit_for_return(db.session, ret.id)
+    return {"code": code.code if code is not None else None,
+            "amount": ret.refund_amount, "bonus": ret.credit_bonus_amount,
+            "currency": ret.order.currency}
 
 
 def on_refund_outcome(refund: Any, ret: Any | None = None, **_: Any) -> None:

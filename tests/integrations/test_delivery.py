@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from returns_service.common import clock
@@ -212,3 +213,23 @@ def test_refund_outcomes_are_sent(app, api, make_return, receiver):
         "id": refund_id, "amount": 5000, "currency": "EUR", "status": "succeeded",
         "provider_refund_id": "re_hook_1", "rma": rma, "order_number": "A1001"}
     assert api.get(f"/api/v1/returns/{rma}", as_="agent").json["status"] == "refunded"
+
+
+@pytest.mark.usefixtures("resolutions_config")
+def test_store_credit_issued_reaches_the_receiver_with_its_code(app, api, make_order,
+                                                                 receiver, endpoint):
+    make_order()
+    rma = api.post("/api/v1/returns", json={
+        "order_number": "A1001", "email": "jane@example.com", "resolution": "store_credit",
+        "items": [{"sku": "JEANS", "quantity": 1, "reason": "doesnt_fit"}]}).json["rma"]
+    api.post(f"/api/v1/returns/{rma}/approve", as_="agent", json={})
+    api.post(f"/api/v1/returns/{rma}/receive", as_="warehouse", json={
+        "items": [{"sku": "JEANS", "quantity": 1, "condition": "resellable"}]})
+    accepted = receiver.accepted()
+    assert [r.payload["type"] for r in accepted] == [
+        "return.requested", "return.approved", "return.received", "credit.issued"]
+    issued = accepted[-1].payload["data"]
+    assert issued["return"]["resolution"] == "store_credit"
+    assert issued["credit"]["code"].startswith("RS-")
+    assert (issued["credit"]["amount"], issued["credit"]["bonus"],
+            issued["credit"]["currency"]) == (8000, 800, "EUR")
