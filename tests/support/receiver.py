@@ -44,6 +44,8 @@ class Receiver:
         self.received: list[Received] = []
         self.rejected: list[str] = []  # why requests failed verification
         self._lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests it was answering at the same time
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -93,6 +95,8 @@ class Receiver:
             except WebhookVerificationError as exc:
                 self.rejected.append(str(exc))
         with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
             answer = self.script.pop(0) if self.script else Answer()
             status = answer.status if verified else 400
             self.received.append(Received(  # on arrival, whether or not the sender waits
@@ -101,6 +105,8 @@ class Receiver:
                 verified, status))
         if answer.delay:
             time.sleep(answer.delay)
+        with self._lock:
+            self.in_flight -= 1
         data = answer.body.encode()
         try:
             req.send_response(status)
