@@ -12,8 +12,11 @@ approvals, receipts, the staff list (GET /api/v1/returns, a page of 25 returns),
 Stripe events taken in (POST /webhooks/stripe, each new, as in `python -m bench`) and email
 jobs: the outbox job of each receipt's "we received your parcel" email, run as `flask
 worker` runs it (SMTP connection kept) against an SMTP sink in a child process. RQ's own
-work around a job is not in that figure. Only the app's own process is counted, not
-PostgreSQL or Redis. Repeat runs agree within about 0.5 %.
+work around a job is not in that figure. Last, `per_return`: one return's whole cost, its
+three requests and every job they cause, RQ's work included (bench/return_cost.py), with
+its refunds made at a localstripe in a child process. Only the app's own process is
+counted, not PostgreSQL, Redis, localstripe or the SMTP sink. Repeat runs agree within
+about 0.5 %.
 """
 
 from __future__ import annotations
