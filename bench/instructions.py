@@ -12,8 +12,11 @@ approvals, receipts, the staff list (GET /api/v1/returns, a page of 25 returns),
 Stripe events taken in (POST /webhooks/stripe, each new, as in `python -m bench`) and email
 jobs: the outbox job of each receipt's "we received your parcel" email, run as `flask
 worker` runs it (SMTP connection kept) against an SMTP sink in a child process. RQ's own
-work around a job is not in that figure. Only the app's own process is counted, not
-PostgreSQL or Redis. Repeat runs agree within about 0.5 %.
+work around a job is not in that figure. Last, `per_return`: one return's whole cost, its
+three requests and every job they cause, RQ's work included (bench/return_cost.py), with
+its refunds made at a localstripe in a child process. Only the app's own process is
+counted, not PostgreSQL, Redis, localstripe or the SMTP sink. Repeat runs agree within
+about 0.5 %.
 """
 
 from __future__ import annotations
@@ -30,8 +33,10 @@ from pathlib import Path
 from typing import Any
 
 INNER = "BENCH_INSTRUCTIONS_INNER"
-PHASES = ("baseline", "create", "approve", "receive", "list", "webhook", "email_job")
+PHASES = ("baseline", "create", "approve", "receive", "list", "webhook", "email_job",
+          "per_return")
 SMTP_SINK_PORT = 8497
+STRIPE_PORT = 8496  # localstripe, for the per-return phase's refunds
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,11 +52,14 @@ def main(argv: list[str] | None = None) -> int:
         print("valgrind is not installed (Debian: apt-get install valgrind)", file=sys.stderr)
         return 2
     out_dir = Path(tempfile.mkdtemp(prefix="bench-instr-"))
-    subprocess.run(
+    run = subprocess.run(
         ["valgrind", "--tool=callgrind", "--instr-atstart=no",
          f"--callgrind-out-file={out_dir}/callgrind.out", sys.executable, "-m",
          "bench.instructions", *(argv if argv is not None else sys.argv[1:])],
-        check=True, env={**os.environ, INNER: "1"}, capture_output=True)
+        env={**os.environ, INNER: "1"}, capture_output=True, text=True)
+    if run.returncode:
+        print(run.stderr[-4000:], file=sys.stderr)
+        return run.returncode
     per_request = {phase: round(_total(out_dir, phase) / args.requests / 1e6, 2)
                    for phase in PHASES}
     shutil.rmtree(out_dir, ignore_errors=True)
@@ -77,20 +85,29 @@ def _callgrind(*args: str) -> None:
 
 
 def _run_phases(database_url: str, redis_url: str, requests: int) -> None:
+    from bench.pipeline import localstripe
     from bench.servers import smtp_sink
 
-    sink = smtp_sink(SMTP_SINK_PORT)  # a child process: valgrind does not follow it
+    sink = smtp_sink(SMTP_SINK_PORT)  # child processes: valgrind does not follow them
     try:
-        _count_phases(database_url, redis_url, requests)
+        with localstripe(STRIPE_PORT) as stripe_env:
+            if not stripe_env:
+                raise RuntimeError("localstripe is not installed (the `bench` extra)")
+            _count_phases(database_url, redis_url, requests, stripe_env)
     finally:
         sink.terminate()
 
 
-def _count_phases(database_url: str, redis_url: str, requests: int) -> None:
+def _count_phases(database_url: str, redis_url: str, requests: int,
+                  stripe_env: dict[str, str]) -> None:
     from flask_migrate import upgrade
+    from redis import Redis
+    from rq import Queue
     from sqlalchemy import select, text
 
+    from bench import return_cost
     from bench.driver import request_factory
+    from bench.pipeline import payment_intents
     from bench.run import WEBHOOK_SECRET
     from bench.seed import ensure_database, seed_fresh_orders
     from returns_service import create_app
@@ -98,6 +115,7 @@ def _count_phases(database_url: str, redis_url: str, requests: int) -> None:
     from returns_service.notifications.mailer import keep_connections_open
     from returns_service.notifications.services import dedupe_key
     from returns_service.outbox.models import OutboxMessage
+    from returns_service.outbox.relay import due_keys
     from returns_service.staff import services as staff
     from returns_service.worker import run_outbox_batch, set_app
 
@@ -106,13 +124,17 @@ def _count_phases(database_url: str, redis_url: str, requests: int) -> None:
                       "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
                       "SMTP_URL": f"smtp://127.0.0.1:{SMTP_SINK_PORT}",
                       "REDIS_URL": redis_url, "RQ_QUEUE": "bench-instructions",
-                      "LOG_LEVEL": "WARNING", "RATELIMIT_ENABLED": False})
+                      "LOG_LEVEL": "WARNING", "RATELIMIT_ENABLED": False, **stripe_env})
     warm = 20
     with app.app_context():
         with db.engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         upgrade()
         seed_fresh_orders(database_url, warm + requests, 1)
+        # The per-return phase's orders, paid at localstripe so that their refunds go through.
+        whole = return_cost.WARM + requests
+        seed_fresh_orders(database_url, whole, warm + requests + 1,
+                          payment_intents=payment_intents(whole, STRIPE_PORT))
         tokens = {role: staff.mint_token(staff.create_user(f"{role}@bench.test", role), "b")
                   for role in ("agent", "warehouse")}
         db.session.commit()
@@ -128,9 +150,10 @@ def _count_phases(database_url: str, redis_url: str, requests: int) -> None:
         assert response.status_code in (200, 201), response.get_data(as_text=True)
         return response.get_json()
 
-    def create(i: int) -> str:
+    def create(i: int | str) -> str:
         return str(post("/api/v1/returns", {
-            "order_number": f"B{i:07d}", "email": "bench@example.com",
+            "order_number": i if isinstance(i, str) else f"B{i:07d}",
+            "email": "bench@example.com",
             "items": [{"sku": "SKU-1", "quantity": 1, "reason": "damaged"}]})["rma"])
 
     def approve(rma: str) -> None:
@@ -173,12 +196,27 @@ def _count_phases(database_url: str, redis_url: str, requests: int) -> None:
     for n, message_id in enumerate(email_jobs(warmed)):
         webhook(n)
         email_job(message_id)
+    redis = Redis.from_url(redis_url)
+
+    def empty_queue() -> None:
+        """Jobs the request phases queued, which nobody works off: dropped."""
+        Queue("bench-instructions", connection=redis).empty()
+        redis.delete(*due_keys("bench-instructions"))
+
+    whole_numbers = [f"B{warm + requests + 1 + k:07d}"
+                     for k in range(return_cost.WARM + requests)]
+    drain: return_cost.Drain | None = None
     _callgrind("--instr=on")
     rmas: list[str] = []
     jobs: list[int] = []
     for phase in PHASES:
         if phase == "email_job":
             jobs = email_jobs(rmas)
+        if phase == "per_return":
+            empty_queue()
+            drain = return_cost.Drain(app)
+            warmed = return_cost.run_returns(whole_numbers[:return_cost.WARM], create,
+                                             approve, receive, drain)
         _callgrind("--zero")
         for n in range(requests):
             if phase == "baseline":
@@ -193,19 +231,19 @@ def _count_phases(database_url: str, redis_url: str, requests: int) -> None:
                 webhook(warm + n)
             elif phase == "email_job":
                 email_job(jobs[n])
+            elif phase == "per_return":
+                assert drain is not None
+                warmed += return_cost.run_returns(
+                    [whole_numbers[return_cost.WARM + n]], create, approve, receive, drain)
             else:
                 listed = client.get("/api/v1/returns", headers={
                     "Authorization": f"Bearer {tokens['agent']}"})
                 assert len(listed.get_json()["items"]) == 25
         _callgrind(f"--dump={phase}-done")
-    from redis import Redis
-    from rq import Queue
-
-    from returns_service.outbox.relay import due_keys
-
-    redis = Redis.from_url(redis_url)
-    Queue("bench-instructions", connection=redis).empty()
-    redis.delete(*due_keys("bench-instructions"))
+    if drain is not None:
+        drain.close()
+        return_cost.check_through(app, warmed)
+    empty_queue()
 
 
 if __name__ == "__main__":

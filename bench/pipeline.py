@@ -42,7 +42,7 @@ LOCALSTRIPE_IN_MEMORY = ("import sys, localstripe.resources as r; "
 
 
 @contextmanager
-def localstripe() -> Iterator[dict[str, str]]:
+def localstripe(port: int = STRIPE_PORT) -> Iterator[dict[str, str]]:
     """A localstripe server for the run; yields the service settings pointing at it."""
     try:
         import localstripe  # noqa: F401
@@ -52,12 +52,12 @@ def localstripe() -> Iterator[dict[str, str]]:
     log = (ROOT / "bench" / "results" / "localstripe.log.tmp").open("wb")
     # In memory only: localstripe's own persistence is one fixed /tmp file for every instance.
     proc = subprocess.Popen([sys.executable, "-c", LOCALSTRIPE_IN_MEMORY, "--from-scratch",
-                             "--port", str(STRIPE_PORT)], stdout=log, stderr=subprocess.STDOUT)
+                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
     try:
         import stripe
 
         client = stripe.StripeClient(STRIPE_KEY, base_addresses={
-            "api": f"http://127.0.0.1:{STRIPE_PORT}"}, max_network_retries=0)
+            "api": f"http://127.0.0.1:{port}"}, max_network_retries=0)
         for _ in range(100):
             try:
                 client.v1.customers.list()
@@ -65,18 +65,19 @@ def localstripe() -> Iterator[dict[str, str]]:
             except stripe.APIConnectionError:
                 time.sleep(0.2)
         yield {"STRIPE_API_KEY": STRIPE_KEY,
-               "STRIPE_API_BASE": f"http://127.0.0.1:{STRIPE_PORT}"}
+               "STRIPE_API_BASE": f"http://127.0.0.1:{port}"}
     finally:
         proc.terminate()
         proc.wait(timeout=10)
         log.close()
 
 
-def _payment_intents(count: int) -> list[str]:
+def payment_intents(count: int, port: int = STRIPE_PORT) -> list[str]:
+    """`count` confirmed payments of €47.00 at the localstripe on `port`."""
     import stripe
 
     client = stripe.StripeClient(STRIPE_KEY, base_addresses={
-        "api": f"http://127.0.0.1:{STRIPE_PORT}"})
+        "api": f"http://127.0.0.1:{port}"})
     pm = client.v1.payment_methods.create(params={"type": "card", "card": {
         "number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}})
     return [client.v1.payment_intents.create(params={
@@ -254,7 +255,7 @@ def _quick_refunds(ctx: Any, conn: psycopg.Connection[Any], numbers: list[str],
 def run_pipeline(ctx: Any) -> dict[str, Any]:
     count = max(50, int(ctx.duration * 20))
     quick = max(40, count // 2)  # returns driven at half the peak rate afterwards
-    intents = _payment_intents(count + quick)
+    intents = payment_intents(count + quick)
     start = ctx.fresh_start
     seed_fresh_orders(ctx.database_url, count + quick, start, payment_intents=intents)
     ctx.fresh_start += count + quick

@@ -1,7 +1,10 @@
 """The return state machine: statuses, triggers and guards as one table, built once.
 
-A Machine is expensive (~60 KB), so one instance serves every return: a row is attached
-for a single trigger with ``initial=row.status`` and detached straight after. Callbacks only
+A Machine is expensive (~60 KB), so one instance serves every return. The machine sees a
+return through a `_Subject`, which reads and writes the row's own status; attaching one to
+the machine (its trigger methods, its state checks) costs more than a transition, so
+subjects are attached once and kept in a pool: a trigger takes one, points it at its row,
+fires, and gives it back. Callbacks only
 change the row and append an audit event; network calls and enqueues belong to services.
 """
 
@@ -149,7 +152,10 @@ _machine = Machine(
     model_attribute="status",
     after_state_change=[_record_change],
 )
-_lock = threading.Lock()  # add_model/remove_model mutate the shared machine's model list
+_lock = threading.Lock()  # add_model mutates the shared machine's model list
+# Subjects attached to the machine and free for the next trigger: at most as many as
+# triggers ever fired at once (list.pop and list.append are atomic).
+_idle: list[_Subject] = []
 
 
 def allowed_triggers(status: str) -> list[str]:
@@ -168,21 +174,34 @@ def fire(row: Any, trigger: str, actor: Actor, *, note: str | None = None,
     current = str(row.status)
     if trigger not in TRIGGERS or not can_fire(current, trigger):
         raise InvalidTransition(trigger, current, allowed_triggers(current))
-    subject = _Subject(row)
-    with _lock:
-        _machine.add_model(subject, initial=current)
+    subject = _take_subject(row)
     try:
         try:
             moved = getattr(subject, trigger)(actor=actor, note=note, reason=reason, data=data)
         except MachineError as exc:  # raced with another trigger on the same object
             raise InvalidTransition(trigger, current, allowed_triggers(current)) from exc
+        recorded = subject.recorded
     finally:
-        with _lock:
-            _machine.remove_model(subject)
+        subject.row = subject.recorded = None
+        _idle.append(subject)
     if not moved:
         raise InvalidTransition(trigger, current, allowed_triggers(current),
                                 why=f"{trigger} needs a reason")
-    return subject.recorded
+    return recorded
+
+
+def _take_subject(row: Any) -> _Subject:
+    """An idle subject pointed at `row`, or a new one attached to the machine for it (its
+    state is the row's status: attaching it changes nothing on the row)."""
+    try:
+        subject = _idle.pop()
+    except IndexError:
+        subject = _Subject(row)
+        with _lock:
+            _machine.add_model(subject, initial=str(row.status))
+        return subject
+    subject.row = row
+    return subject
 
 
 def mermaid() -> str:

@@ -10,15 +10,14 @@ from typing import Any, TypeVar
 from flask import current_app, g, request
 
 from returns_service.common.errors import Forbidden, Unauthorized
-from returns_service.staff.models import StaffUser
 from returns_service.staff.permissions import role_may, roles_for
-from returns_service.staff.services import user_for_token
+from returns_service.staff.services import TokenUser, user_for_token
 from workflows.returns import Actor
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def current_api_user() -> StaffUser | None:
+def current_api_user() -> TokenUser | None:
     """The staff user behind the request's Bearer token; None when there is no header."""
     if "api_user" in g:
         return g.api_user
@@ -53,7 +52,7 @@ def require(action: str) -> Callable[[F], F]:
     return decorator
 
 
-def _check(action: str) -> StaffUser:
+def _check(action: str) -> TokenUser:
     user = current_api_user()
     if user is None:
         raise Unauthorized("This endpoint needs a staff API token.")
@@ -63,7 +62,7 @@ def _check(action: str) -> StaffUser:
     return user
 
 
-def staff_actor(user: StaffUser) -> Actor:
+def staff_actor(user: TokenUser) -> Actor:
     return Actor("staff", user.id, user.email)
 
 

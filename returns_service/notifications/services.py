@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 
 from returns_service.common.clock import utcnow
 from returns_service.db import db
+from returns_service.db.constants import one_of
 from returns_service.db.insert_once import insert_once
 from returns_service.notifications.mailer import (
     MailNotConfigured,
@@ -225,7 +226,7 @@ def _load_for_rendering(notification_id: int) -> Notification:
 
 _DECISION_EMAIL = (  # built once: every "we have your request" email job runs it
     select(Notification.step).where(Notification.return_id == bindparam("return_id"),
-                                    Notification.step.in_(DECISIONS)).limit(1))
+                                    one_of(Notification.step, DECISIONS)).limit(1))
 
 
 def _superseded_by(note: NoteFields) -> str | None:

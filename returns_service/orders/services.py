@@ -6,11 +6,12 @@ from typing import Any
 
 from sqlalchemy import bindparam, event, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, SessionTransaction, joinedload
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 
 from returns_service.common.errors import NotFound, ValidationFailed
 from returns_service.db import db
+from returns_service.db.loaded import attach, loaded, read_rows
 from returns_service.orders.models import Order, OrderLine
 from returns_service.orders.signals import OrderPins, order_pins_asked
 
@@ -121,14 +122,45 @@ def _merge_lines(order: Order, lines: list[dict[str, Any]], pins: OrderPins) -> 
 
 # Statements on the path of every return request, built once and reused with parameters
 # (SQLAlchemy then neither rebuilds them nor recomputes their cache keys).
+_ORDERS, _LINES = Order.__table__, OrderLine.__table__
+_ORDER_KEYS = tuple(c.key for c in _ORDERS.columns)  # attribute names are column names
+_LINE_KEYS = tuple(c.key for c in _LINES.columns)
+
+
 def _locking(where: Any) -> Any:
-    """An order read under its row lock, with its lines, built once."""
-    return (select(Order).where(where).options(joinedload(Order.lines))
-            .with_for_update(of=Order).execution_options(populate_existing=True))
+    """An order read under its row lock, with its lines, in one Core statement built once
+    (_read_locked_order makes the session's objects of it)."""
+    return (select(*_ORDERS.c, *_LINES.c)
+            .select_from(_ORDERS.outerjoin(_LINES, _LINES.c.order_id == _ORDERS.c.id))
+            .where(where).order_by(_LINES.c.id).with_for_update(of=_ORDERS))
 
 
-_LOCK_ORDER = _locking(Order.id == bindparam("order_id"))
-_LOCK_ORDER_BY_NUMBER = _locking(Order.number == bindparam("number"))
+_LOCK_ORDER = _locking(_ORDERS.c.id == bindparam("order_id"))
+_LOCK_ORDER_BY_NUMBER = _locking(_ORDERS.c.number == bindparam("number"))
+
+
+def _read_locked_order(statement: Any, params: dict[str, Any]) -> Order | None:
+    """The order and its lines as the session's objects (db.loaded: without the ORM's
+    query machinery), those already in the session refreshed in place; None if no row."""
+    session = db.session
+    rows = read_rows(session, statement, params)
+    if not rows:
+        return None
+    width = len(_ORDER_KEYS)
+    new: list[Any] = []
+    lines = []
+    for row in rows:
+        if row[width] is not None:  # an order without lines has one row of NULLs for them
+            line, is_new = loaded(session, OrderLine, dict(zip(_LINE_KEYS, row[width:],
+                                                               strict=True)))
+            new += [line] if is_new else []
+            lines.append(line)
+    order, is_new = loaded(session, Order, dict(zip(_ORDER_KEYS, rows[0][:width],
+                                                    strict=True)), {"lines": lines})
+    attach(session, order, [*new, order] if is_new else new)
+    return order
+
+
 _ORDER_BY_NUMBER = select(Order).where(Order.number == bindparam("number"))
 _LOCKED = "orders_locked"  # session.info: order id -> Order, locked in this transaction
 
@@ -140,8 +172,10 @@ def lock_order(order_id: int) -> Order:
     an order already locked in this transaction is not read again."""
     order = db.session.info.get(_LOCKED, {}).get(order_id)
     if order is None:
-        order = _held(db.session.execute(
-            _LOCK_ORDER, {"order_id": order_id}).unique().scalar_one())
+        order = _read_locked_order(_LOCK_ORDER, {"order_id": order_id})
+        if order is None:
+            raise NotFound(f"No order with id {order_id}.")
+        _held(order)
     return order
 
 
@@ -189,8 +223,7 @@ def find_customer_order(number: str, email: str, *, lock: bool = False) -> Order
     if not lock:
         order = db.session.scalar(_ORDER_BY_NUMBER, {"number": number.strip()})
     else:
-        order = db.session.execute(_LOCK_ORDER_BY_NUMBER, {"number": number.strip()}
-                                   ).unique().scalar_one_or_none()
+        order = _read_locked_order(_LOCK_ORDER_BY_NUMBER, {"number": number.strip()})
     if order is None or order.email != email.strip().lower():
         raise NotFound(ORDER_NOT_FOUND)
     return _held(order) if lock else order

@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import bindparam, func, literal, select, true
 
 from returns_service.db import db
+from returns_service.db.constants import one_of
+from returns_service.db.loaded import read_rows
 from returns_service.orders.models import Order, OrderLine
 from returns_service.orders.signals import OrderPins
 from returns_service.refunds.models import LIVE_REFUND_STATUSES, Refund
@@ -31,10 +33,10 @@ CREDITED = "credited"
 # What counts against an order, for one order (refunded_on_order) and for a page of them
 # (refund_context) alike: live refunds; dashboard refunds no return matched (on the order's
 # payment intent); returns that have claimed the shipping cost.
-_LIVE = Refund.status.in_(LIVE_REFUND_STATUSES)
+_LIVE = one_of(Refund.status, LIVE_REFUND_STATUSES)
 _UNMATCHED = (Refund.return_id.is_(None), _LIVE)
 _CLAIMED_SHIPPING = (Return.refund_shipping_amount > 0,
-                     Return.status.in_(SHIPPING_CLAIMED_STATUSES))
+                     one_of(Return.status, SHIPPING_CLAIMED_STATUSES))
 
 
 @dataclass(frozen=True)
@@ -100,14 +102,15 @@ def _params(order: Order, exclude_return_id: int | None) -> dict[str, Any]:
 def order_figures(order: Order, *, exclude_return_id: int | None = None) -> OrderFigures:
     """refunded_on_order's figures, with the order's lines total and whether the return
     left out has refunds, in one query."""
-    return _figures(db.session.execute(_ORDER_FIGURES,
-                                       _params(order, exclude_return_id)).one())
+    # Core on the session's transaction (read_rows): none of the ORM's work around a query.
+    [row] = read_rows(db.session, _ORDER_FIGURES, _params(order, exclude_return_id))
+    return _figures(row)
 
 
 def claims_and_figures(order: Order) -> tuple[dict[int, int], OrderFigures]:
     """For a new return on `order` (its lock held, so neither can change until the commit):
     what its lines have claimed already, and the figures its answer shows, in one query."""
-    rows = db.session.execute(_CLAIMS_AND_FIGURES, _params(order, None)).all()
+    rows = read_rows(db.session, _CLAIMS_AND_FIGURES, _params(order, None))
     claimed = {line_id: int(quantity) for line_id, quantity, *_ in rows if line_id is not None}
     return claimed, _figures(rows[0])
 

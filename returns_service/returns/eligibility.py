@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, func, select
 
 from returns_service.common.clock import utcnow
 from returns_service.db import db
+from returns_service.db.constants import none_of
 from returns_service.orders.models import Order, OrderLine
 from returns_service.orders.signals import OrderPins
 from returns_service.returns.models import Return, ReturnItem
@@ -35,7 +36,7 @@ def claimed_statement() -> Any:
             .join(Return, Return.id == ReturnItem.return_id)
             .where(Return.order_id == bindparam("order_id"),
                    Return.id != bindparam("exclude_return_id"),
-                   Return.status.not_in([s.value for s in RELEASED]))
+                   none_of(Return.status, [s.value for s in RELEASED]))
             .group_by(ReturnItem.order_line_id))
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import (
     false,
 )
 from sqlalchemy.orm import Mapped, joinedload, mapped_column, object_session, relationship
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import flag_dirty, set_committed_value
 
 from returns_service.common.clock import utcnow
 from returns_service.db import db
@@ -29,9 +29,15 @@ UNSAVED = "returns_unsaved"
 
 
 def watch_unsaved(ret: Return) -> None:
-    """Have `ret`'s changes saved before the next flush even if no one calls save (a return
-    created with Core statements is in no session, so the ORM would not see it)."""
-    (object_session(ret) or db.session).info.setdefault(UNSAVED, {})[id(ret)] = ret
+    """Have `ret`'s changes saved before the next flush or commit even if no one calls save
+    (a return created with Core statements is in no session, so the ORM would not see it)."""
+    session = object_session(ret)
+    if session is not None:
+        # A change the ORM does not track (an event appended): mark the return dirty, or a
+        # session with nothing else changed would skip the flush, and its hook, before a
+        # query (returns.writes marks it clean again once saved).
+        flag_dirty(ret)
+    (session or db.session).info.setdefault(UNSAVED, {})[id(ret)] = ret
 
 
 # session.info key: what this transaction read of returns, forgotten when it ends.

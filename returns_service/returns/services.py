@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, func, or_, select, union
+from sqlalchemy import func, or_, select, union
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -21,12 +21,12 @@ from returns_service.db.insert_once import insert_once
 from returns_service.orders.models import Order
 from returns_service.orders.services import lock_order
 from returns_service.returns.eligibility import keep_item_applies, line_eligibility
+from returns_service.returns.locking import read_locked
 from returns_service.returns.models import (
     Return,
     ReturnEvent,
     ReturnItem,
     watch_unsaved,
-    with_order_and_items,
 )
 from returns_service.returns.policy import CONDITIONS, ReturnPolicy
 from returns_service.returns.rma import new_rma, normalise_rma
@@ -114,21 +114,10 @@ def events_of(ret: Return, *, customer_visible_only: bool = False) -> list[Retur
 
 # --- changing ----------------------------------------------------------------------------
 
-def _locking(where: Any) -> Any:
-    """A return read for change, built once and executed with parameters. What a change goes
-    on to need (the order for the customer's email and the refund, the items with their
-    lines for the answer and the emails) comes in the same query: one row per item."""
-    return (select(Return).where(where).options(*with_order_and_items())
-            .with_for_update(of=Return).execution_options(populate_existing=True))
-
-
-_LOCK_RETURN = _locking(Return.rma == bindparam("rma"))
-_LOCK_RETURN_BY_ID = _locking(Return.id == bindparam("id"))
-
-
 def lock_return(rma: str, expected_version: int | None = None) -> Return:
-    """Load a return for change: row lock on PostgreSQL, version check everywhere."""
-    ret = db.session.execute(_LOCK_RETURN, {"rma": normalise_rma(rma)}).unique().scalar()
+    """Load a return for change (returns.locking: with its order, items and their lines):
+    row lock on PostgreSQL, version check everywhere."""
+    ret = read_locked(rma=normalise_rma(rma))
     if ret is None:
         raise NotFound(f"No return {rma}.")
     if expected_version is not None and ret.version != expected_version:
@@ -142,7 +131,7 @@ def lock_return(rma: str, expected_version: int | None = None) -> Return:
 def lock_return_by_id(return_id: int) -> Return:
     """lock_return for code that holds the id (a refund's return), without reading the
     return once more just to learn its RMA."""
-    ret = db.session.execute(_LOCK_RETURN_BY_ID, {"id": return_id}).unique().scalar()
+    ret = read_locked(return_id=return_id)
     if ret is None:
         raise NotFound(f"No return with id {return_id}.")
     return ret

@@ -11,12 +11,13 @@ stamps the row and appends its audit events; services set the other columns and 
   changed columns, all items at once;
 - the audit events appended since the last save: one INSERT for all.
 
-Afterwards the objects hold what was written as their committed state, so the ORM finds
-nothing to flush. This is the one way a return's change is written: `transition` saves
-right after the workflow fired and its subscribers answered (so the conflict is raised
-where the change was made); anything else appended or changed on a return (a staff note, a
-review flag) is saved by the session's `before_flush` hook, that is before the next query
-or the commit.
+Afterwards the objects hold what was written as their committed state and are no longer
+marked modified, so the session is clean: no flush runs before the next query or at the
+commit. This is the one way a return's change is written: `transition` saves right after
+the workflow fired and its subscribers answered (so the conflict is raised where the change
+was made); anything else appended or changed on a return (a staff note, a review flag) is
+saved by the session's `before_flush` hook, that is before the next query, or by its
+`before_commit` hook.
 """
 
 from __future__ import annotations
@@ -67,6 +68,17 @@ def save(ret: Return, session: Session | None = None) -> None:
     if pending:
         ret.__dict__["_unsaved_events"] = []
         connection.execute(_INSERT_EVENTS, [_event_values(ret, e) for e in pending])
+    for obj in (ret, *(items or ())):
+        _mark_clean(obj)
+
+
+def _mark_clean(obj: Any) -> None:
+    """What was written is the object's committed state: with nothing else changed on it,
+    clear its "modified" mark too. Left set, the session would count it as dirty and run a
+    flush (which finds nothing to write) before every query and at the commit."""
+    state = inspect(obj)
+    if state.modified and not state.committed_state:
+        state._commit_all(state.dict, state._instance_dict())
 
 
 def _update_return(connection: Any, ret: Return, changed: list[str]) -> None:
@@ -137,6 +149,9 @@ def install() -> None:
     """Listen on every ORM session, once per process."""
     if not event.contains(Session, "before_flush", _save_watched):
         event.listen(Session, "before_flush", _save_watched)
+        # A commit flushes only a session with changes it knows of: a return created with
+        # Core statements is in no session, so its later changes are saved here.
+        event.listen(Session, "before_commit", _save_before_commit)
         event.listen(Session, "after_transaction_end", _forget)
 
 
@@ -148,6 +163,11 @@ def _save_watched(session: Session, flush_context: Any, instances: Any) -> None:
         if isinstance(obj, Return):
             watched[id(obj)] = obj
     for ret in list(watched.values()):
+        save(ret, session)
+
+
+def _save_before_commit(session: Session) -> None:
+    for ret in list((session.info.get(UNSAVED) or {}).values()):
         save(ret, session)
 
 

@@ -112,6 +112,46 @@ def test_a_change_made_outside_a_transition_is_written_the_same_way(
         assert all(e.note != "Stale." for e in ret.events)
 
 
+def test_a_staff_note_added_after_a_saved_change_is_committed_with_it(
+        app: Flask, make_return: Any) -> None:
+    """A saved change leaves the session clean (nothing for the ORM to flush); a note
+    appended afterwards, which changes no column, is still written at the commit."""
+    from returns_service.returns.review import note_for_staff
+
+    rma = make_return()["rma"]
+    with app.app_context():
+        ret = services.approve_return(rma, AGENT)
+        assert not db.session.dirty
+        note_for_staff(ret, "Customer called: parcel on its way.", AGENT, kind="note")
+        db.session.commit()
+    with app.app_context():
+        ret = services.get_return(rma)
+        assert (ret.status, ret.version) == ("approved", 2)
+        assert [e.note for e in ret.events if not e.customer_visible][-1] == \
+            "Customer called: parcel on its way."
+
+
+def test_a_return_read_again_for_change_is_refreshed_in_place(
+        app: Flask, make_return: Any) -> None:
+    """Locking a return this session already holds gives that same object with what the
+    database says now (another transaction's change included), its items and order too."""
+    rma = make_return()["rma"]
+    with app.app_context():
+        seen = services.get_return(rma)
+        assert (seen.status, seen.version) == ("requested", 1)
+        with app.app_context():  # someone else approves and commits meanwhile
+            services.approve_return(rma, AGENT)
+            db.session.commit()
+        locked = services.lock_return(rma)
+        assert locked is seen
+        assert (locked.status, locked.version) == ("approved", 2)
+        assert [i.order_line.sku for i in locked.items] and locked.order.email
+        services.cancel_return(rma, AGENT, expected_version=2)
+        db.session.commit()
+    with app.app_context():
+        assert services.get_return(rma).status == "cancelled"
+
+
 @pytest.mark.postgres
 def test_ten_simultaneous_requests_for_two_shirts_claim_exactly_two(
         app: Flask, make_order: Any) -> None:

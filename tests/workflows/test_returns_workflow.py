@@ -109,11 +109,17 @@ def test_terminal_statuses_allow_nothing() -> None:
 
 
 def test_one_shared_machine_keeps_no_row_attached_after_a_transition() -> None:
+    attached = len(wf._machine.models)
     rows = [a_return("requested") for _ in range(50)]
     for row in rows:
         fire(row, "approve", ACTOR)
     assert all(r.status == "approved" for r in rows)
-    assert wf._machine.models == []  # rows are attached for one trigger only
+    # Rows are attached for one trigger only: the machine's subjects are reused, one after
+    # the other here, and none holds a row once its trigger has fired (or failed).
+    with pytest.raises(InvalidTransition):
+        fire(rows[0], "approve", ACTOR)
+    assert len(wf._machine.models) == max(attached, 1)
+    assert all(subject.row is None for subject in wf._machine.models)
 
 
 def test_attaching_a_loaded_row_never_resets_its_status() -> None:
