@@ -39,7 +39,8 @@ CUSTOMER = "Customer pages"
 STAFF = "Staff console"
 NOTIFICATIONS = "Notifications and scheduled work"
 METRICS = "Metrics and logs"
-AREAS = (SERVICE, REFUNDS, CUSTOMER, STAFF, NOTIFICATIONS, METRICS)
+CONVERSATIONS = "Conversations (email replies)"
+AREAS = (SERVICE, REFUNDS, CUSTOMER, STAFF, NOTIFICATIONS, CONVERSATIONS, METRICS)
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("SECRET_KEY", None, "text",
@@ -160,6 +161,31 @@ SETTINGS: tuple[Setting, ...] = (
             "within …\", in the refund email and on the status page.", NOTIFICATIONS),
     Setting("FEEDBACK_LINK_MAX_AGE_DAYS", 90, "int",
             "How long the rating links in emails stay valid.", NOTIFICATIONS),
+    Setting("REPLY_DOMAIN", None, "text",
+            "Domain of the per-return reply addresses (`returns+R-ABC123.<signature>@` this "
+            "domain), used as `Reply-To` of customer emails so replies join the return's "
+            "conversation. Its mail must reach the SMTP receiver or an inbound webhook "
+            "(see [Conversations](conversations.md)).",
+            CONVERSATIONS, "unset: no reply addresses, `Reply-To` is `SUPPORT_EMAIL`"),
+    Setting("INBOUND_SMTP_HOST", "127.0.0.1", "text",
+            "Address the built-in SMTP receiver (`flask conversations smtp`) listens on.",
+            CONVERSATIONS),
+    Setting("INBOUND_SMTP_PORT", 2525, "int",
+            "Port of the built-in SMTP receiver (put port 25 in front of it).", CONVERSATIONS),
+    Setting("MAILGUN_WEBHOOK_SIGNING_KEY", None, "text",
+            "Mailgun's webhook signing key: `POST /webhooks/inbound-email/mailgun` checks "
+            "each message's HMAC signature with it (`503` while unset).",
+            CONVERSATIONS, "unset: the Mailgun route refuses"),
+    Setting("INBOUND_EMAIL_BASIC_AUTH", None, "text",
+            "`user:password` that Postmark or SendGrid send (in the webhook URL) to "
+            "`/webhooks/inbound-email/postmark` or `/sendgrid`; they do not sign.",
+            CONVERSATIONS, "unset"),
+    Setting("INBOUND_EMAIL_URL_SECRET", None, "text",
+            "A long random string: `/webhooks/inbound-email/<provider>/<secret>` is accepted "
+            "without basic auth (for providers that cannot send it).",
+            CONVERSATIONS, "unset"),
+    Setting("RATELIMIT_MESSAGES", "5 per minute;30 per hour", "rate",
+            "Messages a client address may send from customer status pages.", CUSTOMER),
     Setting("METRICS_TOKEN", None, "text",
             "Bearer token `GET /metrics` asks for. When unset the endpoint is open: keep it "
             "off the public internet.", METRICS, "unset: open"),

@@ -197,3 +197,11 @@ class SubmitForm(FlaskForm):
 
 class CancelForm(FlaskForm):
     version = HiddenField()
+
+
+class MessageForm(FlaskForm):
+    """A message from the customer on the status page, to the agents."""
+
+    body = TextAreaField("Your message", validators=[
+        InputRequired("Write your message."),
+        Length(max=5000, message="Keep your message under 5,000 characters.")])

@@ -9,17 +9,29 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from returns_service.common.errors import EditConflict, NotFound, ValidationFailed
+from returns_service.conversations.services import messages_of, post_customer_message
 from returns_service.db import db
 from returns_service.feedback.services import can_rate, feedback_token
+from returns_service.http.extensions import limiter
 from returns_service.http.rate_limits import limit_lookups
 from returns_service.orders.services import find_customer_order
 from returns_service.portal.forms import (
     CancelForm,
     FindReturnForm,
+    MessageForm,
     StartForm,
     SubmitForm,
     choose_items_form,
@@ -196,10 +208,43 @@ def status(token: str) -> Any:
     ret = _return_from_token(token)
     if isinstance(ret, tuple):
         return ret
+    return _status_page(ret, token)
+
+
+def _status_page(ret: Any, token: str, form: MessageForm | None = None,
+                 status: int = 200) -> Any:
     survey = (url_for("feedback.survey", token=feedback_token(ret.rma))
               if can_rate(ret) else None)
+    # The conversation only: staff internal notes live in another table, never read here.
     return render_template("portal/status.html", ret=status_view(ret), return_=ret,
-                           token=token, survey_url=survey)
+                           token=token, survey_url=survey, messages=messages_of(ret.id),
+                           message_form=form or MessageForm(formdata=None)), status
+
+
+def _message_limit() -> str:
+    return str(current_app.config["RATELIMIT_MESSAGES"])
+
+
+@bp.post("/returns/status/<token>/message")
+@limiter.limit(_message_limit, scope="customer-message",
+               error_message="Too many messages from this address. Try again later.")
+def send_message(token: str) -> Any:
+    """The customer writes to us from the status page: the return waits on us."""
+    ret = _return_from_token(token)
+    if isinstance(ret, tuple):
+        return ret
+    form = MessageForm()
+    if not form.validate_on_submit():
+        return _status_page(ret, token, form, 422)
+    try:
+        post_customer_message(ret, form.body.data, channel="web")
+        db.session.commit()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        form.body.errors = [m for messages in exc.errors.values() for m in messages]
+        return _status_page(ret, token, form, 422)
+    flash("Thank you: your message is sent. We will answer here and by email.", "success")
+    return redirect(url_for(".status", token=token) + "#conversation")
 
 
 @bp.get("/returns/status/<token>/cancel")
