@@ -27,6 +27,9 @@ from returns_service.returns.services import get_return
 __all__ = ["ForgedAddress", "InboundEmail", "parse_rfc822", "receive_email", "trim_reply"]
 _LANGUAGES = ["en", "de", "fr", "es", "it", "nl"]
 _TAGS = re.compile(r"<[^>]+>")
+# The standard signature delimiter ("-- " alone on a line, RFC 3676), which the parser
+# leaves in when it found no quote after it; and the phone apps' own line.
+_SIGNATURE = re.compile(r"(?m)^(?:-- ?|Sent from my [^\n]*)$")
 
 
 @dataclass
@@ -49,7 +52,8 @@ def trim_reply(text: str) -> str:
         reply = EmailReplyParser(languages=_LANGUAGES).parse_reply(text=text)
     except Exception:  # a parser bug must not lose the message: keep it whole
         reply = text
-    return (reply or "").strip() or text.strip()
+    reply = _SIGNATURE.split(reply or "", maxsplit=1)[0]
+    return reply.strip() or text.strip()
 
 
 def html_to_text(markup: str) -> str:

@@ -16,7 +16,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from returns_service.returns.eligibility import LineEligibility
 from returns_service.returns.policy import ReturnPolicy
@@ -203,5 +203,5 @@ class MessageForm(FlaskForm):
     """A message from the customer on the status page, to the agents."""
 
     body = TextAreaField("Your message", validators=[
-        InputRequired("Write your message."),
+        DataRequired("Write your message."),  # spaces alone are no message
         Length(max=5000, message="Keep your message under 5,000 characters.")])
