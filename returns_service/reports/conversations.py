@@ -25,13 +25,16 @@ LOOKBACK = timedelta(days=90)
 def _distribution(seconds: list[float]) -> dict[str, Any]:
     if not seconds:
         return {"count": 0, "median_seconds": None, "p90_seconds": None}
-    ordered = sorted(seconds)
+    ordered = sorted(int(s) for s in seconds)  # whole seconds, as the report's SQL
 
-    def rank(p: float) -> float:  # nearest rank
-        return ordered[max(0, min(len(ordered) - 1, -(-len(ordered) * p // 100) - 1))]
+    def percentile(p: float) -> float:  # linear interpolation, as percentile_cont
+        h = (len(ordered) - 1) * p
+        low = int(h)
+        high = min(low + 1, len(ordered) - 1)
+        return ordered[low] + (h - low) * (ordered[high] - ordered[low])
 
-    return {"count": len(ordered), "median_seconds": float(rank(50)),
-            "p90_seconds": float(rank(90))}
+    return {"count": len(ordered), "median_seconds": float(percentile(0.5)),
+            "p90_seconds": float(percentile(0.9))}
 
 
 def message_response_times(session: Session, start: datetime, end: datetime,

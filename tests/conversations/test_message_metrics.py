@@ -38,5 +38,7 @@ def test_report_shows_message_first_response_and_reply_time(app, api, make_retur
     assert messages["first_response"] == {"count": 1, "median_seconds": 3 * 3600.0,
                                           "p90_seconds": 3 * 3600.0}
     assert messages["reply_time"]["count"] == 2
-    assert messages["reply_time"]["p90_seconds"] == 30 * 3600.0
+    # 3 h and 30 h: median 16.5 h, p90 3 h + 0.9 x 27 h (interpolated, as the report's)
+    assert messages["reply_time"]["median_seconds"] == 16.5 * 3600
+    assert messages["reply_time"]["p90_seconds"] == 3 * 3600 + 0.9 * 27 * 3600
     assert messages["replies_late"] == 1

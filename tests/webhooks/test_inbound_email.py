@@ -123,7 +123,7 @@ def test_sendgrid_on_the_secret_url(app, client, address):
 
 
 def test_without_settings_the_routes_answer_503(build_app, address):
-    rma, to = address
+    _rma, to = address
     bare = build_app(MAILGUN_WEBHOOK_SIGNING_KEY=None, INBOUND_EMAIL_BASIC_AUTH=None,
                      INBOUND_EMAIL_URL_SECRET=None).test_client()
     assert bare.post("/webhooks/inbound-email/mailgun",
