@@ -39,7 +39,7 @@ CUSTOMER = "Customer pages"
 STAFF = "Staff console"
 NOTIFICATIONS = "Notifications and scheduled work"
 METRICS = "Metrics and logs"
-CONVERSATIONS = "Conversations (email replies)"
+CONVERSATIONS = "Conversations (email and SMS)"
 AREAS = (SERVICE, REFUNDS, CUSTOMER, STAFF, NOTIFICATIONS, CONVERSATIONS, METRICS)
 
 SETTINGS: tuple[Setting, ...] = (
@@ -184,6 +184,18 @@ SETTINGS: tuple[Setting, ...] = (
             "A long random string: `/webhooks/inbound-email/<provider>/<secret>` is accepted "
             "without basic auth (for providers that cannot send it).",
             CONVERSATIONS, "unset"),
+    Setting("TWILIO_ACCOUNT_SID", None, "text",
+            "Twilio account SID (`AC…`): with the token and the number, customers may opt in "
+            "to SMS on their status page.", CONVERSATIONS, "unset: no SMS"),
+    Setting("TWILIO_AUTH_TOKEN", None, "text",
+            "Twilio auth token: sends the SMS and checks the `X-Twilio-Signature` of "
+            "`/webhooks/twilio/…`.", CONVERSATIONS, "unset"),
+    Setting("TWILIO_FROM_NUMBER", None, "text",
+            "The Twilio number SMS are sent from (E.164, `+15005550006`); its \"A message "
+            "comes in\" webhook is `POST /webhooks/twilio/inbound`.", CONVERSATIONS, "unset"),
+    Setting("TWILIO_API_BASE", None, "text",
+            "Another server speaking Twilio's Messages API (a test fake).",
+            CONVERSATIONS, "Twilio"),
     Setting("RATELIMIT_MESSAGES", "5 per minute;30 per hour", "rate",
             "Messages a client address may send from customer status pages.", CUSTOMER),
     Setting("METRICS_TOKEN", None, "text",

@@ -22,9 +22,10 @@ from returns_service.common import clock
 from returns_service.db import db
 from returns_service.staff import services as staff
 
-# Fixtures of real parts, each a plugin of its own: Chromium, an SMTP server, Stripe fakes.
+# Fixtures of real parts, each a plugin of its own: Chromium, an SMTP server, Stripe and
+# Twilio fakes.
 pytest_plugins = ["tests.support.browser", "tests.support.smtp", "tests.support.stripe",
-                  "tests.support.databases"]
+                  "tests.support.twilio", "tests.support.databases"]
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")

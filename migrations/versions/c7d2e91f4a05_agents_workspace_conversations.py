@@ -1,8 +1,8 @@
 """agents' workspace: conversations, internal notes, work states, macros
 
 Each return gets a customer conversation (messages on email, SMS or the status page), staff
-internal notes kept in a table of their own, an assignee and a "waiting on" state, and the
-admins' canned responses.
+internal notes kept in a table of their own, an assignee and a "waiting on" state, the
+admins' canned responses, and SMS (opted-in phones, messages sent through Twilio).
 
 Revision ID: c7d2e91f4a05
 Revises: a41d7e2c9b63
@@ -83,9 +83,41 @@ def upgrade():
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('name'),
     )
+    op.create_table(
+        'sms_phones',
+        sa.Column('return_id', sa.Integer(), nullable=False),
+        sa.Column('phone', sa.String(length=20), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('stopped_at', sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(['return_id'], ['returns.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('return_id'),
+    )
+    op.create_index('ix_sms_phones_phone', 'sms_phones', ['phone'])
+    op.create_table(
+        'sms_messages',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('return_id', sa.Integer(), nullable=False),
+        sa.Column('dedupe_key', sa.String(length=200), nullable=False),
+        sa.Column('to_phone', sa.String(length=20), nullable=False),
+        sa.Column('body', sa.Text(), nullable=False),
+        sa.Column('status', sa.String(length=16), nullable=False),
+        sa.Column('provider_sid', sa.String(length=64), nullable=True),
+        sa.Column('error', sa.Text(), nullable=True),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(['return_id'], ['returns.id'], ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('dedupe_key'),
+        sa.UniqueConstraint('provider_sid'),
+    )
+    op.create_index('ix_sms_messages_return_id', 'sms_messages', ['return_id'])
 
 
 def downgrade():
+    op.drop_index('ix_sms_messages_return_id', table_name='sms_messages')
+    op.drop_table('sms_messages')
+    op.drop_index('ix_sms_phones_phone', table_name='sms_phones')
+    op.drop_table('sms_phones')
     op.drop_table('macros')
     op.drop_index('ix_return_work_states_waiting_on_since', table_name='return_work_states')
     op.drop_index('ix_return_work_states_assignee_id', table_name='return_work_states')

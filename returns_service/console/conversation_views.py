@@ -57,7 +57,8 @@ def reply(rma: str) -> Any:
                 abort(403)
             ret = returns.approve_return(rma, current_actor(),
                                          note=f"Approved with the macro “{macro.name}”.")
-        conversations.post_agent_reply(ret, current_user, form.body.data)
+        conversations.post_agent_reply(ret, current_user, form.body.data,
+                                       channel=form.channel.data or "email")
         db.session.commit()
     except (InvalidTransition, EditConflict) as exc:
         db.session.rollback()
@@ -70,8 +71,8 @@ def reply(rma: str) -> Any:
         for message in apply_errors(form, exc):
             flash(message, "error")
         return render_detail(_get(rma), 422, reply_form=form)
-    flash(("Approved and replied." if approving else "Reply sent.") +
-          " The customer gets it by email.", "success")
+    flash(("Approved and replied." if approving else "Reply sent.") + " The customer gets it "
+          + ("by SMS." if form.channel.data == "sms" else "by email."), "success")
     return _back(ret)
 
 

@@ -11,7 +11,7 @@ from wtforms import HiddenField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from returns_service.console.forms import options, reason_options
-from returns_service.conversations import macros, work
+from returns_service.conversations import macros, sms, work
 from returns_service.conversations import services as conversations
 from returns_service.conversations.models import Macro
 from returns_service.returns.models import Return
@@ -21,6 +21,8 @@ from returns_service.staff.models import StaffUser
 class ReplyForm(FlaskForm):
     body = TextAreaField("Reply to the customer",
                          validators=[InputRequired("Write a reply."), Length(max=10_000)])
+    channel = SelectField("Send by", choices=options([("email", "Email"), ("sms", "SMS")]),
+                          default="email", validators=[Optional()])
     macro_id = HiddenField(validators=[Optional()])
 
 
@@ -61,6 +63,7 @@ def workspace_context(ret: Return, user: StaffUser, *, macro: Macro | None = Non
     assign.assignee.choices = assign_choices(user)
     return {
         "messages": conversations.messages_of(ret.id),
+        "sms_phone": sms.active_phone(ret.id),
         "internal_notes": conversations.notes_of(ret.id),
         "work_state": conversations.work_state(ret.id),
         "assignee": assignee,

@@ -84,3 +84,36 @@ class Macro(db.Model):
     body: Mapped[str] = mapped_column(Text)
     action: Mapped[str | None] = mapped_column(String(16))  # None or "approve"
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SmsPhone(db.Model):
+    """The phone number a customer opted in with for a return's SMS. STOP from that number
+    stops every return's SMS to it (`stopped_at`), START lifts it."""
+
+    __tablename__ = "sms_phones"
+
+    return_id: Mapped[int] = mapped_column(ForeignKey("returns.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), index=True)  # E.164
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SmsMessage(db.Model):
+    """One SMS to send, written with the change that caused it, sent at most once by a job;
+    Twilio's delivery callbacks move its status forward."""
+
+    __tablename__ = "sms_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("returns.id", ondelete="CASCADE"),
+                                           index=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    to_phone: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    # pending, sending, sent (Twilio has it), delivered, undelivered, failed, stopped
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

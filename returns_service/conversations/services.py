@@ -126,6 +126,12 @@ def post_agent_reply(ret: Return, user: StaffUser, body: str | None, *,
     db.session.add(message)
     db.session.flush()
     _waiting(ret.id, WAITING_ON_CUSTOMER)
+    if channel == "sms":
+        from returns_service.conversations.sms import queue_sms  # sms imports this module
+
+        if queue_sms(ret, message.body, key=f"sms:{ret.rma}:message:{message.id}") is None:
+            raise ValidationFailed({"channel": [
+                "The customer has no SMS number for this return (or texted STOP)."]})
     agent_replied.send(ret, message=message)
     return message
 

@@ -205,3 +205,11 @@ class MessageForm(FlaskForm):
     body = TextAreaField("Your message", validators=[
         DataRequired("Write your message."),  # spaces alone are no message
         Length(max=5000, message="Keep your message under 5,000 characters.")])
+
+
+class SmsForm(FlaskForm):
+    """The customer's opt-in to SMS about this return."""
+
+    phone = StringField("Mobile number for SMS updates", validators=[
+        DataRequired("Enter your mobile number."), Length(max=32)],
+        description="With the country code, e.g. +44 7700 900123. Text STOP to stop.")

@@ -22,7 +22,9 @@ from flask import (
 from werkzeug.wrappers import Response
 
 from returns_service.common.errors import EditConflict, NotFound, ValidationFailed
+from returns_service.conversations import sms
 from returns_service.conversations.services import messages_of, post_customer_message
+from returns_service.conversations.twilio_sms import configured as sms_configured
 from returns_service.db import db
 from returns_service.feedback.services import can_rate, feedback_token
 from returns_service.http.extensions import limiter
@@ -32,6 +34,7 @@ from returns_service.portal.forms import (
     CancelForm,
     FindReturnForm,
     MessageForm,
+    SmsForm,
     StartForm,
     SubmitForm,
     choose_items_form,
@@ -212,13 +215,16 @@ def status(token: str) -> Any:
 
 
 def _status_page(ret: Any, token: str, form: MessageForm | None = None,
-                 status: int = 200) -> Any:
+                 status: int = 200, sms_form: SmsForm | None = None) -> Any:
     survey = (url_for("feedback.survey", token=feedback_token(ret.rma))
               if can_rate(ret) else None)
     # The conversation only: staff internal notes live in another table, never read here.
     return render_template("portal/status.html", ret=status_view(ret), return_=ret,
                            token=token, survey_url=survey, messages=messages_of(ret.id),
-                           message_form=form or MessageForm(formdata=None)), status
+                           message_form=form or MessageForm(formdata=None),
+                           sms_form=(sms_form or SmsForm(formdata=None))
+                           if sms_configured() else None,
+                           sms_phone=sms.active_phone(ret.id)), status
 
 
 def _message_limit() -> str:
@@ -244,6 +250,30 @@ def send_message(token: str) -> Any:
         form.body.errors = [m for messages in exc.errors.values() for m in messages]
         return _status_page(ret, token, form, 422)
     flash("Thank you: your message is sent. We will answer here and by email.", "success")
+    return redirect(url_for(".status", token=token) + "#conversation")
+
+
+@bp.post("/returns/status/<token>/sms")
+@limiter.limit(_message_limit, scope="customer-message",
+               error_message="Too many messages from this address. Try again later.")
+def sms_opt_in(token: str) -> Any:
+    """The customer opts in to SMS about this return."""
+    ret = _return_from_token(token)
+    if isinstance(ret, tuple):
+        return ret
+    form = SmsForm()
+    if not sms_configured():
+        return redirect(url_for(".status", token=token))
+    if not form.validate_on_submit():
+        return _status_page(ret, token, status=422, sms_form=form)
+    try:
+        phone = sms.opt_in(ret, form.phone.data)
+        db.session.commit()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        form.phone.errors = [m for messages in exc.errors.values() for m in messages]
+        return _status_page(ret, token, status=422, sms_form=form)
+    flash(f"We will text {phone} about this return. Text STOP to stop.", "success")
     return redirect(url_for(".status", token=token) + "#conversation")
 
 
