@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from returns_service.common.errors import EditConflict, NotFound, ValidationFailed
+from returns_service.common.money import format_money
 from returns_service.console import bp
 from returns_service.console.access import current_actor, may, permission_required
 from returns_service.console.formerrors import apply_errors
@@ -24,6 +25,7 @@ from returns_service.console.workspace import (
 )
 from returns_service.conversations import macros, work
 from returns_service.conversations import services as conversations
+from returns_service.conversations.customers import customer_view, message_total
 from returns_service.db import db
 from returns_service.returns import services as returns
 from returns_service.returns.models import Return
@@ -141,3 +143,14 @@ def macro_delete(macro_id: int) -> Any:
     db.session.commit()
     flash("Macro deleted.", "success")
     return redirect(url_for("console.macro_list"))
+
+
+@bp.get("/customers/<path:email>")
+@permission_required("customers.read")
+def customer(email: str) -> Any:
+    """Every return, message, refund and CSAT answer of one customer email."""
+    view = customer_view(email)
+    if not view.orders:
+        abort(404)
+    return render_template("console/customer.html", view=view, money=format_money,
+                           message_total=message_total(view))
