@@ -139,3 +139,12 @@ def test_warehouse_staff_cannot_reply_or_assign(app, make_return, tokens):
                       data={"csrf_token": csrf, "body": "hi"}).status_code == 403
     assert staff.post(f"/staff/returns/{rma}/assign",
                       data={"csrf_token": csrf, "assignee": "me"}).status_code == 403
+
+
+def test_status_page_messages_are_rate_limited(app_config, build_app, make_return):
+    limited = build_app(RATELIMIT_ENABLED=True, RATELIMIT_MESSAGES="2 per minute")
+    rma = make_return()["rma"]
+    client = limited.test_client()
+    codes = [_customer_writes(limited, client, rma, body=f"Message {n}")[0].status_code
+             for n in range(3)]
+    assert codes == [302, 302, 429]
