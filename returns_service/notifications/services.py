@@ -30,6 +30,7 @@ from returns_service.notifications.render import build_message
 from returns_service.outbox.models import OutboxMessage
 from returns_service.outbox.registry import RetryLater
 from returns_service.outbox.service import emit
+from returns_service.returns.links import public_url
 from returns_service.returns.models import Return, ReturnEvent, with_order_and_items
 from workflows.returns import CUSTOMER_NOTE_TRIGGERS
 
@@ -148,8 +149,6 @@ def on_agent_replied(ret: Return, message: Any, **_: Any) -> None:
 def on_staff_mentioned(ret: Return, note: Any, users: list[Any], **_: Any) -> None:
     """Signal receiver: each colleague an internal note @mentions gets an email (staff
     only: no return attached, so no customer reply address and nothing on the timeline)."""
-    from returns_service.returns.links import public_url
-
     for user in users:
         queue_email(user.email, "mention", {
             "rma": ret.rma, "author": note.author_label, "body": note.body,
