@@ -24,6 +24,7 @@ from returns_service.conversations.twilio_sms import (
     SmsNotConfigured,
     SmsRefused,
     SmsUnavailable,
+    configured,
     send_sms,
 )
 from returns_service.db import db
@@ -96,7 +97,7 @@ def queue_sms(ret: Return, body: str, *, key: str) -> int | None:
 def on_status_changed(ret: Return, event: Any, **_: Any) -> None:
     """Signal receiver: a status update by SMS to a customer who opted in."""
     text = STATUS_TEXTS.get(str(event.to_status))
-    if text is not None:
+    if text is not None and configured():  # no query on every change while SMS is off
         queue_sms(ret, f"Return {ret.rma} {text}: {status_url(ret.rma)}",
                   key=f"sms:{ret.rma}:{event.to_status}")
 

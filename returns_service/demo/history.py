@@ -158,7 +158,11 @@ def _play(rng: random.Random, now: datetime, count: int,
     moments = sorted(start + timedelta(seconds=rng.uniform(0, HISTORY_DAYS * 86400))
                      for _ in range(count))
     for index, requested in enumerate(moments):
-        plan = _plan_one(rng, index, _daytime(rng, requested), now, expiry, actors, made)
+        day = _daytime(rng, requested)
+        # Seeded before 07:00 UTC, today's daytime is still to come: a request may not be
+        # later than now (its later steps, capped at now, would run before it).
+        plan = _plan_one(rng, index, day if day <= now else requested, now, expiry, actors,
+                         made)
         for moment, step in sorted(plan.steps, key=lambda s: s[0]):
             if moment > now:
                 break  # not happened yet: the return stays where it is, open
