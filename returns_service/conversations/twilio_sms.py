@@ -12,11 +12,9 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import current_app
-from twilio.base.exceptions import TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.request_validator import RequestValidator
-from twilio.rest import Client
 
+# The library is imported when an SMS is sent or a webhook checked, not when the app starts:
+# every web process, worker and command would otherwise pay for it, SMS set up or not.
 TIMEOUT_SECONDS = 15
 
 
@@ -32,18 +30,18 @@ class SmsUnavailable(Exception):
     """Twilio could not be reached or failed (5xx, network): the outcome is unknown."""
 
 
-class _RebasedHttpClient(TwilioHttpClient):
+def _rebased_http_client(base: str) -> Any:
     """Twilio's own HTTP client, sending to `base` instead of https://*.twilio.com."""
+    from twilio.http.http_client import TwilioHttpClient
 
-    def __init__(self, base: str):
-        super().__init__(timeout=TIMEOUT_SECONDS)
-        self.base = urlsplit(base)
+    class RebasedHttpClient(TwilioHttpClient):
+        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            parts, to = urlsplit(url), urlsplit(base)
+            url = urlunsplit((to.scheme, to.netloc, to.path.rstrip("/") + parts.path,
+                              parts.query, ""))
+            return super().request(method, url, *args, **kwargs)
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        parts = urlsplit(url)
-        url = urlunsplit((self.base.scheme, self.base.netloc,
-                          self.base.path.rstrip("/") + parts.path, parts.query, ""))
-        return super().request(method, url, *args, **kwargs)
+    return RebasedHttpClient(timeout=TIMEOUT_SECONDS)
 
 
 def configured() -> bool:
@@ -52,15 +50,20 @@ def configured() -> bool:
                 and cfg.get("TWILIO_FROM_NUMBER"))
 
 
-def _client() -> Client:
+def _client() -> Any:
+    from twilio.http.http_client import TwilioHttpClient
+    from twilio.rest import Client
+
     cfg = current_app.config
     base = cfg.get("TWILIO_API_BASE")
-    http = _RebasedHttpClient(base) if base else TwilioHttpClient(timeout=TIMEOUT_SECONDS)
+    http = _rebased_http_client(base) if base else TwilioHttpClient(timeout=TIMEOUT_SECONDS)
     return Client(cfg["TWILIO_ACCOUNT_SID"], cfg["TWILIO_AUTH_TOKEN"], http_client=http)
 
 
 def send_sms(to: str, body: str, status_callback: str | None) -> tuple[str, str]:
     """Hand one SMS to Twilio: (its sid, its status)."""
+    from twilio.base.exceptions import TwilioRestException
+
     if not configured():
         raise SmsNotConfigured("set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
                                "TWILIO_FROM_NUMBER")
@@ -81,6 +84,8 @@ def send_sms(to: str, body: str, status_callback: str | None) -> tuple[str, str]
 
 def valid_signature(url: str, params: dict[str, str], signature: str | None) -> bool:
     """Whether a webhook request carries Twilio's signature under our auth token."""
+    from twilio.request_validator import RequestValidator
+
     token = current_app.config.get("TWILIO_AUTH_TOKEN")
     if not token or not signature:
         return False
