@@ -67,6 +67,7 @@ def _init_domains(app: Flask) -> None:
         api,
         cli,
         console,
+        conversations,
         credits,
         demo,
         feedback,
@@ -84,7 +85,8 @@ def _init_domains(app: Flask) -> None:
     from webhooks import init_app as init_webhooks
 
     for package in (scheduler, staff, payments, orders, returns, feedback, credits, refunds,
-                    notifications, integrations, http, api, portal, console, demo, cli):
+                    conversations, notifications, integrations, http, api, portal, console,
+                    demo, cli):
         package.init_app(app)
     init_webhooks(app)
     # Last: after the API, so problem+json wins over smorest's own JSON errors.

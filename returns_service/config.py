@@ -40,7 +40,9 @@ STAFF = "Staff console"
 NOTIFICATIONS = "Notifications and scheduled work"
 METRICS = "Metrics and logs"
 INTEGRATIONS = "Integrations"
-AREAS = (SERVICE, REFUNDS, CUSTOMER, STAFF, NOTIFICATIONS, INTEGRATIONS, METRICS)
+CONVERSATIONS = "Conversations (email and SMS)"
+AREAS = (SERVICE, REFUNDS, CUSTOMER, STAFF, NOTIFICATIONS, CONVERSATIONS, INTEGRATIONS,
+         METRICS)
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("SECRET_KEY", None, "text",
@@ -189,6 +191,43 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("STRIPE_ORDER_NUMBER_KEY", "order_number", "text",
             "The Checkout Session metadata key holding the store's order number; a session "
             "without it is imported under its own id (`cs_…`).", INTEGRATIONS),
+    Setting("REPLY_DOMAIN", None, "text",
+            "Domain of the per-return reply addresses (`returns+R-ABC123.<signature>@` this "
+            "domain), used as `Reply-To` of customer emails so replies join the return's "
+            "conversation. Its mail must reach the SMTP receiver or an inbound webhook "
+            "(see [Conversations](conversations.md)).",
+            CONVERSATIONS, "unset: no reply addresses, `Reply-To` is `SUPPORT_EMAIL`"),
+    Setting("INBOUND_SMTP_HOST", "127.0.0.1", "text",
+            "Address the built-in SMTP receiver (`flask conversations smtp`) listens on.",
+            CONVERSATIONS),
+    Setting("INBOUND_SMTP_PORT", 2525, "int",
+            "Port of the built-in SMTP receiver (put port 25 in front of it).", CONVERSATIONS),
+    Setting("MAILGUN_WEBHOOK_SIGNING_KEY", None, "text",
+            "Mailgun's webhook signing key: `POST /webhooks/inbound-email/mailgun` checks "
+            "each message's HMAC signature with it (`503` while unset).",
+            CONVERSATIONS, "unset: the Mailgun route refuses"),
+    Setting("INBOUND_EMAIL_BASIC_AUTH", None, "text",
+            "`user:password` that Postmark or SendGrid send (in the webhook URL) to "
+            "`/webhooks/inbound-email/postmark` or `/sendgrid`; they do not sign.",
+            CONVERSATIONS, "unset"),
+    Setting("INBOUND_EMAIL_URL_SECRET", None, "text",
+            "A long random string: `/webhooks/inbound-email/<provider>/<secret>` is accepted "
+            "without basic auth (for providers that cannot send it).",
+            CONVERSATIONS, "unset"),
+    Setting("TWILIO_ACCOUNT_SID", None, "text",
+            "Twilio account SID (`AC…`): with the token and the number, customers may opt in "
+            "to SMS on their status page.", CONVERSATIONS, "unset: no SMS"),
+    Setting("TWILIO_AUTH_TOKEN", None, "text",
+            "Twilio auth token: sends the SMS and checks the `X-Twilio-Signature` of "
+            "`/webhooks/twilio/…`.", CONVERSATIONS, "unset"),
+    Setting("TWILIO_FROM_NUMBER", None, "text",
+            "The Twilio number SMS are sent from (E.164, `+15005550006`); its \"A message "
+            "comes in\" webhook is `POST /webhooks/twilio/inbound`.", CONVERSATIONS, "unset"),
+    Setting("TWILIO_API_BASE", None, "text",
+            "Another server speaking Twilio's Messages API (a test fake).",
+            CONVERSATIONS, "Twilio"),
+    Setting("RATELIMIT_MESSAGES", "5 per minute;30 per hour", "rate",
+            "Messages a client address may send from customer status pages.", CUSTOMER),
     Setting("METRICS_TOKEN", None, "text",
             "Bearer token `GET /metrics` asks for. When unset the endpoint is open: keep it "
             "off the public internet.", METRICS, "unset: open"),

@@ -22,10 +22,11 @@ from returns_service.common import clock
 from returns_service.db import db
 from returns_service.staff import services as staff
 
-# Fixtures of real parts, each a plugin of its own: Chromium, an SMTP server, Stripe fakes.
+# Fixtures of real parts, each a plugin of its own: Chromium, an SMTP server, Stripe and
+# Twilio fakes.
 pytest_plugins = ["tests.support.browser", "tests.support.smtp", "tests.support.stripe",
                   "tests.support.databases", "tests.support.checkout",
-                  "tests.support.receiver"]
+                  "tests.support.receiver", "tests.support.twilio"]
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")

@@ -23,6 +23,8 @@ def init_app(app: Flask) -> None:
         admin_views,
         assisted_views,
         auth_views,
+        bulk_views,
+        conversation_views,
         credit_views,
         dashboard_views,
         refund_views,

@@ -27,6 +27,9 @@ from returns_service.console.forms import (
     options,
     reason_options,
 )
+from returns_service.console.workspace import bulk_form, workspace_context
+from returns_service.conversations.macros import get_macro
+from returns_service.conversations.work import VIEWS
 from returns_service.db import db
 from returns_service.refunds.adjustments import ADJUSTABLE, adjust_payout, adjustments_of
 from returns_service.refunds.breakdown import refund_breakdown
@@ -55,6 +58,7 @@ class QueueFilters(Form):
     q = StringField(validators=[Optional()])
     page = IntegerField(default=1, validators=[Optional(), NumberRange(min=1, max=100000)])
     per_page = IntegerField(default=25, validators=[Optional(), NumberRange(min=1, max=100)])
+    view = SelectField(choices=options(VIEWS.items()), default="all", validators=[Optional()])
 
 
 @bp.get("/returns")
@@ -70,16 +74,23 @@ def queue() -> Any:
         channel=None if filters.channel.errors else filters.channel.data,
         reason=None if filters.reason.errors else filters.reason.data,
         q=filters.q.data, page=1 if filters.page.errors else (filters.page.data or 1),
-        per_page=25 if filters.per_page.errors else (filters.per_page.data or 25))
+        per_page=25 if filters.per_page.errors else (filters.per_page.data or 25),
+        view="all" if filters.view.errors else (filters.view.data or "all"),
+        user_id=current_user.id)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
+    view_args = {k: v for k, v in args.items() if k != "view"}
     return render_template("console/queue.html", result=result, filters=filters, args=args,
-                           reason_label=console.reason_label)
+                           view_args=view_args, views=VIEWS, reason_label=console.reason_label,
+                           bulk_form=bulk_form(current_user))
 
 
 @bp.get("/returns/<rma>")
 @permission_required("console.sign_in")
 def detail(rma: str) -> Any:
-    return render_detail(_get(rma))
+    # ?macro=<id> (the "Use macro" button): the reply box comes filled in from the macro.
+    macro_id = request.args.get("macro", "")
+    macro = get_macro(int(macro_id)) if macro_id.isdigit() else None
+    return render_detail(_get(rma), macro=macro)
 
 
 def _get(rma: str) -> Return:
@@ -89,8 +100,11 @@ def _get(rma: str) -> Return:
         abort(404)
 
 
-def render_detail(ret: Return, status: int = 200, **forms: FlaskForm) -> Any:
+def render_detail(ret: Return, status: int = 200, macro: Any = None,
+                  **forms: FlaskForm) -> Any:
     """The return page, with fresh action forms unless a failed one is passed back."""
+    workspace = workspace_context(ret, current_user, macro=macro, **{
+        name: form for name, form in forms.items() if name.endswith("_form")})
     policy = returns.current_policy()
     version = {"expected_version": ret.version}
     reject = forms.get("reject") or RejectForm(formdata=None, **version)
@@ -111,6 +125,7 @@ def render_detail(ret: Return, status: int = 200, **forms: FlaskForm) -> Any:
         adjust_form=adjust, adjustments=adjustments_of(ret) if ret.adjustment_amount else [],
         adjustment_label=lambda code: getattr(policy.adjustments.reason(code), "label", code),
         can_adjust=ret.status in ADJUSTABLE and user_may(current_user, "return.adjust"),
+        **workspace,
     ), status
 
 

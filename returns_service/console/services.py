@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from returns_service.common.clock import utcnow
 from returns_service.common.errors import NotFound, ValidationFailed
+from returns_service.conversations import work
 from returns_service.db import db
 from returns_service.orders.models import Order
 from returns_service.orders.services import find_customer_order, get_order
@@ -49,6 +50,9 @@ class QueuePage:
     page: int
     per_page: int
     target_hours: int
+    view: str = "all"
+    counts: dict[str, int] | None = None  # returns in each workspace view
+    states: dict[int, Any] | None = None  # return id -> its work state (assignee, waiting)
 
     @property
     def pages(self) -> int:
@@ -76,18 +80,25 @@ def first_response_breached(ret: Return, now: datetime, target_hours: int) -> bo
 
 def decision_queue(*, status: str | None = Status.REQUESTED.value, channel: str | None = None,
                    reason: str | None = None, q: str | None = None, page: int = 1,
-                   per_page: int = 25, now: datetime | None = None) -> QueuePage:
-    """Returns matching the filters, oldest first, each with its age and breach flag."""
+                   per_page: int = 25, now: datetime | None = None, view: str = "all",
+                   user_id: int | None = None) -> QueuePage:
+    """Returns matching the filters, those a customer waits on first, then oldest first,
+    each with its age and breach flag; `view` narrows to a workspace view (Mine…)."""
     now = now or utcnow()
     target = int(current_app.config["FIRST_RESPONSE_TARGET_HOURS"])
     page = max(1, page)
+    view = view if view in work.VIEWS else "all"
     rows, total = returns.list_returns(
         status=[status] if status else None, channel=channel or None, reason=reason or None,
-        q=q or None, page=page, per_page=per_page, oldest_first=True)
+        q=q or None, page=page, per_page=per_page, oldest_first=True,
+        where=work.view_conditions(view, user_id or 0), first=work.waiting_on_us_first())
+    base = (Return.status == status,) if status else ()
     return QueuePage(
         rows=[QueueRow(r, now - r.created_at, first_response_breached(r, now, target))
               for r in rows],
-        total=total, page=page, per_page=per_page, target_hours=target)
+        total=total, page=page, per_page=per_page, target_hours=target, view=view,
+        counts=work.view_counts(base, user_id or 0),
+        states=work.states_of([r.id for r in rows]))
 
 
 # --- what the detail page shows ----------------------------------------------------------

@@ -3,6 +3,7 @@ transaction as the change, sent once by a job), reminders, the agents' escalatio
 
 from flask import Flask
 
+from returns_service.conversations.signals import agent_replied, staff_mentioned
 from returns_service.notifications import jobs, models, schedule, services
 from returns_service.notifications.cli import notify
 from returns_service.outbox.registry import register_handler
@@ -15,6 +16,8 @@ __all__ = ["init_app", "models"]
 def init_app(app: Flask) -> None:
     """Queue an email on each status change, send it from a job, remind and escalate."""
     status_changed.connect(services.on_status_changed)
+    agent_replied.connect(services.on_agent_replied)
+    staff_mentioned.connect(services.on_staff_mentioned)
     register_handler(services.TOPIC, jobs.send_notification)
     register_periodic(app, "reminded", schedule.remind_unshipped, position=20)
     register_periodic(app, "escalated", schedule.escalate_waiting, position=30)

@@ -18,6 +18,7 @@ from typing import Any
 from flask import current_app, render_template
 
 from returns_service.common.money import format_money
+from returns_service.conversations.addresses import reply_address
 from returns_service.credits.services import credit_for_return
 from returns_service.db import db
 from returns_service.feedback.services import RATING_LABELS, RATINGS, feedback_url, rating_url
@@ -30,6 +31,8 @@ from returns_service.returns.services import current_policy
 CONDITION_LABELS = {"resellable": "as new", "damaged": "damaged", "wrong_item": "not our item",
                     "missing": "not in the parcel"}
 CSAT_STEPS = ("refunded", "rejected")
+# Emails to staff: their Reply-To is never a customer's reply address.
+STAFF_STEPS = ("escalation_digest", "mention")
 
 
 # Bodies in UTF-8, quoted-printable: readable as text, safe for any line length.
@@ -54,8 +57,8 @@ def build_message(note: Notification) -> Message:
     message["Subject"] = _header(note.subject or note.step)
     message["From"] = _address(cfg["MAIL_FROM"])
     message["To"] = _address(note.to_email)
-    if cfg.get("SUPPORT_EMAIL"):
-        message["Reply-To"] = _address(cfg["SUPPORT_EMAIL"])
+    if reply_to_of(note):
+        message["Reply-To"] = _address(reply_to_of(note) or "")
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = message_id(note)
     message.attach(MIMEText(text, "plain", _UTF8_QP))
@@ -82,13 +85,24 @@ def _modern_message(note: Notification, text: str, html: str) -> EmailMessage:
     message["Subject"] = note.subject or note.step
     message["From"] = cfg["MAIL_FROM"]
     message["To"] = note.to_email
-    if cfg.get("SUPPORT_EMAIL"):
-        message["Reply-To"] = cfg["SUPPORT_EMAIL"]
+    if reply_to_of(note):
+        message["Reply-To"] = reply_to_of(note)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = message_id(note)
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message
+
+
+def reply_to_of(note: Notification) -> str | None:
+    """A customer email about a return answers to the return's signed reply address (so
+    the reply joins its conversation) when REPLY_DOMAIN is set; otherwise, and for staff
+    emails, to SUPPORT_EMAIL."""
+    if note.return_ is not None and note.step not in STAFF_STEPS:
+        address = reply_address(note.return_.rma)
+        if address:
+            return address
+    return current_app.config.get("SUPPORT_EMAIL") or None
 
 
 def message_id(note: Notification) -> str:
@@ -107,6 +121,7 @@ def email_context(note: Notification) -> dict[str, Any]:
     ret = note.return_
     if ret is not None:
         context.update(return_context(ret, note.step, data))
+        context["reply_address"] = reply_address(ret.rma)
     return context
 
 

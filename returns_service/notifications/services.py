@@ -31,6 +31,7 @@ from returns_service.notifications.render import build_message
 from returns_service.outbox.models import OutboxMessage
 from returns_service.outbox.registry import RetryLater
 from returns_service.outbox.service import emit
+from returns_service.returns.links import public_url
 from returns_service.returns.models import Return, ReturnEvent, with_order_and_items
 from workflows.returns import CUSTOMER_NOTE_TRIGGERS
 
@@ -73,6 +74,8 @@ SUBJECTS = {
     "credited": "Your store credit for return {rma} is ready",
     "reminder": "Reminder: please send back your return {rma}",
     "escalation_digest": "{count} return request(s) waiting for a decision",
+    "agent_reply": "About your return {rma}",
+    "mention": "{author} mentioned you on return {rma}",
 }
 
 
@@ -134,6 +137,27 @@ def queue_email(to_email: str, step: str, context: dict[str, Any], *, key: str, 
             ret.id, f"Email queued: {subject}", notification_id=note_id, step=step,
             delivery="queued", to=to_email, attempts=0)))
     return note_id
+
+
+def on_agent_replied(ret: Return, message: Any, **_: Any) -> None:
+    """Signal receiver: an agent's reply goes to the customer by email, once (its dedupe
+    key is the message's id)."""
+    if message.channel != "email":
+        return
+    queue_for_return(ret, "agent_reply", {"body": message.body, "author": message.author_label,
+                                          "message_id": message.id},
+                     key=f"notify:{ret.rma}:message:{message.id}")
+
+
+def on_staff_mentioned(ret: Return, note: Any, users: list[Any], **_: Any) -> None:
+    """Signal receiver: each colleague an internal note @mentions gets an email (staff
+    only: no return attached, so no customer reply address and nothing on the timeline)."""
+    for user in users:
+        queue_email(user.email, "mention", {
+            "rma": ret.rma, "author": note.author_label, "body": note.body,
+            "url": public_url(f"/staff/returns/{ret.rma}")},
+            key=f"mention:{note.id}:{user.id}",
+            subject=SUBJECTS["mention"].format(author=note.author_label, rma=ret.rma))
 
 
 def _timeline_values(return_id: int, text: str, **data: Any) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from returns_service.common.money import format_money
 from returns_service.returns.eligibility import LineEligibility
@@ -229,3 +229,19 @@ def resolution_choices(offer: dict[str, Any], currency: str) -> list[tuple[str, 
 
 class CancelForm(FlaskForm):
     version = HiddenField()
+
+
+class MessageForm(FlaskForm):
+    """A message from the customer on the status page, to the agents."""
+
+    body = TextAreaField("Your message", validators=[
+        DataRequired("Write your message."),  # spaces alone are no message
+        Length(max=5000, message="Keep your message under 5,000 characters.")])
+
+
+class SmsForm(FlaskForm):
+    """The customer's opt-in to SMS about this return."""
+
+    phone = StringField("Mobile number for SMS updates", validators=[
+        DataRequired("Enter your mobile number."), Length(max=32)],
+        description="With the country code, e.g. +44 7700 900123. Text STOP to stop.")

@@ -9,19 +9,34 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from returns_service.common.errors import EditConflict, NotFound, ValidationFailed
+from returns_service.conversations import sms
+from returns_service.conversations.services import messages_of, post_customer_message
+from returns_service.conversations.twilio_sms import configured as sms_configured
 from returns_service.credits.services import balance, credit_for_return
 from returns_service.db import db
 from returns_service.feedback.services import can_rate, feedback_token
+from returns_service.http.extensions import limiter
 from returns_service.http.rate_limits import limit_lookups
 from returns_service.orders.services import find_customer_order
 from returns_service.portal.forms import (
     CancelForm,
     FindReturnForm,
+    MessageForm,
     ResolutionForm,
+    SmsForm,
     StartForm,
     SubmitForm,
     choose_items_form,
@@ -218,8 +233,9 @@ def status(token: str) -> Any:
     return _status_page(ret, token)
 
 
-def _status_page(ret: Any, token: str, resolution_form: ResolutionForm | None = None,
-                 status: int = 200) -> Any:
+def _status_page(ret: Any, token: str, form: MessageForm | None = None,
+                 status: int = 200, sms_form: SmsForm | None = None,
+                 resolution_form: ResolutionForm | None = None) -> Any:
     survey = (url_for("feedback.survey", token=feedback_token(ret.rma))
               if can_rate(ret) else None)
     shown = status_view(ret)
@@ -232,9 +248,14 @@ def _status_page(ret: Any, token: str, resolution_form: ResolutionForm | None = 
         code = credit_for_return(db.session, ret.id)
         if code is not None:
             credit = {"code": code.code, "balance": balance(db.session, code.id)}
-    return render_template("portal/status.html", ret=shown, return_=ret, token=token,
-                           survey_url=survey, resolution_form=resolution_form,
-                           credit=credit), status
+    # The conversation only: staff internal notes live in another table, never read here.
+    return render_template("portal/status.html", ret=shown, return_=ret,
+                           token=token, survey_url=survey, messages=messages_of(ret.id),
+                           message_form=form or MessageForm(formdata=None),
+                           sms_form=(sms_form or SmsForm(formdata=None))
+                           if sms_configured() else None,
+                           sms_phone=sms.active_phone(ret.id),
+                           resolution_form=resolution_form, credit=credit), status
 
 
 @bp.post("/returns/status/<token>/resolution")
@@ -247,7 +268,7 @@ def change_resolution(token: str) -> Any:
     form.resolution.choices = resolution_choices(status_view(ret)["offer"],
                                                  ret.order.currency)
     if not form.validate_on_submit():
-        return _status_page(ret, token, form, 422)
+        return _status_page(ret, token, status=422, resolution_form=form)
     version = int(form.version.data) if str(form.version.data or "").isdigit() else None
     try:
         choose_resolution(ret.rma, form.resolution.data,
@@ -262,6 +283,56 @@ def change_resolution(token: str) -> Any:
         db.session.rollback()
         flash("That choice is not available for this return.", "error")
     return redirect(url_for(".status", token=token))
+
+
+def _message_limit() -> str:
+    return str(current_app.config["RATELIMIT_MESSAGES"])
+
+
+@bp.post("/returns/status/<token>/message")
+@limiter.limit(_message_limit, scope="customer-message",
+               error_message="Too many messages from this address. Try again later.")
+def send_message(token: str) -> Any:
+    """The customer writes to us from the status page: the return waits on us."""
+    ret = _return_from_token(token)
+    if isinstance(ret, tuple):
+        return ret
+    form = MessageForm()
+    if not form.validate_on_submit():
+        return _status_page(ret, token, form, 422)
+    try:
+        post_customer_message(ret, form.body.data, channel="web")
+        db.session.commit()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        form.body.errors = [m for messages in exc.errors.values() for m in messages]
+        return _status_page(ret, token, form, 422)
+    flash("Thank you: your message is sent. We will answer here and by email.", "success")
+    return redirect(url_for(".status", token=token) + "#conversation")
+
+
+@bp.post("/returns/status/<token>/sms")
+@limiter.limit(_message_limit, scope="customer-message",
+               error_message="Too many messages from this address. Try again later.")
+def sms_opt_in(token: str) -> Any:
+    """The customer opts in to SMS about this return."""
+    ret = _return_from_token(token)
+    if isinstance(ret, tuple):
+        return ret
+    form = SmsForm()
+    if not sms_configured():
+        return redirect(url_for(".status", token=token))
+    if not form.validate_on_submit():
+        return _status_page(ret, token, status=422, sms_form=form)
+    try:
+        phone = sms.opt_in(ret, form.phone.data)
+        db.session.commit()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        form.phone.errors = [m for messages in exc.errors.values() for m in messages]
+        return _status_page(ret, token, status=422, sms_form=form)
+    flash(f"We will text {phone} about this return. Text STOP to stop.", "success")
+    return redirect(url_for(".status", token=token) + "#conversation")
 
 
 @bp.get("/returns/status/<token>/cancel")

@@ -193,10 +193,22 @@ class ReportWeekOut(Schema):
     store_credit = fields.List(fields.Nested(ReportCreditCurrencyOut))
 
 
+class ReportMessagesOut(Schema):
+    """Response times on the customer conversation (messages, not decisions)."""
+
+    first_response = fields.Nested(ReportDistributionOut, metadata={
+        "description": "Per return: its first customer message to the agents' first reply"})
+    reply_time = fields.Nested(ReportDistributionOut, metadata={
+        "description": "Every customer message waiting on us to the next reply"})
+    replies_late = fields.Integer(metadata={
+        "description": "Replies sent after the first-response target"})
+
+
 class ServiceReportOut(Schema):
     period = fields.Nested(ReportPeriodOut)
     volume = fields.Nested(ReportVolumeOut)
     first_response = fields.Nested(ReportFirstResponseOut)
+    messages = fields.Nested(ReportMessagesOut)
     resolution = fields.Nested(ReportDistributionOut)
     refund_time = fields.Nested(ReportDistributionOut)
     backlog = fields.Nested(ReportBacklogOut)

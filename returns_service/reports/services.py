@@ -25,6 +25,7 @@ from returns_service.db import reading_session
 from returns_service.feedback.models import FeedbackAnswer
 from returns_service.orders.models import OrderLine
 from returns_service.refunds.models import Refund
+from returns_service.reports.conversations import message_response_times
 from returns_service.reports.credit import store_credit_figures
 from returns_service.reports.sql import (
     FIRST_MONDAY,
@@ -308,6 +309,7 @@ def _service_report(start: datetime, end: datetime, *, now: datetime | None,
             "sla": {"target_hours": target_hours, "answered": int(late[0] or 0),
                     "answered_late": int(late[1] or 0), "waiting_past_target": waiting_late},
         },
+        "messages": message_response_times(_reader(), start, end, target),
         "resolution": _dist_dict(overall.get(("resolution",))),
         "refund_time": _dist_dict(overall.get(("refund_time",))),
         "backlog": backlog,

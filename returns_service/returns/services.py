@@ -69,15 +69,18 @@ def find_customer_return(rma: str, email: str) -> Return:
 def list_returns(*, status: list[str] | None = None, q: str | None = None,
                  channel: str | None = None, reason: str | None = None,
                  page: int = 1, per_page: int = 25, oldest_first: bool = False,
-                 count_limit: int | None = None) -> tuple[list[Return], int]:
+                 count_limit: int | None = None, where: tuple[Any, ...] = (),
+                 first: tuple[Any, ...] = ()) -> tuple[list[Return], int]:
     """Staff search: filter by status/channel/reason, q matches RMA, order number or email.
 
     Every filter is on `returns` itself (q looks orders up in a subquery) so the count and
     the page both run on indexes, with no join, even with millions of returns. Counting all
     of a million rows is what costs (100+ ms), so with `count_limit` the count stops there:
     the total is then at most count_limit + 1, meaning "more than count_limit".
+    `where` adds conditions and `first` leading sort keys from the layers above (the
+    workspace's queue views: "Mine", "Waiting on us" first…).
     """
-    conditions = []
+    conditions = list(where)
     if status:
         conditions.append(Return.status.in_(status))
     if channel:
@@ -97,7 +100,7 @@ def list_returns(*, status: list[str] | None = None, q: str | None = None,
         matching = matching.limit(count_limit + 1)
     total = db.session.scalar(select(func.count()).select_from(matching.subquery())) or 0
     direction = "asc" if oldest_first else "desc"
-    order = (getattr(Return.created_at, direction)(), getattr(Return.id, direction)())
+    order = (*first, getattr(Return.created_at, direction)(), getattr(Return.id, direction)())
     rows = db.session.scalars(
         select(Return).where(*conditions).order_by(*order)
         .offset((page - 1) * per_page).limit(per_page)

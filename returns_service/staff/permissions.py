@@ -33,6 +33,19 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "return.adjust_above_limit": (),
     # Store credit turned back into a refund to the original payment (policy permitting).
     "credit.convert_to_refund": (),
+    # The customer conversation: reading it, replying (email or SMS), applying a macro.
+    "conversation.read": ("agent", "warehouse"),
+    "conversation.reply": ("agent",),
+    # Staff-only notes on a return (never shown to the customer), with @mentions.
+    "conversation.note": ("agent", "warehouse"),
+    # Claiming a return, assigning or unassigning it; bulk actions check each return's own
+    # action (approve, reject) besides this.
+    "return.assign": ("agent",),
+    "queue.bulk": ("agent",),
+    # Canned responses: everyone who replies uses them, admins write them.
+    "macros.manage": (),
+    # Every return, message and refund of one customer email.
+    "customers.read": ("agent",),
     "orders.read": ("agent", "warehouse", "integration"),
     "orders.import": ("integration",),
     "reports.read": ("agent",),

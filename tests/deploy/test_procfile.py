@@ -100,7 +100,8 @@ def deployment(fresh_database: str, localstripe: Any, smtp_server: Any,
         WEB_CONCURRENCY="2", PUBLIC_BASE_URL="http://returns.test",
         STRIPE_API_KEY=API_KEY, STRIPE_API_BASE=localstripe.url, SMTP_URL=smtp_server.url,
         RETURN_ADDRESS="Returns, 1 Dock Road", LOG_LEVEL="WARNING", RATELIMIT_ENABLED="0",
-        PYTHONWARNINGS="ignore",
+        PYTHONWARNINGS="ignore", REPLY_DOMAIN="replies.returns.test",
+        INBOUND_SMTP_PORT=str(free_port()),
         # honcho kills what has not stopped 5 s after SIGTERM; on a loaded machine that can
         # be a worker inside the Stripe call. Its lease then holds the refund this long
         # before the restarted worker asks Stripe what happened (production keeps 120 s).

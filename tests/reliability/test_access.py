@@ -153,11 +153,26 @@ def test_status_link_for_one_return_cannot_be_turned_into_another(app, two_custo
 
 
 def test_webhook_endpoints_refuse_unsigned_posts(app, client):
-    """Every /webhooks/ route rejects a post without a valid signature."""
-    app.config["STRIPE_WEBHOOK_SECRET"] = "whsec_test_access"
-    hooks = [r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/webhooks/")]
-    for path in hooks:
-        for headers in ({}, {"Stripe-Signature": "t=1,v1=deadbeef"}):
+    """Every /webhooks/ route rejects a post without a valid signature or shared secret."""
+    app.config.update(STRIPE_WEBHOOK_SECRET="whsec_test_access",
+                      MAILGUN_WEBHOOK_SIGNING_KEY="key-access", TWILIO_AUTH_TOKEN="tw-access",
+                      INBOUND_EMAIL_BASIC_AUTH="inbound:access",
+                      INBOUND_EMAIL_URL_SECRET="url-secret-access")
+    values = {"provider": ("mailgun", "postmark", "sendgrid"), "secret": ("wrong-secret",)}
+    paths = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/webhooks/"):
+            continue
+        expanded = [rule.rule]
+        for name in rule.arguments:
+            expanded = [p.replace(f"<{name}>", v) for p in expanded for v in values[name]]
+        paths.extend(expanded)
+    assert len(paths) >= 9
+    for path in paths:
+        for headers in ({}, {"Stripe-Signature": "t=1,v1=deadbeef",
+                             "X-Twilio-Signature": "deadbeef",
+                             "Authorization": "Basic aW5ib3VuZDpndWVzcw=="}):
             response = client.post(path, data=b'{"id": "evt_1"}', headers=headers,
                                    content_type="application/json")
-            assert response.status_code == 400, (path, response.status_code)
+            assert response.status_code in (400, 401, 403, 404), (path, response.status_code)
+            assert response.mimetype == "application/problem+json", path

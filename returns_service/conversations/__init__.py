@@ -1,0 +1,21 @@
+"""Conversations: the messages between a customer and the store about a return (status page,
+email, SMS), the staff's internal notes kept apart, assignment and the queue's views, macros,
+the inbound mail receiver, and SMS through Twilio. Emails are left to notifications,
+through the signals."""
+
+from flask import Flask
+
+from returns_service.conversations import models, sms
+from returns_service.conversations.cli import conversations
+from returns_service.outbox.registry import register_handler
+from returns_service.returns.signals import status_changed
+
+__all__ = ["init_app", "models"]
+
+
+def init_app(app: Flask) -> None:
+    """Send SMS status updates, register the SMS job and the `flask conversations`
+    commands (the tables come with `models`)."""
+    status_changed.connect(sms.on_status_changed)
+    register_handler(sms.TOPIC, lambda payload: sms.deliver(int(payload["sms_id"])))
+    app.cli.add_command(conversations)

@@ -1,0 +1,16 @@
+"""Signals of the conversations, for the domains above (notifications sends the emails), so
+conversations never imports them. Sent inside the transaction, like the returns' signals:
+a receiver's rows and outbox messages commit (or roll back) with the message.
+
+- `agent_replied`: an agent wrote to the customer; kwargs: message (ConversationMessage).
+- `staff_mentioned`: an internal note @mentions colleagues; kwargs: note, users.
+"""
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+# sender: the Return
+agent_replied = _signals.signal("agent-replied")
+# sender: the Return
+staff_mentioned = _signals.signal("staff-mentioned")
