@@ -34,6 +34,13 @@ from returns_service.returns.services import (
     find_customer_return,
     get_return,
 )
+from returns_service.shipping.services import (
+    SLIP_STATUSES,
+    shipment_of,
+    shipping_view,
+    slip_pdf,
+)
+from returns_service.storage import storage
 from workflows.returns import Actor, InvalidTransition
 
 bp = Blueprint("portal", __name__, template_folder="../templates")
@@ -199,7 +206,37 @@ def status(token: str) -> Any:
     survey = (url_for("feedback.survey", token=feedback_token(ret.rma))
               if can_rate(ret) else None)
     return render_template("portal/status.html", ret=status_view(ret), return_=ret,
-                           token=token, survey_url=survey)
+                           token=token, survey_url=survey, shipping=shipping_view(ret))
+
+
+@bp.get("/returns/status/<token>/slip.pdf")
+def slip(token: str) -> Any:
+    """The printable return slip, while a parcel is still to be sent."""
+    ret = _return_from_token(token)
+    if isinstance(ret, tuple):
+        return ret
+    if ret.status not in SLIP_STATUSES:
+        flash("This return needs no parcel any more, so it has no slip.", "error")
+        return redirect(url_for(".status", token=token))
+    return _private(Response(slip_pdf(ret), mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="return-slip-{ret.rma}.pdf"'}))
+
+
+@bp.get("/returns/status/<token>/label")
+def label(token: str) -> Any:
+    """The prepaid return label, once bought."""
+    ret = _return_from_token(token)
+    if isinstance(ret, tuple):
+        return ret
+    shown = shipping_view(ret)
+    shipment = shipment_of(ret)
+    if not shown or not shown["label"] or shipment is None or shipment.label_key is None:
+        flash("There is no return label to download for this return.", "error")
+        return redirect(url_for(".status", token=token))
+    stored = storage().get(shipment.label_key)
+    extension = shipment.label_key.rsplit(".", 1)[-1]
+    return _private(Response(stored.data, mimetype=stored.content_type, headers={
+        "Content-Disposition": f'attachment; filename="return-label-{ret.rma}.{extension}"'}))
 
 
 @bp.get("/returns/status/<token>/cancel")

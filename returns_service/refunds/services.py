@@ -103,7 +103,8 @@ def start_refund(ret: Return, actor: Actor, *, amount: int | None = None,
             existing = refunds_of_return(ret)
     attempt = 1 + max((r.attempt for r in existing), default=0)
     amount = (ret.refund_amount or 0) if amount is None else amount
-    trigger = "start_refund" if ret.status == "received" else "retry_refund"
+    trigger = {"received": "start_refund", "approved": "refund_on_first_scan"}.get(
+        ret.status, "retry_refund")
     transition(ret, trigger, actor, note=note, data={"amount": amount, "attempt": attempt})
     refund = insert_refund(ret, return_id=ret.id, attempt=attempt, amount=amount,
                            currency=ret.order.currency, status="pending", origin="service",
