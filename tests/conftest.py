@@ -24,7 +24,7 @@ from returns_service.staff import services as staff
 
 # Fixtures of real parts, each a plugin of its own: Chromium, an SMTP server, Stripe fakes.
 pytest_plugins = ["tests.support.browser", "tests.support.smtp", "tests.support.stripe",
-                  "tests.support.databases"]
+                  "tests.support.databases", "tests.support.easypost", "tests.support.s3"]
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")

@@ -12,7 +12,6 @@ from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from returns_service.db.types import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = '5b8d3f1e7a24'
@@ -33,7 +32,7 @@ def upgrade():
         sa.Column('provider', sa.String(length=16), nullable=False),
         sa.Column('status', sa.String(length=24), nullable=False),
         sa.Column('provider_shipment_id', sa.String(length=64), nullable=True),
-        sa.Column('buy_started_at', UTCDateTime(), nullable=True),
+        sa.Column('buy_started_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('carrier', sa.String(length=64), nullable=True),
         sa.Column('service', sa.String(length=64), nullable=True),
         sa.Column('tracking_code', sa.String(length=64), nullable=True),
@@ -46,14 +45,14 @@ def upgrade():
         sa.Column('failure_code', sa.String(length=64), nullable=True),
         sa.Column('failure_message', sa.Text(), nullable=True),
         sa.Column('tracking_status', sa.String(length=32), nullable=True),
-        sa.Column('est_delivery_at', UTCDateTime(), nullable=True),
-        sa.Column('first_scan_at', UTCDateTime(), nullable=True),
-        sa.Column('delivered_at', UTCDateTime(), nullable=True),
-        sa.Column('last_tracking_at', UTCDateTime(), nullable=True),
-        sa.Column('voided_at', UTCDateTime(), nullable=True),
-        sa.Column('created_at', UTCDateTime(), nullable=False),
-        sa.Column('updated_at', UTCDateTime(), nullable=False),
-        sa.Column('status_changed_at', UTCDateTime(), nullable=False),
+        sa.Column('est_delivery_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('first_scan_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('last_tracking_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('voided_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('status_changed_at', sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['return_id'], ['returns.id'],
                                 name=op.f('fk_shipments_return_id_returns')),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_shipments')),
@@ -72,8 +71,8 @@ def upgrade():
         sa.Column('description', sa.String(length=64), nullable=False),
         sa.Column('payload', JSON, nullable=False),
         sa.Column('result', sa.String(length=64), nullable=True),
-        sa.Column('received_at', UTCDateTime(), nullable=False),
-        sa.Column('processed_at', UTCDateTime(), nullable=True),
+        sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('processed_at', sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_carrier_events')),
         sa.UniqueConstraint('event_id', name=op.f('uq_carrier_events_event_id')),
     )

@@ -15,7 +15,10 @@ __all__ = ["init_app", "models"]
 def init_app(app: Flask) -> None:
     """Open a shipment on approval, void it on cancel or expiry, run the label and tracking
     jobs."""
-    services.provider()  # a SHIPPING_PROVIDER it does not know stops the app at start
+    if str(app.config.get("SHIPPING_PROVIDER") or "self_ship").lower() not in \
+            services.PROVIDERS:  # one it does not know stops the app at start
+        raise ValueError(f"SHIPPING_PROVIDER={app.config['SHIPPING_PROVIDER']!r}: use one "
+                         f"of {', '.join(services.PROVIDERS)}")
     status_changed.connect(services.on_status_changed)
     register_handler(services.BUY_TOPIC, jobs.run_buy_label)
     register_handler(services.VOID_TOPIC, jobs.run_void_label)
