@@ -1,0 +1,98 @@
+"""Tracking webhooks (signature, duplicates, out of order, forward only) and the return slip
+(its barcode decoded back from the rendered PDF with pdftoppm and zbarimg)."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Any
+
+from sqlalchemy import select
+
+from returns_service.db import db
+from returns_service.returns.links import status_token
+from returns_service.returns.models import Return
+from returns_service.shipping.models import CarrierEvent
+from tests.shipping.test_labels import shipment_of
+from tests.support.easypost import post_event, tracker_event
+
+
+def test_an_unsigned_or_wrongly_signed_event_is_refused_and_stores_nothing(
+        app, client, approved_return) -> None:
+    rma = approved_return()
+    event = tracker_event(shipment_of(app, rma).tracker_id, "in_transit")
+    assert post_event(client, event, secret="not-ours").status_code == 400
+    unsigned = client.post("/webhooks/easypost", json=event)
+    assert unsigned.status_code == 400
+    assert unsigned.mimetype == "application/problem+json"
+    with app.app_context():
+        assert db.session.scalars(select(CarrierEvent)).all() == []
+    assert shipment_of(app, rma).status == "label_ready"
+
+
+def test_tracking_moves_the_parcel_forward_only_and_once_per_event(
+        app, client, approved_return) -> None:
+    rma = approved_return()
+    tracker = shipment_of(app, rma).tracker_id
+    moving = tracker_event(tracker, "in_transit")
+    assert post_event(client, moving).json["result"] == "queued"
+    assert shipment_of(app, rma).status == "in_transit"
+    assert post_event(client, moving).json["result"] == "duplicate"
+    assert post_event(client, tracker_event(tracker, "delivered")).status_code == 200
+    # Late and out of order: an older scan changes nothing.
+    assert post_event(client, tracker_event(tracker, "in_transit")).status_code == 200
+    shipment = shipment_of(app, rma)
+    assert shipment.status == "delivered" and shipment.delivered_at is not None
+    assert shipment.first_scan_at is not None
+    with app.app_context():
+        results = db.session.scalars(select(CarrierEvent.result).order_by(CarrierEvent.id)).all()
+    assert results == ["in_transit", "delivered", "unchanged (delivered)"]
+
+
+def test_the_customer_sees_the_parcel_on_its_way(app, client, approved_return) -> None:
+    rma = approved_return()
+    post_event(client, tracker_event(shipment_of(app, rma).tracker_id, "in_transit"))
+    with app.test_request_context():
+        token = status_token(rma)
+    page = client.get(f"/returns/status/{token}").get_data(as_text=True)
+    assert "Your parcel is on its way to us" in page
+
+
+def test_webhooks_answer_503_until_the_secret_is_set(app_config, build_app) -> None:
+    app_config["EASYPOST_WEBHOOK_SECRET"] = None
+    answer = build_app().test_client().post("/webhooks/easypost", data=b"{}")
+    assert answer.status_code == 503
+
+
+def decoded(pdf: bytes, tmp_path: Any) -> list[str]:
+    (tmp_path / "slip.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "150", "-png", str(tmp_path / "slip.pdf"),
+                    str(tmp_path / "page")], check=True)
+    found = subprocess.run(["zbarimg", "-q", *sorted(str(p) for p in tmp_path.glob("page*.png"))],
+                           capture_output=True, text=True, check=False)
+    return found.stdout.split()
+
+
+def test_the_slip_barcode_reads_back_as_the_rma_and_its_qr_as_the_status_link(
+        app, client, approved_return, tmp_path) -> None:
+    rma = approved_return()
+    with app.test_request_context():
+        token = status_token(rma)
+    page = client.get(f"/returns/status/{token}").get_data(as_text=True)
+    assert "Download your return slip (PDF)" in page
+    assert "Download your prepaid return label" in page
+    answer = client.get(f"/returns/status/{token}/slip.pdf")
+    assert answer.status_code == 200 and answer.mimetype == "application/pdf"
+    codes = decoded(answer.data, tmp_path)
+    assert f"CODE-128:{rma}" in codes
+    assert any(c.startswith("QR-Code:") and token in c for c in codes)
+    label = client.get(f"/returns/status/{token}/label")
+    assert label.status_code == 200 and label.data.startswith(b"%PDF")
+
+
+def test_a_return_that_needs_no_parcel_has_no_slip(app, api, client, make_return) -> None:
+    rma = make_return()["rma"]  # requested, not approved yet
+    with app.test_request_context():
+        token = status_token(rma)
+    assert client.get(f"/returns/status/{token}/slip.pdf").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(Return.status).where(Return.rma == rma)) == "requested"
