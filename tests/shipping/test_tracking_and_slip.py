@@ -96,3 +96,23 @@ def test_a_return_that_needs_no_parcel_has_no_slip(app, api, client, make_return
     assert client.get(f"/returns/status/{token}/slip.pdf").status_code == 302
     with app.app_context():
         assert db.session.scalar(select(Return.status).where(Return.rma == rma)) == "requested"
+
+
+def test_the_return_shipping_fee_is_shown_at_review_and_deducted(
+        app_config, build_app, api, tmp_path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[shipping]\nreturn_fee = { EUR = 495 }\n')
+    app_config.update(RETURN_POLICY_FILE=str(policy), SHIPPING_PROVIDER="self_ship")
+    app = build_app()
+    from tests.conftest import Api
+    from tests.shipping.conftest import approved_return as factory
+
+    client = app.test_client()
+    customer_fault = factory.__wrapped__(Api(client, api.tokens))("A1001")
+    merchant_fault = factory.__wrapped__(Api(client, api.tokens))("A1002", reason="damaged")
+    with app.test_request_context():
+        tokens = status_token(customer_fault), status_token(merchant_fault)
+    page = client.get(f"/returns/status/{tokens[0]}").get_data(as_text=True)
+    assert "Return shipping" in page and "€45.05" in page  # 2 × €25.00 less €4.95
+    page = client.get(f"/returns/status/{tokens[1]}").get_data(as_text=True)
+    assert "Return shipping" not in page
