@@ -113,6 +113,6 @@ def test_the_return_shipping_fee_is_shown_at_review_and_deducted(
     with app.test_request_context():
         tokens = status_token(customer_fault), status_token(merchant_fault)
     page = client.get(f"/returns/status/{tokens[0]}").get_data(as_text=True)
-    assert "Return shipping" in page and "€45.05" in page  # 2 × €25.00 less €4.95
+    assert "Return shipping" in page and "€45.05" in page  # 2 x €25.00 less €4.95
     page = client.get(f"/returns/status/{tokens[1]}").get_data(as_text=True)
     assert "Return shipping" not in page
