@@ -25,24 +25,26 @@ def app_config(app_config: dict[str, Any], easypost_fake: Any, tmp_path: Any) ->
     return app_config
 
 
+def approve_one(api: Any, number: str = "A1001", *,
+                address: dict[str, Any] | None = CUSTOMER, reason: str = "doesnt_fit") -> str:
+    """Import an order (with or without an address), request a return of two shirts as the
+    customer, approve it as an agent; the RMA."""
+    payload = order_payload(number)
+    if address is not None:
+        payload["shipping_address"] = address
+    assert api.post("/api/v1/orders", as_="integration", json=payload).status_code == 201
+    rma = api.post("/api/v1/returns", json={
+        "order_number": number, "email": "jane@example.com",
+        "items": [{"sku": "SHIRT", "quantity": 2, "reason": reason}]}).json["rma"]
+    answer = api.post(f"/api/v1/returns/{rma}/approve", as_="agent", json={})
+    assert answer.status_code == 200, answer.json
+    return rma
+
+
 @pytest.fixture
 def approved_return(api: Any) -> Any:
-    """Import an order (with or without an address), request a return, approve it."""
-
-    def make(number: str = "A1001", *, address: dict[str, Any] | None = CUSTOMER,
-             reason: str = "doesnt_fit") -> str:
-        payload = order_payload(number)
-        if address is not None:
-            payload["shipping_address"] = address
-        assert api.post("/api/v1/orders", as_="integration", json=payload).status_code == 201
-        rma = api.post("/api/v1/returns", json={
-            "order_number": number, "email": "jane@example.com",
-            "items": [{"sku": "SHIRT", "quantity": 2, "reason": reason}]}).json["rma"]
-        answer = api.post(f"/api/v1/returns/{rma}/approve", as_="agent", json={})
-        assert answer.status_code == 200, answer.json
-        return rma
-
-    return make
+    """approve_one on the test's app."""
+    return lambda *args, **kwargs: approve_one(api, *args, **kwargs)
 
 
 @pytest.fixture

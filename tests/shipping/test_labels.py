@@ -13,7 +13,8 @@ from returns_service.returns.models import Return, ReturnEvent
 from returns_service.shipping.labels import buy_label
 from returns_service.shipping.models import Shipment
 from returns_service.storage import storage
-from tests.shipping.conftest import CUSTOMER
+from tests.conftest import Api
+from tests.shipping.conftest import CUSTOMER, approve_one
 from tests.support.easypost import LABEL_PDF, Error
 
 
@@ -52,11 +53,7 @@ def test_the_cheapest_rate_among_the_allowed_carriers_is_bought(app_config, buil
     app_config["RETURN_POLICY_FILE"] = str(policy)
     app = build_app()
     client = app.test_client()
-    from tests.conftest import Api
-    from tests.shipping.conftest import approved_return as factory
-
-    make = factory.__wrapped__(Api(client, api.tokens))
-    rma = make()
+    rma = approve_one(Api(client, api.tokens))
     shipment = shipment_of(app, rma)
     assert (shipment.carrier, shipment.service, shipment.label_amount) == ("USPS", "Priority", 758)
 
@@ -120,10 +117,7 @@ def test_cancelling_voids_the_unused_label(app, api, approved_return, easypost_f
 def test_self_ship_buys_no_label(app_config, build_app, api, easypost_fake) -> None:
     app_config["SHIPPING_PROVIDER"] = "self_ship"
     app = build_app()
-    from tests.conftest import Api
-    from tests.shipping.conftest import approved_return as factory
-
-    rma = factory.__wrapped__(Api(app.test_client(), api.tokens))()
+    rma = approve_one(Api(app.test_client(), api.tokens))
     with app.app_context():
         assert db.session.scalars(select(Shipment)).all() == []
     assert easypost_fake.calls == [] and rma

@@ -12,6 +12,8 @@ from returns_service.db import db
 from returns_service.returns.links import status_token
 from returns_service.returns.models import Return
 from returns_service.shipping.models import CarrierEvent
+from tests.conftest import Api
+from tests.shipping.conftest import approve_one
 from tests.shipping.test_labels import shipment_of
 from tests.support.easypost import post_event, tracker_event
 
@@ -104,12 +106,9 @@ def test_the_return_shipping_fee_is_shown_at_review_and_deducted(
     policy.write_text('[shipping]\nreturn_fee = { EUR = 495 }\n')
     app_config.update(RETURN_POLICY_FILE=str(policy), SHIPPING_PROVIDER="self_ship")
     app = build_app()
-    from tests.conftest import Api
-    from tests.shipping.conftest import approved_return as factory
-
     client = app.test_client()
-    customer_fault = factory.__wrapped__(Api(client, api.tokens))("A1001")
-    merchant_fault = factory.__wrapped__(Api(client, api.tokens))("A1002", reason="damaged")
+    customer_fault = approve_one(Api(client, api.tokens), "A1001")
+    merchant_fault = approve_one(Api(client, api.tokens), "A1002", reason="damaged")
     with app.test_request_context():
         tokens = status_token(customer_fault), status_token(merchant_fault)
     page = client.get(f"/returns/status/{tokens[0]}").get_data(as_text=True)
