@@ -31,6 +31,7 @@ from returns_service.refunds.breakdown import refund_breakdown
 from returns_service.returns import services as returns
 from returns_service.returns.models import Return
 from returns_service.returns.services import CHANNELS
+from returns_service.shipping.services import shipment_of
 from workflows.returns import InvalidTransition, Status
 
 CONFLICT = ("This return was changed by someone else while you were looking at it. "
@@ -103,6 +104,7 @@ def render_detail(ret: Return, status: int = 200, **forms: FlaskForm) -> Any:
         reject_form=reject,
         cancel_form=forms.get("cancel") or CancelForm(formdata=None, **version),
         retry_form=forms.get("retry") or RetryForm(formdata=None, **version),
+        shipment=shipment_of(ret), label_form=FlaskForm(formdata=None),
     ), status
 
 

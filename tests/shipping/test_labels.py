@@ -121,3 +121,34 @@ def test_self_ship_buys_no_label(app_config, build_app, api, easypost_fake) -> N
     with app.app_context():
         assert db.session.scalars(select(Shipment)).all() == []
     assert easypost_fake.calls == [] and rma
+
+
+def test_staff_see_the_failed_label_advice_and_retry_it(app, approved_return, easypost_fake,
+                                                        client) -> None:
+    from tests.support.console import login, token
+
+    easypost_fake.script = [Error(on="create")]
+    rma = approved_return()
+    login(client, "agent")
+    page = client.get(f"/staff/returns/{rma}").get_data(as_text=True)
+    assert "Return shipping" in page and "label failed" in page
+    assert "Check the customer&#39;s address" in page
+    answer = client.post(f"/staff/returns/{rma}/retry-label",
+                         data={"csrf_token": token(client)})
+    assert answer.status_code == 302
+    shipment = shipment_of(app, rma)
+    assert shipment.status == "label_ready" and shipment.failure_message is None
+    assert len(easypost_fake.buys()) == 1
+    page = client.get(f"/staff/returns/{rma}").get_data(as_text=True)
+    assert "label ready" in page and "$6.00" in page
+
+
+def test_the_incoming_list_shows_parcels_on_their_way_with_expected_dates(
+        app, approved_return, client) -> None:
+    from tests.support.console import login
+
+    first, second = approved_return("A1001"), approved_return("A1002")
+    login(client, "warehouse")
+    page = client.get("/staff/incoming").get_data(as_text=True)
+    assert first in page and second in page and "Incoming parcels" in page
+    assert page.count("9 March 2026") == 2  # the carrier's estimate, from the label
