@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, request
 
+from returns_service.common import metrics
 from returns_service.db import db
 from returns_service.http.problems import problem
 from returns_service.shipping.easypost import WebhookVerificationError, verify_webhook
@@ -30,7 +31,9 @@ def easypost_webhook() -> Any:
     try:
         event = verify_webhook(request.get_data(), request.headers, secret)
     except WebhookVerificationError as exc:
+        metrics.webhook_event("easypost.unverified", "rejected")
         return problem(400, "Invalid webhook", str(exc), "invalid-webhook")
     result = receive_event(event)
     db.session.commit()
+    metrics.webhook_event(f"easypost.{event.get('description') or 'unknown'}", result)
     return {"received": True, "event": event["id"], "result": result}, 200

@@ -50,6 +50,7 @@ def upgrade():
         sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('last_tracking_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('voided_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('stalled_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('status_changed_at', sa.DateTime(timezone=True), nullable=False),

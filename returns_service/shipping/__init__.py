@@ -7,6 +7,7 @@ from flask import Flask
 
 from returns_service.outbox.registry import register_handler
 from returns_service.returns.signals import status_changed
+from returns_service.scheduler import register_periodic
 from returns_service.shipping import jobs, models, services, tracking
 
 __all__ = ["init_app", "models"]
@@ -23,3 +24,4 @@ def init_app(app: Flask) -> None:
     register_handler(services.BUY_TOPIC, jobs.run_buy_label)
     register_handler(services.VOID_TOPIC, jobs.run_void_label)
     register_handler(tracking.TOPIC, jobs.run_easypost_event)
+    register_periodic(app, "stalled_parcels", tracking.flag_stalled, position=60)

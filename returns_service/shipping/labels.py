@@ -20,6 +20,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
+from returns_service.common import metrics
 from returns_service.common.clock import utcnow
 from returns_service.db import db
 from returns_service.outbox.registry import RetryLater
@@ -161,6 +162,8 @@ def record_label(shipment_id: int, bought: ProviderShipment) -> None:
     fire(shipment, "label_bought")
     shipment_changed.send(shipment, return_=ret, status=shipment.status)
     db.session.commit()
+    metrics.return_label("bought", shipment.carrier, cost=shipment.label_amount,
+                         currency=shipment.label_currency)
 
 
 def copy_label(shipment_id: int) -> str:
@@ -195,6 +198,7 @@ def fail(shipment_id: int, error: PermanentShippingError, *, raw: bool = False) 
                    data={"code": error.code})
     shipment_changed.send(shipment, return_=ret, status=shipment.status)
     db.session.commit()
+    metrics.return_label("failed")
     log.warning("return label for %s failed: %s", ret.rma, error.message)
     return "label failed"
 
@@ -227,4 +231,5 @@ def void_label(shipment_id: int) -> str:
         fire(shipment, "void")
         shipment.voided_at = utcnow()
     db.session.commit()
+    metrics.return_label("voided", shipment.carrier)
     return f"voided ({answer.refund_status})"

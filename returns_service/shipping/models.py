@@ -49,6 +49,8 @@ class Shipment(db.Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_tracking_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the return was flagged because tracking stopped moving (once per shipment).
+    stalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

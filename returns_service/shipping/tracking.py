@@ -8,8 +8,10 @@ refund, when the policy trusts every reason of the return ("refund on first scan
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import or_, select
 
 from returns_service.common.clock import utcnow
@@ -20,6 +22,7 @@ from returns_service.outbox.service import emit
 from returns_service.refunds.amounts import order_figures, remember_for_answer
 from returns_service.refunds.breakdown import refund_breakdown
 from returns_service.refunds.services import start_refund
+from returns_service.returns.review import flag_for_review
 from returns_service.returns.services import current_policy, lock_return_by_id
 from returns_service.shipping.easypost import _date
 from returns_service.shipping.models import CarrierEvent, Shipment
@@ -115,3 +118,30 @@ def _refund_on_first_scan(ret: Any) -> None:
     ret.refund_amount = breakdown.total
     if breakdown.total > 0:
         start_refund(ret, CARRIER, note="Refund started on the carrier's first scan.")
+
+
+def flag_stalled(now: datetime, *, limit: int = 100) -> int:
+    """Periodic: a parcel on its way whose tracking has not moved for SHIPPING_STALLED_DAYS
+    flags its return for staff (once). Returns how many were flagged."""
+    days = int(current_app.config["SHIPPING_STALLED_DAYS"])
+    since = now - timedelta(days=days)
+    due = db.session.scalars(
+        select(Shipment.id).where(Shipment.status == "in_transit", Shipment.stalled_at.is_(None),
+                                  Shipment.last_tracking_at < since)
+        .order_by(Shipment.id).limit(limit)).all()
+    db.session.rollback()
+    flagged = 0
+    for shipment_id in due:
+        shipment = db.session.scalar(select(Shipment).where(Shipment.id == shipment_id)
+                                     .with_for_update().execution_options(populate_existing=True))
+        if shipment is None or shipment.status != "in_transit" or shipment.stalled_at:
+            db.session.rollback()
+            continue
+        ret = lock_return_by_id(shipment.return_id)
+        shipment.stalled_at = now
+        flag_for_review(ret, f"The parcel's tracking ({shipment.carrier} "
+                        f"{shipment.tracking_code}) has not moved for {days} days: ask the "
+                        "carrier, or the customer.", CARRIER)
+        db.session.commit()
+        flagged += 1
+    return flagged

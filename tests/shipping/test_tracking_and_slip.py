@@ -115,3 +115,32 @@ def test_the_return_shipping_fee_is_shown_at_review_and_deducted(
     assert "Return shipping" in page and "€45.05" in page  # 2 x €25.00 less €4.95
     page = client.get(f"/returns/status/{tokens[1]}").get_data(as_text=True)
     assert "Return shipping" not in page
+
+
+def test_a_parcel_whose_tracking_stops_moving_flags_its_return_once(
+        app, client, approved_return, frozen_now) -> None:
+    from datetime import timedelta
+
+    from returns_service.common import clock
+    from returns_service.scheduler.schedule import tick
+
+    rma = approved_return()
+    post_event(client, tracker_event(shipment_of(app, rma).tracker_id, "in_transit"))
+    assert tick(app, frozen_now + timedelta(days=6))["stalled_parcels"] == 0
+    clock.freeze(frozen_now + timedelta(days=8))
+    assert tick(app, frozen_now + timedelta(days=8))["stalled_parcels"] == 1
+    assert tick(app, frozen_now + timedelta(days=9))["stalled_parcels"] == 0
+    with app.app_context():
+        ret = db.session.scalar(select(Return).where(Return.rma == rma))
+        assert ret.needs_review and "has not moved for 7 days" in ret.review_reason
+
+
+def test_label_spend_and_webhooks_are_counted_on_the_metrics_page(app, client,
+                                                                   approved_return) -> None:
+    rma = approved_return()
+    post_event(client, tracker_event(shipment_of(app, rma).tracker_id, "in_transit"))
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'returns_shipping_label_spend_total{carrier="FedEx",currency="USD"} 600.0' in text
+    assert 'returns_shipping_labels_total{carrier="FedEx",outcome="bought"} 1.0' in text
+    assert 'returns_webhook_events_total{result="queued",type="easypost.tracker.updated"} 1.0' \
+        in text
