@@ -24,6 +24,7 @@ from returns_service.common import metrics
 from returns_service.common.clock import utcnow
 from returns_service.db import db
 from returns_service.outbox.registry import RetryLater
+from returns_service.outbox.service import emit
 from returns_service.returns.review import note_for_staff
 from returns_service.returns.services import current_policy, lock_return_by_id
 from returns_service.shipping.easypost import (
@@ -34,7 +35,7 @@ from returns_service.shipping.easypost import (
     cheapest,
 )
 from returns_service.shipping.models import Shipment
-from returns_service.shipping.services import parcel_for, warehouse_address
+from returns_service.shipping.services import VOID_TOPIC, parcel_for, warehouse_address
 from returns_service.shipping.signals import shipment_changed
 from returns_service.storage import storage
 from workflows.returns import Actor
@@ -148,7 +149,8 @@ def record_label(shipment_id: int, bought: ProviderShipment) -> None:
     shipment = _locked(shipment_id)
     assert shipment is not None
     ret = lock_return_by_id(shipment.return_id)
-    if shipment.status not in (ShipmentStatus.LABEL_PENDING, ShipmentStatus.LABEL_FAILED):
+    if shipment.status not in (ShipmentStatus.LABEL_PENDING, ShipmentStatus.LABEL_FAILED,
+                               ShipmentStatus.VOIDED):
         db.session.rollback()
         return
     rate = bought.selected_rate
@@ -159,6 +161,13 @@ def record_label(shipment_id: int, bought: ProviderShipment) -> None:
     if rate is not None:
         shipment.carrier, shipment.service = rate.carrier, rate.service
         shipment.label_amount, shipment.label_currency = rate.amount, rate.currency
+    if shipment.status == ShipmentStatus.VOIDED:
+        # The return was cancelled while the buy was on its way: the label exists now, so
+        # its money is asked back (voided_at unset: not asked yet).
+        shipment.voided_at = None
+        emit(VOID_TOPIC, {"shipment_id": shipment.id}, dedupe_key=f"{VOID_TOPIC}:{shipment.id}")
+        db.session.commit()
+        return
     fire(shipment, "label_bought")
     shipment_changed.send(shipment, return_=ret, status=shipment.status)
     db.session.commit()
@@ -207,8 +216,10 @@ def void_label(shipment_id: int) -> str:
     """The job of topic `shipping.void_label`: ask EasyPost for an unused label's money back
     (the return was cancelled or expired). Asking twice is harmless."""
     shipment = _locked(shipment_id)
-    if shipment is None or shipment.status != ShipmentStatus.LABEL_READY \
-            or shipment.provider_shipment_id is None:
+    unused = shipment is not None and shipment.label_url is not None and (
+        shipment.status == ShipmentStatus.LABEL_READY
+        or (shipment.status == ShipmentStatus.VOIDED and shipment.voided_at is None))
+    if shipment is None or not unused or shipment.provider_shipment_id is None:
         db.session.rollback()
         return "nothing to do"
     provider_id = shipment.provider_shipment_id
@@ -229,7 +240,7 @@ def void_label(shipment_id: int) -> str:
     assert shipment is not None
     if shipment.status == ShipmentStatus.LABEL_READY:
         fire(shipment, "void")
-        shipment.voided_at = utcnow()
+    shipment.voided_at = utcnow()  # the money was asked back
     db.session.commit()
     metrics.return_label("voided", shipment.carrier)
     return f"voided ({answer.refund_status})"

@@ -55,7 +55,8 @@ def on_status_changed(ret: Return, event: ReturnEvent, **_: Any) -> None:
             emit(VOID_TOPIC, {"shipment_id": shipment.id},
                  dedupe_key=f"{VOID_TOPIC}:{shipment.id}")
         elif shipment.status in (ShipmentStatus.LABEL_PENDING, ShipmentStatus.LABEL_FAILED):
-            # Nothing bought (the buy job, if it runs, finds it voided and stops).
+            # Nothing bought: the buy job, if it runs, finds it voided and stops; one whose
+            # buy was already on its way records the label, then has it voided.
             fire(shipment, "void")
             shipment.voided_at = utcnow()
 
@@ -75,6 +76,9 @@ def retry_label(rma: str) -> Shipment:
         raise ValidationFailed({"shipment": [f"The label is {shipment.status}, not failed."]})
     fire(shipment, "retry_label")
     shipment.failure_code = shipment.failure_message = None
+    # No job is buying a failed label: the next one may go at once (it retrieves the
+    # EasyPost shipment first anyway, when one was created).
+    shipment.buy_started_at = None
     emit(BUY_TOPIC, {"shipment_id": shipment.id})
     return shipment
 

@@ -152,3 +152,38 @@ def test_the_incoming_list_shows_parcels_on_their_way_with_expected_dates(
     page = client.get("/staff/incoming").get_data(as_text=True)
     assert first in page and second in page and "Incoming parcels" in page
     assert page.count("9 March 2026") == 2  # the carrier's estimate, from the label
+
+
+def test_a_return_cancelled_while_its_label_is_being_bought_gets_the_label_voided(
+        app, api, approved_return, easypost_fake) -> None:
+    import threading
+
+    from returns_service.common.errors import RetryLater
+    from tests.support.easypost import HoldBuy
+
+    easypost_fake.script = [Error(on="create", status=503, code="SERVICE_UNAVAILABLE")]
+    rma = approved_return()
+    shipment_id = shipment_of(app, rma).id
+    hold = HoldBuy()
+    easypost_fake.script = [hold]
+    results: list[str] = []
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                results.append(buy_label(shipment_id))
+            except RetryLater as exc:
+                results.append(f"retry: {exc}")
+
+    job = threading.Thread(target=run)
+    job.start()
+    assert hold.arrived.wait(timeout=30)
+    # The customer cancels while EasyPost is selling the label.
+    assert api.post(f"/api/v1/returns/{rma}/cancel", as_="agent", json={}).status_code == 200
+    assert shipment_of(app, rma).status == "voided"
+    hold.release.set()
+    job.join(timeout=30)
+    shipment = shipment_of(app, rma)
+    assert shipment.status == "voided" and shipment.voided_at is not None
+    assert shipment.tracking_code  # what was bought is on record
+    assert easypost_fake.shipments[shipment.provider_shipment_id]["refund_status"] == "submitted"
