@@ -17,7 +17,6 @@ from returns_service.db.insert_once import insert_once
 from returns_service.outbox.service import emit
 from returns_service.returns.links import status_url
 from returns_service.returns.models import Return, ReturnEvent
-from returns_service.returns.services import current_policy
 from returns_service.shipping.models import Shipment
 from returns_service.shipping.slip import render_slip
 from workflows.shipments import INCOMING, ShipmentStatus, fire
@@ -119,12 +118,6 @@ def parcel_for(ret: Return) -> dict[str, Any]:
     return {"length": cfg["SHIPPING_PARCEL_LENGTH_IN"], "width": cfg["SHIPPING_PARCEL_WIDTH_IN"],
             "height": cfg["SHIPPING_PARCEL_HEIGHT_IN"],
             "weight": cfg["SHIPPING_ITEM_WEIGHT_OZ"] * count}
-
-
-def return_shipping_fee(ret: Return) -> int:
-    """What the policy charges this return for its parcel (deducted from the refund)."""
-    return current_policy().return_shipping_fee(ret.order.currency,
-                                                [item.reason for item in ret.items])
 
 
 # --- what the customer sees ----------------------------------------------------------------
