@@ -40,7 +40,7 @@ from returns_service.shipping.services import (
     shipping_view,
     slip_pdf,
 )
-from returns_service.storage import storage
+from returns_service.storage import FileNotStored, storage
 from workflows.returns import Actor, InvalidTransition
 
 bp = Blueprint("portal", __name__, template_folder="../templates")
@@ -233,7 +233,12 @@ def label(token: str) -> Any:
     if not shown or not shown["label"] or shipment is None or shipment.label_key is None:
         flash("There is no return label to download for this return.", "error")
         return redirect(url_for(".status", token=token))
-    stored = storage().get(shipment.label_key)
+    try:
+        stored = storage().get(shipment.label_key)
+    except FileNotStored:  # the file went missing from storage: say so, never a 500
+        flash("Your label cannot be downloaded right now; please use the return slip, or "
+              "reply to our email.", "error")
+        return redirect(url_for(".status", token=token))
     extension = shipment.label_key.rsplit(".", 1)[-1]
     return _private(Response(stored.data, mimetype=stored.content_type, headers={
         "Content-Disposition": f'attachment; filename="return-label-{ret.rma}.{extension}"'}))
