@@ -158,7 +158,10 @@ def _play(rng: random.Random, now: datetime, count: int,
     moments = sorted(start + timedelta(seconds=rng.uniform(0, HISTORY_DAYS * 86400))
                      for _ in range(count))
     for index, requested in enumerate(moments):
-        plan = _plan_one(rng, index, _daytime(rng, requested), now, expiry, actors, made)
+        # Never after now: between midnight and 07:00 UTC, a request moved into today's
+        # daytime would lie in the future, after the steps its plan caps at now.
+        daytime = min(_daytime(rng, requested), now)
+        plan = _plan_one(rng, index, daytime, now, expiry, actors, made)
         for moment, step in sorted(plan.steps, key=lambda s: s[0]):
             if moment > now:
                 break  # not happened yet: the return stays where it is, open
