@@ -10,11 +10,6 @@ from __future__ import annotations
 import io
 from typing import Any
 
-import segno
-from barcode import Code128
-from barcode.writer import ImageWriter
-from fpdf import FPDF
-
 PACKING = (
     "Put the items in their original packaging if you still have it, with this slip inside.",
     "Seal the parcel well; cover or remove old labels and barcodes.",
@@ -36,6 +31,14 @@ def _latin1(text: Any) -> str:
 def render_slip(*, shop_name: str, rma: str, status_url: str, items: list[tuple[str, str, int]],
                 address: list[str], carrier_line: str | None = None) -> bytes:
     """The slip as PDF bytes. `items`: (sku, name, quantity); `address`: printed lines."""
+    # Imported here, not at the top: fpdf2 and the image libraries take most of a second to
+    # load, which every process built by create_app (workers, commands) would pay for a slip
+    # only the web process draws, now and then.
+    import segno
+    from barcode import Code128
+    from barcode.writer import ImageWriter
+    from fpdf import FPDF
+
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()

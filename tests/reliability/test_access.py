@@ -153,9 +153,11 @@ def test_status_link_for_one_return_cannot_be_turned_into_another(app, two_custo
 def test_webhook_endpoints_refuse_unsigned_posts(app, client):
     """Every /webhooks/ route rejects a post without a valid signature."""
     app.config["STRIPE_WEBHOOK_SECRET"] = "whsec_test_access"
+    app.config["EASYPOST_WEBHOOK_SECRET"] = "easypost_test_access"
     hooks = [r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/webhooks/")]
     for path in hooks:
-        for headers in ({}, {"Stripe-Signature": "t=1,v1=deadbeef"}):
+        for headers in ({}, {"Stripe-Signature": "t=1,v1=deadbeef"},
+                        {"X-Hmac-Signature": "hmac-sha256-hex=deadbeef"}):
             response = client.post(path, data=b'{"id": "evt_1"}', headers=headers,
                                    content_type="application/json")
             assert response.status_code == 400, (path, response.status_code)
