@@ -80,13 +80,15 @@ def _init_domains(app: Flask) -> None:
         refunds,
         returns,
         scheduler,
+        shipping,
         staff,
+        storage,
     )
     from webhooks import init_app as init_webhooks
 
-    for package in (scheduler, staff, payments, orders, returns, feedback, credits, refunds,
-                    conversations, notifications, integrations, http, api, portal, console,
-                    demo, cli):
+    for package in (storage, scheduler, staff, payments, orders, returns, feedback, credits,
+                    refunds, shipping, conversations, notifications, integrations, http, api,
+                    portal, console, demo, cli):
         package.init_app(app)
     init_webhooks(app)
     # Last: after the API, so problem+json wins over smorest's own JSON errors.

@@ -41,8 +41,10 @@ NOTIFICATIONS = "Notifications and scheduled work"
 METRICS = "Metrics and logs"
 INTEGRATIONS = "Integrations"
 CONVERSATIONS = "Conversations (email and SMS)"
-AREAS = (SERVICE, REFUNDS, CUSTOMER, STAFF, NOTIFICATIONS, CONVERSATIONS, INTEGRATIONS,
-         METRICS)
+FILES = "Files (labels, slips, photos)"
+SHIPPING = "Return shipping"
+AREAS = (SERVICE, REFUNDS, CUSTOMER, STAFF, NOTIFICATIONS, FILES, SHIPPING, CONVERSATIONS,
+         INTEGRATIONS, METRICS)
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("SECRET_KEY", None, "text",
@@ -228,6 +230,63 @@ SETTINGS: tuple[Setting, ...] = (
             CONVERSATIONS, "Twilio"),
     Setting("RATELIMIT_MESSAGES", "5 per minute;30 per hour", "rate",
             "Messages a client address may send from customer status pages.", CUSTOMER),
+    Setting("STORAGE_BACKEND", "local", "text",
+            "`local` (files under `STORAGE_LOCAL_DIR`) or `s3` (any S3-compatible object "
+            "store: AWS S3, MinIO, Ceph…). Use `s3` when the web app and the workers run on "
+            "several machines.", FILES),
+    Setting("STORAGE_LOCAL_DIR", None, "text",
+            "Folder of the `local` backend.", FILES, "`instance/files`"),
+    Setting("STORAGE_S3_BUCKET", None, "text", "Bucket of the `s3` backend (it must exist).",
+            FILES, "unset"),
+    Setting("STORAGE_S3_PREFIX", "", "text",
+            "Key prefix inside the bucket, e.g. `returns/` to share a bucket.", FILES, "none"),
+    Setting("STORAGE_S3_ENDPOINT_URL", None, "text",
+            "Another server speaking S3, e.g. `http://minio:9000`.", FILES, "AWS S3"),
+    Setting("STORAGE_S3_REGION", None, "text", "Region of the bucket, e.g. `eu-west-1`.",
+            FILES, "boto3's default"),
+    Setting("STORAGE_S3_ACCESS_KEY_ID", None, "text",
+            "Access key of the `s3` backend.", FILES,
+            "unset: boto3's own chain (environment, instance role)"),
+    Setting("STORAGE_S3_SECRET_ACCESS_KEY", None, "text",
+            "Secret key of the `s3` backend.", FILES,
+            "unset: boto3's own chain (environment, instance role)"),
+    Setting("SHIPPING_PROVIDER", "self_ship", "text",
+            "`self_ship`: the customer sends the parcel themselves with the printable return "
+            "slip; `easypost`: a prepaid return label is bought through EasyPost on approval "
+            "(the slip comes too). See [Return shipping](shipping.md).", SHIPPING),
+    Setting("EASYPOST_API_KEY", None, "text",
+            "EasyPost API key (a test key buys test labels). Without it labels wait and the "
+            "job retries.", SHIPPING, "unset: labels wait"),
+    Setting("EASYPOST_API_BASE", None, "text",
+            "Another server speaking EasyPost's API (tests point it at a loopback fake).",
+            SHIPPING, "EasyPost"),
+    Setting("EASYPOST_WEBHOOK_SECRET", None, "text",
+            "The webhook secret set on the EasyPost webhook, to verify `X-Hmac-Signature`. "
+            "Without it `POST /webhooks/easypost` answers `503`.", SHIPPING, "unset"),
+    Setting("WAREHOUSE_NAME", "Returns department", "text",
+            "Name on the warehouse address (the label's recipient).", SHIPPING),
+    Setting("WAREHOUSE_COMPANY", None, "text", "Company on the warehouse address.", SHIPPING,
+            "`SHOP_NAME`"),
+    Setting("WAREHOUSE_STREET1", None, "text", "Warehouse street address.", SHIPPING, "unset"),
+    Setting("WAREHOUSE_STREET2", None, "text", "Second address line.", SHIPPING, "unset"),
+    Setting("WAREHOUSE_CITY", None, "text", "Warehouse city.", SHIPPING, "unset"),
+    Setting("WAREHOUSE_STATE", None, "text", "Warehouse state or region.", SHIPPING, "unset"),
+    Setting("WAREHOUSE_ZIP", None, "text", "Warehouse postal code.", SHIPPING, "unset"),
+    Setting("WAREHOUSE_COUNTRY", "US", "text", "Warehouse country (ISO 3166 code).", SHIPPING),
+    Setting("WAREHOUSE_PHONE", None, "text", "Warehouse phone, which some carriers require.",
+            SHIPPING, "unset"),
+    Setting("SHIPPING_ITEM_WEIGHT_OZ", 16, "int",
+            "Weight of one returned item, in ounces, for the parcel when the order line does "
+            "not give one.", SHIPPING),
+    Setting("SHIPPING_PARCEL_LENGTH_IN", 12, "int", "Parcel length, in inches.", SHIPPING),
+    Setting("SHIPPING_PARCEL_WIDTH_IN", 9, "int", "Parcel width, in inches.", SHIPPING),
+    Setting("SHIPPING_PARCEL_HEIGHT_IN", 4, "int", "Parcel height, in inches.", SHIPPING),
+    Setting("SHIPPING_BUY_LEASE_SECONDS", 120, "int",
+            "How long a job that is buying a label keeps other jobs off the same shipment. "
+            "Must exceed the longest possible call to EasyPost (30 s timeout).", SHIPPING),
+    Setting("SHIPPING_STALLED_DAYS", 7, "int",
+            "A parcel whose tracking has not moved for this many days flags its return for "
+            "staff.", SHIPPING),
     Setting("METRICS_TOKEN", None, "text",
             "Bearer token `GET /metrics` asks for. When unset the endpoint is open: keep it "
             "off the public internet.", METRICS, "unset: open"),

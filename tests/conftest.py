@@ -26,7 +26,8 @@ from returns_service.staff import services as staff
 # Twilio fakes.
 pytest_plugins = ["tests.support.browser", "tests.support.smtp", "tests.support.stripe",
                   "tests.support.databases", "tests.support.checkout",
-                  "tests.support.receiver", "tests.support.twilio"]
+                  "tests.support.receiver", "tests.support.twilio", "tests.support.easypost",
+                  "tests.support.s3"]
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")

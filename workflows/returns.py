@@ -53,6 +53,9 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "cancel", "source": [Status.REQUESTED, Status.APPROVED], "dest": Status.CANCELLED},
     {"trigger": "expire", "source": Status.APPROVED, "dest": Status.EXPIRED},
     {"trigger": "receive", "source": Status.APPROVED, "dest": Status.RECEIVED},
+    # Policy "refund on first scan": the carrier's first scan of the return label starts the
+    # refund; the warehouse's receipt then only records condition and restock.
+    {"trigger": "refund_on_first_scan", "source": Status.APPROVED, "dest": Status.REFUND_PENDING},
     {"trigger": "start_refund", "source": Status.RECEIVED, "dest": Status.REFUND_PENDING},
     # Nothing qualifies: what arrived, or (keep-the-item) what is kept once adjusted.
     {"trigger": "close", "source": [Status.RECEIVED, Status.APPROVED], "dest": Status.CLOSED},

@@ -1,6 +1,7 @@
 """Prometheus metric families of one app and the helpers every domain counts with.
 
-Other domains count through the helpers (`refund_outcome`, `webhook_event`, `job_failed`);
+Other domains count through the helpers (`refund_outcome`, `webhook_event`, `job_failed`,
+`return_label`);
 they do nothing outside an app context, so a helper can never break the caller.
 
 Status transitions are counted *after commit*: the `status_changed` signal (sent inside the
@@ -40,6 +41,12 @@ class AppMetrics:
         self.job_failures = Counter(
             "returns_job_failures", "Background job (outbox message) failures, by topic",
             ["topic"], registry=self.registry)
+        self.labels = Counter(
+            "returns_shipping_labels", "Return labels by outcome (bought, failed, voided)",
+            ["outcome", "carrier"], registry=self.registry)
+        self.label_spend = Counter(
+            "returns_shipping_label_spend", "What return labels cost, in minor units",
+            ["currency", "carrier"], registry=self.registry)
         self.latency = Histogram(
             "returns_http_request_duration_seconds", "HTTP request latency by endpoint",
             ["method", "endpoint"], buckets=LATENCY_BUCKETS, registry=self.registry)
@@ -61,6 +68,15 @@ def webhook_event(type_: str, result: str) -> None:
     """Count one webhook event, e.g. ("charge.refund.updated", "processed" | "ignored")."""
     if (metrics := _current()) is not None:
         metrics.webhooks.labels(type_, result).inc()
+
+
+def return_label(outcome: str, carrier: str | None = None, *, cost: int | None = None,
+                 currency: str | None = None) -> None:
+    """Count one return label outcome, and what a bought one cost."""
+    if (metrics := _current()) is not None:
+        metrics.labels.labels(outcome, carrier or "none").inc()
+        if cost and currency:
+            metrics.label_spend.labels(currency, carrier or "none").inc(cost)
 
 
 def job_failed(topic: str) -> None:

@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
         dashboard_views,
         refund_views,
         return_views,
+        shipping_views,
         warehouse_views,
         webhook_views,
     )

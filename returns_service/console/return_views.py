@@ -36,6 +36,7 @@ from returns_service.refunds.breakdown import refund_breakdown
 from returns_service.returns import services as returns
 from returns_service.returns.models import Return
 from returns_service.returns.services import CHANNELS
+from returns_service.shipping.services import shipment_of
 from returns_service.staff.permissions import user_may
 from workflows.returns import InvalidTransition, Status
 
@@ -126,6 +127,7 @@ def render_detail(ret: Return, status: int = 200, macro: Any = None,
         adjustment_label=lambda code: getattr(policy.adjustments.reason(code), "label", code),
         can_adjust=ret.status in ADJUSTABLE and user_may(current_user, "return.adjust"),
         **workspace,
+        shipment=shipment_of(ret), label_form=FlaskForm(formdata=None),
     ), status
 
 

@@ -17,6 +17,7 @@ from returns_service.db import db
 from returns_service.returns import services as returns
 from returns_service.returns.models import Return
 from returns_service.returns.rma import normalise_rma
+from returns_service.shipping.inspection import awaits_inspection, inspect_parcel
 from workflows.returns import InvalidTransition, Status, can_fire
 
 
@@ -33,7 +34,7 @@ def receiving() -> Any:
         except NotFound:
             error = f"No return {rma}. Check the label and scan again."
         else:
-            if can_fire(ret.status, "receive"):
+            if can_fire(ret.status, "receive") or awaits_inspection(ret):
                 return redirect(url_for("console.receive", rma=ret.rma))
             error = (f"{ret.rma} is {ret.status.replace('_', ' ')}: only approved returns "
                      "can be received.")
@@ -53,8 +54,9 @@ def _approved(rma: str) -> Return:
 @permission_required("console.receive")
 def receive(rma: str) -> Any:
     ret = _approved(rma)
+    first_scan = awaits_inspection(ret)  # refunded already: the check records, moves nothing
     if request.method == "GET":
-        if not can_fire(ret.status, "receive"):
+        if not can_fire(ret.status, "receive") and not first_scan:
             flash(f"{ret.rma} is {ret.status.replace('_', ' ')}: it cannot be received.",
                   "error")
             return redirect(url_for("console.detail", rma=ret.rma))
@@ -69,9 +71,9 @@ def receive(rma: str) -> Any:
                  "note": row.note.data or None}
                 for row in (entry.form for entry in form.items.entries)]
     try:
-        ret = returns.receive_return(ret.rma, received, current_actor(),
-                                     note=form.note.data or None,
-                                     expected_version=form.version())
+        receive_or_inspect = inspect_parcel if first_scan else returns.receive_return
+        ret = receive_or_inspect(ret.rma, received, current_actor(),
+                                 note=form.note.data or None, expected_version=form.version())
         db.session.commit()
     except (EditConflict, InvalidTransition) as exc:
         db.session.rollback()
@@ -83,7 +85,11 @@ def receive(rma: str) -> Any:
         for message in apply_errors(form, exc):
             flash(message, "error")
         return _render(_approved(rma), form, 422)
-    if ret.status == Status.REFUND_PENDING:
+    if first_scan:
+        flash(f"Checked {ret.rma}; its refund had started on the carrier's first scan."
+              + (" It does not match: flagged for review." if ret.needs_review else ""),
+              "success")
+    elif ret.status == Status.REFUND_PENDING:
         amount = format_money(ret.refund_amount or 0, ret.currency)
         if current_app.config.get("STRIPE_API_KEY"):
             flash(f"Received {ret.rma}. Refund of {amount} started.", "success")
@@ -106,4 +112,5 @@ def _render(ret: Return, form: ReceiveForm, status: int = 200) -> Any:
                if field_id.rsplit("-", 1)[0] in names else message)
               for field_id, message in form_errors(form)]
     return render_template("console/receive.html", ret=ret, form=form, rows=rows,
-                           errors=errors, reason_label=reason_label), status
+                           errors=errors, reason_label=reason_label,
+                           first_scan=awaits_inspection(ret)), status

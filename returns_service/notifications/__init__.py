@@ -9,15 +9,18 @@ from returns_service.notifications.cli import notify
 from returns_service.outbox.registry import register_handler
 from returns_service.returns.signals import status_changed
 from returns_service.scheduler import register_periodic
+from returns_service.shipping.signals import shipment_changed
 
 __all__ = ["init_app", "models"]
 
 
 def init_app(app: Flask) -> None:
-    """Queue an email on each status change, send it from a job, remind and escalate."""
+    """Queue an email on each status change (a return's, a return parcel's), send it from a
+    job, remind and escalate."""
     status_changed.connect(services.on_status_changed)
     agent_replied.connect(services.on_agent_replied)
     staff_mentioned.connect(services.on_staff_mentioned)
+    shipment_changed.connect(services.on_shipment_changed)
     register_handler(services.TOPIC, jobs.send_notification)
     register_periodic(app, "reminded", schedule.remind_unshipped, position=20)
     register_periodic(app, "escalated", schedule.escalate_waiting, position=30)

@@ -154,6 +154,9 @@ def return_context(ret: Return, step: str, data: dict[str, Any]) -> dict[str, An
         "name": order.customer_name, "first_name": order.customer_name.split()[0]
         if order.customer_name.strip() else "there",
         "items": items, "status_url": status_url(ret.rma), "money": money,
+        # The printable return slip and the prepaid label (shipping), from the status page.
+        "slip_url": status_url(ret.rma) + "/slip.pdf",
+        "label_url": status_url(ret.rma) + "/label",
         "reason_label": getattr(policy.rejection_reason(reason or ""), "label", None),
         "note": data.get("note"),
         "refund": {

@@ -73,6 +73,9 @@ SUBJECTS = {
     "refund_failed": "Your refund for return {rma} is delayed: we are on it",
     "credited": "Your store credit for return {rma} is ready",
     "reminder": "Reminder: please send back your return {rma}",
+    "label_ready": "Your prepaid return label for {rma} is ready",
+    "parcel_on_its_way": "Your return parcel {rma} is on its way to us",
+    "parcel_delivered": "Your return parcel {rma} has reached our warehouse",
     "escalation_digest": "{count} return request(s) waiting for a decision",
     "agent_reply": "About your return {rma}",
     "mention": "{author} mentioned you on return {rma}",
@@ -106,6 +109,19 @@ def on_status_changed(ret: Return, event: ReturnEvent, **_: Any) -> None:
         context["refund_id"] = data.get("refund_id")
         context["amount"] = data.get("amount")
     queue_for_return(ret, step, context)
+
+
+# Shipment status reached -> the customer email it triggers (shipping.signals).
+SHIPMENT_STEPS = {"label_ready": "label_ready", "in_transit": "parcel_on_its_way",
+                  "delivered": "parcel_delivered"}
+
+
+def on_shipment_changed(_shipment: Any, *, return_: Return, status: str, **_: Any) -> None:
+    """Signal receiver: queue the customer email for a shipment step (label ready, on its
+    way, delivered), in the transaction that moved the shipment."""
+    step = SHIPMENT_STEPS.get(str(status))
+    if step is not None:
+        queue_for_return(return_, step)
 
 
 def queue_for_return(ret: Return, step: str, context: dict[str, Any] | None = None,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from returns_service.common.clock import utcnow
 from returns_service.db import db
-from returns_service.db.types import UTCDateTime
+from returns_service.db.types import JSONType, UTCDateTime
 
 
 class Order(db.Model):
@@ -26,6 +27,9 @@ class Order(db.Model):
     shipping_total: Mapped[int] = mapped_column(BigInteger, default=0)
     payment_provider: Mapped[str | None] = mapped_column(String(32))
     payment_intent: Mapped[str | None] = mapped_column(String(255), index=True)
+    # Where the customer sends a return from (the return label's sender); None when the
+    # store did not send one (the customer ships it themselves with the return slip).
+    shipping_address: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

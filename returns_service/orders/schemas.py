@@ -39,6 +39,21 @@ class PaymentIn(Schema):
         r"^pi_[A-Za-z0-9_]+$", error="Must be a Stripe PaymentIntent id (pi_…)."))
 
 
+class AddressIn(Schema):
+    """A postal address, in the fields carriers (and EasyPost) use."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    company = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    street1 = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    street2 = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    city = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    state = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    zip = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    country = fields.String(required=True, validate=validate.Regexp(
+        r"^[A-Z]{2}$", error="Must be an ISO 3166 country code, e.g. US."))
+    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
+
+
 class OrderLineIn(Schema):
     sku = fields.String(required=True, validate=validate.Length(min=1, max=100))
     name = fields.String(required=True, validate=validate.Length(min=1, max=300))
@@ -59,6 +74,8 @@ class OrderIn(Schema):
     channel = fields.String(load_default="web", validate=CHANNEL)
     shipping_total = fields.Integer(load_default=0, strict=True, validate=AMOUNT)
     payment = fields.Nested(PaymentIn, load_default=None, allow_none=True)
+    shipping_address = fields.Nested(AddressIn, load_default=None, allow_none=True, metadata={
+        "description": "Where the order went: the sender of a prepaid return label"})
     lines = fields.List(fields.Nested(OrderLineIn), required=True,
                         validate=validate.Length(min=1, max=500))
 

@@ -56,6 +56,7 @@ def _apply(order: Order, data: dict[str, Any]) -> None:
     order.shipping_total = data.get("shipping_total", 0)
     order.payment_provider = payment.get("provider")
     order.payment_intent = payment.get("payment_intent")
+    order.shipping_address = data.get("shipping_address")
     _merge_lines(order, data["lines"], pins)
 
 

@@ -59,6 +59,13 @@ from returns_service.returns.services import (
     find_customer_return,
     get_return,
 )
+from returns_service.shipping.services import (
+    SLIP_STATUSES,
+    shipment_of,
+    shipping_view,
+    slip_pdf,
+)
+from returns_service.storage import FileNotStored, storage
 from workflows.returns import Actor, InvalidTransition
 
 bp = Blueprint("portal", __name__, template_folder="../templates")
@@ -255,7 +262,8 @@ def _status_page(ret: Any, token: str, form: MessageForm | None = None,
                            sms_form=(sms_form or SmsForm(formdata=None))
                            if sms_configured() else None,
                            sms_phone=sms.active_phone(ret.id),
-                           resolution_form=resolution_form, credit=credit), status
+                           resolution_form=resolution_form, credit=credit,
+                           shipping=shipping_view(ret)), status
 
 
 @bp.post("/returns/status/<token>/resolution")
@@ -333,6 +341,41 @@ def sms_opt_in(token: str) -> Any:
         return _status_page(ret, token, status=422, sms_form=form)
     flash(f"We will text {phone} about this return. Text STOP to stop.", "success")
     return redirect(url_for(".status", token=token) + "#conversation")
+
+
+@bp.get("/returns/status/<token>/slip.pdf")
+def slip(token: str) -> Any:
+    """The printable return slip, while a parcel is still to be sent."""
+    ret = _return_from_token(token)
+    if isinstance(ret, tuple):
+        return ret
+    if ret.status not in SLIP_STATUSES:
+        flash("This return needs no parcel any more, so it has no slip.", "error")
+        return redirect(url_for(".status", token=token))
+    return _private(Response(slip_pdf(ret), mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="return-slip-{ret.rma}.pdf"'}))
+
+
+@bp.get("/returns/status/<token>/label")
+def label(token: str) -> Any:
+    """The prepaid return label, once bought."""
+    ret = _return_from_token(token)
+    if isinstance(ret, tuple):
+        return ret
+    shown = shipping_view(ret)
+    shipment = shipment_of(ret)
+    if not shown or not shown["label"] or shipment is None or shipment.label_key is None:
+        flash("There is no return label to download for this return.", "error")
+        return redirect(url_for(".status", token=token))
+    try:
+        stored = storage().get(shipment.label_key)
+    except FileNotStored:  # the file went missing from storage: say so, never a 500
+        flash("Your label cannot be downloaded right now; please use the return slip, or "
+              "reply to our email.", "error")
+        return redirect(url_for(".status", token=token))
+    extension = shipment.label_key.rsplit(".", 1)[-1]
+    return _private(Response(stored.data, mimetype=stored.content_type, headers={
+        "Content-Disposition": f'attachment; filename="return-label-{ret.rma}.{extension}"'}))
 
 
 @bp.get("/returns/status/<token>/cancel")

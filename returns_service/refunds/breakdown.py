@@ -3,6 +3,8 @@ by the policy (calculator.py) and capped by what the order still has refundable.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from returns_service.common.money import refund_step
 from returns_service.refunds.amounts import OrderFigures, order_figures
 from returns_service.refunds.calculator import RefundBreakdown, RefundLine, compute_refund
@@ -22,20 +24,29 @@ def refund_breakdown(ret: Return, *, estimate: bool = False,
     order = ret.order
     if siblings is not None:
         others = [v for rid, v in siblings.items() if rid != ret.id]
-        return compute_refund(
+        return _less_return_shipping(ret, compute_refund(
             current_policy(), _refund_lines(ret, estimate), shipping_total=order.shipping_total,
             shipping_already_refunded=any(shipped for _, shipped in others),
             remaining_refundable=order.total - sum(amount for amount, _ in others),
-            step=refund_step(order.currency), adjustments=ret.adjustment_amount or 0)
+            step=refund_step(order.currency), adjustments=ret.adjustment_amount or 0))
     if figures is None:
         figures = order_figures(order, exclude_return_id=ret.id)
     # The order's total from the figures' statement: its lines need not be loaded.
     total = figures.lines_total + order.shipping_total
-    return compute_refund(
+    return _less_return_shipping(ret, compute_refund(
         current_policy(), _refund_lines(ret, estimate), shipping_total=order.shipping_total,
         shipping_already_refunded=figures.shipping_claimed,
         remaining_refundable=total - figures.refunded, step=refund_step(order.currency),
-        adjustments=ret.adjustment_amount or 0)
+        adjustments=ret.adjustment_amount or 0))
+
+
+def _less_return_shipping(ret: Return, breakdown: RefundBreakdown) -> RefundBreakdown:
+    """The policy's return shipping fee (none for merchant-fault reasons), off the total."""
+    fee = current_policy().return_shipping_fee(ret.order.currency,
+                                               [item.reason for item in ret.items])
+    fee = min(fee, breakdown.total)
+    return replace(breakdown, return_shipping_fee=fee, total=breakdown.total - fee) \
+        if fee else breakdown
 
 
 def _refund_lines(ret: Return, estimate: bool) -> list[RefundLine]:

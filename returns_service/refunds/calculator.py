@@ -25,6 +25,7 @@ class RefundBreakdown:
     total: int
     capped: bool  # True when the order's remaining refundable amount limited the total
     adjustments: int = 0  # agents' goodwill (+) and deductions (negative), net
+    return_shipping_fee: int = 0  # the policy's fee for the return parcel, off the total
 
     def as_dict(self) -> dict[str, int | bool]:
         return {"items": self.items_amount, "restocking_fee": self.restocking_fee,

@@ -129,6 +129,17 @@ class Adjustments:
 
 
 @dataclass(frozen=True)
+class ShippingRules:
+    """Who pays the return parcel and which labels may be bought (`[shipping]` in the TOML)."""
+
+    allowed_carriers: frozenset[str] = frozenset()  # lower-cased; empty: any carrier
+    allowed_services: frozenset[str] = frozenset()  # lower-cased; empty: any service
+    return_fee: dict[str, int] = field(default_factory=dict)  # currency -> minor units
+    fee_by_reason: dict[str, dict[str, int]] = field(default_factory=dict)
+    refund_on_first_scan: frozenset[str] = frozenset()  # reasons the merchant trusts
+
+
+@dataclass(frozen=True)
 class ReturnPolicy:
     window_days: int = 30
     window_days_by_channel: dict[str, int] = field(default_factory=dict)
@@ -140,10 +151,26 @@ class ReturnPolicy:
     store_credit: StoreCredit = StoreCredit()
     keep_item: KeepItem = KeepItem()
     adjustments: Adjustments = Adjustments()
+    shipping: ShippingRules = ShippingRules()
 
     def resolutions(self) -> tuple[str, ...]:
         """What the customer may choose to be made whole with."""
         return RESOLUTIONS if self.store_credit.enabled else ("refund",)
+
+    def return_shipping_fee(self, currency: str, reasons: list[str]) -> int:
+        """What the customer pays for the return parcel (deducted from the refund): nothing
+        when any item came back for a merchant-fault reason, else the highest fee of the
+        reasons given (a reason's own fee, or the policy's `return_fee`)."""
+        if any((r := self.reason(code)) is not None and r.merchant_fault for code in reasons):
+            return 0
+        rules = self.shipping
+        return max((rules.fee_by_reason.get(code, rules.return_fee).get(currency.upper(), 0)
+                    for code in reasons), default=0)
+
+    def refunds_on_first_scan(self, reasons: list[str]) -> bool:
+        """Whether the refund may start at the carrier's first scan of the return label."""
+        trusted = self.shipping.refund_on_first_scan
+        return bool(reasons) and all(code in trusted for code in reasons)
 
     def window_for(self, channel: str) -> int:
         return self.window_days_by_channel.get(channel, self.window_days)
@@ -231,8 +258,20 @@ def policy_from_mapping(raw: dict[str, Any]) -> ReturnPolicy:
                                  f"{' or '.join(ADJUSTMENT_KINDS)}")
         kwargs["adjustments"] = Adjustments(
             reasons=reasons, agent_limit=_per_currency(adj.get("agent_limit", {})))
+    if "shipping" in raw:
+        kwargs["shipping"] = _shipping_rules(raw["shipping"])
     return ReturnPolicy(**kwargs)
 
 
 def _per_currency(raw: dict[str, Any]) -> dict[str, int]:
     return {str(k).upper(): int(v) for k, v in raw.items()}
+
+
+def _shipping_rules(raw: dict[str, Any]) -> ShippingRules:
+    return ShippingRules(
+        allowed_carriers=frozenset(str(c).lower() for c in raw.get("allowed_carriers", [])),
+        allowed_services=frozenset(str(c).lower() for c in raw.get("allowed_services", [])),
+        return_fee=_per_currency(raw.get("return_fee", {})),
+        fee_by_reason={str(code): _per_currency(fees)
+                       for code, fees in raw.get("fee_by_reason", {}).items()},
+        refund_on_first_scan=frozenset(raw.get("refund_on_first_scan", [])))

@@ -22,6 +22,10 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "return.cancel": ("agent",),
     "return.receive": ("warehouse",),
     "refund.retry": ("agent",),
+    # Buy a return label again after it failed (the address or the settings fixed).
+    "shipping.retry_label": ("agent",),
+    # Parcels on their way to the warehouse, with expected dates.
+    "shipping.incoming": ("agent", "warehouse"),
     "refund.record_manual": ("agent",),
     # Recording a manual refund above what the return is still owed (with a reason).
     "refund.over_refund": (),

@@ -157,7 +157,8 @@ def test_webhook_endpoints_refuse_unsigned_posts(app, client):
     app.config.update(STRIPE_WEBHOOK_SECRET="whsec_test_access",
                       MAILGUN_WEBHOOK_SIGNING_KEY="key-access", TWILIO_AUTH_TOKEN="tw-access",
                       INBOUND_EMAIL_BASIC_AUTH="inbound:access",
-                      INBOUND_EMAIL_URL_SECRET="url-secret-access")
+                      INBOUND_EMAIL_URL_SECRET="url-secret-access",
+                      EASYPOST_WEBHOOK_SECRET="easypost_test_access")
     values = {"provider": ("mailgun", "postmark", "sendgrid"), "secret": ("wrong-secret",)}
     paths = []
     for rule in app.url_map.iter_rules():
@@ -167,10 +168,11 @@ def test_webhook_endpoints_refuse_unsigned_posts(app, client):
         for name in rule.arguments:
             expanded = [p.replace(f"<{name}>", v) for p in expanded for v in values[name]]
         paths.extend(expanded)
-    assert len(paths) >= 9
+    assert len(paths) >= 10
     for path in paths:
         for headers in ({}, {"Stripe-Signature": "t=1,v1=deadbeef",
                              "X-Twilio-Signature": "deadbeef",
+                             "X-Hmac-Signature": "hmac-sha256-hex=deadbeef",
                              "Authorization": "Basic aW5ib3VuZDpndWVzcw=="}):
             response = client.post(path, data=b'{"id": "evt_1"}', headers=headers,
                                    content_type="application/json")

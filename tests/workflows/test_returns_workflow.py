@@ -17,6 +17,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("approved", "cancel"): "cancelled",
     ("approved", "expire"): "expired",
     ("approved", "receive"): "received",
+    ("approved", "refund_on_first_scan"): "refund_pending",
     ("received", "start_refund"): "refund_pending",
     ("received", "close"): "closed",
     ("approved", "close"): "closed",
@@ -32,10 +33,10 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("refund_failed", "record_manual_refund"): "refunded",
 }
 STATUSES = [s.value for s in Status]
-TRIGGERS = ["approve", "reject", "cancel", "expire", "receive", "start_refund", "close",
-            "issue_credit", "refund_kept_item", "credit_kept_item", "convert_credit_to_refund",
-            "refund_succeeded",
-            "refund_failed", "retry_refund", "record_manual_refund"]
+TRIGGERS = ["approve", "reject", "cancel", "expire", "receive", "refund_on_first_scan",
+            "start_refund", "close", "issue_credit", "refund_kept_item", "credit_kept_item",
+            "convert_credit_to_refund", "refund_succeeded", "refund_failed", "retry_refund",
+            "record_manual_refund"]
 ACTOR = Actor("staff", 7, "agent@shop.test")
 
 

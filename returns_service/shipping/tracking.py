@@ -1,0 +1,147 @@
+"""What EasyPost's tracker events do to a shipment (and, through it, to its return).
+
+Events are stored once under their id by the webhook (`receive_event`), then applied by a job
+(`apply_event`). A shipment only ever moves forward: an event older than what we know (out of
+order, or repeated) finds no transition and changes nothing. The first scan may start the
+refund, when the policy trusts every reason of the return ("refund on first scan").
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import or_, select
+
+from returns_service.common.clock import utcnow
+from returns_service.db import db
+from returns_service.db.insert_once import insert_once
+from returns_service.orders.services import lock_order
+from returns_service.outbox.service import emit
+from returns_service.refunds.amounts import order_figures, remember_for_answer
+from returns_service.refunds.breakdown import refund_breakdown
+from returns_service.refunds.services import start_refund
+from returns_service.returns.review import flag_for_review
+from returns_service.returns.services import current_policy, lock_return_by_id
+from returns_service.shipping.easypost import _date
+from returns_service.shipping.models import CarrierEvent, Shipment
+from returns_service.shipping.signals import shipment_changed
+from workflows.returns import Actor
+from workflows.shipments import can_fire, fire
+
+TOPIC = "easypost.event"
+CARRIER = Actor.system("carrier")
+
+# EasyPost tracker status -> the shipment trigger it fires (pre_transit: label printed,
+# nothing scanned yet; unknown and error change nothing).
+TRIGGER_OF_STATUS = {
+    "in_transit": "first_scan", "out_for_delivery": "first_scan",
+    "available_for_pickup": "first_scan", "delivered": "delivered",
+    "return_to_sender": "returned_to_sender", "failure": "lost",
+}
+
+
+def receive_event(event: dict[str, Any]) -> str:
+    """Store a verified event once; a job applies it. `duplicate` when already stored."""
+    description = str(event.get("description") or "")
+    row_id = insert_once(CarrierEvent, {
+        "event_id": str(event["id"]), "description": description[:64], "payload": event,
+        "received_at": utcnow()}, unique="event_id")
+    if row_id is None:
+        return "duplicate"
+    if not description.startswith("tracker."):
+        db.session.execute(CarrierEvent.__table__.update()
+                           .where(CarrierEvent.__table__.c.id == row_id)
+                           .values(result="ignored", processed_at=utcnow()))
+        return "ignored"
+    emit(TOPIC, {"carrier_event_id": row_id}, dedupe_key=f"{TOPIC}:{row_id}")
+    return "queued"
+
+
+def apply_event(carrier_event_id: int) -> str:
+    """The job of topic `easypost.event`: move the shipment the tracker belongs to."""
+    row = db.session.get(CarrierEvent, carrier_event_id)
+    if row is None or row.processed_at is not None:
+        return "nothing to do"
+    result = _apply(row.payload.get("result") or {})
+    row.result, row.processed_at = result, utcnow()
+    db.session.commit()
+    return result
+
+
+def _apply(tracker: dict[str, Any]) -> str:
+    matches = [column == tracker[key] for column, key in (
+        (Shipment.tracker_id, "id"), (Shipment.provider_shipment_id, "shipment_id"),
+        (Shipment.tracking_code, "tracking_code")) if tracker.get(key)]
+    shipment_id = db.session.scalar(
+        select(Shipment.id).where(or_(*matches)).limit(1)) if matches else None
+    if shipment_id is None:
+        return "unknown shipment"
+    shipment = db.session.scalar(select(Shipment).where(Shipment.id == shipment_id)
+                                 .with_for_update().execution_options(populate_existing=True))
+    assert shipment is not None
+    ret = lock_return_by_id(shipment.return_id)
+    status = str(tracker.get("status") or "")
+    when = utcnow()
+    shipment.last_tracking_at = when
+    estimate = _date(tracker.get("est_delivery_date"))
+    if estimate is not None:
+        shipment.est_delivery_at = estimate
+    trigger = TRIGGER_OF_STATUS.get(status)
+    if trigger is None or not can_fire(shipment.status, trigger):
+        return f"unchanged ({shipment.status})"  # never backwards
+    first_scan = shipment.first_scan_at is None and trigger in ("first_scan", "delivered")
+    fire(shipment, trigger)
+    shipment.tracking_status = status
+    if first_scan:
+        shipment.first_scan_at = when
+    if trigger == "delivered":
+        shipment.delivered_at = when
+    shipment_changed.send(shipment, return_=ret, status=shipment.status)
+    if first_scan and ret.status == "approved" and current_policy().refunds_on_first_scan(
+            [item.reason for item in ret.items]):
+        _refund_on_first_scan(ret)
+    return shipment.status
+
+
+def _refund_on_first_scan(ret: Any) -> None:
+    """Start the refund now, for the items asked for (priced as the estimate is), under the
+    order's lock like a refund on receipt."""
+    lock_order(ret.order_id)
+    figures = order_figures(ret.order, exclude_return_id=ret.id)
+    remember_for_answer(ret, figures=figures)
+    breakdown = refund_breakdown(ret, estimate=True, figures=figures)
+    ret.refund_items_amount = breakdown.items_amount
+    ret.restocking_fee_amount = breakdown.restocking_fee
+    ret.refund_shipping_amount = breakdown.shipping_amount
+    ret.refund_amount = breakdown.total
+    if breakdown.total > 0:
+        start_refund(ret, CARRIER, note="Refund started on the carrier's first scan.")
+
+
+def flag_stalled(now: datetime, *, limit: int = 100) -> int:
+    """Periodic: a parcel on its way whose tracking has not moved for SHIPPING_STALLED_DAYS
+    flags its return for staff (once). Returns how many were flagged."""
+    days = int(current_app.config["SHIPPING_STALLED_DAYS"])
+    since = now - timedelta(days=days)
+    due = db.session.scalars(
+        select(Shipment.id).where(Shipment.status == "in_transit", Shipment.stalled_at.is_(None),
+                                  Shipment.last_tracking_at < since)
+        .order_by(Shipment.id).limit(limit)).all()
+    db.session.rollback()
+    flagged = 0
+    for shipment_id in due:
+        shipment = db.session.scalar(select(Shipment).where(Shipment.id == shipment_id)
+                                     .with_for_update().execution_options(populate_existing=True))
+        if shipment is None or shipment.status != "in_transit" or shipment.stalled_at:
+            db.session.rollback()
+            continue
+        ret = lock_return_by_id(shipment.return_id)
+        shipment.stalled_at = now
+        flag_for_review(ret, f"The parcel's tracking ({shipment.carrier} "
+                        f"{shipment.tracking_code}) has not moved for {days} days: ask the "
+                        "carrier, or the customer.", CARRIER)
+        db.session.commit()
+        flagged += 1
+    return flagged
