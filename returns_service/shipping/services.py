@@ -37,7 +37,8 @@ def on_status_changed(ret: Return, event: ReturnEvent, **_: Any) -> None:
     """Signal receiver (inside the return's transaction): approved → a shipment row and the
     job that buys its label; cancelled or expired → the unused label is voided."""
     status = str(event.to_status)
-    if status == "approved" and provider() == "easypost":
+    # A customer who keeps the items sends no parcel: no label.
+    if status == "approved" and provider() == "easypost" and not ret.keep_item:
         shipment_id = insert_once(Shipment, {
             "return_id": ret.id, "provider": "easypost", "status": "label_pending",
             "created_at": utcnow(), "updated_at": utcnow(), "status_changed_at": utcnow()},

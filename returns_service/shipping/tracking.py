@@ -99,8 +99,9 @@ def _apply(tracker: dict[str, Any]) -> str:
     if trigger == "delivered":
         shipment.delivered_at = when
     shipment_changed.send(shipment, return_=ret, status=shipment.status)
-    if first_scan and ret.status == "approved" and current_policy().refunds_on_first_scan(
-            [item.reason for item in ret.items]):
+    # Store credit is issued when the parcel is opened, never on a scan.
+    if first_scan and ret.status == "approved" and ret.resolution == "refund" \
+            and current_policy().refunds_on_first_scan([item.reason for item in ret.items]):
         _refund_on_first_scan(ret)
     return shipment.status
 

@@ -187,3 +187,30 @@ def test_a_return_cancelled_while_its_label_is_being_bought_gets_the_label_voide
     assert shipment.status == "voided" and shipment.voided_at is not None
     assert shipment.tracking_code  # what was bought is on record
     assert easypost_fake.shipments[shipment.provider_shipment_id]["refund_status"] == "submitted"
+
+
+def test_a_customer_who_keeps_the_items_gets_no_label(app, build_app, easypost_fake,
+                                                      tmp_path) -> None:
+    from tests.conftest import RESOLUTIONS_POLICY, Api
+
+    policy = tmp_path / "keep.toml"
+    policy.write_text(RESOLUTIONS_POLICY)
+    keeping = build_app(RETURN_POLICY_FILE=str(policy))  # `app` cleared the tables
+    client = keeping.test_client()
+    from returns_service.db import db as database
+    from returns_service.staff import services as staff
+
+    with keeping.app_context():
+        tokens = {}
+        for role in ("agent", "integration"):
+            user = staff.create_user(f"{role}-keep@shop.test", role, "password-" + role, role)
+            tokens[role] = staff.mint_token(user, "tests")
+        database.session.commit()
+    api = Api(client, tokens)
+    rma = approve_one(api, "K1001", reason="damaged")  # a €25 shirt, damaged: kept
+    shown = api.get(f"/api/v1/returns/{rma}", as_="agent").json
+    assert shown["keep_item"] is True and shown["status"] == "refund_pending"
+    assert easypost_fake.creates() == [] and easypost_fake.buys() == []
+    with keeping.app_context():
+        assert database.session.scalar(select(Shipment).join(Return)
+                                       .where(Return.rma == rma)) is None
