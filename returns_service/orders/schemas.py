@@ -92,7 +92,7 @@ class OrderLineIn(Schema):
     @validates_schema
     def _discount(self, data: dict[str, Any], **_: Any) -> None:
         if data.get("discount", 0) > data["unit_price"] * data["quantity"]:
-            raise ValidationError({"discount": ["Cannot be more than unit_price × quantity."]})
+            raise ValidationError({"discount": ["Cannot be more than unit_price x quantity."]})
 
 
 class OrderIn(Schema):

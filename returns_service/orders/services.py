@@ -44,7 +44,7 @@ def upsert_order(data: dict[str, Any]) -> tuple[Order, bool]:
 def allocate_discounts(lines: list[dict[str, Any]],
                        discounts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The lines with the order-level discounts allocated, when no line carries one: in
-    proportion to each line's price (unit price × quantity), by largest remainder (the
+    proportion to each line's price (unit price x quantity), by largest remainder (the
     cent left over goes to the lines with the largest remainders, the first on a tie), so
     the lines' discounts sum to the order's exactly. Lines that carry a discount keep it."""
     total = sum(d["amount"] for d in discounts)

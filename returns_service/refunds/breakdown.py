@@ -67,7 +67,7 @@ def _refund_lines(ret: Return, estimate: bool) -> list[RefundLine]:
         line = item.order_line
         quantity = item.quantity if estimate else (item.received_quantity or 0)
         if not line.discount and not line.tax_lines:
-            # Priced as before: unit price × quantity, whoever came first.
+            # Priced as before: unit price x quantity, whoever came first.
             lines.append(RefundLine(unit_price=line.unit_price, quantity=quantity,
                                     reason=item.reason,
                                     condition=None if estimate else item.condition))

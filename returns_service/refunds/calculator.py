@@ -1,7 +1,7 @@
 """How much to refund for a return: pure functions of the policy, what was paid and what
 came back.
 
-A line is refunded at what was paid for it: unit price × quantity, less the discount
+A line is refunded at what was paid for it: unit price x quantity, less the discount
 allocated to it, plus the tax added on top (a VAT-inclusive price already holds its tax).
 Part of a line takes its exact share, counted cumulatively (`line_share`): the units
 returned before decide where this return's share starts, so the last unit absorbs the
@@ -34,7 +34,7 @@ class RefundLine:
     quantity: int  # received quantity (or requested, for an estimate)
     reason: str
     condition: str | None = None  # None: not inspected yet, counted as refundable
-    # What the order says of the whole line; None: unit price × quantity, no tax, no discount.
+    # What the order says of the whole line; None: unit price x quantity, no tax, no discount.
     line_quantity: int | None = None
     discount: int = 0  # allocated to the whole line
     taxes: tuple[TaxLine, ...] = ()
@@ -43,13 +43,13 @@ class RefundLine:
 
 @dataclass(frozen=True)
 class RefundBreakdown:
-    items_amount: int  # what was paid for the items: list price − discount + tax added
+    items_amount: int  # what was paid for the items: list price - discount + tax added
     restocking_fee: int
     shipping_amount: int  # with its tax
     total: int
     capped: bool  # True when the order's remaining refundable amount limited the total
     adjustments: int = 0  # agents' goodwill (+) and deductions (negative), net
-    list_amount: int = 0  # unit price × quantity
+    list_amount: int = 0  # unit price x quantity
     discount: int = 0  # the items' share of the discounts
     tax: int = 0  # tax added on top of the items' prices (in items_amount)
     tax_included: int = 0  # VAT contained in the items' prices (in items_amount)
@@ -72,7 +72,7 @@ def line_paid(unit_price: int, quantity: int, discount: int = 0,
 
 def line_share(amount: int, line_quantity: int, before: int, quantity: int) -> int:
     """The share of `amount` (a whole line's) for `quantity` units when `before` units were
-    priced already: floor(amount × (before + quantity) / line_quantity) − floor(amount ×
+    priced already: floor(amount x (before + quantity) / line_quantity) - floor(amount x
     before / line_quantity). Shares of consecutive returns add up to at most `amount`, and
     to exactly it once every unit is counted."""
     if line_quantity <= 0 or quantity <= 0:
@@ -110,7 +110,7 @@ def line_amounts(line: RefundLine) -> LineAmounts:
         else:
             tax += share
     list_amount = line.unit_price * max(0, min(q, total_q - max(0, before)))
-    # Derived, so that list price − discount + tax = paid on every breakdown.
+    # Derived, so that list price - discount + tax = paid on every breakdown.
     return LineAmounts(paid, list_amount, list_amount + tax - paid, tax, included, taxes)
 
 

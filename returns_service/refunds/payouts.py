@@ -28,6 +28,7 @@ from returns_service.refunds.split import Payment, split_refund
 from returns_service.returns.models import Return
 from returns_service.returns.review import flag_for_review, note_for_staff
 from returns_service.returns.services import current_policy, transition
+from returns_service.returns.writes import save
 from workflows.returns import Actor
 
 SPLIT = "split"
@@ -105,6 +106,8 @@ def refund_split(ret: Return, actor: Actor) -> list[int]:
         pay_part(ret, actor, index=index, payment=payment, amount=part, attempt=attempt)
     if not stripe and not owed_by_hand:
         transition(ret, "refund_succeeded", actor, data={"amount": ret.refund_amount})
+    else:
+        save(ret)  # the parts' notes (and a flag): no status change writes them
     return parts
 
 

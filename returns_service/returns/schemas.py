@@ -94,7 +94,7 @@ class BreakdownOut(Schema):
     shipping = fields.Integer()
     adjustments = fields.Integer(metadata={"description": "Agents' goodwill less deductions"})
     total = fields.Integer()
-    list_price = fields.Integer(metadata={"description": "Items at unit price × quantity"})
+    list_price = fields.Integer(metadata={"description": "Items at unit price x quantity"})
     discount = fields.Integer(metadata={"description": "Discounts on the items (taken off "
                                                        "list_price to give items)"})
     tax = fields.Integer(metadata={"description": "Tax refunded: added on top of the items' "
@@ -117,6 +117,8 @@ class RefundOut(Schema):
     currency = fields.String()
     status = fields.String()
     origin = fields.String()
+    provider = fields.String(metadata={"description": "stripe, manual, or how a split part "
+                                                     "went back: gift_card, store_credit, other"})
     provider_refund_id = fields.String(allow_none=True)
     reference = fields.String(allow_none=True)
     failure_reason = fields.String(allow_none=True)

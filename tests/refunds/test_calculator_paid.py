@@ -4,6 +4,7 @@ refunds are calculated") and a property over any sequence of partial returns."""
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -175,8 +176,8 @@ def test_partial_returns_never_refund_more_than_was_paid(data: st.DataObject) ->
     lines, shipping, shipping_taxes = data.draw(orders())
     returns = data.draw(returns_of(lines))
     stop = data.draw(st.integers(1, len(returns)))  # some returns, or all of them
-    paid_items = sum(line_paid(l["unit"], l["quantity"], l["discount"], l["taxes"])  # type: ignore[arg-type]
-                     for l in lines)
+    paid_items = sum(line_paid(x["unit"], x["quantity"], x["discount"], x["taxes"])  # type: ignore[arg-type]
+                     for x in lines)
     shipping_paid = shipping + sum(t.amount for t in shipping_taxes if not t.included)
     total_paid = paid_items + shipping_paid
     before = [0] * len(lines)
@@ -207,5 +208,5 @@ def test_line_shares_add_up_to_the_line(amount: int, quantity: int,
     cuts = sorted(data.draw(st.lists(st.integers(1, quantity - 1), max_size=5,
                                      unique=True)) if quantity > 1 else [])
     bounds = [0, *cuts, quantity]
-    shares = [line_share(amount, quantity, a, b - a) for a, b in zip(bounds, bounds[1:])]
+    shares = [line_share(amount, quantity, a, b - a) for a, b in pairwise(bounds)]
     assert sum(shares) == amount and all(s >= 0 for s in shares)
