@@ -219,8 +219,10 @@ class OrderOut(Schema):
     total = fields.Integer()
     payment_intent = fields.String(allow_none=True)
     shipping_tax = fields.Dict(allow_none=True)
-    discounts = fields.List(fields.Dict(), attribute="discounts_out")
-    payments = fields.List(fields.Dict(), attribute="payments_out")
+    discounts = fields.List(fields.Dict())
+    payments = fields.List(fields.Dict(), metadata={
+        "description": "How the order was paid (one Stripe payment for imports without "
+                       "`payments`)"})
     lines = fields.List(fields.Nested(OrderLineOut))
     returns = fields.List(fields.Nested(ReturnSummaryOut))
 

@@ -96,9 +96,9 @@ def test_card_first_pays_the_card_back_then_the_gift_card(app, api, localstripe)
     assert any(code in (e.get("note") or "") for e in events), events
 
 
-def test_gift_card_first_and_proportional(app_config, tmp_path, request):
+def test_gift_card_first_pays_the_gift_card_back_first(app_config, tmp_path, request):
     policy(app_config, tmp_path, "gift_card_first")
-    app, api, localstripe = (request.getfixturevalue(n) for n in ("app", "api", "localstripe"))
+    api, localstripe = (request.getfixturevalue(n) for n in ("api", "localstripe"))
     intent = import_order(api, localstripe, [
         {"provider": "stripe", "amount": 10000},
         {"provider": "gift_card", "amount": 5000, "reference": "GC-1"}])
@@ -189,7 +189,7 @@ def test_a_store_credit_refund_sent_twice_at_once_is_recorded_once(app, api, loc
                 credits.refund_to_code(db.session, code, amount=700, currency="EUR",
                                        idempotency_key="return-R1")
                 db.session.commit()
-            except Exception as exc:  # noqa: BLE001 - reported below
+            except Exception as exc:  # reported below
                 errors.append(exc)
 
     threads = [threading.Thread(target=pay) for _ in range(2)]
