@@ -66,9 +66,15 @@ def _stripe_payment(data: dict[str, Any]) -> dict[str, Any]:
 def _apply(order: Order, data: dict[str, Any]) -> None:
     payment = _stripe_payment(data)
     pins = pins_of(order) if order.id is not None else OrderPins()
+    payments = ([{k: v for k, v in p.items() if v is not None} for p in data["payments"]]
+                if data.get("payments") is not None else None)
     if order.id is not None:
         _keep_what_refunds_rest_on(order, pins, data["currency"].upper(),
                                    payment.get("payment_intent"))
+        if payments != order.payments and pins.has_history:
+            # Refunds were split over these payments: a new split would not add up.
+            raise ValidationFailed({"payments": [
+                "The order has returns or refunds on its payments; they cannot change."]})
     order.email = data["email"].strip().lower()
     order.customer_name = data["customer_name"]
     order.currency = data["currency"].upper()
@@ -80,8 +86,7 @@ def _apply(order: Order, data: dict[str, Any]) -> None:
     order.payment_intent = payment.get("payment_intent")
     order.shipping_tax = data.get("shipping_tax") or None
     order.discounts = data.get("discounts") or None
-    order.payments = ([{k: v for k, v in p.items() if v is not None} for p in data["payments"]]
-                      if data.get("payments") is not None else None)
+    order.payments = payments
     _merge_lines(order, allocate_discounts(data["lines"], data.get("discounts") or []), pins)
 
 

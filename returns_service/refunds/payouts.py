@@ -18,7 +18,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from returns_service.common.clock import utcnow
+from returns_service.common.errors import ValidationFailed
 from returns_service.common.money import format_money, refund_step
+from returns_service.credits.errors import CreditNotFound
 from returns_service.credits.services import issue_for_return, refund_to_code
 from returns_service.db import db
 from returns_service.orders.models import Order
@@ -111,6 +113,20 @@ def refund_split(ret: Return, actor: Actor) -> list[int]:
     return parts
 
 
+def _credit_back(ret: Return, actor: Actor, code: str, amount: int) -> bool:
+    """The part back onto the code the order was paid with; False when that code cannot
+    take it (not found, another currency): a person then settles it by hand."""
+    try:
+        with db.session.begin_nested():
+            refund_to_code(db.session, code, amount=amount, currency=ret.order.currency,
+                           idempotency_key=f"return-{ret.rma}", actor_type=actor.type,
+                           actor_id=actor.id, actor_label=actor.label,
+                           note=f"Part of the refund of return {ret.rma}.")
+    except (CreditNotFound, ValidationFailed):
+        return False
+    return True
+
+
 def pay_part(ret: Return, actor: Actor, *, index: int, payment: dict[str, Any], amount: int,
              attempt: int) -> Refund:
     """One part other than Stripe's, once: a second call answers the first part's row."""
@@ -127,16 +143,15 @@ def pay_part(ret: Return, actor: Actor, *, index: int, payment: dict[str, Any], 
                                 actor_type=actor.type, actor_id=actor.id,
                                 actor_label=actor.label)
         note = f"{money} of the refund issued as store credit {code.code} (paid by gift card)."
-    elif provider == "store_credit":
-        refund_to_code(db.session, payment["code"], amount=amount, currency=currency,
-                       idempotency_key=f"return-{ret.rma}", actor_type=actor.type,
-                       actor_id=actor.id, actor_label=actor.label,
-                       note=f"Part of the refund of return {ret.rma}.")
+    elif provider == "store_credit" and _credit_back(ret, actor, payment["code"], amount):
         note = f"{money} of the refund paid back onto store credit {payment['code']}."
     else:
         status = "pending"
         note = (f"{money} of the refund goes back to a payment made outside Stripe "
                 f"({reference or 'no reference'}): pay it by hand.")
+        if provider == "store_credit":
+            note = (f"{money} of the refund could not go back onto store credit "
+                    f"{reference} (unknown code, or another currency): pay it by hand.")
         flag_for_review(ret, note, actor)
     refund = insert_refund(ret, return_id=ret.id, attempt=attempt, amount=amount,
                            currency=currency, status=status, origin=SPLIT, provider=provider,

@@ -81,3 +81,18 @@ def test_a_line_in_a_return_keeps_its_discount(api, make_return):
     refused = post(api, payload)
     assert refused.status_code == 422
     assert "discount and tax cannot change" in refused.json["errors"]["lines.0"][0]
+
+
+def test_payments_cannot_change_once_the_order_has_returns(api, make_return):
+    payload = order_payload(payments=[{"provider": "stripe", "amount": 10000,
+                                       "payment_intent": "pi_1"},
+                                      {"provider": "gift_card", "amount": 5000}])
+    payload.pop("payment")
+    assert post(api, payload).status_code == 201
+    make_return(order=False)
+    payload["payments"] = [{"provider": "stripe", "amount": 5000, "payment_intent": "pi_1"},
+                           {"provider": "gift_card", "amount": 10000}]
+    refused = post(api, payload)
+    assert refused.status_code == 422
+    assert refused.json["errors"]["payments"] == [
+        "The order has returns or refunds on its payments; they cannot change."]

@@ -202,3 +202,12 @@ def test_a_store_credit_refund_sent_twice_at_once_is_recorded_once(app, api, loc
         found = credits.find_code(db.session, code)
         assert credits.balance(db.session, found.id) == 800
 
+
+
+def test_a_store_credit_code_that_cannot_take_it_back_is_left_to_staff(api, localstripe):
+    import_order(api, localstripe, [{"provider": "store_credit", "amount": 15000,
+                                     "code": "NO-SUCH-CODE"}])
+    shown = settle(api, [("SHIRT", 1, "doesnt_fit")])
+    assert parts(shown) == [("store_credit", 2500, "pending")]
+    assert shown["needs_review"] is True
+    assert "could not go back onto store credit" in shown["review_reason"]
