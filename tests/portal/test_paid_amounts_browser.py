@@ -30,7 +30,7 @@ def test_review_lists_price_discount_and_tax(app, page, make_order):
     expect(breakdown.get_by_text("Items", exact=True)).to_be_visible()
     expect(breakdown.get_by_text("$80.00", exact=True)).to_be_visible()
     expect(breakdown.get_by_text("Discounts", exact=True)).to_be_visible()
-    expect(breakdown.get_by_text("−$16.00", exact=True)).to_be_visible()
+    expect(breakdown.get_by_text("\N{MINUS SIGN}$16.00", exact=True)).to_be_visible()
     expect(breakdown.get_by_text("Tax", exact=True)).to_be_visible()
     expect(breakdown.get_by_text("$5.68", exact=True)).to_be_visible()
     expect(page.get_by_test_id("refund-total")).to_have_text("$69.68")
