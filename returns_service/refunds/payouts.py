@@ -25,7 +25,7 @@ from returns_service.credits.services import issue_for_return, refund_to_code
 from returns_service.db import db
 from returns_service.orders.models import Order
 from returns_service.refunds.models import LIVE_REFUND_STATUSES, Refund
-from returns_service.refunds.services import _REFUND_TRIGGER, insert_refund, start_refund
+from returns_service.refunds.services import REFUND_TRIGGER, insert_refund, start_refund
 from returns_service.refunds.split import Payment, split_refund
 from returns_service.returns.models import Return
 from returns_service.returns.review import flag_for_review, note_for_staff
@@ -98,7 +98,7 @@ def refund_split(ret: Return, actor: Actor) -> list[int]:
     if stripe:
         attempt = start_refund(ret, actor, amount=stripe).attempt
     else:
-        transition(ret, _REFUND_TRIGGER[ret.status], actor,
+        transition(ret, REFUND_TRIGGER[ret.status], actor,
                    data={"amount": ret.refund_amount, "parts": parts})
     owed_by_hand = False
     for index, (part, payment) in enumerate(zip(parts, order.payments or [], strict=True)):

@@ -89,7 +89,7 @@ def _require(ret: Return, trigger: str) -> None:
 # --- staff and workflow use cases --------------------------------------------------------
 
 # The trigger that moves a return to refund_pending from where it is.
-_REFUND_TRIGGER = {"received": "start_refund", "approved": "refund_kept_item",
+REFUND_TRIGGER = {"received": "start_refund", "approved": "refund_kept_item",
                    "refund_failed": "retry_refund", "credited": "convert_credit_to_refund"}
 
 
@@ -108,7 +108,7 @@ def start_refund(ret: Return, actor: Actor, *, amount: int | None = None,
             existing = refunds_of_return(ret)
     attempt = 1 + max((r.attempt for r in existing), default=0)
     amount = (ret.refund_amount or 0) if amount is None else amount
-    trigger = _REFUND_TRIGGER[ret.status]
+    trigger = REFUND_TRIGGER[ret.status]
     transition(ret, trigger, actor, note=note, data={"amount": amount, "attempt": attempt})
     refund = insert_refund(ret, return_id=ret.id, attempt=attempt, amount=amount,
                            currency=ret.order.currency, status="pending", origin="service",

@@ -211,3 +211,38 @@ def test_a_store_credit_code_that_cannot_take_it_back_is_left_to_staff(api, loca
     assert parts(shown) == [("store_credit", 2500, "pending")]
     assert shown["needs_review"] is True
     assert "could not go back onto store credit" in shown["review_reason"]
+
+
+@pytest.mark.postgres
+def test_concurrent_receipts_of_a_split_return_pay_each_part_once(app, api, tokens,
+                                                                   localstripe):
+    intent = import_order(api, localstripe, [{"provider": "stripe", "amount": 5000},
+                                             {"provider": "gift_card", "amount": 10000}])
+    rma = api.post("/api/v1/returns", json={
+        "order_number": "A1001", "email": "jane@example.com",
+        "items": [{"sku": "JEANS", "quantity": 1, "reason": "doesnt_fit"}]}).json["rma"]
+    assert api.post(f"/api/v1/returns/{rma}/approve", as_="agent", json={}).status_code == 200
+    calls = 8
+    barrier, statuses, lock = threading.Barrier(calls), [], threading.Lock()
+
+    def receive() -> None:
+        client = app.test_client()
+        barrier.wait(timeout=30)
+        status = client.post(f"/api/v1/returns/{rma}/receive",
+                             headers={"Authorization": f"Bearer {tokens['warehouse']}"},
+                             json={"items": [{"sku": "JEANS", "quantity": 1,
+                                              "condition": "resellable"}]}).status_code
+        with lock:
+            statuses.append(status)
+
+    threads = [threading.Thread(target=receive) for _ in range(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert statuses.count(200) == 1 and len(statuses) == calls
+    assert all(status in (200, 409) for status in statuses), statuses
+    shown = api.get(f"/api/v1/returns/{rma}", as_="agent").json
+    assert parts(shown) == [("gift_card", 3000, "succeeded"), ("stripe", 5000, "succeeded")]
+    assert credit_of(app, rma)[1] == 3000
+    assert [r["amount"] for r in localstripe.refunds_for(intent)] == [5000]
