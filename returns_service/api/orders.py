@@ -24,7 +24,8 @@ def order_dict(order: Any) -> dict[str, Any]:
     returns = db.session.query(Return).filter(Return.order_id == order.id).all()
     return {**{c: getattr(order, c) for c in (
         "number", "email", "customer_name", "currency", "placed_at", "delivered_at", "channel",
-        "shipping_total", "total", "payment_intent")},
+        "shipping_total", "total", "payment_intent", "shipping_tax")},
+        "discounts": order.discounts_out, "payments": order.payments_out,
         "lines": order.lines,
         "returns": [{"rma": r.rma, "status": r.status, "created_at": r.created_at,
                      "refund_amount": r.refund_amount} for r in returns]}

@@ -37,7 +37,10 @@ def paid_breakdown(ret: Return) -> dict[str, int] | None:
         return None
     return {"items": ret.refund_items_amount or 0, "restocking_fee":
             ret.restocking_fee_amount or 0, "shipping": ret.refund_shipping_amount or 0,
-            "adjustments": ret.adjustment_amount or 0, "total": ret.refund_amount}
+            "adjustments": ret.adjustment_amount or 0, "total": ret.refund_amount,
+            "list_price": (ret.refund_items_amount or 0) + (ret.refund_discount_amount or 0)
+            - (ret.refund_tax_added or 0), "discount": ret.refund_discount_amount or 0,
+            "tax": ret.refund_tax_amount or 0, "tax_added": ret.refund_tax_added or 0}
 
 
 _REFUNDS_OF_MANY = (select(Refund)  # built once: shown with every page of the staff list

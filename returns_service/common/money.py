@@ -66,3 +66,21 @@ def parse_money(text: str, currency: str) -> int:
         raise ValueError("Must be more than zero.") if minor <= 0 else \
             ValueError("That amount is too large.")
     return minor
+
+
+def allocate(amount: int, weights: list[int]) -> list[int]:
+    """Split `amount` over `weights` in proportion, by largest remainder: each part is the
+    floor of its exact share, and the units left over go one each to the parts with the
+    largest remainders (the earliest first on a tie), so the parts sum to `amount` exactly.
+    All-zero weights split as equal weights would."""
+    if not weights:
+        return []
+    if sum(weights) <= 0:
+        weights = [1] * len(weights)
+    total = sum(weights)
+    parts = [amount * w // total for w in weights]
+    remainders = [amount * w % total for w in weights]
+    left = amount - sum(parts)
+    for index in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:left]:
+        parts[index] += 1
+    return parts

@@ -21,7 +21,8 @@ from returns_service.db import db
 from returns_service.db.types import UTCDateTime
 
 # What an entry records, and the sign its amount must have.
-CREDITS = ("issue", "bonus", "reverse")  # add to the balance
+# refund_to_credit: part of a refund paid back onto the code the order was paid with.
+CREDITS = ("issue", "bonus", "reverse", "refund_to_credit")  # add to the balance
 DEBITS = ("redeem", "expire", "refund_conversion")  # draw it down
 KINDS = CREDITS + DEBITS
 

@@ -150,6 +150,33 @@ def convert_to_refund_entry(session: Session, code: str, *, amount: int,
     return entry
 
 
+def refund_to_code(session: Session, code: str, *, amount: int, currency: str,
+                   idempotency_key: str, actor_type: str = "system",
+                   actor_id: int | None = None, actor_label: str | None = None,
+                   note: str | None = None) -> CreditEntry:
+    """Pay part of a refund back onto the code the order was paid with: a
+    `refund_to_credit` entry adding `amount` (no bonus), once per `idempotency_key` (the
+    same key again answers the first entry; the unique key on code, kind and key decides
+    between two callers at once). An expired code takes it too: the money was the
+    customer's, and staff see it on the code."""
+    _check_amount(amount)
+    credit = lock_code(session, code)
+    _check_currency(credit, currency)
+    earlier = session.scalar(select(CreditEntry).where(
+        CreditEntry.code_id == credit.id, CreditEntry.kind == "refund_to_credit",
+        CreditEntry.idempotency_key == idempotency_key))
+    if earlier is not None:
+        if earlier.amount != amount:
+            raise IdempotencyKeyReused("This key was used for another amount.")
+        return earlier
+    entry = CreditEntry(code_id=credit.id, kind="refund_to_credit", amount=amount,
+                        idempotency_key=idempotency_key, note=note,
+                        **actor_columns(actor_type, actor_id, actor_label))
+    session.add(entry)
+    session.flush()
+    return entry
+
+
 def _check_amount(amount: int) -> None:
     if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
         raise ValidationFailed({"amount": ["Give an amount above zero, in minor units."]})

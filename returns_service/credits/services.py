@@ -36,13 +36,15 @@ from returns_service.credits.redemptions import (
     Reversal,
     convert_to_refund_entry,
     redeem,
+    refund_to_code,
     reverse_redemption,
 )
 
 __all__ = ["STATUSES", "CreditSummary", "Redemption", "Reversal", "balance",
            "codes_for_email", "convert_to_refund_entry", "credit_for_return", "credit_summary",
            "expire_due", "find_code", "is_expired", "issue_for_return", "normalise_email",
-           "outstanding_by_currency", "redeem", "reverse_redemption", "status_of"]
+           "outstanding_by_currency", "redeem", "refund_to_code", "reverse_redemption",
+           "status_of"]
 
 
 @dataclass

@@ -161,6 +161,9 @@ def return_context(ret: Return, step: str, data: dict[str, Any]) -> dict[str, An
         "note": data.get("note"),
         "refund": {
             "items_amount": money(ret.refund_items_amount), "fee": money(ret.restocking_fee_amount),
+            "discount": money(ret.refund_discount_amount),
+            "has_discount": bool(ret.refund_discount_amount),
+            "tax": money(ret.refund_tax_amount), "has_tax": bool(ret.refund_tax_amount),
             "has_fee": bool(ret.restocking_fee_amount),
             "shipping": money(ret.refund_shipping_amount),
             "has_shipping": bool(ret.refund_shipping_amount),

@@ -13,6 +13,11 @@ from returns_service.db import db
 from returns_service.db.types import JSONType, UTCDateTime
 
 
+def _added(taxes: list[dict[str, Any]] | None) -> int:
+    """Tax added on top of a price (tax lines not included in it)."""
+    return sum(int(t["amount"]) for t in taxes or () if not t.get("included"))
+
+
 class Order(db.Model):
     __tablename__ = "orders"
 
@@ -30,6 +35,13 @@ class Order(db.Model):
     # Where the customer sends a return from (the return label's sender); None when the
     # store did not send one (the customer ships it themselves with the return slip).
     shipping_address: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # The tax on shipping ({rate, amount, name, included}); None: no tax on shipping.
+    shipping_tax: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # Order-level discounts as imported ([{code, amount}]); their amounts are in the lines'.
+    discounts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    # How the order was paid ([{provider, amount, payment_intent | code | reference}]);
+    # None: one Stripe payment (payment_intent) or none, as imports without `payments` say.
+    payments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -39,12 +51,32 @@ class Order(db.Model):
 
     @property
     def items_total(self) -> int:
-        return sum(line.unit_price * line.quantity for line in self.lines)
+        return sum(line.paid for line in self.lines)
+
+    @property
+    def shipping_paid(self) -> int:
+        """Shipping with the tax added on top of it."""
+        return self.shipping_total + _added([self.shipping_tax] if self.shipping_tax else [])
 
     @property
     def total(self) -> int:
-        """What the customer paid: lines plus shipping, in minor units."""
-        return self.items_total + self.shipping_total
+        """What the customer paid: lines (less discounts, plus tax added on top) plus
+        shipping with its tax, in minor units."""
+        return self.items_total + self.shipping_paid
+
+    @property
+    def discounts_out(self) -> list[dict[str, Any]]:
+        return list(self.discounts or [])
+
+    @property
+    def payments_out(self) -> list[dict[str, Any]]:
+        """The payments, or the one Stripe payment of an import without `payments`."""
+        if self.payments is not None:
+            return list(self.payments)
+        if self.payment_intent:
+            return [{"provider": self.payment_provider or "stripe", "amount": self.total,
+                     "payment_intent": self.payment_intent}]
+        return []
 
     def line_by_sku(self, sku: str) -> OrderLine | None:
         return next((line for line in self.lines if line.sku == sku), None)
@@ -61,5 +93,24 @@ class OrderLine(db.Model):
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[int] = mapped_column(BigInteger)
     final_sale: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The discount allocated to the whole line, and its tax lines ([{rate, amount, name,
+    # included}]); `tax_added` (the ones added on top) is kept as a column so SQL sums what
+    # was paid without reading the JSON.
+    discount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    tax_lines: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+    tax_added: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     order: Mapped[Order] = relationship(back_populates="lines")
+
+    @property
+    def paid(self) -> int:
+        """What the customer paid for the whole line."""
+        return self.unit_price * self.quantity - (self.discount or 0) + (self.tax_added or 0)
+
+    @property
+    def tax_lines_out(self) -> list[dict[str, Any]]:
+        return list(self.tax_lines or [])
+
+    def set_taxes(self, taxes: list[dict[str, Any]] | None) -> None:
+        self.tax_lines = taxes or None
+        self.tax_added = _added(taxes)

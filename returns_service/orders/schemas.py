@@ -54,6 +54,44 @@ class AddressIn(Schema):
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
 
 
+PROVIDERS = ("stripe", "gift_card", "store_credit", "other")
+RATE = validate.Regexp(r"^\d{1,3}(\.\d{1,4})?$", error="A percentage, e.g. 20 or 8.875.")
+
+
+class TaxLineIn(Schema):
+    rate = fields.String(required=True, validate=RATE,
+                         metadata={"description": "Percent, as a string: \"20\", \"8.875\""})
+    amount = fields.Integer(required=True, strict=True, validate=AMOUNT,
+                            metadata={"description": "Minor units, for the whole line"})
+    name = fields.String(load_default="", validate=validate.Length(max=64))
+    included = fields.Boolean(load_default=False, metadata={
+        "description": "True when the price already contains this tax (VAT)"})
+
+
+class DiscountIn(Schema):
+    code = fields.String(load_default="", validate=validate.Length(max=64))
+    amount = fields.Integer(required=True, strict=True, validate=AMOUNT)
+
+
+class PaymentsIn(Schema):
+    provider = fields.String(required=True, validate=validate.OneOf(PROVIDERS))
+    amount = fields.Integer(required=True, strict=True, validate=AMOUNT)
+    payment_intent = fields.String(load_default=None, validate=validate.Regexp(
+        r"^pi_[A-Za-z0-9_]+$", error="Must be a Stripe PaymentIntent id (pi_…)."))
+    code = fields.String(load_default=None, validate=validate.Length(min=1, max=40),
+                         metadata={"description": "store_credit: the credit code spent"})
+    reference = fields.String(load_default=None, validate=validate.Length(max=255),
+                              metadata={"description": "gift card number, cash receipt…"})
+
+    @validates_schema
+    def _by_provider(self, data: dict[str, Any], **_: Any) -> None:
+        if data["provider"] == "stripe" and not data.get("payment_intent"):
+            raise ValidationError({"payment_intent": ["A Stripe payment needs its "
+                                                      "payment intent."]})
+        if data["provider"] == "store_credit" and not data.get("code"):
+            raise ValidationError({"code": ["A store-credit payment needs its credit code."]})
+
+
 class OrderLineIn(Schema):
     sku = fields.String(required=True, validate=validate.Length(min=1, max=100))
     name = fields.String(required=True, validate=validate.Length(min=1, max=300))
@@ -61,6 +99,15 @@ class OrderLineIn(Schema):
                               validate=validate.Range(min=1, max=MAX_LINE_QUANTITY))
     unit_price = fields.Integer(required=True, strict=True, validate=AMOUNT)
     final_sale = fields.Boolean(load_default=False)
+    discount = fields.Integer(load_default=0, strict=True, validate=AMOUNT, metadata={
+        "description": "Minor units of discount allocated to the whole line"})
+    tax_lines = fields.List(fields.Nested(TaxLineIn), load_default=list,
+                            validate=validate.Length(max=10))
+
+    @validates_schema
+    def _discount(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("discount", 0) > data["unit_price"] * data["quantity"]:
+            raise ValidationError({"discount": ["Cannot be more than unit_price x quantity."]})
 
 
 class OrderIn(Schema):
@@ -73,9 +120,14 @@ class OrderIn(Schema):
     delivered_at = fields.AwareDateTime(load_default=None, allow_none=True)
     channel = fields.String(load_default="web", validate=CHANNEL)
     shipping_total = fields.Integer(load_default=0, strict=True, validate=AMOUNT)
+    shipping_tax = fields.Nested(TaxLineIn, load_default=None, allow_none=True)
     payment = fields.Nested(PaymentIn, load_default=None, allow_none=True)
     shipping_address = fields.Nested(AddressIn, load_default=None, allow_none=True, metadata={
         "description": "Where the order went: the sender of a prepaid return label"})
+    discounts = fields.List(fields.Nested(DiscountIn), load_default=list,
+                            validate=validate.Length(max=20))
+    payments = fields.List(fields.Nested(PaymentsIn), load_default=None, allow_none=True,
+                           validate=validate.Length(min=1, max=10))
     lines = fields.List(fields.Nested(OrderLineIn), required=True,
                         validate=validate.Length(min=1, max=500))
 
@@ -108,8 +160,50 @@ class OrderIn(Schema):
             line["unit_price"] * line["quantity"] for line in data.get("lines", []))
         if total > MAX_AMOUNT:
             errors["lines"] = [f"The order's total may be at most {MAX_AMOUNT} minor units."]
+        errors.update(_money_errors(data))
         if errors:
             raise ValidationError(errors)
+
+
+def paid_total(data: dict[str, Any]) -> int:
+    """What an imported order was paid in all: lines less their discounts (the order-level
+    ones when no line carries one) plus the tax added on top, shipping with its tax."""
+    lines = data.get("lines", [])
+    discount = sum(line.get("discount", 0) for line in lines) or sum(
+        d["amount"] for d in data.get("discounts") or [])
+    taxes = [t for line in lines for t in line.get("tax_lines") or []]
+    if data.get("shipping_tax"):
+        taxes.append(data["shipping_tax"])
+    return (sum(line["unit_price"] * line["quantity"] for line in lines) - discount
+            + sum(t["amount"] for t in taxes if not t.get("included"))
+            + data.get("shipping_total", 0))
+
+
+def _money_errors(data: dict[str, Any]) -> dict[str, list[str]]:
+    """Discounts within the lines' prices; payments (when given) adding up to what was paid,
+    with one Stripe payment at most (refunds to the card go to that payment intent)."""
+    errors: dict[str, list[str]] = {}
+    lines = data.get("lines", [])
+    line_discounts = sum(line.get("discount", 0) for line in lines)
+    order_discounts = sum(d["amount"] for d in data.get("discounts") or [])
+    if line_discounts and order_discounts and line_discounts != order_discounts:
+        errors["discounts"] = [f"The lines carry {line_discounts} of discount, the order's "
+                               f"discounts {order_discounts}: allocate all or none."]
+    elif order_discounts > sum(line["unit_price"] * line["quantity"] for line in lines):
+        errors["discounts"] = ["Cannot be more than the lines' prices."]
+    payments = data.get("payments")
+    if payments is None:
+        return errors
+    if data.get("payment"):
+        errors["payment"] = ["Send `payments` or `payment`, not both."]
+    if sum(1 for p in payments if p["provider"] == "stripe") > 1:
+        errors["payments"] = ["At most one Stripe payment per order."]
+    elif not errors:
+        paid, total = sum(p["amount"] for p in payments), paid_total(data)
+        if paid != total:
+            errors["payments"] = [f"The payments add up to {paid}; the order's total (lines "
+                                  f"less discounts, plus tax and shipping) is {total}."]
+    return errors
 
 
 class OrderLineOut(Schema):
@@ -118,6 +212,9 @@ class OrderLineOut(Schema):
     quantity = fields.Integer()
     unit_price = fields.Integer()
     final_sale = fields.Boolean()
+    discount = fields.Integer()
+    tax_lines = fields.List(fields.Dict(), attribute="tax_lines_out")
+    paid = fields.Integer(metadata={"description": "What was paid for the whole line"})
 
 
 class ReturnSummaryOut(Schema):
@@ -138,6 +235,11 @@ class OrderOut(Schema):
     shipping_total = fields.Integer()
     total = fields.Integer()
     payment_intent = fields.String(allow_none=True)
+    shipping_tax = fields.Dict(allow_none=True)
+    discounts = fields.List(fields.Dict())
+    payments = fields.List(fields.Dict(), metadata={
+        "description": "How the order was paid (one Stripe payment for imports without "
+                       "`payments`)"})
     lines = fields.List(fields.Nested(OrderLineOut))
     returns = fields.List(fields.Nested(ReturnSummaryOut))
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 
 from returns_service.common.errors import NotFound, ValidationFailed
+from returns_service.common.money import allocate
 from returns_service.db import db
 from returns_service.db.loaded import attach, loaded, read_rows
 from returns_service.orders.models import Order, OrderLine
@@ -41,12 +42,40 @@ def upsert_order(data: dict[str, Any]) -> tuple[Order, bool]:
     return order, created
 
 
+def allocate_discounts(lines: list[dict[str, Any]],
+                       discounts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The lines with the order-level discounts allocated, when no line carries one: in
+    proportion to each line's price (unit price x quantity), by largest remainder (the
+    cent left over goes to the lines with the largest remainders, the first on a tie), so
+    the lines' discounts sum to the order's exactly. Lines that carry a discount keep it."""
+    total = sum(d["amount"] for d in discounts)
+    if not total or any(line.get("discount") for line in lines):
+        return lines
+    parts = allocate(total, [line["unit_price"] * line["quantity"] for line in lines])
+    return [{**line, "discount": part} for line, part in zip(lines, parts, strict=True)]
+
+
+def _stripe_payment(data: dict[str, Any]) -> dict[str, Any]:
+    """The Stripe payment: `payment`, or the Stripe one among `payments`."""
+    if data.get("payments") is not None:
+        stripe = [p for p in data["payments"] if p["provider"] == "stripe"]
+        return {"provider": "stripe", "payment_intent": stripe[0]["payment_intent"]} \
+            if stripe else {}
+    return data.get("payment") or {}
+
+
 def _apply(order: Order, data: dict[str, Any]) -> None:
-    payment = data.get("payment") or {}
+    payment = _stripe_payment(data)
     pins = pins_of(order) if order.id is not None else OrderPins()
+    payments = ([{k: v for k, v in p.items() if v is not None} for p in data["payments"]]
+                if data.get("payments") is not None else None)
     if order.id is not None:
         _keep_what_refunds_rest_on(order, pins, data["currency"].upper(),
                                    payment.get("payment_intent"))
+        if payments != order.payments and pins.has_history:
+            # Refunds were split over these payments: a new split would not add up.
+            raise ValidationFailed({"payments": [
+                "The order has returns or refunds on its payments; they cannot change."]})
     order.email = data["email"].strip().lower()
     order.customer_name = data["customer_name"]
     order.currency = data["currency"].upper()
@@ -57,7 +86,10 @@ def _apply(order: Order, data: dict[str, Any]) -> None:
     order.payment_provider = payment.get("provider")
     order.payment_intent = payment.get("payment_intent")
     order.shipping_address = data.get("shipping_address")
-    _merge_lines(order, data["lines"], pins)
+    order.shipping_tax = data.get("shipping_tax") or None
+    order.discounts = data.get("discounts") or None
+    order.payments = payments
+    _merge_lines(order, allocate_discounts(data["lines"], data.get("discounts") or []), pins)
 
 
 def pins_of(order: Order) -> OrderPins:
@@ -109,13 +141,23 @@ def _merge_lines(order: Order, lines: list[dict[str, Any]], pins: OrderPins) -> 
             if data["quantity"] < claimed.get(line.id, 0):
                 errors[f"lines.{index}.quantity"] = [
                     f"{claimed[line.id]} already in returns; quantity cannot be lower."]
-            if data["unit_price"] != line.unit_price and (
-                    claimed.get(line.id, 0) or line.id in pins.lines_in_returns):
+            pinned = claimed.get(line.id, 0) or line.id in pins.lines_in_returns
+            if data["unit_price"] != line.unit_price and pinned:
                 errors[f"lines.{index}.unit_price"] = [
                     f"Line {line.sku} has returns, refunded at the price paid; its price cannot "
                     "change."]
+            elif pinned and (data.get("discount", 0) != (line.discount or 0)
+                             or (data.get("tax_lines") or None) != line.tax_lines
+                             or (data["quantity"] != line.quantity
+                                 and (line.discount or line.tax_lines))):
+                # Refunds share out the line's discount and tax by quantity.
+                errors[f"lines.{index}"] = [
+                    f"Line {line.sku} has returns, refunded at what was paid; its quantity, "
+                    "discount and tax cannot change."]
         line.name, line.quantity = data["name"], data["quantity"]
         line.unit_price, line.final_sale = data["unit_price"], data.get("final_sale", False)
+        line.discount = data.get("discount", 0)
+        line.set_taxes(data.get("tax_lines"))
     if errors:
         raise ValidationFailed(errors)
 

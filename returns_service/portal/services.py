@@ -99,7 +99,11 @@ def status_view(ret: Return) -> dict[str, Any]:
     if ret.refund_amount is not None:
         refund = {"items": ret.refund_items_amount or 0, "shipping": ret.refund_shipping_amount
                   or 0, "restocking_fee": ret.restocking_fee_amount or 0,
-                  "adjustments": ret.adjustment_amount or 0, "total": ret.refund_amount}
+                  "adjustments": ret.adjustment_amount or 0, "total": ret.refund_amount,
+                  "discount": ret.refund_discount_amount or 0,
+                  "tax_added": ret.refund_tax_added or 0, "tax": ret.refund_tax_amount or 0,
+                  "list_price": (ret.refund_items_amount or 0)
+                  + (ret.refund_discount_amount or 0) - (ret.refund_tax_added or 0)}
     estimate = refund_breakdown(ret, estimate=True)
     adjustments = [{"label": _adjustment_label(a.reason), "amount": a.amount}
                    for a in adjustments_of(ret)] if ret.adjustment_amount else []

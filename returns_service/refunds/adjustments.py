@@ -86,7 +86,7 @@ def _check_cap(ret: Return, signed: int) -> None:
         estimate = refund_breakdown(ret, estimate=True, figures=figures)
         payout = (estimate.items_amount - estimate.restocking_fee + estimate.shipping_amount
                   + estimate.adjustments)
-    left = figures.lines_total + ret.order.shipping_total - figures.refunded
+    left = figures.lines_total + ret.order.shipping_paid - figures.refunded
     if payout + signed > left:
         raise ValidationFailed({"amount": [
             f"At most {format_money(max(0, left - payout), currency)} can be added: the "

@@ -46,7 +46,7 @@ class OrderFigures:
 
     refunded: int  # live refunds of the order's other returns, and unmatched ones
     shipping_claimed: bool  # another return has claimed the shipping cost
-    lines_total: int  # the order's lines (Order.items_total, without loading them)
+    lines_total: int  # what the order's lines were paid (Order.items_total, unloaded)
     has_refunds: bool  # the return left out has refund rows of its own
 
 
@@ -65,7 +65,9 @@ def _order_figures_columns() -> tuple[Any, ...]:
         Return.order_id == order_id, Return.id != exclude, Return.status == CREDITED)
     shipping = select(Return.id).where(Return.order_id == order_id, Return.id != exclude,
                                        *_CLAIMED_SHIPPING)
-    lines = select(func.coalesce(func.sum(OrderLine.unit_price * OrderLine.quantity), 0)
+    # What was paid for the lines (OrderLine.paid): discounts off, tax added on top in.
+    lines = select(func.coalesce(func.sum(OrderLine.unit_price * OrderLine.quantity
+                                          - OrderLine.discount + OrderLine.tax_added), 0)
                    ).where(OrderLine.order_id == order_id)
     own = select(Refund.id).where(Refund.return_id == exclude)
     return (on_returns.scalar_subquery() + unmatched.scalar_subquery()

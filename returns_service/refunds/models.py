@@ -12,9 +12,12 @@ from returns_service.db import db
 from returns_service.db.types import UTCDateTime
 from returns_service.returns.models import Return
 
-# A refund in one of these states holds or has moved money: at most one per return.
+# A refund in one of these states holds or has moved money: at most one per return (the
+# parts of a split refund paid back other ways than Stripe, origin 'split', aside: one per
+# payment of the order, by their idempotency keys).
 LIVE_REFUND_STATUSES = ("pending", "requires_action", "succeeded")
-_LIVE_SQL = "status IN ('pending', 'requires_action', 'succeeded') AND origin != 'external'"
+_LIVE_SQL = ("status IN ('pending', 'requires_action', 'succeeded') "
+             "AND origin NOT IN ('external', 'split')")
 
 
 class Refund(db.Model):
@@ -37,7 +40,8 @@ class Refund(db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     # pending, requires_action, succeeded, failed, canceled (failed/canceled/succeeded are final)
     status: Mapped[str] = mapped_column(String(24), default="pending")
-    origin: Mapped[str] = mapped_column(String(16), default="service")  # service/manual/external
+    # service/manual/external/split
+    origin: Mapped[str] = mapped_column(String(16), default="service")
     idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
     provider: Mapped[str] = mapped_column(String(16), default="stripe")
     provider_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)

@@ -11,6 +11,7 @@ from returns_service.orders.services import lock_order_row
 from returns_service.refunds.amounts import order_figures, remember_for_answer
 from returns_service.refunds.breakdown import refund_breakdown
 from returns_service.refunds.credit import issue_store_credit
+from returns_service.refunds.payouts import is_split, refund_split
 from returns_service.refunds.services import start_refund
 from returns_service.returns.models import Return
 from returns_service.returns.services import transition
@@ -43,11 +44,17 @@ def settle(ret: Return, actor: Actor, *, kept: bool) -> None:
     ret.restocking_fee_amount = breakdown.restocking_fee
     ret.refund_shipping_amount = breakdown.shipping_amount
     ret.refund_amount = breakdown.total
+    ret.refund_discount_amount = breakdown.discount
+    ret.refund_tax_amount = breakdown.tax + breakdown.tax_included + breakdown.shipping_tax
+    ret.refund_tax_added = breakdown.tax
+    ret.refund_tax_by_rate = breakdown.taxes or None
     if breakdown.total <= 0:
         why = ("Nothing is left to pay out for the items kept." if kept
                else "Nothing in the parcel qualifies for a refund.")
         transition(ret, "close", actor, note=why)
     elif ret.resolution == "store_credit":
         issue_store_credit(ret, actor)
+    elif is_split(ret.order):
+        refund_split(ret, actor)
     else:
         start_refund(ret, actor)

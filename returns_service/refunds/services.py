@@ -90,15 +90,15 @@ def _require(ret: Return, trigger: str) -> None:
 # --- staff and workflow use cases --------------------------------------------------------
 
 # The trigger that moves a return to refund_pending from where it is.
-_REFUND_TRIGGER = {"received": "start_refund", "refund_failed": "retry_refund",
+REFUND_TRIGGER = {"received": "start_refund", "refund_failed": "retry_refund",
                    "credited": "convert_credit_to_refund"}
 
 
-def _refund_trigger(ret: Return) -> str:
+def refund_trigger(ret: Return) -> str:
     """From approved: kept items are refunded at approval, a parcel at its first scan."""
     if ret.status == "approved":
         return "refund_kept_item" if ret.keep_item else "refund_on_first_scan"
-    return _REFUND_TRIGGER[ret.status]
+    return REFUND_TRIGGER[ret.status]
 
 
 def start_refund(ret: Return, actor: Actor, *, amount: int | None = None,
@@ -116,7 +116,7 @@ def start_refund(ret: Return, actor: Actor, *, amount: int | None = None,
             existing = refunds_of_return(ret)
     attempt = 1 + max((r.attempt for r in existing), default=0)
     amount = (ret.refund_amount or 0) if amount is None else amount
-    trigger = _refund_trigger(ret)
+    trigger = refund_trigger(ret)
     transition(ret, trigger, actor, note=note, data={"amount": amount, "attempt": attempt})
     refund = insert_refund(ret, return_id=ret.id, attempt=attempt, amount=amount,
                            currency=ret.order.currency, status="pending", origin="service",

@@ -163,6 +163,14 @@ class ReportRefundedOut(Schema):
     amount_minor = fields.Integer(metadata={"description": "Integer minor units"})
 
 
+class ReportRefundedTaxOut(Schema):
+    tax_rate = fields.String(metadata={"description": "Currency and rate, e.g. \"EUR 20%\""})
+    currency = fields.String()
+    rate = fields.String(metadata={"description": "Percent, as imported"})
+    amount_minor = fields.Integer(metadata={
+        "description": "Tax refunded at this rate (added on top or included), minor units"})
+
+
 class ReportCreditCurrencyOut(Schema):
     currency = fields.String()
     credit_issued = fields.Integer(metadata={
@@ -217,5 +225,6 @@ class ServiceReportOut(Schema):
     by_sku = fields.List(fields.Nested(ReportSkuOut))
     by_channel = fields.List(fields.Nested(ReportChannelOut))
     refunded = fields.List(fields.Nested(ReportRefundedOut))
+    refunded_tax = fields.List(fields.Nested(ReportRefundedTaxOut))
     store_credit = fields.Nested(ReportStoreCreditOut)
     weekly = fields.List(fields.Nested(ReportWeekOut))

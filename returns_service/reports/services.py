@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, aliased
 from returns_service.common.clock import utcnow
 from returns_service.db import reading_session
 from returns_service.feedback.models import FeedbackAnswer
-from returns_service.orders.models import OrderLine
+from returns_service.orders.models import Order, OrderLine
 from returns_service.refunds.models import Refund
 from returns_service.reports.conversations import message_response_times
 from returns_service.reports.credit import store_credit_figures
@@ -232,12 +232,34 @@ def _breakdowns(start: datetime, end: datetime) -> dict[str, list[dict[str, Any]
                Refund.succeeded_at < end)
         .group_by(Refund.currency).order_by(Refund.currency)).all()
     return {
+        "refunded_tax": _refunded_tax(start, end),
         "by_reason": [{"reason": r, "returns": n, "quantity": int(q)} for r, n, q in reasons],
         "by_sku": [{"sku": s, "returns": n, "quantity": int(q)} for s, n, q in skus],
         "by_channel": [{"channel": c, "returns": n} for c, n in channels],
         "refunded": [{"currency": c, "refunds": n, "amount_minor": int(a)}
                      for c, n, a in refunded],
     }
+
+
+def _refunded_tax(start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Tax refunded per currency and rate, for the merchant's tax return: the tax each
+    return's refund carried (stored when it was priced), for the returns whose refund went
+    through in the period."""
+    paid = (select(Refund.return_id).where(Refund.status == "succeeded",
+                                           Refund.succeeded_at >= start,
+                                           Refund.succeeded_at < end)
+            .distinct().scalar_subquery())
+    totals: dict[tuple[str, str], int] = {}
+    for currency, by_rate in _reader().execute(
+            select(Order.currency, Return.refund_tax_by_rate)
+            .join(Order, Order.id == Return.order_id)
+            .where(Return.id.in_(paid), Return.refund_tax_by_rate.is_not(None))):
+        for rate, amount in (by_rate or {}).items():
+            totals[(currency, rate)] = totals.get((currency, rate), 0) + int(amount)
+    return [{"tax_rate": f"{currency} {rate}%", "currency": currency, "rate": rate,
+             "amount_minor": amount}
+            for (currency, rate), amount in sorted(totals.items(),
+                                                   key=lambda kv: (kv[0][0], float(kv[0][1])))]
 
 
 def _volumes(start: datetime, end: datetime) -> tuple[dict[str, Any], dict[int, int]]:

@@ -81,6 +81,12 @@ class Return(db.Model):
     restocking_fee_amount: Mapped[int | None] = mapped_column(BigInteger)
     refund_shipping_amount: Mapped[int | None] = mapped_column(BigInteger)
     refund_amount: Mapped[int | None] = mapped_column(BigInteger)
+    # Of the items' amount: the discounts taken off and the tax (added on top, or contained
+    # in the price) refunded; per rate, with shipping's, for the merchant's tax return.
+    refund_discount_amount: Mapped[int | None] = mapped_column(BigInteger)
+    refund_tax_amount: Mapped[int | None] = mapped_column(BigInteger)
+    refund_tax_added: Mapped[int | None] = mapped_column(BigInteger)  # of it, on top of prices
+    refund_tax_by_rate: Mapped[dict[str, int] | None] = mapped_column(JSONType)
     # The one-time key of the form that asked for this return (customer draft, agent form).
     request_key: Mapped[str | None] = mapped_column(String(64))
     # How the customer is made whole (policy.RESOLUTIONS): refund or store_credit. The

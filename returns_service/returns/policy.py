@@ -128,6 +128,10 @@ class Adjustments:
         return limit is not None and abs(amount) <= limit
 
 
+# How a refund is split over an order paid several ways (refunds.split).
+SPLIT_STRATEGIES = ("card_first", "gift_card_first", "proportional")
+
+
 @dataclass(frozen=True)
 class ShippingRules:
     """Who pays the return parcel and which labels may be bought (`[shipping]` in the TOML)."""
@@ -152,6 +156,7 @@ class ReturnPolicy:
     keep_item: KeepItem = KeepItem()
     adjustments: Adjustments = Adjustments()
     shipping: ShippingRules = ShippingRules()
+    refund_split: str = "card_first"
 
     def resolutions(self) -> tuple[str, ...]:
         """What the customer may choose to be made whole with."""
@@ -260,6 +265,10 @@ def policy_from_mapping(raw: dict[str, Any]) -> ReturnPolicy:
             reasons=reasons, agent_limit=_per_currency(adj.get("agent_limit", {})))
     if "shipping" in raw:
         kwargs["shipping"] = _shipping_rules(raw["shipping"])
+    if "refund_split" in raw:
+        if raw["refund_split"] not in SPLIT_STRATEGIES:
+            raise ValueError(f"refund_split must be one of {', '.join(SPLIT_STRATEGIES)}")
+        kwargs["refund_split"] = str(raw["refund_split"])
     return ReturnPolicy(**kwargs)
 
 

@@ -94,6 +94,14 @@ class BreakdownOut(Schema):
     shipping = fields.Integer()
     adjustments = fields.Integer(metadata={"description": "Agents' goodwill less deductions"})
     total = fields.Integer()
+    list_price = fields.Integer(metadata={"description": "Items at unit price x quantity"})
+    discount = fields.Integer(metadata={"description": "Discounts on the items (taken off "
+                                                       "list_price to give items)"})
+    tax = fields.Integer(metadata={"description": "Tax refunded: added on top of the items' "
+                                                  "prices, contained in them (VAT), and "
+                                                  "shipping's"})
+    tax_added = fields.Integer(metadata={"description": "Of tax, what was added on top of the "
+                                                        "items' prices (part of items)"})
 
 
 class CreditOfferOut(Schema):
@@ -109,6 +117,8 @@ class RefundOut(Schema):
     currency = fields.String()
     status = fields.String()
     origin = fields.String()
+    provider = fields.String(metadata={"description": "stripe, manual, or how a split part "
+                                                     "went back: gift_card, store_credit, other"})
     provider_refund_id = fields.String(allow_none=True)
     reference = fields.String(allow_none=True)
     failure_reason = fields.String(allow_none=True)

@@ -188,6 +188,8 @@ def create_return(order: Order, items: list[dict[str, Any]], *, channel: str, ac
         "rejection_reason": None, "customer_message": None, "needs_review": False,
         "review_reason": None, "refund_items_amount": None, "restocking_fee_amount": None,
         "refund_shipping_amount": None, "refund_amount": None, "request_key": request_key,
+        "refund_discount_amount": None, "refund_tax_amount": None, "refund_tax_added": None,
+        "refund_tax_by_rate": None,
         "resolution": resolution, "keep_item": keep_item, "adjustment_amount": 0,
         "credit_bonus_amount": None})
     # A new row has no events yet and these items only: say so, so nothing is loaded.

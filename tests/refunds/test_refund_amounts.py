@@ -122,7 +122,8 @@ def test_breakdown_is_stored_and_shown(api, make_order):
     assert shown["status"] == "refund_pending"
     assert shown["expected_refund"]["total"] == 13500  # what was asked for
     assert shown["refund"] == {"items": 10500, "restocking_fee": 0, "shipping": 500,
-                               "adjustments": 0, "total": 11000}
+                               "adjustments": 0, "total": 11000, "list_price": 10500,
+                               "discount": 0, "tax": 0, "tax_added": 0}
     assert [(r["amount"], r["status"], r["attempt"]) for r in shown["refunds"]] == [
         (11000, "pending", 1)]
 

@@ -51,7 +51,8 @@ def test_received_return_is_refunded_once_at_stripe(api, paid_order, localstripe
     shown = api.get(f"/api/v1/returns/{rma}", as_="agent").json
     assert shown["status"] == "refunded"
     assert shown["refund"] == {"items": 5000, "restocking_fee": 0, "shipping": 0,
-                               "adjustments": 0, "total": 5000}
+                               "adjustments": 0, "total": 5000, "list_price": 5000,
+                               "discount": 0, "tax": 0, "tax_added": 0}
     [refund] = shown["refunds"]
     assert refund["status"] == "succeeded" and refund["origin"] == "service"
     assert refund["amount"] == 5000 and refund["currency"] == "EUR"
@@ -92,7 +93,8 @@ def test_merchant_fault_refund_includes_shipping_at_stripe(api, paid_order, loca
     shown = api.get(f"/api/v1/returns/{rma}", as_="agent").json
     assert shown["status"] == "refunded"
     assert shown["refund"] == {"items": 8000, "restocking_fee": 0, "shipping": 500,
-                               "adjustments": 0, "total": 8500}
+                               "adjustments": 0, "total": 8500, "list_price": 8000,
+                               "discount": 0, "tax": 0, "tax_added": 0}
     assert [r["amount"] for r in localstripe.refunds_for(intent)] == [8500]
 
 

@@ -157,7 +157,8 @@ def test_full_decision_flow_writes_the_audit_trail(api: Any, make_return: Any) -
     assert received.json["status"] == "refund_pending"
     assert received.json["items"][0]["condition"] == "damaged"
     assert received.json["refund"] == {"items": 2500, "restocking_fee": 0, "shipping": 0,
-                                       "adjustments": 0, "total": 2500}
+                                       "adjustments": 0, "total": 2500, "list_price": 2500,
+                                       "discount": 0, "tax": 0, "tax_added": 0}
     assert [(r["attempt"], r["amount"], r["status"]) for r in received.json["refunds"]] == [
         (1, 2500, "pending")]
     events = status_events(api, rma)
