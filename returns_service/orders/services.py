@@ -52,6 +52,7 @@ def _apply(order: Order, data: dict[str, Any]) -> None:
     order.placed_at = data["placed_at"]
     order.delivered_at = data.get("delivered_at")
     order.channel = data.get("channel", "web")
+    order.locale = data.get("locale")
     order.shipping_total = data.get("shipping_total", 0)
     order.payment_provider = payment.get("provider")
     order.payment_intent = payment.get("payment_intent")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from returns_service.common.i18n import customer_page
 from returns_service.http.extensions import limiter
 from returns_service.http.page_input import drop_nul_characters
 from returns_service.portal import feedback_views, views
@@ -23,7 +24,8 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     for bp in (views.bp, feedback_views.bp):
         app.register_blueprint(bp)
-        app.before_request_funcs.setdefault(bp.name, []).append(drop_nul_characters)
+        app.before_request_funcs.setdefault(bp.name, []).extend(
+            (drop_nul_characters, customer_page))  # customer pages: the customer's language
     # Browsers ask for /favicon.ico on every site: a small icon instead of a 404.
     app.add_url_rule("/favicon.ico", "favicon",
                      lambda: app.send_static_file("favicon.ico"))

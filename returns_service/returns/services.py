@@ -167,7 +167,8 @@ def _require_trigger(ret: Return, trigger: str) -> None:
 
 def create_return(order: Order, items: list[dict[str, Any]], *, channel: str, actor: Actor,
                   now: datetime | None = None, request_key: str | None = None,
-                  claimed: dict[int, int] | None = None, resolution: str = "refund") -> Return:
+                  claimed: dict[int, int] | None = None, resolution: str = "refund",
+                  locale: str | None = None) -> Return:
     """Validate the request against the policy and record it (auto-approving if it may).
 
     `resolution`: how the customer chose to be made whole (the policy's offer). A return
@@ -176,7 +177,7 @@ def create_return(order: Order, items: list[dict[str, Any]], *, channel: str, ac
     `request_key`: the one-time key of the form sent; the same key sent again (a double
     click) answers the return it created instead of creating a second one. `claimed`: the
     order's claimed quantities (eligibility.claimed_quantities), when the caller read them
-    under the order's lock."""
+    under the order's lock. `locale`: the language the customer asked in (their emails)."""
     policy = current_policy()
     if channel not in CHANNELS:
         raise ValidationFailed({"channel": [f"Must be one of: {', '.join(CHANNELS)}."]})
@@ -197,7 +198,7 @@ def create_return(order: Order, items: list[dict[str, Any]], *, channel: str, ac
         "review_reason": None, "refund_items_amount": None, "restocking_fee_amount": None,
         "refund_shipping_amount": None, "refund_amount": None, "request_key": request_key,
         "resolution": resolution, "keep_item": keep_item, "adjustment_amount": 0,
-        "credit_bonus_amount": None})
+        "credit_bonus_amount": None, "locale": locale})
     # A new row has no events yet and these items only: say so, so nothing is loaded.
     set_committed_value(ret, "order", order)
     set_committed_value(ret, "events", [])
