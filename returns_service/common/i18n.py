@@ -133,6 +133,8 @@ def customer_language(locale: str | None) -> Iterator[None]:
 
 
 def _for_customers() -> bool:
+    if not has_app_context():
+        return False
     return bool(g.get("customer_email") or (has_request_context() and g.get("customer_page")))
 
 

@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session, SessionTransaction, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from returns_service.common.errors import NotFound, ValidationFailed
+from returns_service.common.i18n import N_
 from returns_service.db import db
 from returns_service.orders.models import Order, OrderLine
 from returns_service.orders.signals import OrderPins, order_pins_asked
 
-ORDER_NOT_FOUND = "We could not find an order with that number and email address."
+ORDER_NOT_FOUND = N_("We could not find an order with that number and email address.")
 
 
 def upsert_order(data: dict[str, Any]) -> tuple[Order, bool]:

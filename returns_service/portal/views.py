@@ -90,7 +90,7 @@ def start() -> Any:
         try:
             order = find_customer_order(form.order_number.data, form.email.data)
         except NotFound as exc:
-            form.form_errors.append(exc.detail)
+            form.form_errors.append(_(exc.detail))  # ORDER_NOT_FOUND, in the catalogues
         else:
             session[DRAFT] = {"order": order.number, "email": order.email, "items": None,
                               "key": secrets.token_urlsafe(16)}  # one return per draft
@@ -221,7 +221,7 @@ def find_return() -> Any:
         try:
             ret = find_customer_return(form.rma.data, form.email.data)
         except NotFound as exc:
-            form.form_errors.append(exc.detail)
+            form.form_errors.append(_(exc.detail))  # RETURN_NOT_FOUND, in the catalogues
         else:
             return redirect(url_for(".status", token=status_token(ret.rma)))
     return render_template("portal/find.html", form=form), 422 if form.errors else 200

@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from returns_service.common.clock import utcnow
 from returns_service.common.errors import EditConflict, NotFound, ValidationFailed
+from returns_service.common.i18n import N_
 from returns_service.db import db
 from returns_service.db.insert_once import insert_once
 from returns_service.orders.models import Order
@@ -42,7 +43,7 @@ from workflows.returns import (
 )
 
 CHANNELS = ("web", "api", "phone", "email", "chat")
-RETURN_NOT_FOUND = "We could not find a return with that code and email address."
+RETURN_NOT_FOUND = N_("We could not find a return with that code and email address.")
 
 
 def current_policy() -> ReturnPolicy:
