@@ -32,7 +32,7 @@ from returns_service.db import db
 from returns_service.feedback.services import RATING_LABELS, RATINGS, feedback_url, rating_url
 from returns_service.notifications.models import Notification
 from returns_service.refunds.amounts import settled_on_return
-from returns_service.returns.links import status_url
+from returns_service.returns.links import public_url, status_url
 from returns_service.returns.models import Return
 from returns_service.returns.services import current_policy
 
@@ -153,6 +153,8 @@ def return_context(ret: Return, step: str, data: dict[str, Any]) -> dict[str, An
     earlier = total - paid_now if paid_now is not None else 0
     context: dict[str, Any] = {
         "ret": ret, "rma": ret.rma, "order_number": order.number,
+        # The customers' Help page (portal), on the public site the links point to.
+        "help_url": public_url("/help"),
         "name": order.customer_name, "first_name": order.customer_name.split()[0]
         if order.customer_name.strip() else _("there"),
         "items": items, "status_url": status_url(ret.rma), "money": amount_text,

@@ -134,6 +134,16 @@ class Adjustments:
 
 
 @dataclass(frozen=True)
+class FaqEntry:
+    """A question and answer for the customers' Help page, with per-language versions."""
+
+    question: str
+    answer: str
+    questions: tuple[tuple[str, str], ...] = ()
+    answers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class ReturnPolicy:
     window_days: int = 30
     window_days_by_channel: dict[str, int] = field(default_factory=dict)
@@ -145,6 +155,7 @@ class ReturnPolicy:
     store_credit: StoreCredit = StoreCredit()
     keep_item: KeepItem = KeepItem()
     adjustments: Adjustments = Adjustments()
+    faq: tuple[FaqEntry, ...] = ()
 
     def resolutions(self) -> tuple[str, ...]:
         """What the customer may choose to be made whole with."""
@@ -238,7 +249,18 @@ def policy_from_mapping(raw: dict[str, Any]) -> ReturnPolicy:
                                  f"{' or '.join(ADJUSTMENT_KINDS)}")
         kwargs["adjustments"] = Adjustments(
             reasons=reasons, agent_limit=_per_currency(adj.get("agent_limit", {})))
+    if "faq" in raw:
+        kwargs["faq"] = tuple(_faq_entry(entry) for entry in raw["faq"])
     return ReturnPolicy(**kwargs)
+
+
+def _faq_entry(raw: dict[str, Any]) -> FaqEntry:
+    """`[[faq]] question = "…" answer = "…" questions = { de = "…" } answers = { de = "…" }`"""
+    if not str(raw.get("question", "")).strip() or not str(raw.get("answer", "")).strip():
+        raise ValueError("faq: every entry needs a question and an answer")
+    return FaqEntry(str(raw["question"]), str(raw["answer"]),
+                    _labels({"labels": raw.get("questions", {})}, "faq.questions"),
+                    _labels({"labels": raw.get("answers", {})}, "faq.answers"))
 
 
 def _labels(raw: dict[str, Any], where: str) -> tuple[tuple[str, str], ...]:
