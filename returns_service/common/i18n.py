@@ -12,6 +12,7 @@ and in the store's time zone (`STORE_TIMEZONE`); the console keeps its own forma
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -228,7 +229,7 @@ def _compile_catalogues_if_missing() -> None:
         try:
             with po.open("rb") as source:
                 catalog = read_po(source)
-            tmp = mo.with_suffix(".mo.tmp")
+            tmp = mo.with_suffix(f".{os.getpid()}.tmp")  # workers may start together
             with tmp.open("wb") as target:
                 write_mo(target, catalog)
             tmp.replace(mo)

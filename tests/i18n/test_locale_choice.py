@@ -139,3 +139,15 @@ def test_a_policy_with_malformed_labels_is_refused(tmp_path):
     policy.write_text('[[reasons]]\ncode = "x"\nlabel = "X"\nlabels = { de = 3 }\n')
     with pytest.raises(ValueError, match="labels must map language codes"):
         load_policy(policy)
+
+
+def test_an_error_page_on_a_customer_page_speaks_the_customer_language(app, client,
+                                                                       make_return):
+    from returns_service.feedback.services import feedback_token
+
+    rma = make_return()["rma"]
+    with app.app_context():
+        token = feedback_token(rma)
+    page = client.get(f"/feedback/{token}/9", headers={"Accept-Language": "nl"})
+    assert page.status_code == 404 and "Pagina niet gevonden" in page.text
+    assert "Page not found" in client.get("/console/nowhere").text  # staff: English
