@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask
 
+from returns_service.common import i18n
 from returns_service.common.error_reporting import init_error_reporting
 from returns_service.common.logs import configure_logging
 from returns_service.config import load_settings, sqlalchemy_url
@@ -49,6 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
+    i18n.init_app(app)  # before the domains: their templates and emails translate
     login_manager.init_app(app)
     _configure_jobs(app)
     if not app.config.get("RETURN_ADDRESS"):

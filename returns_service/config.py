@@ -149,6 +149,13 @@ SETTINGS: tuple[Setting, ...] = (
             "`Reply-To` of customer emails (customers are told to reply).",
             NOTIFICATIONS, "unset: replies go to `MAIL_FROM`"),
     Setting("SHOP_NAME", "Returns", "text", "Signs the customer emails.", NOTIFICATIONS),
+    Setting("DEFAULT_LOCALE", "en", "text",
+            "Language of the customer pages and emails when neither the order nor the browser "
+            "names one the service ships: `en`, `de`, `fr`, `es` or `nl` (see Languages).",
+            CUSTOMER),
+    Setting("STORE_TIMEZONE", "UTC", "text",
+            "IANA time zone (`Europe/Berlin`) the customer pages and emails show dates and "
+            "times in. The staff console keeps UTC.", CUSTOMER),
     Setting("SMTP_TIMEOUT_SECONDS", 30, "int", "Timeout per SMTP connection.", NOTIFICATIONS),
     Setting("EMAIL_CLAIM_STALE_SECONDS", 600, "int",
             "An email a worker claimed and never finished (the worker died while sending) is "

@@ -24,6 +24,7 @@ def order_dict(order: Any) -> dict[str, Any]:
     returns = db.session.query(Return).filter(Return.order_id == order.id).all()
     return {**{c: getattr(order, c) for c in (
         "number", "email", "customer_name", "currency", "placed_at", "delivered_at", "channel",
+        "locale",
         "shipping_total", "total", "payment_intent", "shipping_tax")},
         "discounts": order.discounts_out, "payments": order.payments_out,
         "lines": order.lines,

@@ -8,6 +8,8 @@ latest rating, comment and NPS win.
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from returns_service.common.errors import NotFound, ValidationFailed
@@ -21,7 +23,9 @@ from workflows.returns import TERMINAL
 
 SALT = "return-feedback-link"
 RATINGS = (1, 2, 3, 4, 5)
-RATING_LABELS = {1: "Very poor", 2: "Poor", 3: "OK", 4: "Good", 5: "Excellent"}
+# Lazy: written in the language of the page or email that shows them.
+RATING_LABELS = {1: _l("Very poor"), 2: _l("Poor"), 3: _l("OK"), 4: _l("Good"),
+                 5: _l("Excellent")}
 SOURCES = ("email", "survey")
 
 
@@ -72,14 +76,14 @@ def record_feedback(ret: Return, *, rating: int | None, comment: str | None = No
     """
     errors: dict[str, list[str]] = {}
     if rating not in RATINGS:
-        errors["rating"] = ["Choose a rating from 1 to 5."]
+        errors["rating"] = [gettext("Choose a rating from 1 to 5.")]
     if nps is not None and not 0 <= nps <= 10:
-        errors["nps"] = ["Choose a number from 0 to 10."]
+        errors["nps"] = [gettext("Choose a number from 0 to 10.")]
     comment = (comment or "").strip() or None
     if comment is not None and len(comment) > 2000:
-        errors["comment"] = ["Please keep your comment under 2000 characters."]
+        errors["comment"] = [gettext("Please keep your comment under 2000 characters.")]
     if not can_rate(ret):
-        errors["rating"] = ["You can rate your return once it is complete."]
+        errors["rating"] = [gettext("You can rate your return once it is complete.")]
     if source not in SOURCES:
         raise ValueError(f"unknown feedback source {source!r}")
     if errors:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, json, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
@@ -88,13 +89,14 @@ def _page(status: int, title: str, detail: str, headers: Any = None) -> Any:
         headers or []
 
 
-# What an HTML page says for HTTP errors (werkzeug's own wording is for developers).
+# What an HTML page says for HTTP errors (werkzeug's own wording is for developers). Lazy:
+# a customer page shows them in the customer's language, the console in English.
 PAGE_WORDING = {
-    403: ("You cannot open this page", "Your account does not have access to this page."),
-    404: ("Page not found", "We could not find this page. Check the address, or start again "
-                            "from the link below."),
-    500: ("Something went wrong", "Something went wrong on our side; nothing was changed. "
-                                  "Please try again in a moment."),
+    403: (_l("You cannot open this page"), _l("Your account does not have access to this page.")),
+    404: (_l("Page not found"), _l("We could not find this page. Check the address, or start "
+                                   "again from the link below.")),
+    500: (_l("Something went wrong"), _l("Something went wrong on our side; nothing was "
+                                         "changed. Please try again in a moment.")),
 }
 
 

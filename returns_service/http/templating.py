@@ -1,20 +1,11 @@
-"""Jinja filters the pages and emails share: money in the order's currency, dates."""
+"""Jinja filters the pages and emails share: money in the order's currency, dates (in the
+customer's language on customer pages and emails, see common.i18n)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Flask
 
-from returns_service.common.money import format_money
-
-
-def format_date(value: datetime | None) -> str:
-    return "" if value is None else f"{value:%-d %B %Y}"
-
-
-def format_datetime(value: datetime | None) -> str:
-    return "" if value is None else f"{value:%-d %B %Y, %H:%M} UTC"
+from returns_service.common import i18n
 
 
 def words(code: str | None) -> str:
@@ -23,7 +14,9 @@ def words(code: str | None) -> str:
 
 
 def install_filters(app: Flask) -> None:
-    app.jinja_env.filters["money"] = format_money
-    app.jinja_env.filters["date"] = format_date
-    app.jinja_env.filters["datetime"] = format_datetime
+    # Customer pages and emails: in the customer's language and the store's time zone;
+    # elsewhere (the console) as before: "€1,234.50", "5 December 2026, 14:30 UTC".
+    app.jinja_env.filters["money"] = i18n.money
+    app.jinja_env.filters["date"] = i18n.date
+    app.jinja_env.filters["datetime"] = i18n.date_time
     app.jinja_env.filters["words"] = words

@@ -7,6 +7,7 @@ database says now: received quantities, the refund breakdown, the customer's nam
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from email.charset import QP, Charset
 from email.header import Header
 from email.message import EmailMessage, Message
@@ -16,20 +17,28 @@ from email.utils import formataddr, formatdate, parseaddr
 from typing import Any
 
 from flask import current_app, render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from returns_service.common.money import format_money
+from returns_service.common.i18n import (
+    customer_language,
+    date,
+    money,
+    policy_label,
+    refund_statement_text,
+)
 from returns_service.conversations.addresses import reply_address
 from returns_service.credits.services import credit_for_return
 from returns_service.db import db
 from returns_service.feedback.services import RATING_LABELS, RATINGS, feedback_url, rating_url
 from returns_service.notifications.models import Notification
 from returns_service.refunds.amounts import settled_on_return
-from returns_service.returns.links import status_url
+from returns_service.returns.links import public_url, status_url
 from returns_service.returns.models import Return
 from returns_service.returns.services import current_policy
 
-CONDITION_LABELS = {"resellable": "as new", "damaged": "damaged", "wrong_item": "not our item",
-                    "missing": "not in the parcel"}
+CONDITION_LABELS = {"resellable": _l("as new"), "damaged": _l("damaged"),
+                    "wrong_item": _l("not our item"), "missing": _l("not in the parcel")}
 CSAT_STEPS = ("refunded", "rejected")
 # Emails to staff: their Reply-To is never a customer's reply address.
 STAFF_STEPS = ("escalation_digest", "mention")
@@ -43,9 +52,12 @@ _UTF8_QP.body_encoding = QP
 def build_message(note: Notification) -> Message:
     """The complete message for `note`, with a stable Message-ID per notification:
     multipart/alternative, a plain-text and an HTML part."""
-    context = email_context(note)
-    text = render_template(f"emails/{note.step}.txt", **context)
-    html = render_template(f"emails/{note.step}.html", **context)
+    # Customer emails in the language of the return (staff digests: English).
+    locale = return_locale(note.return_) if note.return_ is not None else "en"
+    with customer_language(locale):
+        context = email_context(note)
+        text = render_template(f"emails/{note.step}.txt", **context)
+        html = render_template(f"emails/{note.step}.html", **context)
     cfg = current_app.config
     addresses = [note.to_email, cfg["MAIL_FROM"], cfg.get("SUPPORT_EMAIL") or ""]
     if not all(parseaddr(a)[1].isascii() for a in addresses):
@@ -112,6 +124,11 @@ def message_id(note: Notification) -> str:
     return f"<notification-{note.id}.{digest}@{domain}>"
 
 
+def return_locale(ret: Return) -> str | None:
+    """The language the customer asked in, else the order's (else the store default)."""
+    return ret.locale or ret.order.locale
+
+
 def email_context(note: Notification) -> dict[str, Any]:
     cfg = current_app.config
     data = dict(note.context or {})
@@ -130,17 +147,17 @@ def return_context(ret: Return, step: str, data: dict[str, Any]) -> dict[str, An
     order, currency = ret.order, ret.order.currency
     policy = current_policy()
 
-    def money(amount: int | None) -> str:
-        return format_money(int(amount or 0), currency)
+    def amount_text(amount: int | None) -> str:
+        return money(int(amount or 0), currency)
 
     items = [{
         "name": item.order_line.name, "sku": item.order_line.sku, "quantity": item.quantity,
-        "reason": getattr(policy.reason(item.reason), "label", item.reason),
+        "reason": _policy_text(policy.reason(item.reason), item.reason),
         "received_quantity": item.received_quantity,
         "condition": CONDITION_LABELS.get(item.condition or "", item.condition),
         "accepted": bool(item.received_quantity) and item.condition in
         policy.refundable_conditions,
-        "unit_price": money(item.order_line.unit_price),
+        "unit_price": amount_text(item.order_line.unit_price),
     } for item in ret.items]
     reason = data.get("reason")
     paid_now = data.get("amount")  # the refund this email is about, when it is about one
@@ -151,31 +168,35 @@ def return_context(ret: Return, step: str, data: dict[str, Any]) -> dict[str, An
     earlier = total - paid_now if paid_now is not None else 0
     context: dict[str, Any] = {
         "ret": ret, "rma": ret.rma, "order_number": order.number,
+        # The customers' Help page (portal), on the public site the links point to.
+        "help_url": public_url("/help"),
         "name": order.customer_name, "first_name": order.customer_name.split()[0]
-        if order.customer_name.strip() else "there",
-        "items": items, "status_url": status_url(ret.rma), "money": money,
+        if order.customer_name.strip() else _("there"),
+        "items": items, "status_url": status_url(ret.rma), "money": amount_text,
         # The printable return slip and the prepaid label (shipping), from the status page.
         "slip_url": status_url(ret.rma) + "/slip.pdf",
         "label_url": status_url(ret.rma) + "/label",
-        "reason_label": getattr(policy.rejection_reason(reason or ""), "label", None),
+        "reason_label": _policy_text(policy.rejection_reason(reason or ""), None),
         "note": data.get("note"),
         "refund": {
-            "items_amount": money(ret.refund_items_amount), "fee": money(ret.restocking_fee_amount),
-            "discount": money(ret.refund_discount_amount),
+            "items_amount": amount_text(ret.refund_items_amount),
+            "fee": amount_text(ret.restocking_fee_amount),
+            "discount": amount_text(ret.refund_discount_amount),
             "has_discount": bool(ret.refund_discount_amount),
-            "tax": money(ret.refund_tax_amount), "has_tax": bool(ret.refund_tax_amount),
+            "tax": amount_text(ret.refund_tax_amount), "has_tax": bool(ret.refund_tax_amount),
             "has_fee": bool(ret.restocking_fee_amount),
-            "shipping": money(ret.refund_shipping_amount),
+            "shipping": amount_text(ret.refund_shipping_amount),
             "has_shipping": bool(ret.refund_shipping_amount),
-            "total": money(total),
+            "total": amount_text(total),
             "amount": ret.refund_amount or 0,
             # Paid in parts (a dashboard refund, then ours for the rest): say so.
-            "has_earlier": earlier > 0, "earlier": money(earlier), "paid_now": money(paid_now),
+            "has_earlier": earlier > 0, "earlier": amount_text(earlier),
+            "paid_now": amount_text(paid_now),
         },
-        "statement_text": current_app.config["REFUND_STATEMENT_TEXT"],
+        "statement_text": refund_statement_text(),
         "expiry_days": int(current_app.config["RETURN_EXPIRY_DAYS"]),
         "return_address": current_app.config.get("RETURN_ADDRESS"),
-        "expires_on": data.get("expires_on"),
+        "expires_on": _day(data.get("expires_on")),
         "keep_item": bool(ret.keep_item),
         "payback": _payback(ret),
     }
@@ -183,9 +204,10 @@ def return_context(ret: Return, step: str, data: dict[str, Any]) -> dict[str, An
         code = credit_for_return(db.session, ret.id)
         context["credit"] = {
             "code": code.code if code is not None else None,
-            "amount": money(ret.refund_amount), "bonus": money(ret.credit_bonus_amount),
+            "amount": amount_text(ret.refund_amount),
+            "bonus": amount_text(ret.credit_bonus_amount),
             "has_bonus": bool(ret.credit_bonus_amount),
-            "total": money((ret.refund_amount or 0) + (ret.credit_bonus_amount or 0))}
+            "total": amount_text((ret.refund_amount or 0) + (ret.credit_bonus_amount or 0))}
     if step in CSAT_STEPS:
         context["ratings"] = [{"value": r, "label": RATING_LABELS[r], "url": rating_url(ret.rma, r)}
                               for r in RATINGS]
@@ -199,5 +221,17 @@ def _payback(ret: Return) -> str | None:
     if len(current_policy().resolutions()) == 1 and ret.resolution == "refund":
         return None
     if ret.resolution == "store_credit":
-        return "store credit"
-    return "a refund to your original payment method"
+        return _("store credit")
+    return _("a refund to your original payment method")
+
+
+def _day(value: str | None) -> str | None:
+    """A day stored as ISO 8601, in the customer's language (older emails stored text)."""
+    try:
+        return date(datetime.fromisoformat(value)) if value else value
+    except ValueError:
+        return value
+
+
+def _policy_text(item: Any, fallback: str | None) -> str | None:
+    return policy_label(item) if item is not None else fallback

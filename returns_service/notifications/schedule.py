@@ -37,7 +37,7 @@ def remind_unshipped(now: datetime) -> int:
     for ret in rows:
         expires_on = ret.status_changed_at + _days("RETURN_EXPIRY_DAYS")
         if services.queue_for_return(ret, "reminder",
-                                     {"expires_on": f"{expires_on:%-d %B %Y}"}) is not None:
+                                     {"expires_on": expires_on.isoformat()}) is not None:
             count += 1
     db.session.commit()
     return count

@@ -13,10 +13,12 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import Row, and_, bindparam, insert, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from returns_service.common.clock import utcnow
+from returns_service.common.i18n import N_, customer_language
 from returns_service.db import db
 from returns_service.db.constants import one_of
 from returns_service.db.insert_once import insert_once
@@ -27,7 +29,7 @@ from returns_service.notifications.mailer import (
     send_message,
 )
 from returns_service.notifications.models import Notification
-from returns_service.notifications.render import build_message
+from returns_service.notifications.render import build_message, return_locale
 from returns_service.outbox.models import OutboxMessage
 from returns_service.outbox.registry import RetryLater
 from returns_service.outbox.service import emit
@@ -62,22 +64,25 @@ STATUS_STEPS = {
 # superfluous. (Which notes reach the customer is the workflow's CUSTOMER_NOTE_TRIGGERS.)
 DECISIONS = ("approved", "rejected", "cancelled")
 
+# Customer subjects are translated when queued, in the return's language (escalation
+# digests go to staff, in English).
 SUBJECTS = {
-    "requested": "We have your return request {rma}",
-    "approved": "Your return {rma} is approved: how to send it back",
-    "rejected": "About your return request {rma}",
-    "cancelled": "Your return {rma} has been cancelled",
-    "expired": "Your return {rma} has expired",
-    "received": "We received your parcel for return {rma}",
-    "refunded": "Your refund for return {rma} is on its way",
-    "refund_failed": "Your refund for return {rma} is delayed: we are on it",
-    "credited": "Your store credit for return {rma} is ready",
-    "reminder": "Reminder: please send back your return {rma}",
-    "label_ready": "Your prepaid return label for {rma} is ready",
-    "parcel_on_its_way": "Your return parcel {rma} is on its way to us",
-    "parcel_delivered": "Your return parcel {rma} has reached our warehouse",
+    "requested": N_("We have your return request %(rma)s"),
+    "approved": N_("Your return %(rma)s is approved: how to send it back"),
+    "rejected": N_("About your return request %(rma)s"),
+    "cancelled": N_("Your return %(rma)s has been cancelled"),
+    "expired": N_("Your return %(rma)s has expired"),
+    "received": N_("We received your parcel for return %(rma)s"),
+    "refunded": N_("Your refund for return %(rma)s is on its way"),
+    "refund_failed": N_("Your refund for return %(rma)s is delayed: we are on it"),
+    "credited": N_("Your store credit for return %(rma)s is ready"),
+    "reminder": N_("Reminder: please send back your return %(rma)s"),
+    # Not in the catalogues yet: English in every language until translated.
+    "label_ready": "Your prepaid return label for %(rma)s is ready",
+    "parcel_on_its_way": "Your return parcel %(rma)s is on its way to us",
+    "parcel_delivered": "Your return parcel %(rma)s has reached our warehouse",
     "escalation_digest": "{count} return request(s) waiting for a decision",
-    "agent_reply": "About your return {rma}",
+    "agent_reply": "About your return %(rma)s",
     "mention": "{author} mentioned you on return {rma}",
 }
 
@@ -129,7 +134,13 @@ def queue_for_return(ret: Return, step: str, context: dict[str, Any] | None = No
     """Queue `step`'s email to the customer of `ret`: the notification id, or None when it
     was already queued."""
     return queue_email(ret.order.email, step, context or {}, key=key or dedupe_key(ret.rma, step),
-                       ret=ret, subject=SUBJECTS[step].format(rma=ret.rma))
+                       ret=ret, subject=customer_subject(ret, step))
+
+
+def customer_subject(ret: Return, step: str) -> str:
+    """The subject of `step`'s email in the customer's language (see return_locale)."""
+    with customer_language(return_locale(ret)):
+        return gettext(SUBJECTS[step], rma=ret.rma)
 
 
 def queue_email(to_email: str, step: str, context: dict[str, Any], *, key: str, subject: str,

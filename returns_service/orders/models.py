@@ -29,6 +29,8 @@ class Order(db.Model):
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     channel: Mapped[str] = mapped_column(String(64), default="web")
+    # The customer's language as the store knows it ("de", "fr-BE"): pages and emails use it.
+    locale: Mapped[str | None] = mapped_column(String(16))
     shipping_total: Mapped[int] = mapped_column(BigInteger, default=0)
     payment_provider: Mapped[str | None] = mapped_column(String(32))
     payment_intent: Mapped[str | None] = mapped_column(String(255), index=True)

@@ -119,6 +119,10 @@ class OrderIn(Schema):
     placed_at = fields.AwareDateTime(required=True, default_timezone=None)
     delivered_at = fields.AwareDateTime(load_default=None, allow_none=True)
     channel = fields.String(load_default="web", validate=CHANNEL)
+    # The customer's language (BCP 47, "de" or "fr-BE"): customer pages and emails use it
+    # when the service ships it.
+    locale = fields.String(load_default=None, allow_none=True,
+                           validate=validate.Regexp(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"))
     shipping_total = fields.Integer(load_default=0, strict=True, validate=AMOUNT)
     shipping_tax = fields.Nested(TaxLineIn, load_default=None, allow_none=True)
     payment = fields.Nested(PaymentIn, load_default=None, allow_none=True)
@@ -232,6 +236,7 @@ class OrderOut(Schema):
     placed_at = fields.DateTime()
     delivered_at = fields.DateTime(allow_none=True)
     channel = fields.String()
+    locale = fields.String(allow_none=True)
     shipping_total = fields.Integer()
     total = fields.Integer()
     payment_intent = fields.String(allow_none=True)

@@ -10,13 +10,14 @@ from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 
 from returns_service.common.errors import NotFound, ValidationFailed
+from returns_service.common.i18n import N_
 from returns_service.common.money import allocate
 from returns_service.db import db
 from returns_service.db.loaded import attach, loaded, read_rows
 from returns_service.orders.models import Order, OrderLine
 from returns_service.orders.signals import OrderPins, order_pins_asked
 
-ORDER_NOT_FOUND = "We could not find an order with that number and email address."
+ORDER_NOT_FOUND = N_("We could not find an order with that number and email address.")
 
 
 def upsert_order(data: dict[str, Any]) -> tuple[Order, bool]:
@@ -82,6 +83,7 @@ def _apply(order: Order, data: dict[str, Any]) -> None:
     order.placed_at = data["placed_at"]
     order.delivered_at = data.get("delivered_at")
     order.channel = data.get("channel", "web")
+    order.locale = data.get("locale")
     order.shipping_total = data.get("shipping_total", 0)
     order.payment_provider = payment.get("provider")
     order.payment_intent = payment.get("payment_intent")

@@ -1,19 +1,21 @@
-"""Customer pages: ask for a return, follow it on its status page, rate the service."""
+"""Customer pages: ask for a return, follow it on its status page, rate the service, read the
+Help page."""
 
 from __future__ import annotations
 
 from flask import Flask
 
+from returns_service.common.i18n import customer_page
 from returns_service.http.extensions import limiter
 from returns_service.http.page_input import drop_nul_characters
-from returns_service.portal import feedback_views, views
+from returns_service.portal import feedback_views, help, views
 
 __all__ = ["init_app"]
 
 
 def init_app(app: Flask) -> None:
     """Bind the lookup rate limiter (Redis when configured, memory otherwise), mount the
-    pages at / and /returns/… and the feedback pages at /feedback/…"""
+    pages at / and /returns/…, the feedback pages at /feedback/… and the Help page at /help"""
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "returns-portal")
     # Redis down must not stop customers: count in memory until it is back.
@@ -21,9 +23,10 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)  # Retry-After on a 429
     limiter.init_app(app)
-    for bp in (views.bp, feedback_views.bp):
+    for bp in (views.bp, feedback_views.bp, help.bp):
         app.register_blueprint(bp)
-        app.before_request_funcs.setdefault(bp.name, []).append(drop_nul_characters)
+        app.before_request_funcs.setdefault(bp.name, []).extend(
+            (drop_nul_characters, customer_page))  # customer pages: the customer's language
     # Browsers ask for /favicon.ico on every site: a small icon instead of a 404.
     app.add_url_rule("/favicon.ico", "favicon",
                      lambda: app.send_static_file("favicon.ico"))

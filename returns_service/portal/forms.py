@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
@@ -19,7 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
-from returns_service.common.money import format_money
+from returns_service.common.i18n import money, policy_label
 from returns_service.returns.eligibility import LineEligibility
 from returns_service.returns.policy import ReturnPolicy
 
@@ -28,11 +30,11 @@ def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-EMAIL_HINT = "The email address you used for the order."
-EMAIL_CHECKS = [InputRequired("Enter your email address."),
+EMAIL_HINT = _l("The email address you used for the order.")
+EMAIL_CHECKS = [InputRequired(_l("Enter your email address.")),
                 # Shape only: the lookup itself decides whether the address is the right one.
                 Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
-                       message="Enter an email address like name@example.com."),
+                       message=_l("Enter an email address like name@example.com.")),
                 Length(max=254)]
 
 
@@ -48,20 +50,20 @@ class PortalForm(FlaskForm):
 
 class StartForm(PortalForm):
     order_number = StringField(
-        "Order number", filters=[_strip],
-        description="You find it in your order confirmation email.",
-        validators=[InputRequired("Enter your order number."), Length(max=64)])
-    email = EmailField("Email address", description=EMAIL_HINT, validators=EMAIL_CHECKS,
+        _l("Order number"), filters=[_strip],
+        description=_l("You find it in your order confirmation email."),
+        validators=[InputRequired(_l("Enter your order number.")), Length(max=64)])
+    email = EmailField(_l("Email address"), description=EMAIL_HINT, validators=EMAIL_CHECKS,
                        filters=[_strip])
 
 
 class FindReturnForm(PortalForm):
     rma = StringField(
-        "Return code", filters=[_strip],
-        description="It starts with R-, for example R-7KQ2M4. It is in our emails about "
-                    "your return.",
-        validators=[InputRequired("Enter your return code."), Length(max=32)])
-    email = EmailField("Email address", description=EMAIL_HINT, validators=EMAIL_CHECKS,
+        _l("Return code"), filters=[_strip],
+        description=_l("It starts with R-, for example R-7KQ2M4. It is in our emails about "
+                       "your return."),
+        validators=[InputRequired(_l("Enter your return code.")), Length(max=32)])
+    email = EmailField(_l("Email address"), description=EMAIL_HINT, validators=EMAIL_CHECKS,
                        filters=[_strip])
 
 
@@ -72,17 +74,17 @@ class QuantityField(IntegerField):
         try:
             super().process_formdata(valuelist)
         except ValueError as exc:
-            raise ValueError("Enter the quantity as a whole number, for example 1.") from exc
+            raise ValueError(_("Enter the quantity as a whole number, for example 1.")) from exc
 
 
 class LineForm(Form):
     """One returnable order line: how many to return, why, and an optional comment."""
 
-    quantity = QuantityField("How many to return", default=0, validators=[
-        Optional(), NumberRange(min=0, message="Enter 0 or more.")])
-    reason = SelectField("Reason", validate_choice=False)
-    comment = TextAreaField("Comment (optional)", validators=[
-        Optional(), Length(max=1000, message="Keep the comment under 1000 characters.")])
+    quantity = QuantityField(_l("How many to return"), default=0, validators=[
+        Optional(), NumberRange(min=0, message=_l("Enter 0 or more."))])
+    reason = SelectField(_l("Reason"), validate_choice=False)
+    comment = TextAreaField(_l("Comment (optional)"), validators=[
+        Optional(), Length(max=1000, message=_l("Keep the comment under 1000 characters."))])
 
 
 class ChooseItemsForm(PortalForm):
@@ -103,8 +105,9 @@ class ChooseItemsForm(PortalForm):
         for n, elig in enumerate(self.eligibility):
             if not elig.eligible:
                 if _asked_for(f"line{n}-quantity"):  # returnable when the page was shown
-                    self.form_errors.append(f"{elig.line.name}: "
-                                            f"{elig.reason or 'This item cannot be returned.'}")
+                    self.form_errors.append(_("%(item)s: %(problem)s", item=elig.line.name,
+                                              problem=elig.reason
+                                              or _("This item cannot be returned.")))
                     ok = False
                 continue
             sub = self.line(n)
@@ -113,22 +116,24 @@ class ChooseItemsForm(PortalForm):
             quantity, reason = sub.quantity.data or 0, sub.reason.data or ""
             if quantity > elig.returnable_quantity:
                 sub.quantity.errors.append(
-                    f"You can return between 1 and {elig.returnable_quantity} of this item.")
+                    _("You can return between 1 and %(max)s of this item.",
+                      max=elig.returnable_quantity))
                 ok = False
             elif quantity == 0:
                 if reason:
-                    sub.quantity.errors.append("Enter how many you are returning, or set the "
-                                               "reason back to \u201cChoose a reason\u201d.")
+                    sub.quantity.errors.append(_("Enter how many you are returning, or set "
+                                                 "the reason back to \u201cChoose a "
+                                                 "reason\u201d."))
                     ok = False
             elif policy.reason(reason) is None:
-                sub.reason.errors.append("Choose a reason for returning this item.")
+                sub.reason.errors.append(_("Choose a reason for returning this item."))
                 ok = False
             else:
                 items.append({"sku": elig.line.sku, "quantity": quantity, "reason": reason,
                               "comment": (sub.comment.data or "").strip() or None})
         if ok and not items:
-            self.form_errors.append("Choose at least one item to return: enter how many and "
-                                    "pick a reason.")
+            self.form_errors.append(_("Choose at least one item to return: enter how many "
+                                      "and pick a reason."))
             ok = False
         return items if ok else None
 
@@ -156,8 +161,9 @@ class ChooseItemsForm(PortalForm):
                 if sku in position and field in ("quantity", "reason", "comment"):
                     getattr(self.line(position[sku]), field).errors = list(messages)
                     continue
-            prefix = f"{names[sku]}: " if sku in names else ""
-            self.form_errors.extend(prefix + message for message in messages)
+            self.form_errors.extend(
+                _("%(item)s: %(problem)s", item=names[sku], problem=message)
+                if sku in names else message for message in messages)
 
     def error_summary(self) -> list[tuple[str | None, str]]:
         """Form-level messages first, then each line's, named after the item."""
@@ -165,11 +171,12 @@ class ChooseItemsForm(PortalForm):
         for n, elig in enumerate(self.eligibility):
             if elig.eligible:
                 for field in self.line(n):
-                    result.extend((field.id, f"{elig.line.name}: {message}")
+                    result.extend((field.id, _("%(item)s: %(problem)s", item=elig.line.name,
+                                               problem=message))
                                   for message in field.errors)
         csrf = getattr(self, "csrf_token", None)
         if csrf is not None and csrf.errors:
-            result.append((None, "Your session expired. Please try again."))
+            result.append((None, _("Your session expired. Please try again.")))
         return result
 
 
@@ -186,14 +193,14 @@ def choose_items_form(eligibility: list[LineEligibility], policy: ReturnPolicy,
     form_class = type("OrderItemsForm", (ChooseItemsForm,), fields)
     form = form_class(**kwargs)
     form.eligibility, form.form_errors = eligibility, []
-    choices = [("", "Choose a reason"), *((r.code, r.label) for r in policy.reasons)]
+    choices = [("", _("Choose a reason")), *((r.code, policy_label(r)) for r in policy.reasons)]
     for n, elig in enumerate(eligibility):
         if elig.eligible:
             form.line(n).reason.choices = choices
     return form
 
 
-RESOLUTION_LEGEND = "How would you like to be paid back?"
+RESOLUTION_LEGEND = _l("How would you like to be paid back?")
 
 
 class SubmitForm(FlaskForm):
@@ -201,29 +208,32 @@ class SubmitForm(FlaskForm):
     the customer wants to be paid back; the draft lives in the signed session."""
 
     resolution = RadioField(RESOLUTION_LEGEND, default="refund",
-                            validators=[InputRequired("Choose how you would like to be paid "
-                                                      "back.")])
+                            validators=[InputRequired(_l("Choose how you would like to be "
+                                                         "paid back."))])
 
 
 class ResolutionForm(FlaskForm):
     """Change refund ↔ store credit on the status page, until the payout starts."""
 
     resolution = RadioField(RESOLUTION_LEGEND,
-                            validators=[InputRequired("Choose how you would like to be paid "
-                                                      "back.")])
+                            validators=[InputRequired(_l("Choose how you would like to be "
+                                                         "paid back."))])
     version = HiddenField()
 
 
 def resolution_choices(offer: dict[str, Any], currency: str) -> list[tuple[str, str]]:
     """The radio labels, with what each choice pays: "€108.95 back to your card" or
     "€119.85 in store credit (includes a €10.90 bonus)"."""
-    refund = f"Refund to my original payment: {format_money(offer['refund'], currency)}"
+    refund = _("Refund to my original payment: %(amount)s",
+               amount=money(offer["refund"], currency))
     credit = offer.get("store_credit")
     if credit is None:
         return [("refund", refund)]
-    label = f"Store credit: {format_money(credit['total'], currency)}"
     if credit["bonus"]:
-        label += f" (includes a {format_money(credit['bonus'], currency)} bonus)"
+        label = _("Store credit: %(amount)s (includes a %(bonus)s bonus)",
+                  amount=money(credit["total"], currency), bonus=money(credit["bonus"], currency))
+    else:
+        label = _("Store credit: %(amount)s", amount=money(credit["total"], currency))
     return [("refund", refund), ("store_credit", label)]
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import current_app
 
+from returns_service.common.i18n import policy_label, refund_statement_text
 from returns_service.orders.models import Order
 from returns_service.portal.wording import next_step, status_label, status_tone
 from returns_service.refunds.adjustments import adjustments_of
@@ -59,7 +60,7 @@ def draft_keeps_items(order: Order, items: list[dict[str, Any]]) -> bool:
 
 def reason_label(code: str) -> str:
     reason = current_policy().reason(code)
-    return reason.label if reason else code
+    return policy_label(reason) if reason else code
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def timeline(ret: Return) -> list[TimelineEntry]:
         detail = None
         if event.to_status == "rejected":
             reason = current_policy().rejection_reason(ret.rejection_reason or "")
-            detail = reason.label if reason else None
+            detail = policy_label(reason) if reason else None
         entries.append(TimelineEntry(status_label(event.to_status), event.created_at, detail))
     return entries
 
@@ -113,7 +114,7 @@ def status_view(ret: Return) -> dict[str, Any]:
         "next_step": next_step(ret.status, rma=ret.rma,
                                hours=int(config["FIRST_RESPONSE_TARGET_HOURS"]),
                                address=config.get("RETURN_ADDRESS"),
-                               statement=config["REFUND_STATEMENT_TEXT"],
+                               statement=refund_statement_text(),
                                by_staff=ended_by is not None and ended_by.actor_type != "customer",
                                keep_item=bool(ret.keep_item)),
         "order_number": ret.order.number, "currency": ret.order.currency,
@@ -138,4 +139,4 @@ def status_view(ret: Return) -> dict[str, Any]:
 
 def _adjustment_label(code: str) -> str:
     reason = current_policy().adjustments.reason(code)
-    return reason.label if reason else code
+    return policy_label(reason) if reason else code

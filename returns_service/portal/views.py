@@ -19,9 +19,11 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from returns_service.common.errors import EditConflict, NotFound, ValidationFailed
+from returns_service.common.i18n import choose_language, current_language, use_order_locale
 from returns_service.conversations import sms
 from returns_service.conversations.services import messages_of, post_customer_message
 from returns_service.conversations.twilio_sms import configured as sms_configured
@@ -89,6 +91,17 @@ def _too_many(_exc: Exception) -> Any:
     return render_template("portal/limited.html"), 429
 
 
+@bp.get("/language/<code>")
+def language(code: str) -> Any:
+    """The language menu (plain links, no script): remember the choice, go back."""
+    choose_language(code)
+    back = request.args.get("next", "")
+    # Only a path on this site: never an open redirect.
+    if not back.startswith("/") or back.startswith("//") or "\\" in back:
+        back = url_for(".start")
+    return redirect(back)
+
+
 # --- asking for a return --------------------------------------------------------------------
 
 @bp.route("/", methods=["GET", "POST"])
@@ -99,7 +112,7 @@ def start() -> Any:
         try:
             order = find_customer_order(form.order_number.data, form.email.data)
         except NotFound as exc:
-            form.form_errors.append(exc.detail)
+            form.form_errors.append(_(exc.detail))  # ORDER_NOT_FOUND, in the catalogues
         else:
             session[DRAFT] = {"order": order.number, "email": order.email, "items": None,
                               "key": secrets.token_urlsafe(16)}  # one return per draft
@@ -113,14 +126,16 @@ def _draft_order() -> tuple[dict[str, Any], Any] | None:
     if not draft:
         return None
     try:
-        return draft, find_customer_order(draft["order"], draft["email"])
+        order = find_customer_order(draft["order"], draft["email"])
     except NotFound:
         session.pop(DRAFT, None)
         return None
+    use_order_locale(order.locale)
+    return draft, order
 
 
 def _start_again() -> Response:
-    flash("Please enter your order number and email address to start.", "error")
+    flash(_("Please enter your order number and email address to start."), "error")
     return redirect(url_for(".start"))
 
 
@@ -171,7 +186,7 @@ def review() -> Any:
             ret = create_return(order, items, channel="web", request_key=draft.get("key"),
                                 actor=Actor("customer", None, order.email),
                                 resolution=form.resolution.data if len(choices) > 1
-                                else "refund")
+                                else "refund", locale=current_language())
             db.session.commit()
         except ValidationFailed as exc:  # something changed since the items step
             db.session.rollback()
@@ -195,7 +210,7 @@ def review() -> Any:
 def _return_from_token(token: str) -> Any:
     """The return a signed link points to, or an error page (expired or not genuine)."""
     try:
-        return get_return(rma_from_token(token))
+        ret = get_return(rma_from_token(token))
     except LinkInvalid as exc:
         page = render_template("portal/link_invalid.html", expired=exc.expired,
                                form=FindReturnForm(formdata=None))
@@ -203,6 +218,8 @@ def _return_from_token(token: str) -> Any:
     except NotFound:
         return render_template("portal/link_invalid.html", expired=False,
                                form=FindReturnForm(formdata=None)), 404
+    use_order_locale(ret.locale or ret.order.locale)
+    return ret
 
 
 @bp.get("/return/sent/<token>")
@@ -226,7 +243,7 @@ def find_return() -> Any:
         try:
             ret = find_customer_return(form.rma.data, form.email.data)
         except NotFound as exc:
-            form.form_errors.append(exc.detail)
+            form.form_errors.append(_(exc.detail))  # RETURN_NOT_FOUND, in the catalogues
         else:
             return redirect(url_for(".status", token=status_token(ret.rma)))
     return render_template("portal/find.html", form=form), 422 if form.errors else 200
@@ -282,14 +299,14 @@ def change_resolution(token: str) -> Any:
         choose_resolution(ret.rma, form.resolution.data,
                           Actor("customer", None, ret.order.email), expected_version=version)
         db.session.commit()
-        flash("Your choice is saved.", "success")
+        flash(_("Your choice is saved."), "success")
     except EditConflict:
         db.session.rollback()
-        flash("Your return changed while you were on this page. Please check it again.",
+        flash(_("Your return changed while you were on this page. Please check it again."),
               "error")
     except ValidationFailed:
         db.session.rollback()
-        flash("That choice is not available for this return.", "error")
+        flash(_("That choice is not available for this return."), "error")
     return redirect(url_for(".status", token=token))
 
 
@@ -386,7 +403,7 @@ def confirm_cancel(token: str) -> Any:
         return ret
     shown = status_view(ret)
     if not shown["can_cancel"]:
-        flash("This return can no longer be cancelled.", "error")
+        flash(_("This return can no longer be cancelled."), "error")
         return redirect(url_for(".status", token=token))
     seen = request.args.get("version", "")  # the version the status page showed
     version = int(seen) if seen.isdigit() else ret.version
@@ -407,12 +424,12 @@ def cancel(token: str) -> Any:
                       note="Cancelled by the customer on the status page.",
                       expected_version=version)
         db.session.commit()
-        flash("Your return is cancelled.", "success")
+        flash(_("Your return is cancelled."), "success")
     except EditConflict:
         db.session.rollback()
-        flash("Your return changed while you were on this page. Please check it again.",
+        flash(_("Your return changed while you were on this page. Please check it again."),
               "error")
     except InvalidTransition:
         db.session.rollback()
-        flash("This return can no longer be cancelled.", "error")
+        flash(_("This return can no longer be cancelled."), "error")
     return redirect(url_for(".status", token=token))

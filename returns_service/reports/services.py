@@ -341,3 +341,16 @@ def _service_report(start: datetime, end: datetime, *, now: datetime | None,
         "weekly": weekly,
     }
 
+
+
+def median_refund_seconds(start: datetime, end: datetime) -> float | None:
+    """Median seconds from a parcel's arrival to its refund, for refunds in [start, end); None
+    when there were none. The customers' Help page says how long refunds take from it."""
+    durations = _ending(start, end, literal(CODE["refund_time"]), aliased(ReturnEvent),
+                        "received", ("refunded",)).cte("durations")
+    with reading_session() as session:
+        rows = session.execute(percentile_rows(
+            select(durations.c.m, cast(null(), BigInteger).label("w"), durations.c.d),
+            ("m", "w"))).all()
+    dist = next(iter(distributions(rows, 2).values()), None)
+    return dist.median if dist is not None and dist.count else None

@@ -9,9 +9,11 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import bindparam, func, select
 
 from returns_service.common.clock import utcnow
+from returns_service.common.i18n import date
 from returns_service.db import db
 from returns_service.db.constants import none_of
 from returns_service.orders.models import Order, OrderLine
@@ -63,12 +65,14 @@ def line_eligibility(order: Order, policy: ReturnPolicy, now: datetime | None = 
     for line in order.lines:
         left = max(0, line.quantity - claimed.get(line.id, 0))
         if line.final_sale:
-            result.append(LineEligibility(line, 0, "Final sale: this item cannot be returned."))
+            result.append(LineEligibility(line, 0, gettext("Final sale: this item cannot be "
+                                                           "returned.")))
         elif now > deadline:
+            # Customer pages: in the customer's language (the API's stays English).
             result.append(LineEligibility(
-                line, 0, f"Return window closed on {deadline:%-d %B %Y}."))
+                line, 0, gettext("Return window closed on %(day)s.", day=date(deadline))))
         elif left == 0:
-            result.append(LineEligibility(line, 0, "Already returned."))
+            result.append(LineEligibility(line, 0, gettext("Already returned.")))
         else:
             result.append(LineEligibility(line, left, None))
     return result

@@ -89,6 +89,8 @@ class Return(db.Model):
     refund_tax_by_rate: Mapped[dict[str, int] | None] = mapped_column(JSONType)
     # The one-time key of the form that asked for this return (customer draft, agent form).
     request_key: Mapped[str | None] = mapped_column(String(64))
+    # The language the customer asked in (portal): its emails are written in it.
+    locale: Mapped[str | None] = mapped_column(String(16))
     # How the customer is made whole (policy.RESOLUTIONS): refund or store_credit. The
     # customer may change it until the refund or the credit starts.
     resolution: Mapped[str] = mapped_column(String(16), default="refund",

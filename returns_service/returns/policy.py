@@ -10,6 +10,8 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from returns_service.common.i18n import N_
+
 CONDITIONS = ("resellable", "damaged", "wrong_item", "missing")
 
 
@@ -18,25 +20,27 @@ class Reason:
     code: str
     label: str
     merchant_fault: bool = False
+    # Per-language labels from the policy file (language -> text); see policy_label.
+    labels: tuple[tuple[str, str], ...] = ()
 
 
 DEFAULT_REASONS = (
-    Reason("damaged", "Arrived damaged", True),
-    Reason("defective", "Does not work", True),
-    Reason("wrong_item", "Wrong item sent", True),
-    Reason("not_as_described", "Not as described", True),
-    Reason("doesnt_fit", "Doesn't fit", False),
-    Reason("changed_mind", "Changed my mind", False),
-    Reason("other", "Other", False),
+    Reason("damaged", N_("Arrived damaged"), True),
+    Reason("defective", N_("Does not work"), True),
+    Reason("wrong_item", N_("Wrong item sent"), True),
+    Reason("not_as_described", N_("Not as described"), True),
+    Reason("doesnt_fit", N_("Doesn't fit"), False),
+    Reason("changed_mind", N_("Changed my mind"), False),
+    Reason("other", N_("Other"), False),
 )
 
 
 DEFAULT_REJECTION_REASONS = (
-    Reason("outside_window", "Return window has closed"),
-    Reason("not_eligible", "Item is not eligible for return"),
-    Reason("used", "Item shows signs of use"),
-    Reason("no_proof", "We could not verify the problem"),
-    Reason("other", "Other"),
+    Reason("outside_window", N_("Return window has closed")),
+    Reason("not_eligible", N_("Item is not eligible for return")),
+    Reason("used", N_("Item shows signs of use")),
+    Reason("no_proof", N_("We could not verify the problem")),
+    Reason("other", N_("Other")),
 )
 
 
@@ -100,14 +104,15 @@ class AdjustmentReason:
     code: str
     label: str
     kind: str  # goodwill (adds to the payout) or deduction (takes from it)
+    labels: tuple[tuple[str, str], ...] = ()
 
 
 DEFAULT_ADJUSTMENT_REASONS = (
-    AdjustmentReason("goodwill", "Goodwill gesture", "goodwill"),
-    AdjustmentReason("late_delivery", "Compensation for a late delivery", "goodwill"),
-    AdjustmentReason("used", "Item arrived used", "deduction"),
-    AdjustmentReason("missing_accessory", "Accessory missing", "deduction"),
-    AdjustmentReason("damaged_by_customer", "Damaged after delivery", "deduction"),
+    AdjustmentReason("goodwill", N_("Goodwill gesture"), "goodwill"),
+    AdjustmentReason("late_delivery", N_("Compensation for a late delivery"), "goodwill"),
+    AdjustmentReason("used", N_("Item arrived used"), "deduction"),
+    AdjustmentReason("missing_accessory", N_("Accessory missing"), "deduction"),
+    AdjustmentReason("damaged_by_customer", N_("Damaged after delivery"), "deduction"),
 )
 
 
@@ -144,6 +149,16 @@ class ShippingRules:
 
 
 @dataclass(frozen=True)
+class FaqEntry:
+    """A question and answer for the customers' Help page, with per-language versions."""
+
+    question: str
+    answer: str
+    questions: tuple[tuple[str, str], ...] = ()
+    answers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class ReturnPolicy:
     window_days: int = 30
     window_days_by_channel: dict[str, int] = field(default_factory=dict)
@@ -157,6 +172,7 @@ class ReturnPolicy:
     adjustments: Adjustments = Adjustments()
     shipping: ShippingRules = ShippingRules()
     refund_split: str = "card_first"
+    faq: tuple[FaqEntry, ...] = ()
 
     def resolutions(self) -> tuple[str, ...]:
         """What the customer may choose to be made whole with."""
@@ -211,11 +227,12 @@ def policy_from_mapping(raw: dict[str, Any]) -> ReturnPolicy:
             str(k): int(v) for k, v in raw["window_days_by_channel"].items()}
     if "reasons" in raw:
         kwargs["reasons"] = tuple(
-            Reason(r["code"], r["label"], bool(r.get("merchant_fault", False)))
-            for r in raw["reasons"])
+            Reason(r["code"], r["label"], bool(r.get("merchant_fault", False)),
+                   _labels(r, "reasons")) for r in raw["reasons"])
     if "rejection_reasons" in raw:
         kwargs["rejection_reasons"] = tuple(
-            Reason(r["code"], r["label"]) for r in raw["rejection_reasons"])
+            Reason(r["code"], r["label"], labels=_labels(r, "rejection_reasons"))
+            for r in raw["rejection_reasons"])
     if "restocking_fee_percent" in raw:
         pct = Decimal(str(raw["restocking_fee_percent"]))
         if not Decimal(0) <= pct <= Decimal(100):
@@ -255,7 +272,8 @@ def policy_from_mapping(raw: dict[str, Any]) -> ReturnPolicy:
         adj = raw["adjustments"]
         reasons = DEFAULT_ADJUSTMENT_REASONS
         if "reasons" in adj:
-            reasons = tuple(AdjustmentReason(r["code"], r["label"], r["kind"])
+            reasons = tuple(AdjustmentReason(r["code"], r["label"], r["kind"],
+                                             _labels(r, "adjustments.reasons"))
                             for r in adj["reasons"])
             wrong = sorted({r.kind for r in reasons} - set(ADJUSTMENT_KINDS))
             if wrong:
@@ -269,7 +287,28 @@ def policy_from_mapping(raw: dict[str, Any]) -> ReturnPolicy:
         if raw["refund_split"] not in SPLIT_STRATEGIES:
             raise ValueError(f"refund_split must be one of {', '.join(SPLIT_STRATEGIES)}")
         kwargs["refund_split"] = str(raw["refund_split"])
+    if "faq" in raw:
+        kwargs["faq"] = tuple(_faq_entry(entry) for entry in raw["faq"])
     return ReturnPolicy(**kwargs)
+
+
+def _faq_entry(raw: dict[str, Any]) -> FaqEntry:
+    """`[[faq]] question = "…" answer = "…" questions = { de = "…" } answers = { de = "…" }`"""
+    if not str(raw.get("question", "")).strip() or not str(raw.get("answer", "")).strip():
+        raise ValueError("faq: every entry needs a question and an answer")
+    return FaqEntry(str(raw["question"]), str(raw["answer"]),
+                    _labels({"labels": raw.get("questions", {})}, "faq.questions"),
+                    _labels({"labels": raw.get("answers", {})}, "faq.answers"))
+
+
+def _labels(raw: dict[str, Any], where: str) -> tuple[tuple[str, str], ...]:
+    """`labels = { de = "Passt nicht", fr = "…" }`: the label in other languages."""
+    labels = raw.get("labels", {})
+    if not isinstance(labels, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in labels.items()):
+        raise ValueError(f"{where}: labels must map language codes to texts, "
+                         f"like labels = {{ de = \"Passt nicht\" }}")
+    return tuple(sorted((k.lower(), v) for k, v in labels.items()))
 
 
 def _per_currency(raw: dict[str, Any]) -> dict[str, int]:

@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from returns_service.common.clock import utcnow
 from returns_service.common.errors import EditConflict, NotFound, ValidationFailed
+from returns_service.common.i18n import N_
 from returns_service.db import db
 from returns_service.db.insert_once import insert_once
 from returns_service.orders.models import Order
@@ -42,7 +43,7 @@ from workflows.returns import (
 )
 
 CHANNELS = ("web", "api", "phone", "email", "chat")
-RETURN_NOT_FOUND = "We could not find a return with that code and email address."
+RETURN_NOT_FOUND = N_("We could not find a return with that code and email address.")
 
 
 def current_policy() -> ReturnPolicy:
@@ -159,7 +160,8 @@ def _require_trigger(ret: Return, trigger: str) -> None:
 
 def create_return(order: Order, items: list[dict[str, Any]], *, channel: str, actor: Actor,
                   now: datetime | None = None, request_key: str | None = None,
-                  claimed: dict[int, int] | None = None, resolution: str = "refund") -> Return:
+                  claimed: dict[int, int] | None = None, resolution: str = "refund",
+                  locale: str | None = None) -> Return:
     """Validate the request against the policy and record it (auto-approving if it may).
 
     `resolution`: how the customer chose to be made whole (the policy's offer). A return
@@ -168,7 +170,7 @@ def create_return(order: Order, items: list[dict[str, Any]], *, channel: str, ac
     `request_key`: the one-time key of the form sent; the same key sent again (a double
     click) answers the return it created instead of creating a second one. `claimed`: the
     order's claimed quantities (eligibility.claimed_quantities), when the caller read them
-    under the order's lock."""
+    under the order's lock. `locale`: the language the customer asked in (their emails)."""
     policy = current_policy()
     if channel not in CHANNELS:
         raise ValidationFailed({"channel": [f"Must be one of: {', '.join(CHANNELS)}."]})
@@ -191,7 +193,7 @@ def create_return(order: Order, items: list[dict[str, Any]], *, channel: str, ac
         "refund_discount_amount": None, "refund_tax_amount": None, "refund_tax_added": None,
         "refund_tax_by_rate": None,
         "resolution": resolution, "keep_item": keep_item, "adjustment_amount": 0,
-        "credit_bonus_amount": None})
+        "credit_bonus_amount": None, "locale": locale})
     # A new row has no events yet and these items only: say so, so nothing is loaded.
     set_committed_value(ret, "order", order)
     set_committed_value(ret, "events", [])

@@ -47,7 +47,7 @@ def test_reminder_once_then_expiry_with_the_customer_told(
     assert tick(app)["expired"] == 1
     assert api.get(f"/api/v1/returns/{rma}", as_="agent").json["status"] == "expired"
     text, _ = parts(only(smtp_server.messages, "has expired"))
-    assert "within\n21 days" in text.replace("\r\n", "\n") and rma in text
+    assert "within 21 days" in text and rma in text
     assert tick(app)["expired"] == 0
     assert [n.step for n in notifications(app, rma)] == [
         "requested", "approved", "reminder", "expired"]

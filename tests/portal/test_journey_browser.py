@@ -164,12 +164,13 @@ def test_pages_fit_a_360_pixel_screen(app, browser, live_server, make_return):
 def test_keyboard_moves_through_the_start_page_in_reading_order(page):
     page.goto("/")
     order = []
-    for _ in range(6):
+    for _ in range(10):
         page.keyboard.press("Tab")
         order.append(page.evaluate(
             "document.activeElement.id || document.activeElement.textContent.trim()"))
-    assert order == ["Skip to content", "Returns", "order_number", "email", "Continue",
-                     "Find my return"]
+    # The language menu sits in the header, after the brand (English is the current one).
+    assert order == ["Skip to content", "Returns", "Deutsch", "Français", "Español",
+                     "Nederlands", "order_number", "email", "Continue", "Find my return"]
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Shift+Tab")
     page.keyboard.type("jane@example.com")  # typing lands in the focused field
