@@ -48,8 +48,8 @@ def test_request_and_approval_emails_tell_the_customer_what_to_do(
     approve(api, rma)
     approved = only(smtp_server.messages, "is approved")
     text, html = parts(approved)
-    assert f"write your return code {rma}" in text
-    assert rma in html and "write your return code" in html
+    assert f"Write your return code {rma}" in text
+    assert rma in html and "Write your return code" in html
     # The printable slip, linked from the approval email (opened on the status page).
     assert "Print your return slip" in text and "/slip.pdf" in text and "return slip</a>" in html
     assert "within 21 days to:\n       Acme Returns, 1 Dock Road, Leeds LS1 1AA;" in \
