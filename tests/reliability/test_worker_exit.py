@@ -37,4 +37,5 @@ def test_a_burst_worker_on_an_empty_queue_exits_within_seconds_each_time(
         durations.append(round(time.monotonic() - started, 1))
         assert result.returncode == 0, result.stderr[-2000:]
         assert "done, quitting" in result.stderr
-        assert durations[-1] < 10, durations
+        # The hang was 60 s of nothing; a start under a loaded machine takes 2-15 s.
+        assert durations[-1] < 30, durations
