@@ -20,17 +20,25 @@ from workflows.returns import Actor
 
 def on_return_received(ret: Return, *, actor: Actor, **_: Any) -> None:
     """The parcel was opened: settle on what arrived."""
-    settle(ret, actor, kept=False)
+    settle(ret, actor)
 
 
 def on_return_approved(ret: Return, *, actor: Actor, **_: Any) -> None:
     """A keep-the-item return is settled at approval: no parcel will come."""
     if ret.keep_item:
-        settle(ret, actor, kept=True)
+        settle(ret, actor, as_requested=True,
+               nothing_left="Nothing is left to pay out for the items kept.")
 
 
-def settle(ret: Return, actor: Actor, *, kept: bool) -> None:
-    """Store the breakdown on the return, then refund_pending, credited or closed."""
+def settle(ret: Return, actor: Actor, *, as_requested: bool = False,
+           nothing_left: str | None = "Nothing in the parcel qualifies for a refund.",
+           note: str | None = None) -> None:
+    """Store the breakdown on the return, then refund_pending, credited or closed.
+
+    `as_requested`: priced as asked for, nothing inspected (kept items, a parcel refunded on
+    its first scan). `nothing_left`: the note closing a return with nothing to pay out;
+    None leaves it as it is (a scanned parcel may still be received). `note`: for staff,
+    on the refund's start."""
     # The payout is capped by what other returns left refundable: lock the order. Its lines
     # are not read again (the items hold theirs; the figures sum them in SQL).
     lock_order_row(ret.order)
@@ -38,8 +46,7 @@ def settle(ret: Return, actor: Actor, *, kept: bool) -> None:
     # does next changes them: the answer's estimate uses them too.
     figures = order_figures(ret.order, exclude_return_id=ret.id)
     remember_for_answer(ret, figures=figures)
-    # Kept items are priced as requested: nothing is inspected.
-    breakdown = refund_breakdown(ret, figures=figures, estimate=kept)
+    breakdown = refund_breakdown(ret, figures=figures, estimate=as_requested)
     ret.refund_items_amount = breakdown.items_amount
     ret.restocking_fee_amount = breakdown.restocking_fee
     ret.refund_shipping_amount = breakdown.shipping_amount
@@ -49,12 +56,11 @@ def settle(ret: Return, actor: Actor, *, kept: bool) -> None:
     ret.refund_tax_added = breakdown.tax
     ret.refund_tax_by_rate = breakdown.taxes or None
     if breakdown.total <= 0:
-        why = ("Nothing is left to pay out for the items kept." if kept
-               else "Nothing in the parcel qualifies for a refund.")
-        transition(ret, "close", actor, note=why)
+        if nothing_left is not None:
+            transition(ret, "close", actor, note=nothing_left)
     elif ret.resolution == "store_credit":
         issue_store_credit(ret, actor)
     elif is_split(ret.order):
         refund_split(ret, actor)
     else:
-        start_refund(ret, actor)
+        start_refund(ret, actor, note=note)

@@ -17,11 +17,8 @@ from sqlalchemy import or_, select
 from returns_service.common.clock import utcnow
 from returns_service.db import db
 from returns_service.db.insert_once import insert_once
-from returns_service.orders.services import lock_order
 from returns_service.outbox.service import emit
-from returns_service.refunds.amounts import order_figures, remember_for_answer
-from returns_service.refunds.breakdown import refund_breakdown
-from returns_service.refunds.services import start_refund
+from returns_service.refunds.receiving import settle
 from returns_service.returns.review import flag_for_review
 from returns_service.returns.services import current_policy, lock_return_by_id
 from returns_service.shipping.easypost import _date
@@ -107,18 +104,11 @@ def _apply(tracker: dict[str, Any]) -> str:
 
 
 def _refund_on_first_scan(ret: Any) -> None:
-    """Start the refund now, for the items asked for (priced as the estimate is), under the
-    order's lock like a refund on receipt."""
-    lock_order(ret.order_id)
-    figures = order_figures(ret.order, exclude_return_id=ret.id)
-    remember_for_answer(ret, figures=figures)
-    breakdown = refund_breakdown(ret, estimate=True, figures=figures)
-    ret.refund_items_amount = breakdown.items_amount
-    ret.restocking_fee_amount = breakdown.restocking_fee
-    ret.refund_shipping_amount = breakdown.shipping_amount
-    ret.refund_amount = breakdown.total
-    if breakdown.total > 0:
-        start_refund(ret, CARRIER, note="Refund started on the carrier's first scan.")
+    """Start the refund now, for the items asked for, as a refund on receipt would (under
+    the order's lock, split over the order's payments); nothing to pay leaves the return
+    waiting for its parcel."""
+    settle(ret, CARRIER, as_requested=True, nothing_left=None,
+           note="Refund started on the carrier's first scan.")
 
 
 def flag_stalled(now: datetime, *, limit: int = 100) -> int:
