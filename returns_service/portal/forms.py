@@ -244,14 +244,14 @@ class CancelForm(FlaskForm):
 class MessageForm(FlaskForm):
     """A message from the customer on the status page, to the agents."""
 
-    body = TextAreaField("Your message", validators=[
-        DataRequired("Write your message."),  # spaces alone are no message
-        Length(max=5000, message="Keep your message under 5,000 characters.")])
+    body = TextAreaField(_l("Your message"), validators=[
+        DataRequired(_l("Write your message.")),  # spaces alone are no message
+        Length(max=5000, message=_l("Keep your message under 5,000 characters."))])
 
 
 class SmsForm(FlaskForm):
     """The customer's opt-in to SMS about this return."""
 
-    phone = StringField("Mobile number for SMS updates", validators=[
-        DataRequired("Enter your mobile number."), Length(max=32)],
-        description="With the country code, e.g. +44 7700 900123. Text STOP to stop.")
+    phone = StringField(_l("Mobile number for SMS updates"), validators=[
+        DataRequired(_l("Enter your mobile number.")), Length(max=32)],
+        description=_l("With the country code, e.g. +44 7700 900123. Text STOP to stop."))

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from returns_service import create_app
 from returns_service.db import db
 from returns_service.returns.models import Return, ReturnEvent
 from tests.support.notify import only
@@ -49,10 +48,10 @@ def test_the_help_page_in_german_uses_the_policy_translations(client):
     assert "<dt>Muss ich den Rückversand bezahlen?</dt>" in page
 
 
-def test_a_restocking_fee_is_shown_as_a_percentage_in_the_language(app_config, tmp_path):
+def test_a_restocking_fee_is_shown_as_a_percentage_in_the_language(build_app, tmp_path):
     policy = tmp_path / "policy.toml"
     policy.write_text("restocking_fee_percent = 12.5\nwindow_days = 1\n")
-    client = create_app({**app_config, "RETURN_POLICY_FILE": str(policy)}).test_client()
+    client = build_app(RETURN_POLICY_FILE=str(policy)).test_client()
     english = client.get("/help").text
     assert "within 1 day of delivery." in english  # the singular
     assert "<tr><td>Changed my mind</td><td>12.5% restocking fee</td></tr>" in english

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from returns_service import create_app
 from returns_service.common import clock
 from tests.conftest import order_payload
 from tests.portal.conftest import Portal, post_form
@@ -53,11 +52,11 @@ def test_the_order_locale_wins_over_the_browser(client, make_order):
         client, headers=FRENCH_BROWSER)
 
 
-def test_an_unshipped_browser_language_falls_back_to_the_store_default(app_config):
-    app = create_app({**app_config, "DEFAULT_LOCALE": "es"})
+def test_an_unshipped_browser_language_falls_back_to_the_store_default(build_app):
+    app = build_app(DEFAULT_LOCALE="es")
     page = app.test_client().get("/", headers={"Accept-Language": "ja,zh;q=0.8"}).text
     assert '<html lang="es">' in page and "Devolver un artículo" in page
-    assert create_app(app_config).test_client().get("/").text.count("Return an item") >= 1
+    assert build_app().test_client().get("/").text.count("Return an item") >= 1
 
 
 def test_the_language_menu_switches_and_is_remembered(client, make_order):
@@ -91,8 +90,8 @@ def test_the_staff_console_stays_english(client):
 
 
 def test_dates_are_shown_in_the_store_time_zone_and_the_customer_language(
-        app_config, make_order):
-    app = create_app({**app_config, "STORE_TIMEZONE": "Europe/Berlin"})
+        build_app, make_order):
+    app = build_app(STORE_TIMEZONE="Europe/Berlin")
     clock.freeze(datetime(2026, 3, 1, 23, 30, tzinfo=UTC))  # already 2 March in Berlin
     try:
         make_order(locale="de")
@@ -116,13 +115,13 @@ def test_the_api_stores_the_order_locale_and_refuses_nonsense(api, make_order):
     assert response.status_code == 422 and "locale" in str(response.json)
 
 
-def test_policy_labels_per_language(app_config, make_order, tmp_path):
+def test_policy_labels_per_language(build_app, make_order, tmp_path):
     policy = tmp_path / "policy.toml"
     policy.write_text(
         '[[reasons]]\ncode = "doesnt_fit"\nlabel = "Doesn\'t fit"\n'
         'labels = { de = "Passt leider nicht", fr = "Taille inadaptée" }\n'
         '[[reasons]]\ncode = "gift"\nlabel = "Unwanted gift"\n')
-    app = create_app({**app_config, "RETURN_POLICY_FILE": str(policy)})
+    app = build_app(RETURN_POLICY_FILE=str(policy))
     make_order(locale="de")
     german = items_page(app.test_client())
     assert "Passt leider nicht" in german
