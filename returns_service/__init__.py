@@ -69,6 +69,7 @@ def _init_domains(app: Flask) -> None:
         console,
         credits,
         demo,
+        exchanges,
         feedback,
         http,
         integrations,
@@ -84,7 +85,7 @@ def _init_domains(app: Flask) -> None:
     from webhooks import init_app as init_webhooks
 
     for package in (scheduler, staff, payments, orders, returns, feedback, credits, refunds,
-                    notifications, integrations, http, api, portal, console, demo, cli):
+                    notifications, exchanges, integrations, http, api, portal, console, demo, cli):
         package.init_app(app)
     init_webhooks(app)
     # Last: after the API, so problem+json wins over smorest's own JSON errors.

@@ -57,5 +57,8 @@ class OrderLine(db.Model):
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[int] = mapped_column(BigInteger)
     final_sale: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The store's product id (the catalog's `PUT /api/v1/products/{product_id}`): what the
+    # line may be exchanged for.
+    product_id: Mapped[str | None] = mapped_column(String(100))
 
     order: Mapped[Order] = relationship(back_populates="lines")

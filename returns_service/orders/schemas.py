@@ -46,6 +46,8 @@ class OrderLineIn(Schema):
                               validate=validate.Range(min=1, max=MAX_LINE_QUANTITY))
     unit_price = fields.Integer(required=True, strict=True, validate=AMOUNT)
     final_sale = fields.Boolean(load_default=False)
+    product_id = fields.String(load_default=None, allow_none=True,
+                               validate=validate.Length(min=1, max=100))
 
 
 class OrderIn(Schema):
@@ -101,6 +103,7 @@ class OrderLineOut(Schema):
     quantity = fields.Integer()
     unit_price = fields.Integer()
     final_sale = fields.Boolean()
+    product_id = fields.String(allow_none=True)
 
 
 class ReturnSummaryOut(Schema):

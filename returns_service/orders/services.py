@@ -114,6 +114,7 @@ def _merge_lines(order: Order, lines: list[dict[str, Any]], pins: OrderPins) -> 
                     "change."]
         line.name, line.quantity = data["name"], data["quantity"]
         line.unit_price, line.final_sale = data["unit_price"], data.get("final_sale", False)
+        line.product_id = data.get("product_id")
     if errors:
         raise ValidationFailed(errors)
 

@@ -12,6 +12,7 @@ from returns_service.refunds.amounts import order_figures, remember_for_answer
 from returns_service.refunds.breakdown import refund_breakdown
 from returns_service.refunds.credit import issue_store_credit
 from returns_service.refunds.services import start_refund
+from returns_service.refunds.signals import exchanged_item_ids, return_settling
 from returns_service.returns.models import Return
 from returns_service.returns.services import transition
 from workflows.returns import Actor
@@ -30,6 +31,9 @@ def on_return_approved(ret: Return, *, actor: Actor, **_: Any) -> None:
 
 def settle(ret: Return, actor: Actor, *, kept: bool) -> None:
     """Store the breakdown on the return, then refund_pending, credited or closed."""
+    # Exchanges order what replaces the lines that arrived; those lines are then left out of
+    # the breakdown (refunds.breakdown asks which).
+    return_settling.send(ret, actor=actor, kept=kept)
     # The payout is capped by what other returns left refundable: lock the order. Its lines
     # are not read again (the items hold theirs; the figures sum them in SQL).
     lock_order_row(ret.order)
@@ -46,6 +50,8 @@ def settle(ret: Return, actor: Actor, *, kept: bool) -> None:
     if breakdown.total <= 0:
         why = ("Nothing is left to pay out for the items kept." if kept
                else "Nothing in the parcel qualifies for a refund.")
+        if breakdown.items_amount == 0 and exchanged_item_ids(ret):
+            why = "Exchanged: the new item is on its way."
         transition(ret, "close", actor, note=why)
     elif ret.resolution == "store_credit":
         issue_store_credit(ret, actor)

@@ -3,6 +3,11 @@
 - `refund_outcome`: a refund reached a final outcome (succeeded, failed or canceled), sent
   inside the transaction that records it; integrations send `refund.succeeded` /
   `refund.failed` webhooks.
+- `return_settling`: a return is about to be settled (its parcel received, or a keep-the-item
+  return approved), before anything is priced; exchanges order the new items of lines that
+  arrived and drop the exchanges that cannot go on.
+- `exchanged_items_asked`: which items of a return are exchanged rather than refunded;
+  each receiver answers an iterable of return item ids, left out of the refund.
 """
 
 from blinker import Namespace
@@ -12,3 +17,16 @@ _signals = Namespace()
 # sender: the Refund, with its new status; kwargs: ret (its Return, or None when the refund
 # counts towards no return)
 refund_outcome = _signals.signal("refund-outcome")
+
+# sender: the Return about to be settled; kwargs: actor, kept (True: keep-the-item, no parcel)
+return_settling = _signals.signal("return-settling")
+# sender: the Return; each receiver returns an iterable of ReturnItem ids not to refund
+exchanged_items_asked = _signals.signal("exchanged-items-asked")
+
+
+def exchanged_item_ids(ret: object) -> frozenset[int]:
+    """The items of `ret` that the domains above replace instead of refunding."""
+    ids: set[int] = set()
+    for _receiver, answer in exchanged_items_asked.send(ret):
+        ids.update(answer or ())
+    return frozenset(ids)

@@ -129,6 +129,22 @@ class Adjustments:
 
 
 @dataclass(frozen=True)
+class Exchanges:
+    """Exchanges: the returned line swapped for another variant instead of a refund."""
+
+    enabled: bool = False
+    reasons: frozenset[str] = frozenset({"doesnt_fit"})  # reasons that may ask for one
+    same_product_only: bool = True  # another size or colour of the same product only
+    upgrades_allowed: bool = True  # a dearer variant, the customer paying the difference
+    # Ship the new item before the original arrives, the original's value secured on a card.
+    instant: bool = False
+    instant_days: int = 21  # …charged if the original has not arrived in this many days
+
+    def allows(self, reason: str) -> bool:
+        return self.enabled and reason in self.reasons
+
+
+@dataclass(frozen=True)
 class ReturnPolicy:
     window_days: int = 30
     window_days_by_channel: dict[str, int] = field(default_factory=dict)
@@ -140,6 +156,7 @@ class ReturnPolicy:
     store_credit: StoreCredit = StoreCredit()
     keep_item: KeepItem = KeepItem()
     adjustments: Adjustments = Adjustments()
+    exchanges: Exchanges = Exchanges()
 
     def resolutions(self) -> tuple[str, ...]:
         """What the customer may choose to be made whole with."""
@@ -231,6 +248,17 @@ def policy_from_mapping(raw: dict[str, Any]) -> ReturnPolicy:
                                  f"{' or '.join(ADJUSTMENT_KINDS)}")
         kwargs["adjustments"] = Adjustments(
             reasons=reasons, agent_limit=_per_currency(adj.get("agent_limit", {})))
+    if "exchanges" in raw:
+        ex = raw["exchanges"]
+        kwargs["exchanges"] = Exchanges(
+            enabled=bool(ex.get("enabled", True)),
+            reasons=frozenset(ex.get("reasons", ["doesnt_fit"])),
+            same_product_only=bool(ex.get("same_product_only", True)),
+            upgrades_allowed=bool(ex.get("upgrades_allowed", True)),
+            instant=bool(ex.get("instant", False)),
+            instant_days=int(ex.get("instant_days", 21)))
+        if kwargs["exchanges"].instant_days < 1:
+            raise ValueError("exchanges.instant_days must be at least 1")
     return ReturnPolicy(**kwargs)
 
 

@@ -1,0 +1,53 @@
+"""How exchanges follow their return, by signal (connected in `exchanges.init_app`): the
+return's settlement orders the new items, a rejected, cancelled or expired return ends its
+exchanges (releasing their stock), and refunds learn which lines not to refund."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from returns_service.db import db
+from returns_service.exchanges import services
+from returns_service.exchanges.models import Exchange
+from returns_service.exchanges.signals import exchange_ordered
+from returns_service.returns.models import Return
+from workflows import exchanges as wf
+
+# The return's status -> the trigger that ends its exchanges still holding stock.
+ENDING = {"rejected": "cancel", "cancelled": "cancel", "expired": "expire"}
+LIVE = ("requested", "awaiting_payment", "ordered", "shipped")
+
+
+def on_return_settling(ret: Return, *, kept: bool, **_: Any) -> None:
+    """The parcel was received: order the new item of each exchanged line that arrived in
+    full; an exchange still unpaid, or whose line did not arrive, ends (the line is then
+    priced for a refund like any other)."""
+    items = {item.id: item for item in ret.items}
+    for exchange in services.exchanges_of(ret.id):
+        if exchange.status not in wf.HOLDS_STOCK:
+            continue
+        item = items.get(exchange.return_item_id)
+        arrived = (not kept and item is not None
+                   and (item.received_quantity or 0) >= exchange.quantity)
+        if exchange.status == wf.Status.REQUESTED and arrived:
+            order = services.order_exchange(exchange)
+            if order is not None:
+                exchange_ordered.send(exchange, order=order, ret=ret)
+        else:
+            services.end_exchange(exchange, "cancel")
+
+
+def on_status_changed(ret: Return, **_: Any) -> None:
+    trigger = ENDING.get(ret.status)
+    if trigger is None:
+        return
+    for exchange in services.exchanges_of(ret.id):
+        services.end_exchange(exchange, trigger)
+
+
+def exchanged_items(ret: Return) -> list[int]:
+    """The return's items replaced by a live exchange (not refunded)."""
+    return list(db.session.scalars(select(Exchange.return_item_id).where(
+        Exchange.return_id == ret.id, Exchange.status.in_(LIVE))))
