@@ -47,7 +47,9 @@ def on_status_changed(ret: Return, **_: Any) -> None:
         services.end_exchange(exchange, trigger)
 
 
-def exchanged_items(ret: Return) -> list[int]:
-    """The return's items replaced by a live exchange (not refunded)."""
-    return list(db.session.scalars(select(Exchange.return_item_id).where(
-        Exchange.return_id == ret.id, Exchange.status.in_(LIVE))))
+def exchanged_items(ret: Return) -> dict[int, int]:
+    """The return's items replaced by a live exchange, with what a cheaper variant leaves
+    owed to the customer (refunded, or credited, with the return)."""
+    rows = db.session.execute(select(Exchange.return_item_id, Exchange.difference).where(
+        Exchange.return_id == ret.id, Exchange.status.in_(LIVE)))
+    return {item_id: max(0, -difference) for item_id, difference in rows}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from returns_service.common.money import refund_step
 from returns_service.refunds.amounts import OrderFigures, order_figures
 from returns_service.refunds.calculator import RefundBreakdown, RefundLine, compute_refund
-from returns_service.refunds.signals import exchanged_item_ids
+from returns_service.refunds.signals import exchanged_items
 from returns_service.returns.models import Return
 from returns_service.returns.services import current_policy
 
@@ -40,10 +40,19 @@ def refund_breakdown(ret: Return, *, estimate: bool = False,
 
 
 def _refund_lines(ret: Return, estimate: bool) -> list[RefundLine]:
-    # An exchanged line is made good with the new item, not refunded (its price difference
-    # is settled by the exchange, once, on its own).
-    exchanged = exchanged_item_ids(ret) if ret.id is not None else frozenset()
-    return [RefundLine(unit_price=item.order_line.unit_price,
-                       quantity=item.quantity if estimate else (item.received_quantity or 0),
-                       reason=item.reason, condition=None if estimate else item.condition)
-            for item in ret.items if item.id not in exchanged]
+    # An exchanged line is made good with the new item: refunded only what a cheaper
+    # variant leaves owed, as one amount (the exchange priced it once, when requested).
+    exchanged = exchanged_items(ret) if ret.id is not None else {}
+    lines = []
+    for item in ret.items:
+        condition = None if estimate else item.condition
+        if item.id in exchanged:
+            if exchanged[item.id] > 0:
+                lines.append(RefundLine(unit_price=exchanged[item.id], quantity=1,
+                                        reason=item.reason, condition=condition))
+            continue
+        lines.append(RefundLine(
+            unit_price=item.order_line.unit_price,
+            quantity=item.quantity if estimate else (item.received_quantity or 0),
+            reason=item.reason, condition=condition))
+    return lines

@@ -12,7 +12,7 @@ from returns_service.refunds.amounts import order_figures, remember_for_answer
 from returns_service.refunds.breakdown import refund_breakdown
 from returns_service.refunds.credit import issue_store_credit
 from returns_service.refunds.services import start_refund
-from returns_service.refunds.signals import exchanged_item_ids, return_settling
+from returns_service.refunds.signals import exchanged_items, return_settling
 from returns_service.returns.models import Return
 from returns_service.returns.services import transition
 from workflows.returns import Actor
@@ -50,7 +50,7 @@ def settle(ret: Return, actor: Actor, *, kept: bool) -> None:
     if breakdown.total <= 0:
         why = ("Nothing is left to pay out for the items kept." if kept
                else "Nothing in the parcel qualifies for a refund.")
-        if breakdown.items_amount == 0 and exchanged_item_ids(ret):
+        if breakdown.items_amount == 0 and exchanged_items(ret):
             why = "Exchanged: the new item is on its way."
         transition(ret, "close", actor, note=why)
     elif ret.resolution == "store_credit":

@@ -26,12 +26,13 @@ def app_config(app_config: dict[str, Any], tmp_path: Any) -> dict[str, Any]:
 
 
 def shirt(*, m: int = 5, l_stock: int = 5, xl: int = 5, xl_price: int = 3000) -> dict[str, Any]:
-    """The shirt in M, L (same price) and XL (dearer)."""
+    """The shirt in M, L (same price), XL (dearer) and S (cheaper)."""
     def variant(size: str, stock: int, price: int) -> dict[str, Any]:
         return {"sku": f"SHIRT-{size}", "title": f"Shirt, size {size}",
                 "options": {"size": size}, "prices": {"EUR": price}, "on_hand": stock}
     return {"title": "Shirt", "variants": [variant("M", m, 2500), variant("L", l_stock, 2500),
-                                           variant("XL", xl, xl_price)]}
+                                           variant("XL", xl, xl_price),
+                                           variant("S", 5, 2000)]}
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ def test_a_product_is_created_then_the_same_put_changes_nothing(api, put_product
     assert [(v["sku"], v["options"], v["prices"], v["available"])
             for v in first.json["variants"]] == [
         ("SHIRT-M", {"size": "M"}, {"EUR": 2500}, 5), ("SHIRT-L", {"size": "L"}, {"EUR": 2500}, 5),
-        ("SHIRT-XL", {"size": "XL"}, {"EUR": 3000}, 5)]
+        ("SHIRT-XL", {"size": "XL"}, {"EUR": 3000}, 5),
+        ("SHIRT-S", {"size": "S"}, {"EUR": 2000}, 5)]
     again = put_product()
     assert (again.status_code, again.json) == (200, first.json)
     assert api.get("/api/v1/products/shirt-1", as_="agent").json == first.json

@@ -124,3 +124,15 @@ def test_exchange_orders_are_for_the_store_and_the_warehouse(api) -> None:
                     json={"tracking_number": "X"}).status_code == 404
     assert api.post("/api/v1/exchange-orders/999/shipped", as_="integration",
                     json={}).status_code == 422
+
+
+def test_a_cheaper_variant_refunds_the_difference_once_with_the_return(api, shirt_order) -> None:
+    rma = shirt_order()
+    response = exchange(api, rma, "SHIRT-S")
+    assert (response.json["status"], response.json["difference"]) == ("requested", -500)
+    expected = api.get(f"/api/v1/returns/{rma}", as_="agent").json
+    assert expected["expected_refund"]["total"] == 500
+    received = receive(api, rma)
+    assert [r["amount"] for r in received["refunds"]] == [500]
+    assert [o["sku"] for o in api.get("/api/v1/exchange-orders", as_="integration").json] == [
+        "SHIRT-S"]
