@@ -107,6 +107,6 @@ def request_exchange(data: dict[str, Any], rma: str) -> Any:
     item = next((i for i in ret.items if i.order_line.sku == data["sku"]), None)
     if item is None:
         raise NotFound(f"Return {ret.rma} has no line {data['sku']}.")
-    exchange = services.request_exchange(item, data["to_sku"])
+    exchange = services.request_exchange(ret, item, data["to_sku"])
     db.session.commit()
     return exchange

@@ -15,7 +15,7 @@ from returns_service.exchanges import stock
 from returns_service.exchanges.models import Exchange, ExchangeOrder, Product, Variant
 from returns_service.exchanges.valuation import difference
 from returns_service.notifications.services import queue_email
-from returns_service.returns.models import ReturnItem
+from returns_service.returns.models import Return, ReturnItem
 from returns_service.returns.services import current_policy
 from workflows import exchanges as wf
 
@@ -31,31 +31,64 @@ class ExchangeConflict(DomainError):
     status, type, title = 409, "exchange-conflict", "The line already has another exchange"
 
 
-def options_for(item: ReturnItem) -> list[Variant]:
+def options_for(ret: Return, item: ReturnItem) -> list[Variant]:
     """The variants `item` may be exchanged for, out-of-stock ones included (shown as such):
     active, priced in the order's currency, another SKU, of the same product when the policy
     says so, and not dearer when upgrades are not allowed."""
     policy = current_policy().exchanges
-    line = item.order_line
-    if not policy.allows(item.reason) or (line.product_id is None and policy.same_product_only):
+    if not policy.allows(item.reason):
         return []
-    query = select(Variant).join(Product).where(Variant.active.is_(True),
-                                                 Variant.sku != line.sku)
-    if policy.same_product_only:
-        query = query.where(Product.product_id == line.product_id)
-    currency = item.return_.order.currency
-    variants = [v for v in db.session.scalars(query.order_by(Variant.id))
-                if v.price_in(currency) is not None]
+    currency = ret.order.currency
+    variants = _candidates(currency, item.order_line)
     if not policy.upgrades_allowed:
         variants = [v for v in variants
                     if difference(item, item.quantity, v.price_in(currency) or 0)[1] <= 0]
     return variants
 
 
-def request_exchange(item: ReturnItem, sku: str) -> Exchange:
-    """Swap the returned `item` for variant `sku`, holding its stock. The same request again
-    answers the same exchange; another variant for a line already exchanged is a conflict."""
-    ret = item.return_
+def offer_for_line(order: Any, line: Any) -> list[dict[str, Any]]:
+    """What the customer pages offer for an order line, before a reason is chosen: each
+    variant with its price, stock and difference. Dearer variants are left out: paying a
+    difference online is not offered yet."""
+    if not current_policy().exchanges.enabled:
+        return []
+    draft = ReturnItem(order_line=line, quantity=1, reason="")  # priced, never saved
+    offer = []
+    for variant in _candidates(order.currency, line):
+        price = variant.price_in(order.currency) or 0
+        diff = difference(draft, 1, price)[1]
+        if diff <= 0:
+            offer.append({"sku": variant.sku, "title": variant.title, "price": price,
+                          "available": variant.available, "difference": diff})
+    return offer
+
+
+def draft_difference(order: Any, line: Any, quantity: int, sku: str) -> int | None:
+    """The difference of exchanging `quantity` of `line` for `sku`, before the return exists
+    (None when `sku` is not offered for the line)."""
+    offer = next((o for o in offer_for_line(order, line) if o["sku"] == sku), None)
+    if offer is None:
+        return None
+    draft = ReturnItem(order_line=line, quantity=quantity, reason="")  # priced, never saved
+    return difference(draft, quantity, offer["price"])[1]
+
+
+def _candidates(currency: str, line: Any) -> list[Variant]:
+    policy = current_policy().exchanges
+    if policy.same_product_only and line.product_id is None:
+        return []
+    query = select(Variant).join(Product).where(Variant.active.is_(True),
+                                                 Variant.sku != line.sku)
+    if policy.same_product_only:
+        query = query.where(Product.product_id == line.product_id)
+    return [v for v in db.session.scalars(query.order_by(Variant.id))
+            if v.price_in(currency) is not None]
+
+
+def request_exchange(ret: Return, item: ReturnItem, sku: str) -> Exchange:
+    """Swap the returned `item` (of `ret`) for variant `sku`, holding its stock. The same
+    request again answers the same exchange; another variant for a line already exchanged is
+    a conflict."""
     if ret.status not in OPEN_RETURN:
         raise ValidationFailed({"status": [f"A {ret.status} return cannot be exchanged."]})
     existing = exchange_of_item(item.id)
@@ -65,7 +98,7 @@ def request_exchange(item: ReturnItem, sku: str) -> Exchange:
             return existing
         raise ExchangeConflict(f"{item.order_line.sku} is already exchanged for "
                                f"{existing.to_sku}; cancel that exchange first.")
-    variant = next((v for v in options_for(item) if v.sku == sku), None)
+    variant = next((v for v in options_for(ret, item) if v.sku == sku), None)
     if variant is None:
         raise ValidationFailed({"sku": [f"{item.order_line.sku} cannot be exchanged for {sku}."]})
     currency = ret.order.currency
@@ -162,7 +195,7 @@ def mark_shipped(order_id: int, tracking_number: str, carrier: str | None) -> Ex
 def _email_shipped(order: ExchangeOrder) -> None:
     """Tell the customer their new item is on its way (queued once per exchange order)."""
     exchange = order.exchange
-    ret = db.session.get(ReturnItem, exchange.return_item_id).return_
+    ret = db.session.get(Return, exchange.return_id)
     name = ret.order.customer_name.strip()
     context = {"rma": ret.rma, "first_name": name.split()[0] if name else "there",
                "sku": order.sku, "title": exchange.variant.title, "quantity": order.quantity,
@@ -175,7 +208,7 @@ def _email_shipped(order: ExchangeOrder) -> None:
 
 def order_dict(order: ExchangeOrder) -> dict[str, Any]:
     exchange = order.exchange
-    ret = db.session.get(ReturnItem, exchange.return_item_id).return_
+    ret = db.session.get(Return, exchange.return_id)
     return {"id": order.id, "rma": ret.rma, "order_number": ret.order.number,
             "email": ret.order.email, "customer_name": ret.order.customer_name,
             "sku": order.sku, "quantity": order.quantity, "exchanged_from": exchange.from_sku,

@@ -26,10 +26,10 @@ def test_twenty_concurrent_exchanges_for_the_last_three_units_three_succeed(
 
     def ask(rma: str) -> str:
         with app.app_context():
-            item = get_return(rma).items[0]
+            ret = get_return(rma)
             barrier.wait(timeout=30)
             try:
-                services.request_exchange(item, "SHIRT-L")
+                services.request_exchange(ret, ret.items[0], "SHIRT-L")
                 db.session.commit()
                 return "reserved"
             except OutOfStock:
@@ -51,9 +51,9 @@ def test_the_same_line_exchanged_twice_at_once_holds_one_unit(app, api, shirt_or
 
     def ask(_: int) -> str:
         with app.app_context():
-            item = get_return(rma).items[0]
+            ret = get_return(rma)
             barrier.wait(timeout=30)
-            exchange = services.request_exchange(item, "SHIRT-L")
+            exchange = services.request_exchange(ret, ret.items[0], "SHIRT-L")
             db.session.commit()
             return exchange.to_sku
 
