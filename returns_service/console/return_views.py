@@ -28,6 +28,7 @@ from returns_service.console.forms import (
     reason_options,
 )
 from returns_service.db import db
+from returns_service.exchanges.services import exchanges_of
 from returns_service.refunds.adjustments import ADJUSTABLE, adjust_payout, adjustments_of
 from returns_service.refunds.breakdown import refund_breakdown
 from returns_service.returns import services as returns
@@ -111,7 +112,13 @@ def render_detail(ret: Return, status: int = 200, **forms: FlaskForm) -> Any:
         adjust_form=adjust, adjustments=adjustments_of(ret) if ret.adjustment_amount else [],
         adjustment_label=lambda code: getattr(policy.adjustments.reason(code), "label", code),
         can_adjust=ret.status in ADJUSTABLE and user_may(current_user, "return.adjust"),
+        exchanges=exchange_rows(ret),
     ), status
+
+
+def exchange_rows(ret: Return) -> list[dict[str, Any]]:
+    """The return's exchanges with their price difference and exchange order."""
+    return [{"exchange": e, "order": e.order} for e in exchanges_of(ret.id)]
 
 
 def adjustment_options(policy: Any) -> list[tuple[str, str]]:
