@@ -59,12 +59,16 @@ def upgrade():
     sa.Column('original_value', sa.BigInteger(), nullable=False),
     sa.Column('new_price', sa.BigInteger(), nullable=False),
     sa.Column('difference', sa.BigInteger(), nullable=False),
+    sa.Column('checkout_session_id', sa.String(length=255), nullable=True),
+    sa.Column('checkout_url', sa.Text(), nullable=True),
+    sa.Column('payment_intent', sa.String(length=255), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['return_id'], ['returns.id'], name=op.f('fk_exchanges_return_id_returns'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['return_item_id'], ['return_items.id'], name=op.f('fk_exchanges_return_item_id_return_items'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['variant_id'], ['product_variants.id'], name=op.f('fk_exchanges_variant_id_product_variants')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_exchanges')),
+    sa.UniqueConstraint('checkout_session_id', name=op.f('uq_exchanges_checkout_session_id')),
     sa.UniqueConstraint('return_item_id', name=op.f('uq_exchanges_return_item_id'))
     )
     with op.batch_alter_table('exchanges', schema=None) as batch_op:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from returns_service.common.clock import utcnow
@@ -82,6 +82,10 @@ class Exchange(db.Model):
     original_value: Mapped[int] = mapped_column(BigInteger)
     new_price: Mapped[int] = mapped_column(BigInteger)
     difference: Mapped[int] = mapped_column(BigInteger)
+    # A dearer variant: the Checkout Session the customer pays the difference through.
+    checkout_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    checkout_url: Mapped[str | None] = mapped_column(Text)
+    payment_intent: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -46,27 +46,31 @@ def options_for(ret: Return, item: ReturnItem) -> list[Variant]:
     return variants
 
 
-def offer_for_line(order: Any, line: Any) -> list[dict[str, Any]]:
+def offer_for_line(order: Any, line: Any, *, upgrades: bool = False) -> list[dict[str, Any]]:
     """What the customer pages offer for an order line, before a reason is chosen: each
-    variant with its price, stock and difference. Dearer variants are left out: paying a
-    difference online is not offered yet."""
-    if not current_policy().exchanges.enabled:
+    variant with its price, stock and difference. Dearer variants only with `upgrades` (the
+    policy allowing them and online payment configured)."""
+    policy = current_policy().exchanges
+    if not policy.enabled:
         return []
+    upgrades = upgrades and policy.upgrades_allowed
     draft = ReturnItem(order_line=line, quantity=1, reason="")  # priced, never saved
     offer = []
     for variant in _candidates(order.currency, line):
         price = variant.price_in(order.currency) or 0
         diff = difference(draft, 1, price)[1]
-        if diff <= 0:
+        if diff <= 0 or upgrades:
             offer.append({"sku": variant.sku, "title": variant.title, "price": price,
                           "available": variant.available, "difference": diff})
     return offer
 
 
-def draft_difference(order: Any, line: Any, quantity: int, sku: str) -> int | None:
+def draft_difference(order: Any, line: Any, quantity: int, sku: str, *,
+                     upgrades: bool = False) -> int | None:
     """The difference of exchanging `quantity` of `line` for `sku`, before the return exists
     (None when `sku` is not offered for the line)."""
-    offer = next((o for o in offer_for_line(order, line) if o["sku"] == sku), None)
+    offer = next((o for o in offer_for_line(order, line, upgrades=upgrades)
+                  if o["sku"] == sku), None)
     if offer is None:
         return None
     draft = ReturnItem(order_line=line, quantity=quantity, reason="")  # priced, never saved

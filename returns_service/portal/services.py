@@ -9,7 +9,8 @@ from typing import Any
 
 from flask import current_app
 
-from returns_service.exchanges.services import draft_difference, offer_for_line
+from returns_service.exchanges.payment import online_payment_available
+from returns_service.exchanges.services import draft_difference, exchanges_of, offer_for_line
 from returns_service.orders.models import Order
 from returns_service.portal.wording import next_step, status_label, status_tone
 from returns_service.refunds.adjustments import adjustments_of
@@ -48,7 +49,9 @@ def estimate_draft(order: Order, items: list[dict[str, Any]]) -> RefundBreakdown
 
 def exchange_offers(order: Order, eligibility: list[Any]) -> dict[str, list[dict[str, Any]]]:
     """The variants each returnable line may be exchanged for (lines with none left out)."""
-    offers = {e.line.sku: offer_for_line(order, e.line) for e in eligibility if e.eligible}
+    upgrades = online_payment_available()
+    offers = {e.line.sku: offer_for_line(order, e.line, upgrades=upgrades)
+              for e in eligibility if e.eligible}
     return {sku: offer for sku, offer in offers.items() if offer}
 
 
@@ -56,7 +59,8 @@ def exchange_difference(order: Order, item: dict[str, Any]) -> int | None:
     line = order.line_by_sku(item["sku"])
     if line is None or not item.get("exchange_sku"):
         return None
-    return draft_difference(order, line, item["quantity"], item["exchange_sku"])
+    return draft_difference(order, line, item["quantity"], item["exchange_sku"],
+                            upgrades=online_payment_available())
 
 
 def payout_offer(ret: Return, payout: int) -> dict[str, Any]:
@@ -151,7 +155,22 @@ def status_view(ret: Return) -> dict[str, Any]:
         else ended_by.note if ended_by is not None and ended_by.actor_type != "customer"
         else None,
         "can_cancel": "cancel" in allowed_triggers(ret.status),
+        "exchanges": [{"title": e.variant.title, "status": e.status,
+                       "difference": e.difference, "message": EXCHANGE_MESSAGES.get(e.status)}
+                      for e in exchanges_of(ret.id)],
     }
+
+
+# What the status page says of an exchange, by its status.
+EXCHANGE_MESSAGES = {
+    "requested": "We send it when your parcel arrives.",
+    "awaiting_payment": "Waiting for your payment of the difference.",
+    "ordered": "Your parcel arrived: we are sending your new item.",
+    "shipped": "Your new item is on its way.",
+    "cancelled": "Cancelled: the item is refunded instead.",
+    "expired": "The payment page expired before the difference was paid, so the exchange "
+               "was not made: the item is refunded when your parcel arrives.",
+}
 
 
 def _adjustment_label(code: str) -> str:

@@ -15,10 +15,12 @@ from werkzeug.wrappers import Response
 from returns_service.common.errors import DomainError, EditConflict, NotFound, ValidationFailed
 from returns_service.credits.services import balance, credit_for_return
 from returns_service.db import db
-from returns_service.exchanges.services import request_exchange
+from returns_service.exchanges.payment import PaymentUnavailable, checkout_url
+from returns_service.exchanges.services import exchanges_of, request_exchange
 from returns_service.feedback.services import can_rate, feedback_token
 from returns_service.http.rate_limits import limit_lookups
 from returns_service.orders.services import find_customer_order
+from returns_service.payments.stripe import PermanentPaymentError, TransientPaymentError
 from returns_service.portal.forms import (
     CancelForm,
     FindReturnForm,
@@ -170,6 +172,9 @@ def review() -> Any:
         token = status_token(ret.rma)
         session.pop(DRAFT, None)
         session[SENT] = token
+        unpaid = next((e for e in exchanges_of(ret.id) if e.status == "awaiting_payment"), None)
+        if unpaid is not None:
+            return _pay_exchange(ret.rma, token, unpaid.id)
         return redirect(url_for(".confirmation", token=token))
     offers = exchange_offers(order, line_eligibility(order, current_policy()))
     lines = [{**item, "line": order.line_by_sku(item["sku"]),
@@ -180,6 +185,36 @@ def review() -> Any:
     return render_template("portal/review.html", form=form, order=order, lines=lines,
                            estimate=estimate, keeps_items=draft_keeps_items(order, items)), \
         422 if form.errors else 200
+
+
+def _pay_exchange(rma: str, token: str, exchange_id: int) -> Any:
+    """A page with the link to Stripe's page for the difference (a link, not a redirect: the
+    pages' CSP lets forms post to this service only). Back to the status page, with why,
+    when Stripe cannot be reached now (the customer can try again from there)."""
+    status_page = url_for(".status", token=token, _external=True)
+    try:
+        url = checkout_url(exchange_id, rma=rma, success_url=f"{status_page}?paid=1",
+                           cancel_url=status_page)
+    except (PaymentUnavailable, TransientPaymentError, PermanentPaymentError):
+        db.session.rollback()
+        flash("We could not open the payment page just now. Your return is saved: please "
+              "try paying the difference again in a few minutes.", "error")
+        return redirect(url_for(".status", token=token))
+    exchange = next(e for e in exchanges_of(get_return(rma).id) if e.id == exchange_id)
+    return render_template("portal/pay.html", rma=rma, url=url, exchange=exchange,
+                           status_url=status_page)
+
+
+@bp.route("/returns/<token>/pay-exchange", methods=["POST"])
+def pay_exchange(token: str) -> Any:
+    """Pay (again) a dearer exchange's difference, from the status page."""
+    ret = _return_from_token(token)
+    if isinstance(ret, tuple):
+        return ret
+    unpaid = next((e for e in exchanges_of(ret.id) if e.status == "awaiting_payment"), None)
+    if unpaid is None:
+        return redirect(url_for(".status", token=token))
+    return _pay_exchange(ret.rma, token, unpaid.id)
 
 
 def _request_exchanges(ret: Any, items: list[dict[str, Any]]) -> None:

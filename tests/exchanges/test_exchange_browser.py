@@ -105,3 +105,83 @@ def test_an_exchange_for_a_reason_the_policy_does_not_allow_is_explained(
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("alert")).to_contain_text(
         "Exchanges are offered for these reasons: Doesn't fit. Choose a refund.")
+
+
+@pytest.fixture
+def stripe_config(app_config, fake_checkout):
+    from tests.support.stripe import API_KEY, WEBHOOK_SECRET
+
+    app_config.update(STRIPE_API_KEY=API_KEY, STRIPE_API_BASE=fake_checkout.url,
+                      STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET)
+    return app_config
+
+
+def test_customer_upgrades_and_pays_the_difference_at_checkout(
+        stripe_config, page, api, client, shirt_bought, fake_checkout) -> None:
+    from playwright.sync_api import expect
+
+    from tests.support.stripe import post_webhook, stripe_event
+
+    shirt_bought()
+    _to_items(page)
+    line = page.get_by_role("group", name="Shirt, size M")
+    line.get_by_label("How many to return").fill("1")
+    line.get_by_label("Reason").select_option(label="Doesn't fit")
+    line.get_by_label("Refund or exchange").select_option(
+        label="Exchange for Shirt, size XL (€5.00 more each, paid online)")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_test_id("exchange")).to_contain_text(
+        "you pay the €5.00 difference on our secure payment page (Stripe) after sending")
+    page.get_by_role("button", name="Send return request").click()
+    expect(page.get_by_role("heading", name="Pay the difference")).to_be_visible()
+    page.get_by_role("link", name="Continue to secure payment").click()
+
+    # At the (fake) Stripe page: the difference, for this return.
+    expect(page.get_by_role("heading", name="Pay 500 EUR")).to_be_visible()
+    session_id = page.url.rsplit("/", 1)[1]
+    session = fake_checkout.sessions[session_id]
+    assert session["metadata"]["rma"].startswith("R-")
+    paid = fake_checkout.complete(session_id, payment_intent="pi_upgrade",
+                                  email="jane@example.com", name="Jane Doe")
+    assert post_webhook(client, stripe_event("checkout.session.completed",
+                                             paid)).json["result"] == "applied"
+    page.goto(session["success_url"])
+    expect(page.get_by_test_id("exchange")).to_contain_text(
+        "We send it when your parcel arrives.")
+    assert stock_of(api, "SHIRT-XL")["reserved"] == 1
+
+
+def test_an_expired_payment_page_is_explained_and_can_be_reopened_until_then(
+        stripe_config, page, client, shirt_bought, fake_checkout) -> None:
+    from playwright.sync_api import expect
+
+    from tests.support.stripe import post_webhook, stripe_event
+
+    shirt_bought()
+    _to_items(page)
+    line = page.get_by_role("group", name="Shirt, size M")
+    line.get_by_label("How many to return").fill("1")
+    line.get_by_label("Reason").select_option(label="Doesn't fit")
+    line.get_by_label("Refund or exchange").select_option(
+        label="Exchange for Shirt, size XL (€5.00 more each, paid online)")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Send return request").click()
+    page.get_by_role("link", name="Continue to secure payment").click()
+    expect(page.get_by_role("heading", name="Pay 500 EUR")).to_be_visible()
+    session_id = page.url.rsplit("/", 1)[1]
+    status_url = fake_checkout.sessions[session_id]["success_url"].split("?")[0]
+
+    page.goto(status_url)  # back without paying: the status page offers the page again
+    page.get_by_role("button", name="Pay the €5.00 difference").click()
+    page.get_by_role("link", name="Continue to secure payment").click()
+    expect(page.get_by_role("heading", name="Pay 500 EUR")).to_be_visible()
+    assert page.url.endswith(session_id)  # the same session, not a second one
+
+    expired = fake_checkout.expire(session_id)
+    assert post_webhook(client, stripe_event("checkout.session.expired",
+                                             expired)).json["result"] == "applied"
+    page.goto(status_url)
+    expect(page.get_by_test_id("exchange")).to_contain_text(
+        "The payment page expired before the difference was paid, so the exchange was not "
+        "made: the item is refunded when your parcel arrives.")
+    expect(page.get_by_role("button", name=re.compile("Pay the"))).to_have_count(0)
