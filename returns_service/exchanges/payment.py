@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from returns_service.common.clock import utcnow
 from returns_service.common.errors import DomainError
+from returns_service.common.money import format_money
 from returns_service.db import db
 from returns_service.db.insert_once import insert_once
 from returns_service.exchanges import services
@@ -26,7 +27,11 @@ from returns_service.payments.stripe import (
     StripeCheckoutGateway,
     to_stripe_amount,
 )
+from returns_service.returns.models import Return
+from returns_service.returns.review import flag_for_review
+from returns_service.returns.writes import save
 from workflows import exchanges as wf
+from workflows.returns import Actor
 
 EVENTS = ("checkout.session.completed", "checkout.session.expired")
 METADATA_KEY = "exchange_id"  # in the session's metadata, next to the RMA
@@ -99,6 +104,11 @@ def _apply(event: dict[str, Any]) -> tuple[str, str]:
     if exchange is None or exchange.checkout_session_id not in (None, session.get("id")):
         return "unmatched", "No exchange has this Checkout Session."
     if exchange.status != wf.Status.AWAITING_PAYMENT:
+        if (event["type"] == "checkout.session.completed"
+                and session.get("payment_status") == "paid"
+                and exchange.status in (wf.Status.EXPIRED, wf.Status.CANCELLED)):
+            _paid_too_late(exchange, session)
+            return "flagged", "Paid after the exchange ended: flagged for staff."
         return "ignored", f"The exchange is {exchange.status}."
     if event["type"] == "checkout.session.completed":
         if session.get("payment_status") != "paid":
@@ -109,3 +119,17 @@ def _apply(event: dict[str, Any]) -> tuple[str, str]:
         return "applied", "The difference was paid."
     services.end_exchange(exchange, "expire")
     return "applied", "The payment page expired unpaid: the exchange expired."
+
+
+def _paid_too_late(exchange: Exchange, session: dict[str, Any]) -> None:
+    """The customer paid for an exchange that had already ended: a person refunds it (an
+    automatic refund of the difference is not built yet), so the return is flagged."""
+    ret = db.session.get(Return, exchange.return_id)
+    if ret is None:
+        return
+    flag_for_review(ret, f"The customer paid {format_money(exchange.difference, exchange.currency)}"
+                    f" (Checkout Session {session.get('id')}, payment "
+                    f"{session.get('payment_intent')}) for the exchange {exchange.from_sku} → "
+                    f"{exchange.to_sku} after it was {exchange.status}. Refund that payment "
+                    "in the Stripe dashboard.", Actor.system("stripe"))
+    save(ret)

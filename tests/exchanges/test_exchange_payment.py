@@ -81,9 +81,12 @@ def test_an_expired_session_ends_the_exchange_and_says_so(app, api, client, shir
         token = status_token(rma)
     page = client.get(f"/returns/status/{token}").get_data(as_text=True)
     assert "The payment page expired before the difference was paid" in page
-    # Paid after all, too late: nothing moves (the exchange stays expired).
+    # Paid after all, too late: the exchange stays expired and staff are asked to refund.
     late = fake_checkout.complete(session_id, payment_intent="pi_late", email="j@x.test",
                                   name="Jane")
     assert post_webhook(client, stripe_event("checkout.session.completed",
-                                             late)).json["result"] == "ignored"
+                                             late)).json["result"] == "flagged"
+    detail = api.get(f"/api/v1/returns/{rma}", as_="agent").json
+    assert detail["needs_review"] is True
+    assert "paid €5.00" in detail["review_reason"] and "pi_late" in detail["review_reason"]
     assert [r["amount"] for r in receive(api, rma)["refunds"]] == [2500]
