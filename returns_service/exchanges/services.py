@@ -12,6 +12,7 @@ from returns_service.common.clock import utcnow
 from returns_service.common.errors import DomainError, NotFound, ValidationFailed
 from returns_service.db import db
 from returns_service.exchanges import stock
+from returns_service.exchanges.difference import refund_paid_difference
 from returns_service.exchanges.models import Exchange, ExchangeOrder, Product, Variant
 from returns_service.exchanges.valuation import difference
 from returns_service.notifications.services import queue_email
@@ -151,6 +152,7 @@ def end_exchange(exchange: Exchange, trigger: str) -> bool:
         return False
     wf.fire(locked, trigger)
     stock.release(locked.variant_id, locked.quantity)
+    refund_paid_difference(locked)  # a paid difference goes back, once
     db.session.flush()
     return True
 

@@ -90,3 +90,27 @@ def test_an_expired_session_ends_the_exchange_and_says_so(app, api, client, shir
     assert detail["needs_review"] is True
     assert "paid €5.00" in detail["review_reason"] and "pi_late" in detail["review_reason"]
     assert [r["amount"] for r in receive(api, rma)["refunds"]] == [2500]
+
+
+def test_a_paid_difference_is_refunded_once_when_the_return_is_cancelled(
+        app, api, client, shirt_order, fake_checkout) -> None:
+    from returns_service.exchanges import services
+    from returns_service.refunds.models import Refund
+
+    rma = shirt_order()
+    exchange(api, rma, "SHIRT-XL")
+    _, session_id = _session(app, rma)
+    paid = fake_checkout.complete(session_id, payment_intent="pi_diff_9",
+                                  email="jane@example.com", name="Jane Doe")
+    post_webhook(client, stripe_event("checkout.session.completed", paid))
+    assert api.post(f"/api/v1/returns/{rma}/cancel", as_="agent", json={}).status_code == 200
+    with app.app_context():
+        row = db.session.query(Exchange).one()
+        assert row.status == "cancelled"
+        assert services.end_exchange(row, "cancel") is False  # ending it again: nothing
+        db.session.commit()
+        refunds = db.session.query(Refund).all()
+        assert [(r.amount, r.currency, r.payment_intent, r.idempotency_key, r.return_id)
+                for r in refunds] == [(500, "EUR", "pi_diff_9",
+                                       f"exchange-{row.id}-difference-refund", None)]
+    assert stock_of(api, "SHIRT-XL")["reserved"] == 0

@@ -60,3 +60,32 @@ def test_the_same_line_exchanged_twice_at_once_holds_one_unit(app, api, shirt_or
     with ThreadPoolExecutor(2) as pool:
         assert list(pool.map(ask, range(2))) == ["SHIRT-L", "SHIRT-L"]
     assert stock_of(api, "SHIRT-L")["reserved"] == 1
+
+
+def test_two_callers_ending_a_paid_exchange_refund_the_difference_once(
+        app, api, shirt_order) -> None:
+    from returns_service.refunds.models import Refund
+
+    rma = shirt_order()
+    with app.app_context():
+        ret = get_return(rma)
+        exchange = services.request_exchange(ret, ret.items[0], "SHIRT-XL")
+        exchange.payment_intent, exchange.status = "pi_paid_diff", "requested"  # as if paid
+        db.session.commit()
+        exchange_id = exchange.id
+    barrier = threading.Barrier(2)
+
+    def end(_: int) -> bool:
+        with app.app_context():
+            row = db.session.get(Exchange, exchange_id)
+            barrier.wait(timeout=30)
+            ended = services.end_exchange(row, "cancel")
+            db.session.commit()
+            return ended
+
+    with ThreadPoolExecutor(2) as pool:
+        assert sorted(pool.map(end, range(2))) == [False, True]
+    with app.app_context():
+        assert [(r.amount, r.payment_intent) for r in db.session.query(Refund)] == [
+            (500, "pi_paid_diff")]
+    assert stock_of(api, "SHIRT-XL")["reserved"] == 0
