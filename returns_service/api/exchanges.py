@@ -64,17 +64,28 @@ def list_exchange_orders(query: dict[str, Any]) -> Any:
     return [services.order_dict(o) for o in services.pending_orders(query["status"])]
 
 
-@orders_blp.route("/<int:order_id>/shipped", methods=["POST"])
+@orders_blp.route("/<order_id>/shipped", methods=["POST"])
 @orders_blp.doc(security=BEARER, responses=PROBLEMS)
 @orders_blp.arguments(ShippedIn)
 @orders_blp.response(200, ExchangeOrderOut)
 @require("exchange_orders.ship")
-def mark_shipped(data: dict[str, Any], order_id: int) -> Any:
+def mark_shipped(data: dict[str, Any], order_id: str) -> Any:
     """Record that you shipped the exchange order: the customer is emailed the tracking
     number. The same call again changes nothing."""
-    order = services.mark_shipped(order_id, data["tracking_number"], data.get("carrier"))
+    order = services.mark_shipped(_order_id(order_id), data["tracking_number"],
+                                  data.get("carrier"))
     db.session.commit()
     return services.order_dict(order)
+
+
+MAX_ID = 2**31 - 1  # the column's range: a larger number names no order
+
+
+def _order_id(value: str) -> int:
+    """The id in the path; anything that cannot be one is an order that does not exist."""
+    if not value.isascii() or not value.isdigit() or not 0 < int(value) <= MAX_ID:
+        raise NotFound(f"No exchange order {value[:40]}.")
+    return int(value)
 
 
 class ExchangeIn(Schema):

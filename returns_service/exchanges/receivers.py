@@ -12,7 +12,7 @@ from returns_service.db import db
 from returns_service.exchanges import services
 from returns_service.exchanges.models import Exchange
 from returns_service.exchanges.signals import exchange_ordered
-from returns_service.returns.models import Return
+from returns_service.returns.models import Return, transaction_memo
 from workflows import exchanges as wf
 
 # The return's status -> the trigger that ends its exchanges still holding stock.
@@ -49,7 +49,21 @@ def on_status_changed(ret: Return, **_: Any) -> None:
 
 def exchanged_items(ret: Return) -> dict[int, int]:
     """The return's items replaced by a live exchange, with what a cheaper variant leaves
-    owed to the customer (refunded, or credited, with the return)."""
-    rows = db.session.execute(select(Exchange.return_item_id, Exchange.difference).where(
-        Exchange.return_id == ret.id, Exchange.status.in_(LIVE)))
-    return {item_id: max(0, -difference) for item_id, difference in rows}
+    owed to the customer (refunded, or credited, with the return).
+
+    Priced for every return a page shows: the exchanges of all the returns this session has
+    loaded are read in one query, remembered for the transaction (a change to an exchange
+    forgets them, see services.forget_owed)."""
+    memo = transaction_memo().setdefault(services.OWED_MEMO, {})
+    if ret.id not in memo:
+        ids = {ret.id} | {obj.id for obj in list(db.session.identity_map.values())
+                          if isinstance(obj, Return) and obj.id is not None}
+        ids -= memo.keys()
+        for return_id in ids:
+            memo[return_id] = {}
+        rows = db.session.execute(select(Exchange.return_id, Exchange.return_item_id,
+                                         Exchange.difference).where(
+            Exchange.return_id.in_(ids), Exchange.status.in_(LIVE)))
+        for return_id, item_id, difference in rows:
+            memo[return_id][item_id] = max(0, -difference)
+    return dict(memo[ret.id])

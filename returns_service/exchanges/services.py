@@ -16,9 +16,18 @@ from returns_service.exchanges.difference import refund_paid_difference
 from returns_service.exchanges.models import Exchange, ExchangeOrder, Product, Variant
 from returns_service.exchanges.valuation import difference
 from returns_service.notifications.services import queue_email
-from returns_service.returns.models import Return, ReturnItem
+from returns_service.returns.models import Return, ReturnItem, transaction_memo
 from returns_service.returns.services import current_policy
 from workflows import exchanges as wf
+
+# returns.models.transaction_memo key: return id -> {item id: owed} (receivers.exchanged_items)
+OWED_MEMO = "exchanges_owed"
+
+
+def forget_owed() -> None:
+    """An exchange changed: what refunds was told about exchanged lines is read again."""
+    transaction_memo().pop(OWED_MEMO, None)
+
 
 # A return in these statuses may still have a line swapped for another variant.
 OPEN_RETURN = ("requested", "approved")
@@ -131,6 +140,7 @@ def request_exchange(ret: Return, item: ReturnItem, sku: str) -> Exchange:
     if diff > 0:
         wf.fire(exchange, "ask_payment")
     db.session.flush()
+    forget_owed()
     return exchange
 
 
@@ -154,6 +164,7 @@ def end_exchange(exchange: Exchange, trigger: str) -> bool:
     stock.release(locked.variant_id, locked.quantity)
     refund_paid_difference(locked)  # a paid difference goes back, once
     db.session.flush()
+    forget_owed()
     return True
 
 
