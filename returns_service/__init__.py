@@ -72,6 +72,7 @@ def _init_domains(app: Flask) -> None:
         conversations,
         credits,
         demo,
+        exchanges,
         feedback,
         http,
         integrations,
@@ -89,8 +90,8 @@ def _init_domains(app: Flask) -> None:
     from webhooks import init_app as init_webhooks
 
     for package in (storage, scheduler, staff, payments, orders, returns, feedback, credits,
-                    refunds, shipping, conversations, notifications, integrations, http, api,
-                    portal, console, demo, cli):
+                    refunds, shipping, conversations, notifications, exchanges, integrations,
+                    http, api, portal, console, demo, cli):
         package.init_app(app)
     init_webhooks(app)
     # Last: after the API, so problem+json wins over smorest's own JSON errors.

@@ -16,6 +16,7 @@ from flask import Blueprint, current_app, request
 
 from returns_service.common import metrics
 from returns_service.db import db
+from returns_service.exchanges import payment as exchange_payment
 from returns_service.http.problems import problem
 from returns_service.integrations import checkout
 from returns_service.payments.stripe import (
@@ -47,7 +48,9 @@ def stripe_webhook() -> Any:
         metrics.webhook_event("unusable", result)
         return {"received": True, "event": exc.event_id, "result": result,
                 "detail": exc.reason}, 200
-    if checkout.handles(event["type"]):
+    if exchange_payment.handles(event):  # a session we made for an exchange's difference
+        result = exchange_payment.receive_event(event)
+    elif checkout.handles(event["type"]):
         result = checkout.receive_event(event)
     else:
         result = stripe_events.receive_event(event)

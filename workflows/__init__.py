@@ -4,10 +4,10 @@
 
 from types import ModuleType
 
-from workflows import returns, webhook_deliveries
+from workflows import exchanges, returns, webhook_deliveries
 
 # name -> module with TRANSITIONS, TRIGGERS, fire(), allowed_triggers() and mermaid()
-MACHINES: dict[str, ModuleType] = {"returns": returns,
+MACHINES: dict[str, ModuleType] = {"exchanges": exchanges, "returns": returns,
                                     "webhook_deliveries": webhook_deliveries}
 
 __all__ = ["MACHINES"]

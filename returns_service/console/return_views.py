@@ -31,6 +31,7 @@ from returns_service.console.workspace import bulk_form, workspace_context
 from returns_service.conversations.macros import get_macro
 from returns_service.conversations.work import VIEWS
 from returns_service.db import db
+from returns_service.exchanges.services import exchanges_of
 from returns_service.refunds.adjustments import ADJUSTABLE, adjust_payout, adjustments_of
 from returns_service.refunds.breakdown import refund_breakdown
 from returns_service.returns import services as returns
@@ -128,7 +129,13 @@ def render_detail(ret: Return, status: int = 200, macro: Any = None,
         can_adjust=ret.status in ADJUSTABLE and user_may(current_user, "return.adjust"),
         **workspace,
         shipment=shipment_of(ret), label_form=FlaskForm(formdata=None),
+        exchanges=exchange_rows(ret),
     ), status
+
+
+def exchange_rows(ret: Return) -> list[dict[str, Any]]:
+    """The return's exchanges with their price difference and exchange order."""
+    return [{"exchange": e, "order": e.order} for e in exchanges_of(ret.id)]
 
 
 def adjustment_options(policy: Any) -> list[tuple[str, str]]:

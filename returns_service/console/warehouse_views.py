@@ -14,6 +14,7 @@ from returns_service.console.formerrors import apply_errors, form_errors
 from returns_service.console.forms import ReceiveForm
 from returns_service.console.services import reason_label
 from returns_service.db import db
+from returns_service.exchanges.services import exchanges_of
 from returns_service.returns import services as returns
 from returns_service.returns.models import Return
 from returns_service.returns.rma import normalise_rma
@@ -111,6 +112,9 @@ def _render(ret: Return, form: ReceiveForm, status: int = 200) -> Any:
     errors = [(field_id, f"{names[field_id.rsplit('-', 1)[0]]}: {message}"
                if field_id.rsplit("-", 1)[0] in names else message)
               for field_id, message in form_errors(form)]
+    # Lines swapped for another variant: the packer ships the new item once this is received.
+    exchanged = {e.return_item_id: e for e in exchanges_of(ret.id)
+                 if e.status in ("requested", "awaiting_payment")}
     return render_template("console/receive.html", ret=ret, form=form, rows=rows,
                            errors=errors, reason_label=reason_label,
-                           first_scan=awaits_inspection(ret)), status
+                           first_scan=awaits_inspection(ret), exchanged=exchanged), status

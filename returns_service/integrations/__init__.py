@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+from returns_service.exchanges.signals import exchange_ordered
 from returns_service.integrations import checkout, delivery, events, models
 from returns_service.outbox.registry import register_handler
 from returns_service.refunds.signals import refund_outcome
@@ -29,6 +30,7 @@ def init_app(app: Flask) -> None:
     what is due on every scheduler pass, import Checkout orders."""
     status_changed.connect(events.on_status_changed)
     refund_outcome.connect(events.on_refund_outcome)
+    exchange_ordered.connect(events.on_exchange_ordered)
     register_handler(events.DELIVER_TOPIC, _deliver)
     register_handler(checkout.IMPORT_TOPIC, _import)
     register_periodic(app, "webhooks_due", delivery.retry_due, position=60)

@@ -37,6 +37,9 @@ EVENT_TYPES: dict[str, str] = {
     "refund.failed": "A refund failed or was canceled at Stripe.",
     "credit.issued": "The customer chose store credit: a code was issued for the return "
                      "(amount plus bonus), to redeem at the store's checkout.",
+    "exchange.ordered": "The original of an exchange arrived: the new variant is to be "
+                        "shipped (the exchange order, also listed by "
+                        "GET /api/v1/exchange-orders).",
 }
 TEST_EVENT = "webhook.test"  # sent by "Send test event" only, to one endpoint
 
@@ -131,6 +134,14 @@ def credit_data(ret: Any) -> dict[str, Any]:
     return {"code": code.code if code is not None else None,
             "amount": ret.refund_amount, "bonus": ret.credit_bonus_amount,
             "currency": ret.order.currency}
+
+
+def on_exchange_ordered(exchange: Any, *, order: Any, ret: Any, **_: Any) -> None:
+    """An exchange order was created: the store ships the new variant."""
+    record_event("exchange.ordered", {**return_data(ret), "exchange_order": {
+        "id": order.id, "sku": order.sku, "quantity": order.quantity,
+        "exchanged_from": exchange.from_sku, "difference": exchange.difference,
+        "currency": exchange.currency}})
 
 
 def on_refund_outcome(refund: Any, ret: Any | None = None, **_: Any) -> None:

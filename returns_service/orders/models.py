@@ -101,6 +101,9 @@ class OrderLine(db.Model):
     discount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     tax_lines: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
     tax_added: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # The store's product id (the catalog's `PUT /api/v1/products/{product_id}`): what the
+    # line may be exchanged for.
+    product_id: Mapped[str | None] = mapped_column(String(100))
 
     order: Mapped[Order] = relationship(back_populates="lines")
 

@@ -99,6 +99,8 @@ class OrderLineIn(Schema):
                               validate=validate.Range(min=1, max=MAX_LINE_QUANTITY))
     unit_price = fields.Integer(required=True, strict=True, validate=AMOUNT)
     final_sale = fields.Boolean(load_default=False)
+    product_id = fields.String(load_default=None, allow_none=True,
+                               validate=validate.Length(min=1, max=100))
     discount = fields.Integer(load_default=0, strict=True, validate=AMOUNT, metadata={
         "description": "Minor units of discount allocated to the whole line"})
     tax_lines = fields.List(fields.Nested(TaxLineIn), load_default=list,
@@ -219,6 +221,7 @@ class OrderLineOut(Schema):
     discount = fields.Integer()
     tax_lines = fields.List(fields.Dict(), attribute="tax_lines_out")
     paid = fields.Integer(metadata={"description": "What was paid for the whole line"})
+    product_id = fields.String(allow_none=True)
 
 
 class ReturnSummaryOut(Schema):

@@ -160,6 +160,7 @@ def _merge_lines(order: Order, lines: list[dict[str, Any]], pins: OrderPins) -> 
         line.unit_price, line.final_sale = data["unit_price"], data.get("final_sale", False)
         line.discount = data.get("discount", 0)
         line.set_taxes(data.get("tax_lines"))
+        line.product_id = data.get("product_id")
     if errors:
         raise ValidationFailed(errors)
 

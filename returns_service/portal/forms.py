@@ -85,6 +85,8 @@ class LineForm(Form):
     reason = SelectField(_l("Reason"), validate_choice=False)
     comment = TextAreaField(_l("Comment (optional)"), validators=[
         Optional(), Length(max=1000, message=_l("Keep the comment under 1000 characters."))])
+    # Only shown for lines the catalog offers other variants of.
+    exchange = SelectField("Refund or exchange", validate_choice=False)
 
 
 class ChooseItemsForm(PortalForm):
@@ -92,6 +94,8 @@ class ChooseItemsForm(PortalForm):
 
     eligibility: list[LineEligibility]
     form_errors: list[str]
+    # order line SKU -> the variants offered instead (exchanges.services.offer_for_line)
+    exchange_offers: dict[str, list[dict[str, Any]]]
 
     def line(self, n: int) -> Any:
         return self[f"line{n}"].form
@@ -129,8 +133,27 @@ class ChooseItemsForm(PortalForm):
                 sub.reason.errors.append(_("Choose a reason for returning this item."))
                 ok = False
             else:
-                items.append({"sku": elig.line.sku, "quantity": quantity, "reason": reason,
-                              "comment": (sub.comment.data or "").strip() or None})
+                item = {"sku": elig.line.sku, "quantity": quantity, "reason": reason,
+                        "comment": (sub.comment.data or "").strip() or None}
+                wanted = sub.exchange.data or ""
+                if wanted:
+                    offer = {o["sku"]: o for o in self.exchange_offers.get(elig.line.sku, [])}
+                    if wanted not in offer:
+                        sub.exchange.errors = ["Choose a size or colour from the list."]
+                        ok = False
+                    elif offer[wanted]["available"] < quantity:
+                        sub.exchange.errors = [f"{offer[wanted]['title']} is out of stock. "
+                                               "Choose another, or a refund."]
+                        ok = False
+                    elif not policy.exchanges.allows(reason):
+                        allowed = [r.label for r in policy.reasons
+                                   if policy.exchanges.allows(r.code)]
+                        sub.exchange.errors = ["Exchanges are offered for these reasons: "
+                                               f"{', '.join(allowed)}. Choose a refund."]
+                        ok = False
+                    else:
+                        item["exchange_sku"] = wanted
+                items.append(item)
         if ok and not items:
             self.form_errors.append(_("Choose at least one item to return: enter how many "
                                       "and pick a reason."))
@@ -146,6 +169,7 @@ class ChooseItemsForm(PortalForm):
                 sub = self.line(n)
                 sub.quantity.data, sub.reason.data = item["quantity"], item["reason"]
                 sub.comment.data = item.get("comment") or ""
+                sub.exchange.data = item.get("exchange_sku") or ""
 
     def add_service_errors(self, errors: dict[str, list[str]], skus: list[str]) -> None:
         """Attach the service's `items.<i>.<field>` messages to the matching line's fields."""
@@ -158,7 +182,7 @@ class ChooseItemsForm(PortalForm):
                     and int(parts[1]) < len(skus):
                 sku = skus[int(parts[1])]
                 field = "quantity" if parts[2] == "sku" else parts[2]
-                if sku in position and field in ("quantity", "reason", "comment"):
+                if sku in position and field in ("quantity", "reason", "comment", "exchange"):
                     getattr(self.line(position[sku]), field).errors = list(messages)
                     continue
             self.form_errors.extend(
@@ -187,16 +211,22 @@ def _asked_for(name: str) -> bool:
 
 
 def choose_items_form(eligibility: list[LineEligibility], policy: ReturnPolicy,
+                      exchange_offers: dict[str, list[dict[str, Any]]] | None = None,
                       **kwargs: Any) -> ChooseItemsForm:
-    """A form with one sub-form per returnable line of this order, reasons from the policy."""
+    """A form with one sub-form per returnable line of this order, reasons from the policy,
+    and the variants a line may be exchanged for."""
     fields = {f"line{n}": FormField(LineForm) for n, e in enumerate(eligibility) if e.eligible}
     form_class = type("OrderItemsForm", (ChooseItemsForm,), fields)
     form = form_class(**kwargs)
     form.eligibility, form.form_errors = eligibility, []
+    form.exchange_offers = exchange_offers or {}
     choices = [("", _("Choose a reason")), *((r.code, policy_label(r)) for r in policy.reasons)]
     for n, elig in enumerate(eligibility):
         if elig.eligible:
             form.line(n).reason.choices = choices
+            form.line(n).exchange.choices = [("", "Refund me"), *(
+                (o["sku"], f"Exchange for {o['title']}") for o in
+                form.exchange_offers.get(elig.line.sku, []))]
     return form
 
 

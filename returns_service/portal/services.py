@@ -3,13 +3,15 @@ the customer's view of a return. Creating and cancelling go through returns.serv
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from flask import current_app
 
 from returns_service.common.i18n import policy_label, refund_statement_text
+from returns_service.exchanges.payment import online_payment_available
+from returns_service.exchanges.services import draft_difference, exchanges_of, offer_for_line
 from returns_service.orders.models import Order
 from returns_service.portal.wording import next_step, status_label, status_tone
 from returns_service.refunds.adjustments import adjustments_of
@@ -34,8 +36,32 @@ def _draft(order: Order, items: list[dict[str, Any]]) -> Return:
 
 
 def estimate_draft(order: Order, items: list[dict[str, Any]]) -> RefundBreakdown:
-    """Expected refund for items not yet requested."""
-    return refund_breakdown(_draft(order, items), estimate=True)
+    """Expected refund for items not yet requested: the refunded ones, plus what a cheaper
+    variant leaves owed on the exchanged ones."""
+    refunded = [item for item in items if not item.get("exchange_sku")]
+    estimate = refund_breakdown(_draft(order, refunded), estimate=True)
+    owed = sum(max(0, -(exchange_difference(order, item) or 0))
+               for item in items if item.get("exchange_sku"))
+    if owed:
+        estimate = replace(estimate, items_amount=estimate.items_amount + owed,
+                           total=estimate.total + owed)
+    return estimate
+
+
+def exchange_offers(order: Order, eligibility: list[Any]) -> dict[str, list[dict[str, Any]]]:
+    """The variants each returnable line may be exchanged for (lines with none left out)."""
+    upgrades = online_payment_available()
+    offers = {e.line.sku: offer_for_line(order, e.line, upgrades=upgrades)
+              for e in eligibility if e.eligible}
+    return {sku: offer for sku, offer in offers.items() if offer}
+
+
+def exchange_difference(order: Order, item: dict[str, Any]) -> int | None:
+    line = order.line_by_sku(item["sku"])
+    if line is None or not item.get("exchange_sku"):
+        return None
+    return draft_difference(order, line, item["quantity"], item["exchange_sku"],
+                            upgrades=online_payment_available())
 
 
 def payout_offer(ret: Return, payout: int) -> dict[str, Any]:
@@ -134,7 +160,22 @@ def status_view(ret: Return) -> dict[str, Any]:
         else ended_by.note if ended_by is not None and ended_by.actor_type != "customer"
         else None,
         "can_cancel": "cancel" in allowed_triggers(ret.status),
+        "exchanges": [{"title": e.variant.title, "status": e.status,
+                       "difference": e.difference, "message": EXCHANGE_MESSAGES.get(e.status)}
+                      for e in exchanges_of(ret.id)],
     }
+
+
+# What the status page says of an exchange, by its status.
+EXCHANGE_MESSAGES = {
+    "requested": "We send it when your parcel arrives.",
+    "awaiting_payment": "Waiting for your payment of the difference.",
+    "ordered": "Your parcel arrived: we are sending your new item.",
+    "shipped": "Your new item is on its way.",
+    "cancelled": "Cancelled: the item is refunded instead.",
+    "expired": "The payment page expired before the difference was paid, so the exchange "
+               "was not made: the item is refunded when your parcel arrives.",
+}
 
 
 def _adjustment_label(code: str) -> str:

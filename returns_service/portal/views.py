@@ -22,17 +22,20 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from returns_service.common.errors import EditConflict, NotFound, ValidationFailed
+from returns_service.common.errors import DomainError, EditConflict, NotFound, ValidationFailed
 from returns_service.common.i18n import choose_language, current_language, use_order_locale
 from returns_service.conversations import sms
 from returns_service.conversations.services import messages_of, post_customer_message
 from returns_service.conversations.twilio_sms import configured as sms_configured
 from returns_service.credits.services import balance, credit_for_return
 from returns_service.db import db
+from returns_service.exchanges.payment import PaymentUnavailable, checkout_url
+from returns_service.exchanges.services import exchanges_of, request_exchange
 from returns_service.feedback.services import can_rate, feedback_token
 from returns_service.http.extensions import limiter
 from returns_service.http.rate_limits import limit_lookups
 from returns_service.orders.services import find_customer_order
+from returns_service.payments.stripe import PermanentPaymentError, TransientPaymentError
 from returns_service.portal.forms import (
     CancelForm,
     FindReturnForm,
@@ -48,6 +51,8 @@ from returns_service.portal.services import (
     draft_keeps_items,
     draft_offer,
     estimate_draft,
+    exchange_difference,
+    exchange_offers,
     reason_label,
     status_view,
 )
@@ -151,7 +156,8 @@ def choose_items() -> Any:
         return _start_again()
     draft, order = found
     policy = current_policy()
-    form = choose_items_form(line_eligibility(order, policy), policy)
+    eligibility = line_eligibility(order, policy)
+    form = choose_items_form(eligibility, policy, exchange_offers(order, eligibility))
     if form.is_submitted():
         items = form.chosen_items(policy)
         if items is not None:
@@ -183,28 +189,85 @@ def review() -> Any:
         del form.resolution
     if form.validate_on_submit():
         try:
-            ret = create_return(order, items, channel="web", request_key=draft.get("key"),
+            ret = create_return(order, [{k: v for k, v in item.items() if k != "exchange_sku"}
+                                        for item in items],
+                                channel="web", request_key=draft.get("key"),
                                 actor=Actor("customer", None, order.email),
                                 resolution=form.resolution.data if len(choices) > 1
                                 else "refund", locale=current_language())
+            _request_exchanges(ret, items)
             db.session.commit()
         except ValidationFailed as exc:  # something changed since the items step
             db.session.rollback()
             policy = current_policy()
-            items_form = choose_items_form(line_eligibility(order, policy), policy,
-                                           formdata=None)
+            eligibility = line_eligibility(order, policy)
+            items_form = choose_items_form(eligibility, policy,
+                                           exchange_offers(order, eligibility), formdata=None)
             items_form.load(items)
             items_form.add_service_errors(exc.errors, [i["sku"] for i in items])
             return _items_page(items_form, order, 422)
         token = status_token(ret.rma)
         session.pop(DRAFT, None)
         session[SENT] = token
+        unpaid = next((e for e in exchanges_of(ret.id) if e.status == "awaiting_payment"), None)
+        if unpaid is not None:
+            return _pay_exchange(ret.rma, token, unpaid.id)
         return redirect(url_for(".confirmation", token=token))
+    offers = exchange_offers(order, line_eligibility(order, current_policy()))
     lines = [{**item, "line": order.line_by_sku(item["sku"]),
-              "reason_label": reason_label(item["reason"])} for item in items]
+              "reason_label": reason_label(item["reason"]),
+              "exchange": next((o for o in offers.get(item["sku"], [])
+                                if o["sku"] == item.get("exchange_sku")), None),
+              "difference": exchange_difference(order, item)} for item in items]
     return render_template("portal/review.html", form=form, order=order, lines=lines,
                            estimate=estimate, keeps_items=draft_keeps_items(order, items)), \
         422 if form.errors else 200
+
+
+def _pay_exchange(rma: str, token: str, exchange_id: int) -> Any:
+    """A page with the link to Stripe's page for the difference (a link, not a redirect: the
+    pages' CSP lets forms post to this service only). Back to the status page, with why,
+    when Stripe cannot be reached now (the customer can try again from there)."""
+    status_page = url_for(".status", token=token, _external=True)
+    try:
+        url = checkout_url(exchange_id, rma=rma, success_url=f"{status_page}?paid=1",
+                           cancel_url=status_page)
+    except (PaymentUnavailable, TransientPaymentError, PermanentPaymentError):
+        db.session.rollback()
+        flash("We could not open the payment page just now. Your return is saved: please "
+              "try paying the difference again in a few minutes.", "error")
+        return redirect(url_for(".status", token=token))
+    exchange = next(e for e in exchanges_of(get_return(rma).id) if e.id == exchange_id)
+    return render_template("portal/pay.html", rma=rma, url=url, exchange=exchange,
+                           status_url=status_page)
+
+
+@bp.route("/returns/<token>/pay-exchange", methods=["POST"])
+def pay_exchange(token: str) -> Any:
+    """Pay (again) a dearer exchange's difference, from the status page."""
+    ret = _return_from_token(token)
+    if isinstance(ret, tuple):
+        return ret
+    unpaid = next((e for e in exchanges_of(ret.id) if e.status == "awaiting_payment"), None)
+    if unpaid is None:
+        return redirect(url_for(".status", token=token))
+    return _pay_exchange(ret.rma, token, unpaid.id)
+
+
+def _request_exchanges(ret: Any, items: list[dict[str, Any]]) -> None:
+    """Swap the lines the customer chose to exchange, in the return's transaction (the stock
+    is reserved with it, or nothing is saved)."""
+    for index, item in enumerate(items):
+        if not item.get("exchange_sku"):
+            continue
+        returned = next(i for i in ret.items if i.order_line.sku == item["sku"])
+        try:
+            request_exchange(ret, returned, item["exchange_sku"])
+        except ValidationFailed:
+            raise
+        except DomainError as exc:  # out of stock since the items step
+            raise ValidationFailed({f"items.{index}.exchange": [
+                f"{exc.detail} Choose another, or a refund."]}) from exc
 
 
 def _return_from_token(token: str) -> Any:

@@ -19,6 +19,7 @@ from returns_service.refunds.calculator import (
     TaxLine,
     compute_refund,
 )
+from returns_service.refunds.signals import exchanged_items
 from returns_service.returns.models import Return, ReturnItem
 from returns_service.returns.services import current_policy
 
@@ -71,9 +72,18 @@ def _less_return_shipping(ret: Return, breakdown: RefundBreakdown) -> RefundBrea
 
 
 def _refund_lines(ret: Return, estimate: bool) -> list[RefundLine]:
+    # An exchanged line is made good with the new item: refunded only what a cheaper
+    # variant leaves owed, as one amount (the exchange priced it once, when requested).
+    exchanged = exchanged_items(ret) if ret.id is not None else {}
     lines = []
     priced = None
     for item in ret.items:
+        if item.id in exchanged:
+            if exchanged[item.id] > 0:
+                lines.append(RefundLine(unit_price=exchanged[item.id], quantity=1,
+                                        reason=item.reason,
+                                        condition=None if estimate else item.condition))
+            continue
         line = item.order_line
         quantity = item.quantity if estimate else (item.received_quantity or 0)
         if not line.discount and not line.tax_lines:

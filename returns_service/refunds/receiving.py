@@ -13,6 +13,7 @@ from returns_service.refunds.breakdown import refund_breakdown
 from returns_service.refunds.credit import issue_store_credit
 from returns_service.refunds.payouts import is_split, refund_split
 from returns_service.refunds.services import start_refund
+from returns_service.refunds.signals import exchanged_items, return_settling
 from returns_service.returns.models import Return
 from returns_service.returns.services import transition
 from workflows.returns import Actor
@@ -39,6 +40,9 @@ def settle(ret: Return, actor: Actor, *, as_requested: bool = False,
     its first scan). `nothing_left`: the note closing a return with nothing to pay out;
     None leaves it as it is (a scanned parcel may still be received). `note`: for staff,
     on the refund's start."""
+    # Exchanges order what replaces the lines that arrived; those lines are then left out of
+    # the breakdown (refunds.breakdown asks which).
+    return_settling.send(ret, actor=actor, kept=as_requested)
     # The payout is capped by what other returns left refundable: lock the order. Its lines
     # are not read again (the items hold theirs; the figures sum them in SQL).
     lock_order_row(ret.order)
@@ -57,7 +61,10 @@ def settle(ret: Return, actor: Actor, *, as_requested: bool = False,
     ret.refund_tax_by_rate = breakdown.taxes or None
     if breakdown.total <= 0:
         if nothing_left is not None:
-            transition(ret, "close", actor, note=nothing_left)
+            why = nothing_left
+            if breakdown.items_amount == 0 and exchanged_items(ret):
+                why = "Exchanged: the new item is on its way."
+            transition(ret, "close", actor, note=why)
     elif ret.resolution == "store_credit":
         issue_store_credit(ret, actor)
     elif is_split(ret.order):

@@ -159,6 +159,22 @@ class FaqEntry:
 
 
 @dataclass(frozen=True)
+class Exchanges:
+    """Exchanges: the returned line swapped for another variant instead of a refund."""
+
+    enabled: bool = False
+    reasons: frozenset[str] = frozenset({"doesnt_fit"})  # reasons that may ask for one
+    same_product_only: bool = True  # another size or colour of the same product only
+    upgrades_allowed: bool = True  # a dearer variant, the customer paying the difference
+    # Ship the new item before the original arrives, the original's value secured on a card.
+    instant: bool = False
+    instant_days: int = 21  # …charged if the original has not arrived in this many days
+
+    def allows(self, reason: str) -> bool:
+        return self.enabled and reason in self.reasons
+
+
+@dataclass(frozen=True)
 class ReturnPolicy:
     window_days: int = 30
     window_days_by_channel: dict[str, int] = field(default_factory=dict)
@@ -173,6 +189,7 @@ class ReturnPolicy:
     shipping: ShippingRules = ShippingRules()
     refund_split: str = "card_first"
     faq: tuple[FaqEntry, ...] = ()
+    exchanges: Exchanges = Exchanges()
 
     def resolutions(self) -> tuple[str, ...]:
         """What the customer may choose to be made whole with."""
@@ -289,6 +306,17 @@ def policy_from_mapping(raw: dict[str, Any]) -> ReturnPolicy:
         kwargs["refund_split"] = str(raw["refund_split"])
     if "faq" in raw:
         kwargs["faq"] = tuple(_faq_entry(entry) for entry in raw["faq"])
+    if "exchanges" in raw:
+        ex = raw["exchanges"]
+        kwargs["exchanges"] = Exchanges(
+            enabled=bool(ex.get("enabled", True)),
+            reasons=frozenset(ex.get("reasons", ["doesnt_fit"])),
+            same_product_only=bool(ex.get("same_product_only", True)),
+            upgrades_allowed=bool(ex.get("upgrades_allowed", True)),
+            instant=bool(ex.get("instant", False)),
+            instant_days=int(ex.get("instant_days", 21)))
+        if kwargs["exchanges"].instant_days < 1:
+            raise ValueError("exchanges.instant_days must be at least 1")
     return ReturnPolicy(**kwargs)
 
 

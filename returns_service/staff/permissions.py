@@ -61,6 +61,13 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "webhooks.manage": (),
     "webhooks.read": ("integration",),
     "webhooks.send": ("integration",),
+    # Exchanges: the store keeps the catalog and ships exchange orders; agents may swap a
+    # returned line for another variant for the customer.
+    "catalog.write": ("integration",),
+    "catalog.read": ("agent", "warehouse", "integration"),
+    "exchange.request": ("agent",),
+    "exchange_orders.read": ("warehouse", "integration"),
+    "exchange_orders.ship": ("warehouse", "integration"),
     # The customer's status link can cancel the return: shown to those who may cancel.
     "status_link.see": ("agent",),
     # console only (integration users are machine clients: API tokens, no sign-in)

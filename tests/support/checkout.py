@@ -133,6 +133,13 @@ class FakeCheckout:
                                "amount_tax": sum(i["amount_tax"] for i in items)})
             return json.loads(json.dumps(session))
 
+    def expire(self, session_id: str) -> dict[str, Any]:
+        """The session lapsed unpaid (as checkout.session.expired carries it)."""
+        with self._lock:
+            session = self.sessions[session_id]
+            session.update(status="expired")
+            return json.loads(json.dumps(session))
+
     def pay_later(self, session_id: str, *, payment_intent: str) -> dict[str, Any]:
         """An asynchronous payment (a bank debit) went through after completion."""
         with self._lock:
@@ -148,6 +155,9 @@ class FakeCheckout:
         params = nested(urllib.parse.parse_qsl(body if method == "POST" else parsed.query))
         with self._lock:
             self.requests.append((method, parsed.path))
+        if method == "GET" and parsed.path.startswith("/pay/"):  # the hosted page
+            self._hosted_page(req, parsed.path.removeprefix("/pay/"))
+            return
         if not (req.headers.get("Authorization") or "").startswith("Bearer sk_"):
             self._send(req, 401, {"error": {"type": "invalid_request_error",
                                             "message": "No valid API key provided."}})
@@ -191,6 +201,20 @@ class FakeCheckout:
                 return response.status, response.read()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read()
+
+    def _hosted_page(self, req: BaseHTTPRequestHandler, session_id: str) -> None:
+        """A stand-in for Stripe's hosted page: what is to pay (the test then completes or
+        expires the session, as the customer or time would)."""
+        with self._lock:
+            session = self.sessions.get(session_id)
+        total = session["amount_total"] if session else 0
+        body = (f"<!doctype html><title>Fake Checkout</title><h1>Pay {total} "
+                f"{(session or {}).get('currency', '').upper()}</h1>").encode()
+        req.send_response(200 if session else 404)
+        req.send_header("Content-Type", "text/html; charset=utf-8")
+        req.send_header("Content-Length", str(len(body)))
+        req.end_headers()
+        req.wfile.write(body)
 
     def _create(self, params: dict[str, Any]) -> dict[str, Any]:
         session_id = _new_id("cs")

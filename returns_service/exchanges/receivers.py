@@ -1,0 +1,69 @@
+"""How exchanges follow their return, by signal (connected in `exchanges.init_app`): the
+return's settlement orders the new items, a rejected, cancelled or expired return ends its
+exchanges (releasing their stock), and refunds learn which lines not to refund."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from returns_service.db import db
+from returns_service.exchanges import services
+from returns_service.exchanges.models import Exchange
+from returns_service.exchanges.signals import exchange_ordered
+from returns_service.returns.models import Return, transaction_memo
+from workflows import exchanges as wf
+
+# The return's status -> the trigger that ends its exchanges still holding stock.
+ENDING = {"rejected": "cancel", "cancelled": "cancel", "expired": "expire"}
+LIVE = ("requested", "awaiting_payment", "ordered", "shipped")
+
+
+def on_return_settling(ret: Return, *, kept: bool, **_: Any) -> None:
+    """The parcel was received: order the new item of each exchanged line that arrived in
+    full; an exchange still unpaid, or whose line did not arrive, ends (the line is then
+    priced for a refund like any other)."""
+    items = {item.id: item for item in ret.items}
+    for exchange in services.exchanges_of(ret.id):
+        if exchange.status not in wf.HOLDS_STOCK:
+            continue
+        item = items.get(exchange.return_item_id)
+        arrived = (not kept and item is not None
+                   and (item.received_quantity or 0) >= exchange.quantity)
+        if exchange.status == wf.Status.REQUESTED and arrived:
+            order = services.order_exchange(exchange)
+            if order is not None:
+                exchange_ordered.send(exchange, order=order, ret=ret)
+        else:
+            services.end_exchange(exchange, "cancel")
+
+
+def on_status_changed(ret: Return, **_: Any) -> None:
+    trigger = ENDING.get(ret.status)
+    if trigger is None:
+        return
+    for exchange in services.exchanges_of(ret.id):
+        services.end_exchange(exchange, trigger)
+
+
+def exchanged_items(ret: Return) -> dict[int, int]:
+    """The return's items replaced by a live exchange, with what a cheaper variant leaves
+    owed to the customer (refunded, or credited, with the return).
+
+    Priced for every return a page shows: the exchanges of all the returns this session has
+    loaded are read in one query, remembered for the transaction (a change to an exchange
+    forgets them, see services.forget_owed)."""
+    memo = transaction_memo().setdefault(services.OWED_MEMO, {})
+    if ret.id not in memo:
+        ids = {ret.id} | {obj.id for obj in list(db.session.identity_map.values())
+                          if isinstance(obj, Return) and obj.id is not None}
+        ids -= memo.keys()
+        for return_id in ids:
+            memo[return_id] = {}
+        rows = db.session.execute(select(Exchange.return_id, Exchange.return_item_id,
+                                         Exchange.difference).where(
+            Exchange.return_id.in_(ids), Exchange.status.in_(LIVE)))
+        for return_id, item_id, difference in rows:
+            memo[return_id][item_id] = max(0, -difference)
+    return dict(memo[ret.id])
