@@ -9,11 +9,10 @@ their reservation; `charged_for_missing_item` is the instant exchange whose orig
 
 from __future__ import annotations
 
-import threading
 from enum import StrEnum
 from typing import Any
 
-from transitions import Machine, MachineError
+from workflows.row_machine import RowMachine
 
 
 class Status(StrEnum):
@@ -48,7 +47,6 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "charge_for_missing_item", "source": Status.SHIPPED,
      "dest": Status.CHARGED_FOR_MISSING_ITEM},
 ]
-TRIGGERS: tuple[str, ...] = tuple(dict.fromkeys(t["trigger"] for t in TRANSITIONS))
 
 
 class InvalidTransition(Exception):
@@ -59,60 +57,7 @@ class InvalidTransition(Exception):
         super().__init__(f"cannot {trigger} an exchange that is {current}")
 
 
-def _as_list(source: Any) -> list[Status]:
-    return source if isinstance(source, list) else [source]
-
-
-class _Subject:
-    def __init__(self, row: Any):
-        self.row = row
-
-    @property
-    def status(self) -> str:
-        return self.row.status
-
-    @status.setter
-    def status(self, value: str) -> None:
-        if self.row.status != value:
-            self.row.status = str(value)
-
-
-_machine = Machine(
-    model=None, states=[s.value for s in Status],
-    transitions=[{**t, "source": [str(s) for s in _as_list(t["source"])],
-                  "dest": str(t["dest"])} for t in TRANSITIONS],
-    initial=None, auto_transitions=False, model_attribute="status")
-_lock = threading.Lock()
-
-
-def allowed_triggers(status: str) -> list[str]:
-    return [t for t in TRIGGERS if _machine.events[t].transitions.get(str(status))]
-
-
-def can_fire(status: str, trigger: str) -> bool:
-    return trigger in allowed_triggers(status)
-
-
-def fire(row: Any, trigger: str) -> None:
-    """Move `row` (an Exchange) through `trigger`; InvalidTransition when not allowed."""
-    current = str(row.status)
-    if trigger not in TRIGGERS or not can_fire(current, trigger):
-        raise InvalidTransition(trigger, current, allowed_triggers(current))
-    subject = _Subject(row)
-    with _lock:
-        _machine.add_model(subject, initial=current)
-    try:
-        getattr(subject, trigger)()
-    except MachineError as exc:
-        raise InvalidTransition(trigger, current, allowed_triggers(current)) from exc
-    finally:
-        with _lock:
-            _machine.remove_model(subject)
-
-
-def mermaid() -> str:
-    lines = ["stateDiagram-v2", f"    [*] --> {Status.REQUESTED.value}"]
-    for t in TRANSITIONS:
-        lines += [f"    {s.value} --> {t['dest'].value}: {t['trigger']}"
-                  for s in _as_list(t["source"])]
-    return "\n".join(lines)
+_machine = RowMachine(Status, TRANSITIONS, initial=Status.REQUESTED, error=InvalidTransition)
+TRIGGERS = _machine.triggers
+allowed_triggers, can_fire, fire, mermaid = (
+    _machine.allowed_triggers, _machine.can_fire, _machine.fire, _machine.mermaid)

@@ -10,13 +10,11 @@ to EasyPost belong to services.
 
 from __future__ import annotations
 
-import threading
 from enum import StrEnum
 from typing import Any
 
-from transitions import EventData, Machine, MachineError
-
 from returns_service.common.clock import utcnow
+from workflows.row_machine import RowMachine
 
 
 class ShipmentStatus(StrEnum):
@@ -51,68 +49,19 @@ TRANSITIONS: list[dict[str, Any]] = [
      "dest": S.VOIDED},
 ]
 
-TRIGGERS: tuple[str, ...] = tuple(dict.fromkeys(t["trigger"] for t in TRANSITIONS))
-
 
 class InvalidShipmentTransition(Exception):
-    def __init__(self, trigger: str, current: str):
-        self.trigger, self.current = trigger, current
+    def __init__(self, trigger: str, current: str, allowed: list[str] | None = None):
+        self.trigger, self.current, self.allowed = trigger, current, allowed or []
         super().__init__(f"cannot {trigger} a shipment that is {current}")
 
 
-class _Subject:
-    def __init__(self, row: Any):
-        self.row = row
-
-    @property
-    def status(self) -> str:
-        return self.row.status
-
-    @status.setter
-    def status(self, value: str) -> None:
-        if self.row.status != value:
-            self.row.status = str(value)
+def _stamp(row: Any) -> None:
+    row.status_changed_at = utcnow()
 
 
-def _stamp(event: EventData) -> None:
-    event.model.row.status_changed_at = utcnow()
-
-
-def _as_list(source: Any) -> list[ShipmentStatus]:
-    return source if isinstance(source, list) else [source]
-
-
-_machine = Machine(
-    model=None, states=[s.value for s in ShipmentStatus],
-    transitions=[{**t, "source": [str(s) for s in _as_list(t["source"])],
-                  "dest": str(t["dest"])} for t in TRANSITIONS],
-    initial=None, auto_transitions=False, send_event=True, model_attribute="status",
-    after_state_change=[_stamp])
-_lock = threading.Lock()
-
-
-def allowed_triggers(status: str) -> list[str]:
-    return [t for t in TRIGGERS if _machine.events[t].transitions.get(str(status))]
-
-
-def can_fire(status: str, trigger: str) -> bool:
-    return trigger in allowed_triggers(status)
-
-
-def fire(row: Any, trigger: str) -> str:
-    """Move `row` (a Shipment) through `trigger`; its new status. InvalidShipmentTransition
-    when the trigger is not allowed from where it is."""
-    current = str(row.status)
-    if trigger not in TRIGGERS or not can_fire(current, trigger):
-        raise InvalidShipmentTransition(trigger, current)
-    subject = _Subject(row)
-    with _lock:
-        _machine.add_model(subject, initial=current)
-    try:
-        getattr(subject, trigger)()
-    except MachineError as exc:
-        raise InvalidShipmentTransition(trigger, current) from exc
-    finally:
-        with _lock:
-            _machine.remove_model(subject)
-    return row.status
+_machine = RowMachine(ShipmentStatus, TRANSITIONS, initial=ShipmentStatus.LABEL_PENDING,
+                      error=InvalidShipmentTransition, after=_stamp)
+TRIGGERS = _machine.triggers
+allowed_triggers, can_fire, fire, mermaid = (
+    _machine.allowed_triggers, _machine.can_fire, _machine.fire, _machine.mermaid)
