@@ -6,7 +6,9 @@ in the signed session cookie, and every submit is validated again by the return 
 
 from __future__ import annotations
 
+import functools
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -83,6 +85,65 @@ SENT = "portal_sent"  # status token of the return this browser just sent
 # Both lookups (order + email, RMA + email) share one budget per client address, with the
 # public API's.
 limit_form_lookups = limit_lookups("POST")
+
+
+def _return_from_token(token: str) -> Any:
+    """The return a signed link points to, or an error page (expired or not genuine)."""
+    try:
+        ret = get_return(rma_from_token(token))
+    except LinkInvalid as exc:
+        page = render_template("portal/link_invalid.html", expired=exc.expired,
+                               form=FindReturnForm(formdata=None))
+        return page, 410 if exc.expired else 404
+    except NotFound:
+        return render_template("portal/link_invalid.html", expired=False,
+                               form=FindReturnForm(formdata=None)), 404
+    use_order_locale(ret.locale or ret.order.locale)
+    return ret
+
+
+def from_link(view: Callable[[Any, str], Any]) -> Callable[[str], Any]:
+    """The view receives the return the signed link in its URL points to; an expired or
+    forged link gets its error page instead, before the view runs."""
+    @functools.wraps(view)
+    def with_return(token: str) -> Any:
+        ret = _return_from_token(token)
+        if isinstance(ret, tuple):
+            return ret
+        return view(ret, token)
+    return with_return
+
+
+def _customer(ret: Any) -> Actor:
+    return Actor("customer", None, ret.order.email)
+
+
+def _seen_version(form: Any) -> int | None:
+    """The version of the return the page showed (None: unknown, so no conflict check)."""
+    return int(form.version.data) if str(form.version.data or "").isdigit() else None
+
+
+def _field_errors(exc: ValidationFailed) -> list[str]:
+    return [message for messages in exc.errors.values() for message in messages]
+
+
+def _change(token: str, change: Callable[[], Any], done: str,
+            refused: type[Exception], refused_message: str) -> Response:
+    """Apply a customer's change to their return and say how it went on the status page: a
+    change made meanwhile by someone else, or one the return no longer allows, is refused
+    with why, and nothing is saved."""
+    try:
+        change()
+        db.session.commit()
+        flash(done, "success")
+    except EditConflict:
+        db.session.rollback()
+        flash(_("Your return changed while you were on this page. Please check it again."),
+              "error")
+    except refused:
+        db.session.rollback()
+        flash(refused_message, "error")
+    return redirect(url_for(".status", token=token))
 
 
 @bp.after_request
@@ -234,8 +295,8 @@ def _pay_exchange(rma: str, token: str, exchange_id: int) -> Any:
                            cancel_url=status_page)
     except (PaymentUnavailable, TransientPaymentError, PermanentPaymentError):
         db.session.rollback()
-        flash("We could not open the payment page just now. Your return is saved: please "
-              "try paying the difference again in a few minutes.", "error")
+        flash(_("We could not open the payment page just now. Your return is saved: please "
+                "try paying the difference again in a few minutes."), "error")
         return redirect(url_for(".status", token=token))
     exchange = next(e for e in exchanges_of(get_return(rma).id) if e.id == exchange_id)
     return render_template("portal/pay.html", rma=rma, url=url, exchange=exchange,
@@ -243,11 +304,9 @@ def _pay_exchange(rma: str, token: str, exchange_id: int) -> Any:
 
 
 @bp.route("/returns/<token>/pay-exchange", methods=["POST"])
-def pay_exchange(token: str) -> Any:
+@from_link
+def pay_exchange(ret: Any, token: str) -> Any:
     """Pay (again) a dearer exchange's difference, from the status page."""
-    ret = _return_from_token(token)
-    if isinstance(ret, tuple):
-        return ret
     unpaid = next((e for e in exchanges_of(ret.id) if e.status == "awaiting_payment"), None)
     if unpaid is None:
         return redirect(url_for(".status", token=token))
@@ -270,26 +329,9 @@ def _request_exchanges(ret: Any, items: list[dict[str, Any]]) -> None:
                 f"{exc.detail} Choose another, or a refund."]}) from exc
 
 
-def _return_from_token(token: str) -> Any:
-    """The return a signed link points to, or an error page (expired or not genuine)."""
-    try:
-        ret = get_return(rma_from_token(token))
-    except LinkInvalid as exc:
-        page = render_template("portal/link_invalid.html", expired=exc.expired,
-                               form=FindReturnForm(formdata=None))
-        return page, 410 if exc.expired else 404
-    except NotFound:
-        return render_template("portal/link_invalid.html", expired=False,
-                               form=FindReturnForm(formdata=None)), 404
-    use_order_locale(ret.locale or ret.order.locale)
-    return ret
-
-
 @bp.get("/return/sent/<token>")
-def confirmation(token: str) -> Any:
-    ret = _return_from_token(token)
-    if isinstance(ret, tuple):
-        return ret
+@from_link
+def confirmation(ret: Any, token: str) -> Any:
     # Relative: the page works on whatever host and port it was opened (emails keep
     # absolute links from PUBLIC_BASE_URL).
     return render_template("portal/confirmation.html", ret=status_view(ret),
@@ -313,10 +355,8 @@ def find_return() -> Any:
 
 
 @bp.get("/returns/status/<token>")
-def status(token: str) -> Any:
-    ret = _return_from_token(token)
-    if isinstance(ret, tuple):
-        return ret
+@from_link
+def status(ret: Any, token: str) -> Any:
     return _status_page(ret, token)
 
 
@@ -347,30 +387,20 @@ def _status_page(ret: Any, token: str, form: MessageForm | None = None,
 
 
 @bp.post("/returns/status/<token>/resolution")
-def change_resolution(token: str) -> Any:
+@from_link
+def change_resolution(ret: Any, token: str) -> Any:
     """Refund ↔ store credit, until the payout starts."""
-    ret = _return_from_token(token)
-    if isinstance(ret, tuple):
-        return ret
     form = ResolutionForm()
     form.resolution.choices = resolution_choices(status_view(ret)["offer"],
                                                  ret.order.currency)
     if not form.validate_on_submit():
         return _status_page(ret, token, status=422, resolution_form=form)
-    version = int(form.version.data) if str(form.version.data or "").isdigit() else None
-    try:
-        choose_resolution(ret.rma, form.resolution.data,
-                          Actor("customer", None, ret.order.email), expected_version=version)
-        db.session.commit()
-        flash(_("Your choice is saved."), "success")
-    except EditConflict:
-        db.session.rollback()
-        flash(_("Your return changed while you were on this page. Please check it again."),
-              "error")
-    except ValidationFailed:
-        db.session.rollback()
-        flash(_("That choice is not available for this return."), "error")
-    return redirect(url_for(".status", token=token))
+    return _change(
+        token,
+        lambda: choose_resolution(ret.rma, form.resolution.data, _customer(ret),
+                                  expected_version=_seen_version(form)),
+        done=_("Your choice is saved."), refused=ValidationFailed,
+        refused_message=_("That choice is not available for this return."))
 
 
 def _message_limit() -> str:
@@ -380,11 +410,9 @@ def _message_limit() -> str:
 @bp.post("/returns/status/<token>/message")
 @limiter.limit(_message_limit, scope="customer-message",
                error_message="Too many messages from this address. Try again later.")
-def send_message(token: str) -> Any:
+@from_link
+def send_message(ret: Any, token: str) -> Any:
     """The customer writes to us from the status page: the return waits on us."""
-    ret = _return_from_token(token)
-    if isinstance(ret, tuple):
-        return ret
     form = MessageForm()
     if not form.validate_on_submit():
         return _status_page(ret, token, form, 422)
@@ -393,20 +421,18 @@ def send_message(token: str) -> Any:
         db.session.commit()
     except ValidationFailed as exc:
         db.session.rollback()
-        form.body.errors = [m for messages in exc.errors.values() for m in messages]
+        form.body.errors = _field_errors(exc)
         return _status_page(ret, token, form, 422)
-    flash("Thank you: your message is sent. We will answer here and by email.", "success")
+    flash(_("Thank you: your message is sent. We will answer here and by email."), "success")
     return redirect(url_for(".status", token=token) + "#conversation")
 
 
 @bp.post("/returns/status/<token>/sms")
 @limiter.limit(_message_limit, scope="customer-message",
                error_message="Too many messages from this address. Try again later.")
-def sms_opt_in(token: str) -> Any:
+@from_link
+def sms_opt_in(ret: Any, token: str) -> Any:
     """The customer opts in to SMS about this return."""
-    ret = _return_from_token(token)
-    if isinstance(ret, tuple):
-        return ret
     form = SmsForm()
     if not sms_configured():
         return redirect(url_for(".status", token=token))
@@ -417,41 +443,38 @@ def sms_opt_in(token: str) -> Any:
         db.session.commit()
     except ValidationFailed as exc:
         db.session.rollback()
-        form.phone.errors = [m for messages in exc.errors.values() for m in messages]
+        form.phone.errors = _field_errors(exc)
         return _status_page(ret, token, status=422, sms_form=form)
-    flash(f"We will text {phone} about this return. Text STOP to stop.", "success")
+    flash(_("We will text %(phone)s about this return. Text STOP to stop.", phone=phone),
+          "success")
     return redirect(url_for(".status", token=token) + "#conversation")
 
 
 @bp.get("/returns/status/<token>/slip.pdf")
-def slip(token: str) -> Any:
+@from_link
+def slip(ret: Any, token: str) -> Any:
     """The printable return slip, while a parcel is still to be sent."""
-    ret = _return_from_token(token)
-    if isinstance(ret, tuple):
-        return ret
     if ret.status not in SLIP_STATUSES:
-        flash("This return needs no parcel any more, so it has no slip.", "error")
+        flash(_("This return needs no parcel any more, so it has no slip."), "error")
         return redirect(url_for(".status", token=token))
     return _private(Response(slip_pdf(ret), mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="return-slip-{ret.rma}.pdf"'}))
 
 
 @bp.get("/returns/status/<token>/label")
-def label(token: str) -> Any:
+@from_link
+def label(ret: Any, token: str) -> Any:
     """The prepaid return label, once bought."""
-    ret = _return_from_token(token)
-    if isinstance(ret, tuple):
-        return ret
     shown = shipping_view(ret)
     shipment = shipment_of(ret)
     if not shown or not shown["label"] or shipment is None or shipment.label_key is None:
-        flash("There is no return label to download for this return.", "error")
+        flash(_("There is no return label to download for this return."), "error")
         return redirect(url_for(".status", token=token))
     try:
         stored = storage().get(shipment.label_key)
     except FileNotStored:  # the file went missing from storage: say so, never a 500
-        flash("Your label cannot be downloaded right now; please use the return slip, or "
-              "reply to our email.", "error")
+        flash(_("Your label cannot be downloaded right now; please use the return slip, or "
+                "reply to our email."), "error")
         return redirect(url_for(".status", token=token))
     extension = shipment.label_key.rsplit(".", 1)[-1]
     return _private(Response(stored.data, mimetype=stored.content_type, headers={
@@ -459,11 +482,9 @@ def label(token: str) -> Any:
 
 
 @bp.get("/returns/status/<token>/cancel")
-def confirm_cancel(token: str) -> Any:
+@from_link
+def confirm_cancel(ret: Any, token: str) -> Any:
     """Ask before cancelling (no script needed): one more button, or back to the status."""
-    ret = _return_from_token(token)
-    if isinstance(ret, tuple):
-        return ret
     shown = status_view(ret)
     if not shown["can_cancel"]:
         flash(_("This return can no longer be cancelled."), "error")
@@ -475,24 +496,14 @@ def confirm_cancel(token: str) -> Any:
 
 
 @bp.post("/returns/status/<token>/cancel")
-def cancel(token: str) -> Any:
-    ret = _return_from_token(token)
-    if isinstance(ret, tuple):
-        return ret
+@from_link
+def cancel(ret: Any, token: str) -> Any:
     form = CancelForm()
     form.validate()
-    version = int(form.version.data) if str(form.version.data or "").isdigit() else None
-    try:
-        cancel_return(ret.rma, Actor("customer", None, ret.order.email),
-                      note="Cancelled by the customer on the status page.",
-                      expected_version=version)
-        db.session.commit()
-        flash(_("Your return is cancelled."), "success")
-    except EditConflict:
-        db.session.rollback()
-        flash(_("Your return changed while you were on this page. Please check it again."),
-              "error")
-    except InvalidTransition:
-        db.session.rollback()
-        flash(_("This return can no longer be cancelled."), "error")
-    return redirect(url_for(".status", token=token))
+    return _change(
+        token,
+        lambda: cancel_return(ret.rma, _customer(ret),
+                              note="Cancelled by the customer on the status page.",
+                              expected_version=_seen_version(form)),
+        done=_("Your return is cancelled."), refused=InvalidTransition,
+        refused_message=_("This return can no longer be cancelled."))
