@@ -131,10 +131,11 @@ _REFUND_COLUMNS = tuple(c.key for c in Refund.__table__.columns if c.key != "id"
 _INSERT_REFUND = insert(Refund.__table__).returning(Refund.__table__.c.id)
 
 
-def insert_refund(ret: Return, **values: Any) -> Refund:
+def insert_refund(ret: Return | None, **values: Any) -> Refund:
     """Write a new refund row of `ret` with one Core INSERT (no unit-of-work flush); the
-    answer is a Refund holding exactly what was written (and `ret` as its return), kept out
-    of the session: to change it, load it."""
+    answer is a Refund holding exactly what was written (and `ret` as its return: None for
+    an exchange's price difference, which is paid back on its own), kept out of the
+    session: to change it, load it."""
     now = utcnow()
     row = {key: values.get(key) for key in _REFUND_COLUMNS}
     row.update(created_at=now, updated_at=now)
