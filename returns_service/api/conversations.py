@@ -152,7 +152,8 @@ def claim(rma: str) -> Any:
 @blp.response(200, AssignmentOut)
 @require("return.assign")
 def unassign(rma: str) -> Any:
-    """Leave the return to nobody (the round robin does not take it back)."""
+    """Leave the return to nobody (the round robin gives it out again only when the
+    customer writes)."""
     return _assign(rma, None)
 
 
