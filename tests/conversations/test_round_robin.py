@@ -157,3 +157,33 @@ def test_concurrent_messages_spread_returns_evenly_and_assign_each_once(
             select(ReturnEvent.return_id, func.count()).where(ReturnEvent.kind == "assignment")
             .group_by(ReturnEvent.return_id)).all()
         assert len(per_return) == 24 and {n for _, n in per_return} == {1}
+
+
+@pytest.mark.postgres
+def test_returns_requested_at_the_same_time_take_turns(app, make_order, agents):
+    """12 customers request a return at the same moment: three returns for each agent."""
+    numbers = [f"D{n:04d}" for n in range(12)]
+    for number in numbers:
+        make_order(number)
+    start = threading.Barrier(12)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def request(number: str) -> None:
+        client = app.test_client()
+        start.wait()
+        answer = client.post("/api/v1/returns", json={
+            "order_number": number, "email": "jane@example.com",
+            "items": [{"sku": "SHIRT", "quantity": 1, "reason": "doesnt_fit"}]})
+        with lock:
+            statuses.append(answer.status_code)
+
+    threads = [threading.Thread(target=request, args=(n,)) for n in numbers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [201] * 12
+    with app.app_context():
+        spread = Counter(db.session.scalars(select(WorkState.assignee_id)))
+        assert sorted(spread.values()) == [3, 3, 3, 3]
