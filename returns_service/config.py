@@ -235,6 +235,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TWILIO_API_BASE", None, "text",
             "Another server speaking Twilio's Messages API (a test fake).",
             CONVERSATIONS, "Twilio"),
+    Setting("AUTO_ASSIGN", False, "bool",
+            "Round robin: a new return, or an unassigned one the customer writes about, goes "
+            "to the next agent in turn who is not away (see [Conversations](conversations.md)).",
+            STAFF, "off"),
     Setting("RATELIMIT_MESSAGES", "5 per minute;30 per hour", "rate",
             "Messages a client address may send from customer status pages.", CUSTOMER),
     Setting("STORAGE_BACKEND", "local", "text",

@@ -1,6 +1,6 @@
 """Agent pages of the workspace: reply to the customer (with a macro), write an internal
-note, claim or assign a return, and the admins' macro list. Thin: one service call, one
-commit, back to the return page."""
+note, claim or assign a return, the admins' macro list, and who is away from the round
+robin. Thin: one service call, one commit, back to the page."""
 
 from __future__ import annotations
 
@@ -18,12 +18,13 @@ from returns_service.console.forms import options
 from returns_service.console.return_views import render_detail
 from returns_service.console.workspace import (
     AssignForm,
+    AvailabilityForm,
     MacroForm,
     NoteForm,
     ReplyForm,
     assign_choices,
 )
-from returns_service.conversations import macros, work
+from returns_service.conversations import macros, round_robin, work
 from returns_service.conversations import services as conversations
 from returns_service.conversations.customers import customer_view, message_total
 from returns_service.db import db
@@ -154,3 +155,36 @@ def customer(email: str) -> Any:
         abort(404)
     return render_template("console/customer.html", view=view, money=format_money,
                            message_total=message_total(view))
+
+
+@bp.get("/agents")
+@permission_required("return.assign")
+def agents() -> Any:
+    """Who works the queue, who is away (skipped by the round robin), and the trail."""
+    return render_template("console/agents.html", agents=round_robin.availability(),
+                           form=AvailabilityForm(), auto_assign=round_robin.enabled(),
+                           may_change=lambda uid: round_robin.may_change_availability(
+                               current_user, uid),
+                           changes=round_robin.changes_of)
+
+
+@bp.post("/agents/<int:user_id>/availability")
+@permission_required("return.assign")
+def set_availability(user_id: int) -> Any:
+    form = AvailabilityForm()
+    if not form.validate_on_submit():
+        flash("Not changed: reload the page and try again.", "error")
+        return redirect(url_for("console.agents"), 303)
+    if not round_robin.may_change_availability(current_user, user_id):
+        abort(403)
+    try:
+        user = round_robin.set_away(user_id, form.away.data == "1", by=current_user)
+        db.session.commit()
+    except ValidationFailed as exc:
+        db.session.rollback()
+        flash(exc.detail, "error")
+        return redirect(url_for("console.agents"), 303)
+    who = "You are" if user.id == current_user.id else f"{user.name or user.email} is"
+    state = "away: no new returns by round robin" if form.away.data == "1" else "available"
+    flash(f"{who} {state}.", "success")
+    return redirect(request.form.get("next") or url_for("console.agents"))

@@ -1,6 +1,6 @@
 """What the return page shows of the agents' workspace: the customer conversation, the
 internal notes, the assignee, and the forms that act on them (reply with a macro, note,
-assign)."""
+assign, availability for the round robin)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
 from returns_service.console.forms import options, reason_options
 from returns_service.conversations import macros, sms, work
@@ -33,6 +33,12 @@ class NoteForm(FlaskForm):
 
 class AssignForm(FlaskForm):
     assignee = SelectField("Assign to", validators=[Optional()])
+
+
+class AvailabilityForm(FlaskForm):
+    """Mark away / available (the button says which); the hidden field carries the value."""
+
+    away = HiddenField(validators=[AnyOf(("1", "0"))])
 
 
 class MacroForm(FlaskForm):

@@ -5,8 +5,9 @@ through the signals."""
 
 from flask import Flask
 
-from returns_service.conversations import models, sms
+from returns_service.conversations import models, round_robin, sms
 from returns_service.conversations.cli import conversations
+from returns_service.conversations.signals import customer_wrote
 from returns_service.outbox.registry import register_handler
 from returns_service.returns.signals import status_changed
 
@@ -14,8 +15,10 @@ __all__ = ["init_app", "models"]
 
 
 def init_app(app: Flask) -> None:
-    """Send SMS status updates, register the SMS job and the `flask conversations`
-    commands (the tables come with `models`)."""
+    """Send SMS status updates, hand new work to the round robin, register the SMS job and
+    the `flask conversations` commands (the tables come with `models`)."""
     status_changed.connect(sms.on_status_changed)
+    status_changed.connect(round_robin.on_status_changed)
+    customer_wrote.connect(round_robin.on_customer_wrote)
     register_handler(sms.TOPIC, lambda payload: sms.deliver(int(payload["sms_id"])))
     app.cli.add_command(conversations)

@@ -1,13 +1,14 @@
 """Tables of the agents' workspace: the customer conversation of each return, the staff's
 internal notes (a table of their own, so no query for the customer can ever reach them),
-who works on a return and who it waits on, and the admins' canned responses (macros)."""
+who works on a return and who it waits on, the admins' canned responses (macros), and the
+round robin that hands new work to agents who are not away."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from returns_service.common.clock import utcnow
@@ -26,6 +27,7 @@ class ConversationMessage(db.Model):
     __table_args__ = (
         Index("ix_conversation_messages_return_id_id", "return_id", "id"),
         Index("ix_conversation_messages_direction_created_at", "direction", "created_at"),
+        Index("ix_conversation_messages_request_key", "request_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,6 +43,9 @@ class ConversationMessage(db.Model):
     # The provider's id of an inbound message (Message-ID, Twilio SID): a redelivery of the
     # same message is recorded once.
     external_id: Mapped[str | None] = mapped_column(String(300), unique=True)
+    # An agent's reply sent through the API: "<staff user id>:<Idempotency-Key>", so the
+    # same request retried records (and sends) the reply once.
+    request_key: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -117,3 +122,39 @@ class SmsMessage(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AgentAvailability(db.Model):
+    """Whether an agent is away (skipped by the round robin); no row: available."""
+
+    __tablename__ = "agent_availability"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    away: Mapped[bool] = mapped_column(Boolean, default=False)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AgentAvailabilityChange(db.Model):
+    """The audit trail of availability: who marked whom away or back, and when."""
+
+    __tablename__ = "agent_availability_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"),
+                                         index=True)
+    away: Mapped[bool] = mapped_column(Boolean)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    actor_label: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RoundRobinCursor(db.Model):
+    """The one row of the round robin: the agent who got the last return. Locked by each
+    auto-assignment, so concurrent ones take turns and none hands out the same turn."""
+
+    __tablename__ = "round_robin_cursor"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # always 1
+    last_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="SET NULL"))

@@ -16,14 +16,14 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from returns_service.common.clock import utcnow
-from returns_service.common.errors import ValidationFailed
+from returns_service.common.errors import DomainError, ValidationFailed
 from returns_service.conversations.models import (
     CHANNELS,
     ConversationMessage,
     InternalNote,
     WorkState,
 )
-from returns_service.conversations.signals import agent_replied, staff_mentioned
+from returns_service.conversations.signals import agent_replied, customer_wrote, staff_mentioned
 from returns_service.db import db
 from returns_service.db.insert_once import insert_once
 from returns_service.returns.models import Return
@@ -110,21 +110,55 @@ def post_customer_message(ret: Return, body: str | None, *, channel: str,
         db.session.flush()
         message_id = message.id
     _waiting(ret.id, WAITING_ON_US)
+    customer_wrote.send(ret, message_id=message_id)
     return message_id
+
+
+class IdempotencyKeyReused(DomainError):
+    status, type, title = 422, "idempotency-key-reused", "Idempotency-Key used for another reply"
 
 
 def post_agent_reply(ret: Return, user: StaffUser, body: str | None, *,
                      channel: str = "email") -> ConversationMessage:
     """Record an agent's reply and have it sent (after commit, once): the return now waits
     on the customer."""
+    message, _ = send_agent_reply(ret, user, body, channel=channel)
+    return message
+
+
+def send_agent_reply(ret: Return, user: StaffUser, body: str | None, *, channel: str = "email",
+                     request_key: str | None = None) -> tuple[ConversationMessage, bool]:
+    """post_agent_reply, recorded once per `request_key` (the caller's Idempotency-Key):
+    the same key again answers the first reply, sends nothing, and says it replayed
+    (IdempotencyKeyReused if it came with another text or channel)."""
     if channel not in ("email", "sms"):
         raise ValidationFailed({"channel": ["Choose email or SMS."]})
-    message = ConversationMessage(
-        return_id=ret.id, channel=channel, direction="outbound", author_type="staff",
-        author_id=user.id, author_label=user.name or user.email, body=_clean_body(body),
-        created_at=utcnow())
-    db.session.add(message)
-    db.session.flush()
+    text = _clean_body(body)
+    values = {"return_id": ret.id, "channel": channel, "direction": "outbound",
+              "author_type": "staff", "author_id": user.id,
+              "author_label": user.name or user.email, "body": text, "attachments": None,
+              "external_id": None, "created_at": utcnow()}
+    if request_key is None:
+        message = ConversationMessage(**values)
+        db.session.add(message)
+        db.session.flush()
+    else:
+        key = f"{user.id}:{request_key}"[:300]
+        # A twin request running now waits on the unique index, then finds the first reply.
+        message_id = insert_once(ConversationMessage, {**values, "request_key": key},
+                                 unique="request_key")
+        if message_id is None:
+            first = db.session.scalar(select(ConversationMessage)
+                                      .where(ConversationMessage.request_key == key))
+            assert first is not None
+            if (first.return_id, first.body, first.channel) != (ret.id, text, channel):
+                raise IdempotencyKeyReused(
+                    "This Idempotency-Key was used for another reply: use a new key for "
+                    "each reply, and the same one only to retry it.")
+            return first, True
+        found = db.session.get(ConversationMessage, message_id)
+        assert found is not None
+        message = found
     _waiting(ret.id, WAITING_ON_CUSTOMER)
     if channel == "sms":
         from returns_service.conversations.sms import queue_sms  # sms imports this module
@@ -133,7 +167,7 @@ def post_agent_reply(ret: Return, user: StaffUser, body: str | None, *,
             raise ValidationFailed({"channel": [
                 "The customer has no SMS number for this return (or texted STOP)."]})
     agent_replied.send(ret, message=message)
-    return message
+    return message, False
 
 
 def add_note(ret: Return, user: StaffUser, body: str | None) -> InternalNote:

@@ -4,6 +4,8 @@ a receiver's rows and outbox messages commit (or roll back) with the message.
 
 - `agent_replied`: an agent wrote to the customer; kwargs: message (ConversationMessage).
 - `staff_mentioned`: an internal note @mentions colleagues; kwargs: note, users.
+- `customer_wrote`: a customer message was recorded (the round robin picks unassigned
+  returns up); kwargs: message_id.
 """
 
 from blinker import Namespace
@@ -14,3 +16,5 @@ _signals = Namespace()
 agent_replied = _signals.signal("agent-replied")
 # sender: the Return
 staff_mentioned = _signals.signal("staff-mentioned")
+# sender: the Return
+customer_wrote = _signals.signal("customer-wrote")

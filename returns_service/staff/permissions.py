@@ -46,6 +46,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     # action (approve, reject) besides this.
     "return.assign": ("agent",),
     "queue.bulk": ("agent",),
+    # Marking a colleague away or back for the round robin (everyone sets their own).
+    "agents.availability": (),
     # Canned responses: everyone who replies uses them, admins write them.
     "macros.manage": (),
     # Every return, message and refund of one customer email.
