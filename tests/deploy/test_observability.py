@@ -8,9 +8,8 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from flask import g
 
 from returns_service import create_app
 from returns_service.common.logs import current_request_id
+from tests.support.loopback import LoopbackServer, read_body, send_json
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -127,33 +127,26 @@ def test_a_job_logs_with_the_id_of_the_request_that_queued_it(build_app: Any) ->
     assert seen == [(True, "trace-77")]
 
 
-class _SentryServer(BaseHTTPRequestHandler):
-    received: list[str] = []
+class _Sentry(LoopbackServer):
+    """Sentry's envelope endpoint: keeps what the SDK sends, as text."""
+    methods = ("POST",)
 
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if self.headers.get("Content-Encoding") == "gzip":
+    def __init__(self) -> None:
+        super().__init__()
+        self.received: list[str] = []
+
+    def handle(self, request: BaseHTTPRequestHandler, method: str) -> None:
+        body = read_body(request)
+        if request.headers.get("Content-Encoding") == "gzip":
             body = gzip.decompress(body)
         self.received.append(body.decode("utf-8", "replace"))
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, *args: Any) -> None:
-        pass
+        send_json(request, 200, {})
 
 
 @pytest.fixture
 def sentry_server() -> Iterator[tuple[str, list[str]]]:
-    received: list[str] = []
-    handler = type("Handler", (_SentryServer,), {"received": received})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://publickey@127.0.0.1:{server.server_port}/1", received
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with _Sentry() as sentry:
+        yield f"http://publickey@127.0.0.1:{sentry.port}/1", sentry.received
 
 
 def test_an_error_on_a_page_reaches_sentry_with_its_request_id_and_a_wait_does_not(

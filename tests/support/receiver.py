@@ -13,11 +13,13 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from tests.support.loopback import LoopbackServer, read_body, send
 
 
 @dataclass
@@ -37,8 +39,11 @@ class Received:
     answered: int
 
 
-class Receiver:
+class Receiver(LoopbackServer):
+    methods = ("POST",)
+
     def __init__(self, secrets: list[str] | None = None):
+        super().__init__()
         self.secrets = list(secrets or [])
         self.script: list[Answer] = []
         self.received: list[Received] = []
@@ -46,46 +51,10 @@ class Receiver:
         self._lock = threading.Lock()
         self.in_flight = 0
         self.max_in_flight = 0  # the most requests it was answering at the same time
-        receiver = self
+        self.url = f"{self.root}/hooks"
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                receiver._handle(self)
-
-        # Bound at once (the port is ours), listening only from start(): until then a
-        # connection is refused, as by a receiver that is down.
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler, bind_and_activate=False)
-        self.server.daemon_threads = True
-        self.server.server_bind()
-        self.port = self.server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}/hooks"
-        self.thread: threading.Thread | None = None
-
-    def start(self) -> Receiver:
-        self.server.server_activate()
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self.thread is not None:
-            self.server.shutdown()
-            self.thread = None
-        self.server.server_close()
-
-    def __enter__(self) -> Receiver:
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-
-    def _handle(self, req: BaseHTTPRequestHandler) -> None:
-        body = req.rfile.read(int(req.headers.get("Content-Length") or 0))
+    def handle(self, req: BaseHTTPRequestHandler, method: str) -> None:
+        body = read_body(req)
         headers = {k: v for k, v in req.headers.items()}
         verified = []
         for index, secret in enumerate(self.secrets):
@@ -107,15 +76,7 @@ class Receiver:
             time.sleep(answer.delay)
         with self._lock:
             self.in_flight -= 1
-        data = answer.body.encode()
-        try:
-            req.send_response(status)
-            req.send_header("Content-Type", "text/plain")
-            req.send_header("Content-Length", str(len(data)))
-            req.end_headers()
-            req.wfile.write(data)
-        except OSError:  # the sender gave up waiting (its timeout)
-            pass
+        send(req, status, answer.body.encode(), "text/plain")
 
     def accepted(self) -> list[Received]:
         """What it accepted (verified and answered 2xx), in arrival order."""
