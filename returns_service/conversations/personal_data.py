@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, null, select, update
 
 from returns_service.conversations.models import (
     ConversationMessage,
@@ -31,7 +31,7 @@ def erase_conversations(scope: Scope) -> int:
         (ConversationMessage.body != ERASED) | ConversationMessage.attachments.is_not(None)
         | ((ConversationMessage.author_type == "customer")
            & (ConversationMessage.author_label != CUSTOMER_LABEL)))
-        .values(body=ERASED, attachments=None)
+        .values(body=ERASED, attachments=null())
         .execution_options(**options)).rowcount
     db.session.execute(update(ConversationMessage).where(
         ConversationMessage.return_id.in_(ids), ConversationMessage.author_type == "customer")

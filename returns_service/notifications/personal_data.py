@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import null, or_, select, update
 
 from returns_service.db import db
 from returns_service.notifications.models import Notification
@@ -26,7 +26,7 @@ def erase_notifications(scope: Scope) -> int:
     (which name the address too) keep their step and delivery only."""
     changed = db.session.execute(update(Notification).where(
         _of(scope), Notification.to_email != ERASED_TO)
-        .values(to_email=ERASED_TO, subject=None, context=None, last_error=None)
+        .values(to_email=ERASED_TO, subject=None, context=null(), last_error=None)
         .execution_options(synchronize_session=False)).rowcount
     events = db.session.execute(select(ReturnEvent.id, ReturnEvent.data).where(
         ReturnEvent.return_id.in_(scope.return_ids), ReturnEvent.kind == "notification")).all()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import null, select, update
 
 from returns_service.common.clock import utcnow
 from returns_service.db import db
@@ -28,12 +28,13 @@ def erase_orders(scope: Scope) -> int:
         return 0
     ids = db.session.scalars(select(Order.id).where(
         Order.id.in_(scope.order_ids), Order.personal_data_erased_at.is_(None))).all()
-    now = utcnow()
-    for order_id in ids:
-        db.session.execute(update(Order).where(Order.id == order_id).values(
-            email=erased_email(order_id), customer_name="", shipping_address=None,
-            personal_data_erased_at=now).execution_options(synchronize_session=False))
-    return len(ids)
+    now, done = utcnow(), 0
+    for order_id in ids:  # checked again in the UPDATE: a concurrent pass erases it once
+        done += db.session.execute(update(Order).where(
+            Order.id == order_id, Order.personal_data_erased_at.is_(None)).values(
+            email=erased_email(order_id), customer_name="", shipping_address=null(),
+            personal_data_erased_at=now).execution_options(synchronize_session=False)).rowcount
+    return done
 
 
 def export_orders(scope: Scope) -> list[dict[str, Any]]:

@@ -123,9 +123,12 @@ def anonymise_due(now: datetime) -> int:
         return 0
     cutoff, after, done = now - timedelta(days=days), 0, 0
     while True:
+        # Locked (on PostgreSQL) for this transaction; a concurrent pass skips them and
+        # takes the next ones, so each return is erased by one pass.
         ids = list(db.session.scalars(
             select(Return.id).where(_due(cutoff), Return.personal_data_erased_at.is_(None),
-                                    Return.id > after).order_by(Return.id).limit(BATCH)))
+                                    Return.id > after).order_by(Return.id).limit(BATCH)
+            .with_for_update(skip_locked=True)))
         if not ids:
             return done
         after = ids[-1]
@@ -182,6 +185,10 @@ def erase_customer(email: str, *, actor_id: int | None, actor_label: str | None
     still needed (409, with each reason). Asked again, nothing is left to erase: a no-op.
     The caller commits."""
     scope = customer_scope(email)
+    # The customer's orders, locked in id order: a second request at the same time waits,
+    # then finds everything erased (and records nothing).
+    db.session.execute(select(Order.id).where(Order.id.in_(scope.order_ids))
+                       .order_by(Order.id).with_for_update())
     held = privacy.holds(scope)
     if held:
         raise PersonalDataHeld(

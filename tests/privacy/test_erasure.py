@@ -4,6 +4,7 @@ figures, and asking again changes nothing."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -116,3 +117,29 @@ def test_after_erasure_nothing_of_the_customer_is_left_and_reports_keep_their_fi
         assert db.session.scalar(select(func.count()).select_from(ErasureRecord)) == 1
     assert api.post("/api/v1/personal-data/exports", as_="admin",
                     json={"email": EMAIL}).status_code == 404
+
+
+@pytest.mark.postgres
+def test_two_admins_erasing_at_once_erase_once(app: Any, api: Any,
+                                               jane: dict[str, str]) -> None:
+    close_open_returns(api, jane)
+    start, answers = threading.Barrier(3), []
+
+    def ask() -> None:
+        client = app.test_client()
+        start.wait()
+        answers.append(client.post("/api/v1/personal-data/erasures", json={"email": EMAIL},
+                                   headers={"Authorization": f"Bearer {api.tokens['admin']}"}))
+
+    threads = [threading.Thread(target=ask) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(a.status_code for a in answers) == [200, 200, 200]
+    assert sorted(a.json["erased"] for a in answers) == [False, False, True], [a.json for a in answers]
+    with app.app_context():
+        assert where_found() == set()
+        assert db.session.scalar(select(func.count()).select_from(ErasureRecord)) == 1
+        assert db.session.scalar(select(func.count()).select_from(ReturnEvent)
+                                 .where(ReturnEvent.kind == "privacy")) == 6
