@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, insert, select, update
 
 from returns_service.common.clock import utcnow
 from returns_service.common.errors import DomainError, NotFound, ValidationFailed
@@ -154,7 +154,7 @@ def customer_scope(email: str) -> Scope:
     """Every order placed with `email` and every return of those orders."""
     email = normalise_email(email)
     order_ids = tuple(db.session.scalars(select(Order.id).where(
-        func.lower(Order.email) == email).order_by(Order.id)))
+        Order.email == email).order_by(Order.id)))  # stored lower-cased: the index serves
     return_ids = tuple(db.session.scalars(select(Return.id).where(
         Return.order_id.in_(order_ids)).order_by(Return.id))) if order_ids else ()
     return Scope(return_ids, order_ids, (email,), reason="request")
