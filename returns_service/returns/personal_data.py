@@ -42,33 +42,36 @@ def _now() -> datetime:
 
 def erase_returns(scope: Scope) -> int:
     """Blank what the customer and staff wrote on each return of the scope, once: the return
-    is stamped and its trail gets a "personal data erased" event (without the data)."""
-    now, done = _now(), 0
+    is stamped and its trail gets a "personal data erased" event (without the data). A few
+    statements per scope, not per return; the stamp decides which returns this pass erases
+    (a concurrent pass waits on the rows, then finds them stamped)."""
+    if not scope.return_ids:
+        return 0
+    now = _now()
+    ids = list(db.session.scalars(
+        update(Return).where(Return.id.in_(scope.return_ids),
+                             Return.personal_data_erased_at.is_(None))
+        .values(customer_message=None, review_reason=None, personal_data_erased_at=now,
+                version=Return.version + 1, updated_at=now)
+        .returning(Return.id).execution_options(synchronize_session=False)))
+    if not ids:
+        return 0  # erased before (or by a concurrent pass)
+    options = {"synchronize_session": False}
+    db.session.execute(update(ReturnItem).where(ReturnItem.return_id.in_(ids))
+                       .values(comment=None, inspection_note=None).execution_options(**options))
+    db.session.execute(update(ReturnEvent).where(ReturnEvent.return_id.in_(ids))
+                       .values(note=None).execution_options(**options))
+    db.session.execute(update(ReturnEvent).where(ReturnEvent.return_id.in_(ids),
+                                                 ReturnEvent.actor_type == "customer")
+                       .values(actor_label=None).execution_options(**options))
+    db.session.execute(update(ReturnAdjustment).where(ReturnAdjustment.return_id.in_(ids))
+                       .values(note=None).execution_options(**options))
     actor_type = "system" if scope.reason == "retention" else "staff"
-    for return_id in scope.return_ids:
-        changed = db.session.execute(
-            update(Return).where(Return.id == return_id,
-                                 Return.personal_data_erased_at.is_(None))
-            .values(customer_message=None, review_reason=None, personal_data_erased_at=now,
-                    version=Return.version + 1, updated_at=now)
-            .execution_options(synchronize_session=False)).rowcount
-        if not changed:
-            continue  # erased before (or by a concurrent pass)
-        done += 1
-        db.session.execute(update(ReturnItem).where(ReturnItem.return_id == return_id)
-                           .values(comment=None, inspection_note=None))
-        db.session.execute(update(ReturnEvent).where(ReturnEvent.return_id == return_id)
-                           .values(note=None))
-        db.session.execute(update(ReturnEvent).where(ReturnEvent.return_id == return_id,
-                                                     ReturnEvent.actor_type == "customer")
-                           .values(actor_label=None))
-        db.session.execute(update(ReturnAdjustment)
-                           .where(ReturnAdjustment.return_id == return_id).values(note=None))
-        db.session.execute(insert(ReturnEvent).values(
-            return_id=return_id, kind="privacy", actor_type=actor_type,
-            note=ERASED_NOTE, data={"reason": scope.reason}, customer_visible=False,
-            created_at=now))
-    return done
+    db.session.execute(insert(ReturnEvent), [{
+        "return_id": return_id, "kind": "privacy", "actor_type": actor_type,
+        "note": ERASED_NOTE, "data": {"reason": scope.reason}, "customer_visible": False,
+        "created_at": now} for return_id in sorted(ids)])
+    return len(ids)
 
 
 def export_returns(scope: Scope) -> list[dict[str, Any]]:
