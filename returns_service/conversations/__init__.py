@@ -5,8 +5,12 @@ through the signals."""
 
 from flask import Flask
 
-from returns_service.conversations import models, personal_data, sms
+from returns_service.conversations import models, sms
 from returns_service.conversations.cli import conversations
+from returns_service.conversations.personal_data import (
+    erase_conversations,
+    export_conversations,
+)
 from returns_service.outbox.registry import register_handler
 from returns_service.privacy import register_eraser, register_exporter
 from returns_service.returns.signals import status_changed
@@ -16,10 +20,10 @@ __all__ = ["init_app", "models"]
 
 def init_app(app: Flask) -> None:
     """Send SMS status updates, register the SMS job and the `flask conversations`
-    commands (the tables come with `models`); erase and export the conversation's personal
-    data."""
+    commands (the tables come with `models`)."""
     status_changed.connect(sms.on_status_changed)
     register_handler(sms.TOPIC, lambda payload: sms.deliver(int(payload["sms_id"])))
     app.cli.add_command(conversations)
-    register_eraser(app, "conversations", personal_data.erase_conversations, position=30)
-    register_exporter(app, "conversations", personal_data.export_conversations)
+    # The conversation's personal data: erased and exported with the customer's.
+    register_eraser(app, "conversations", erase_conversations, position=30)
+    register_exporter(app, "conversations", export_conversations)
