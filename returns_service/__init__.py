@@ -80,6 +80,7 @@ def _init_domains(app: Flask) -> None:
         orders,
         payments,
         portal,
+        privacy,
         refunds,
         returns,
         scheduler,
@@ -89,9 +90,9 @@ def _init_domains(app: Flask) -> None:
     )
     from webhooks import init_app as init_webhooks
 
-    for package in (storage, scheduler, staff, payments, orders, returns, feedback, credits,
-                    refunds, shipping, conversations, notifications, exchanges, integrations,
-                    http, api, portal, console, demo, cli):
+    for package in (storage, scheduler, privacy, staff, payments, orders, returns, feedback,
+                    credits, refunds, shipping, conversations, notifications, exchanges,
+                    integrations, http, api, portal, console, demo, cli):
         package.init_app(app)
     init_webhooks(app)
     # Last: after the API, so problem+json wins over smorest's own JSON errors.

@@ -315,6 +315,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SENTRY_ENVIRONMENT", "production", "text",
             "The environment name errors are reported under (`staging`, `production`…).",
             METRICS),
+    Setting("PERSONAL_DATA_RETENTION_DAYS", 0, "int",
+            "Returns closed (refunded, credited, rejected, cancelled, expired, closed) longer "
+            "ago than this many days are anonymised by the scheduler: the customer's email, "
+            "name, address, comments, messages, phone numbers and label files go; amounts, "
+            "reasons, statuses and timings stay (see [Personal data](personal-data.md)). "
+            "`730` keeps two years.", SERVICE, "`0` or empty: kept"),
 )
 
 # Every setting the service understands, with its built-in default.

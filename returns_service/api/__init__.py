@@ -15,6 +15,7 @@ from returns_service.api import (
     returns,
     webhooks,
 )
+from returns_service.api.personal_data import blp as personal_data_blp
 from returns_service.http.api_input import check_json_body, reject_nul_characters
 from returns_service.http.auth import check_permission
 from returns_service.http.extensions import csrf
@@ -31,7 +32,7 @@ def init_app(app: Flask) -> None:
     register_components(api)
     for blp in (orders.blp, returns.blp, refunds.blp, credits.blp, reports.blp, webhooks.blp,
                 exchanges.products_blp, exchanges.orders_blp, exchanges.exchanges_blp,
-                conversations.blp):
+                conversations.blp, personal_data_blp):
         api.register_blueprint(blp)
         # This app's hooks for this blueprint's requests (the blueprint object is shared by
         # every app built in the process, so the hooks are not set on it).

@@ -183,3 +183,10 @@ class WebhookEndpointForm(FlaskForm):
 
 class WebhookActionForm(FlaskForm):
     """A button that changes something (CSRF token only)."""
+
+
+class PersonalDataForm(FlaskForm):
+    """One customer's personal data: export it, or erase it after a confirmation step."""
+
+    email = StringField("Customer email", validators=[InputRequired(), Length(max=254)])
+    action = HiddenField()  # export, erase (asks to confirm), confirm_erase

@@ -8,7 +8,12 @@ from flask import Flask
 from returns_service.conversations import models, round_robin, sms
 from returns_service.conversations.cli import conversations
 from returns_service.conversations.signals import customer_wrote
+from returns_service.conversations.personal_data import (
+    erase_conversations,
+    export_conversations,
+)
 from returns_service.outbox.registry import register_handler
+from returns_service.privacy import register_eraser, register_exporter
 from returns_service.returns.signals import status_changed
 
 __all__ = ["init_app", "models"]
@@ -22,3 +27,6 @@ def init_app(app: Flask) -> None:
     customer_wrote.connect(round_robin.on_customer_wrote)
     register_handler(sms.TOPIC, lambda payload: sms.deliver(int(payload["sms_id"])))
     app.cli.add_command(conversations)
+    # The conversation's personal data: erased and exported with the customer's.
+    register_eraser(app, "conversations", erase_conversations, position=30)
+    register_exporter(app, "conversations", export_conversations)

@@ -46,6 +46,8 @@ class Order(db.Model):
     payments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # When the customer's email, name and address were erased (orders.personal_data).
+    personal_data_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"

@@ -4,10 +4,13 @@ Stripe events received, once each. No domain logic: refunds decide what an event
 
 from flask import Flask
 
-from returns_service.payments import models
+from returns_service.payments import models, personal_data
+from returns_service.privacy import register_eraser
 
 __all__ = ["init_app", "models"]
 
 
 def init_app(app: Flask) -> None:
-    """Payments register no receivers or jobs; the Stripe event table comes with `models`."""
+    """Payments register no receivers or jobs; the Stripe event table comes with `models`.
+    Events naming a customer are erased when the customer asks."""
+    register_eraser(app, "stripe_events", personal_data.erase_events, position=70)

@@ -102,6 +102,9 @@ class Return(db.Model):
     adjustment_amount: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # Store credit's bonus on top of refund_amount, once the credit is issued.
     credit_bonus_amount: Mapped[int | None] = mapped_column(BigInteger)
+    # When the customer's personal data on this return was erased (returns.personal_data):
+    # figures, reasons, statuses and timings stay.
+    personal_data_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __mapper_args__ = {"version_id_col": version}
 

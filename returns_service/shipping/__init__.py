@@ -6,16 +6,17 @@ on the first scan; the warehouse's list of parcels on their way."""
 from flask import Flask
 
 from returns_service.outbox.registry import register_handler
+from returns_service.privacy import register_eraser, register_exporter
 from returns_service.returns.signals import status_changed
 from returns_service.scheduler import register_periodic
-from returns_service.shipping import jobs, models, services, tracking
+from returns_service.shipping import jobs, models, personal_data, services, tracking
 
 __all__ = ["init_app", "models"]
 
 
 def init_app(app: Flask) -> None:
     """Open a shipment on approval, void it on cancel or expiry, run the label and tracking
-    jobs."""
+    jobs; erase label files and tracking events with the customer's personal data."""
     if str(app.config.get("SHIPPING_PROVIDER") or "self_ship").lower() not in \
             services.PROVIDERS:  # one it does not know stops the app at start
         raise ValueError(f"SHIPPING_PROVIDER={app.config['SHIPPING_PROVIDER']!r}: use one "
@@ -25,3 +26,5 @@ def init_app(app: Flask) -> None:
     register_handler(services.VOID_TOPIC, jobs.run_void_label)
     register_handler(tracking.TOPIC, jobs.run_easypost_event)
     register_periodic(app, "stalled_parcels", tracking.flag_stalled, position=65)
+    register_eraser(app, "shipping", personal_data.erase_labels, position=10)
+    register_exporter(app, "shipping", personal_data.export_shipments)

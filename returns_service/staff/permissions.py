@@ -81,6 +81,8 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "jobs.monitor": (),  # the RQ dashboard: queues, workers, failed jobs
     # bin/demo only (DEMO_MODE): every email the demo sent, whoever it was to
     "demo.mailbox": (),
+    # One customer's personal data: export it, erase it (API and console).
+    "personal_data.manage": (),
 }
 
 # The workflow trigger each action fires, for the buttons shown on a return.
