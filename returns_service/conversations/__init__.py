@@ -7,11 +7,11 @@ from flask import Flask
 
 from returns_service.conversations import models, round_robin, sms
 from returns_service.conversations.cli import conversations
-from returns_service.conversations.signals import customer_wrote
 from returns_service.conversations.personal_data import (
     erase_conversations,
     export_conversations,
 )
+from returns_service.conversations.signals import customer_wrote
 from returns_service.outbox.registry import register_handler
 from returns_service.privacy import register_eraser, register_exporter
 from returns_service.returns.signals import status_changed
