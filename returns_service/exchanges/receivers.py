@@ -39,7 +39,12 @@ def on_return_settling(ret: Return, *, kept: bool, **_: Any) -> None:
             services.end_exchange(exchange, "cancel")
 
 
-def on_status_changed(ret: Return, **_: Any) -> None:
+def on_status_changed(ret: Return, event: Any = None, **_: Any) -> None:
+    if event is not None and event.from_status is None:
+        # A return just requested has no exchange yet (one is asked for with its id, and
+        # asking forgets this): its refund figures need no query to learn so.
+        transaction_memo().setdefault(services.OWED_MEMO, {})[ret.id] = {}
+        return
     trigger = ENDING.get(ret.status)
     if trigger is None:
         return
