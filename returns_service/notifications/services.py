@@ -15,6 +15,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import Row, and_, bindparam, insert, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from returns_service.common.clock import utcnow
 from returns_service.common.i18n import N_, customer_language
@@ -33,8 +34,7 @@ from returns_service.outbox.models import OutboxMessage
 from returns_service.outbox.registry import RetryLater
 from returns_service.outbox.service import emit
 from returns_service.returns.links import public_url
-from returns_service.returns.locking import read_return
-from returns_service.returns.models import Return, ReturnEvent
+from returns_service.returns.models import Return, ReturnEvent, with_order_and_items
 from workflows.returns import CUSTOMER_NOTE_TRIGGERS
 
 log = logging.getLogger(__name__)
@@ -264,16 +264,15 @@ def _not_claimed(notification_id: int) -> str:
     return "claimed by another worker or already sent"
 
 
+_FOR_RENDERING = (  # built once: every email job runs it
+    select(Notification).where(Notification.id == bindparam("id"))
+    .options(joinedload(Notification.return_).options(*with_order_and_items())))
+
+
 def _load_for_rendering(notification_id: int) -> Notification:
     """The notification with everything its email shows (return, order, items and their
-    order lines): the row, then the return's in one query, one row per item (read with
-    Core, see returns.locking); `note.return_` then finds it in the session."""
-    note = db.session.get(Notification, notification_id)
-    if note is None:
-        raise LookupError(f"notification {notification_id} is gone")
-    if note.return_id is not None:
-        read_return(note.return_id)
-    return note
+    order lines) in one query: one row per item."""
+    return db.session.execute(_FOR_RENDERING, {"id": notification_id}).unique().scalar_one()
 
 
 _DECISION_EMAIL = (  # built once: every "we have your request" email job runs it

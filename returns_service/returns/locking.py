@@ -29,19 +29,17 @@ for _keys in _KEYS:
     _ENDS.append(_ENDS[-1] + len(_keys))
 
 
-def _locking(where: Any, *, lock: bool = True) -> Any:
+def _locking(where: Any) -> Any:
     """Built once, executed with parameters."""
-    statement = (select(*_RETURNS.c, *_ORDERS.c, *_ITEMS.c, *_LINES.c)
+    return (select(*_RETURNS.c, *_ORDERS.c, *_ITEMS.c, *_LINES.c)
             .select_from(_RETURNS.join(_ORDERS, _ORDERS.c.id == _RETURNS.c.order_id)
                          .outerjoin(_ITEMS, _ITEMS.c.return_id == _RETURNS.c.id)
                          .outerjoin(_LINES, _LINES.c.id == _ITEMS.c.order_line_id))
-            .where(where).order_by(_ITEMS.c.id))
-    return statement.with_for_update(of=_RETURNS) if lock else statement
+            .where(where).order_by(_ITEMS.c.id).with_for_update(of=_RETURNS))
 
 
 _BY_RMA = _locking(_RETURNS.c.rma == bindparam("rma"))
 _BY_ID = _locking(_RETURNS.c.id == bindparam("id"))
-_READ_BY_ID = _locking(_RETURNS.c.id == bindparam("id"), lock=False)
 
 
 def read_locked(*, rma: str | None = None, return_id: int | None = None) -> Return | None:
@@ -50,16 +48,6 @@ def read_locked(*, rma: str | None = None, return_id: int | None = None) -> Retu
     A return already in the session is refreshed in place."""
     statement, params = ((_BY_RMA, {"rma": rma}) if rma is not None
                          else (_BY_ID, {"id": return_id}))
-    return _read(statement, params)
-
-
-def read_return(return_id: int) -> Return | None:
-    """The return with this id, with its order and its items and their lines (as
-    `read_locked` reads them, without the lock): what an email about it shows."""
-    return _read(_READ_BY_ID, {"id": return_id})
-
-
-def _read(statement: Any, params: dict[str, Any]) -> Return | None:
     session = db.session
     rows = read_rows(session, statement, params)
     if not rows:
