@@ -97,19 +97,26 @@ def run_outbox_batch(message_ids: list[int]) -> list[str]:
 
 
 def run_outbox_due() -> list[str]:
-    """RQ job: process the queue's due outbox messages, a batch of them (see
-    `relay.take_due`). Messages that fail are retried by a job of their own."""
+    """RQ job: process the queue's due outbox messages, a batch at a time (see
+    `relay.take_due`), coming back for more until none is left (the messages this work
+    queues, like the email a refund's outcome sends, included) or MAX_TAKES batches are
+    done. Messages that fail are retried by a job of their own."""
     app = get_app()
     queue = app.extensions["rq_queue"]
-    message_ids = relay.take_due(queue)
-    failed: list[int] = []
-    with app.app_context():
-        results = service.process_batch(message_ids, failed=failed)
-    if failed:
-        try:
-            relay.retry_later(queue, failed)
-        except RedisError:  # their rows stay unprocessed: the relay re-sends them once stale
-            log.warning("could not queue the retry of outbox messages %s", failed)
+    results: list[str] = []
+    for take in range(relay.MAX_TAKES):
+        message_ids = relay.take_due(queue, share=take == 0)
+        if not message_ids:
+            return results
+        failed: list[int] = []
+        with app.app_context():
+            results += service.process_batch(message_ids, failed=failed)
+        if failed:
+            try:
+                relay.retry_later(queue, failed)
+            except RedisError:  # their rows stay unprocessed: the relay re-sends them once stale
+                log.warning("could not queue the retry of outbox messages %s", failed)
+    relay.release_due(queue)
     return results
 
 

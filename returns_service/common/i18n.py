@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -159,8 +160,18 @@ def money(amount: int, currency: str) -> str:
     """1234_50, "EUR" -> "€1,234.50" in English, "1.234,50 €" in German (customer pages)."""
     if not _for_customers():
         return format_money(amount, currency)
-    value = Decimal(int(amount)).scaleb(-exponent(currency))
-    return format_currency(value, currency.upper(), locale=_babel_locale())
+    return _format_currency(int(amount), currency.upper(), str(get_locale() or "en"))
+
+
+# An email shows a dozen amounts, mostly the same few prices: babel's formatting (pattern,
+# rounding, symbols) is most of what an amount costs, and its answer depends on these alone.
+@lru_cache(maxsize=4096)
+def _format_currency(amount: int, currency: str, locale_name: str) -> str:
+    try:
+        locale = Locale.parse(locale_name)
+    except (UnknownLocaleError, ValueError):
+        locale = Locale("en")
+    return format_currency(Decimal(amount).scaleb(-exponent(currency)), currency, locale=locale)
 
 
 def _local(value: datetime) -> datetime:

@@ -25,7 +25,10 @@ def on_return_settling(ret: Return, *, kept: bool, **_: Any) -> None:
     full; an exchange still unpaid, or whose line did not arrive, ends (the line is then
     priced for a refund like any other)."""
     items = {item.id: item for item in ret.items}
-    for exchange in services.exchanges_of(ret.id):
+    exchanges = services.exchanges_of(ret.id)
+    if not exchanges:  # what refunds asks next (exchanged_items) is known: none
+        transaction_memo().setdefault(services.OWED_MEMO, {})[ret.id] = {}
+    for exchange in exchanges:
         if exchange.status not in wf.HOLDS_STOCK:
             continue
         item = items.get(exchange.return_item_id)
@@ -39,7 +42,12 @@ def on_return_settling(ret: Return, *, kept: bool, **_: Any) -> None:
             services.end_exchange(exchange, "cancel")
 
 
-def on_status_changed(ret: Return, **_: Any) -> None:
+def on_status_changed(ret: Return, event: Any = None, **_: Any) -> None:
+    if event is not None and event.from_status is None:
+        # A return just requested has no exchange yet (one is asked for with its id, and
+        # asking forgets this): its refund figures need no query to learn so.
+        transaction_memo().setdefault(services.OWED_MEMO, {})[ret.id] = {}
+        return
     trigger = ENDING.get(ret.status)
     if trigger is None:
         return

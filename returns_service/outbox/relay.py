@@ -6,11 +6,15 @@ no extra transaction. Messages that could not be enqueued (Redis down) get the m
 re-sends marked messages still unprocessed long after (a process died before handing over).
 
 One RQ job per batch of due messages: after a commit its message ids are appended to the
-queue's due list, and an RQ job (`worker.run_outbox_due`) is queued only when none is
-waiting already (a flag set with the same MULTI/EXEC). The job clears the flag, then takes
-up to BATCH_SIZE ids from the list, so an id appended after the job took its share finds
-the flag gone and queues the next job. Ids taken by a worker that dies are re-sent by the
-relay once stale, like any message handed over and not processed.
+queue's due list, and an RQ job (`worker.run_outbox_due`) is queued only when the flag
+"a batch job is waiting or working" is free (set with the same MULTI/EXEC). The job takes
+up to BATCH_SIZE ids at a time and comes back for more when it is done with them, so the
+messages committed meanwhile (such as the email a refund's outcome queues) go in the same
+job instead of costing RQ another one. The flag is cleared only by a take that finds the
+list empty, in one step with it (a Lua script): an id appended afterwards finds the flag
+gone and queues the next job, an id appended before is taken by the running job. Ids
+taken by a worker that dies are re-sent by the relay once stale, like any message handed
+over and not processed; the flag it held runs out after FLAG_TTL_SECONDS.
 """
 
 from __future__ import annotations
@@ -101,8 +105,9 @@ def due_keys(queue_name: str) -> tuple[str, str]:
     return f"outbox:due:{queue_name}", f"outbox:batch-waiting:{queue_name}"
 
 
-# The flag outlives a waiting job only if that job was lost (Redis emptied): the next commit
-# after this many seconds queues a new one (and the relay re-sends what was stranded).
+# The flag outlives its job only if that job was lost (Redis emptied, its worker killed): the
+# next commit after this many seconds queues a new one (and the relay re-sends what was
+# stranded).
 FLAG_TTL_SECONDS = 60
 
 
@@ -115,25 +120,55 @@ def _append_due(queue: Any, ids: list[int]) -> None:
         flag_was_free = pipe.execute()[-1]
     if flag_was_free:
         try:
-            queue.enqueue_call("returns_service.worker.run_outbox_due", result_ttl=0,
-                               failure_ttl=7 * 24 * 3600)
+            _queue_batch_job(queue)
         except BaseException:
             queue.connection.delete(waiting)  # so the next commit tries again
             raise
 
 
-def take_due(queue: Any) -> list[int]:
-    """For the batch job: clear the flag, then take up to BATCH_SIZE due ids (in the order
-    they were committed). Should more be waiting, another batch job is queued for them."""
+def _queue_batch_job(queue: Any) -> None:
+    queue.enqueue_call("returns_service.worker.run_outbox_due", result_ttl=0,
+                       failure_ttl=7 * 24 * 3600)
+
+
+# LPOP up to ARGV[1] ids off the due list. Nothing to take: the job is leaving, and the flag
+# goes in the same step (Redis runs a script alone, so no append falls between the two).
+# Else the flag is kept ARGV[2] more seconds for the job, which will come back.
+_TAKE_SCRIPT = """
+local taken = redis.call('LPOP', KEYS[1], ARGV[1])
+if not taken then
+  redis.call('DEL', KEYS[2])
+  return {{}, 0}
+end
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return {taken, redis.call('LLEN', KEYS[1])}
+"""
+# A job comes back for more this many times at most, then leaves the rest to a new job (so
+# one job does not hold a worker for ever while commits keep coming).
+MAX_TAKES = 10
+
+
+def take_due(queue: Any, *, share: bool = True) -> list[int]:
+    """For the batch job: up to BATCH_SIZE due ids (in the order they were committed). The
+    flag stays set until a take finds nothing: the job comes back after each batch, so the
+    messages committed meanwhile (its own work's among them) need no job of their own. With
+    `share` (a job's first take) and ids left, another batch job is queued for them, so a
+    second worker helps with a backlog."""
     due, waiting = due_keys(queue.name)
-    with queue.connection.pipeline() as pipe:
-        pipe.delete(waiting)
-        pipe.lpop(due, BATCH_SIZE)
-        pipe.llen(due)
-        _, taken, left = pipe.execute()
-    if left:
-        _append_due(queue, [])  # no ids: only queue the next job, unless one waits already
-    return [int(i) for i in taken or ()]
+    taken, left = queue.connection.eval(_TAKE_SCRIPT, 2, due, waiting, BATCH_SIZE,
+                                        FLAG_TTL_SECONDS)
+    if left and share:
+        _queue_batch_job(queue)
+    return [int(i) for i in taken]
+
+
+def release_due(queue: Any) -> None:
+    """A batch job stopping before the list is empty: the flag is cleared and, should ids
+    still wait, the next job queued (the flag is set again with it)."""
+    due, waiting = due_keys(queue.name)
+    queue.connection.delete(waiting)
+    if queue.connection.llen(due):
+        _append_due(queue, [])
 
 
 def retry_later(queue: Any, message_ids: list[int]) -> None:

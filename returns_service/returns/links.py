@@ -6,6 +6,9 @@ A token made under one salt never opens a link of another kind.
 
 from __future__ import annotations
 
+import time
+from functools import lru_cache
+
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -24,7 +27,14 @@ def _serializer(salt: str) -> URLSafeTimedSerializer:
 
 def sign_rma(rma: str, *, salt: str) -> str:
     """A URL-safe token carrying `rma`, signed with the app's secret under `salt`."""
-    return _serializer(salt).dumps({"rma": rma})
+    return _signed(current_app.config["SECRET_KEY"], salt, rma, int(time.time()))
+
+
+# An email or a page shows the same link several times: a token carries its second of
+# issue, so within that second it is the same token, signed once.
+@lru_cache(maxsize=256)
+def _signed(secret: str, salt: str, rma: str, _second: int) -> str:
+    return URLSafeTimedSerializer(secret, salt=salt).dumps({"rma": rma})
 
 
 def rma_from_signed(token: str, *, salt: str, max_age_days: int) -> str:
