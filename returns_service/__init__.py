@@ -79,6 +79,7 @@ def _init_domains(app: Flask) -> None:
         notifications,
         orders,
         payments,
+        photos,
         portal,
         refunds,
         returns,
@@ -90,6 +91,7 @@ def _init_domains(app: Flask) -> None:
     from webhooks import init_app as init_webhooks
 
     for package in (storage, scheduler, staff, payments, orders, returns, feedback, credits,
+                    photos,
                     refunds, shipping, conversations, notifications, exchanges, integrations,
                     http, api, portal, console, demo, cli):
         package.init_app(app)

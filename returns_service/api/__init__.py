@@ -5,7 +5,16 @@ before its input is parsed."""
 from flask import Flask
 from flask_smorest import Api
 
-from returns_service.api import credits, exchanges, orders, refunds, reports, returns, webhooks
+from returns_service.api import (
+    credits,
+    exchanges,
+    orders,
+    photos,
+    refunds,
+    reports,
+    returns,
+    webhooks,
+)
 from returns_service.http.api_input import check_json_body, reject_nul_characters
 from returns_service.http.auth import check_permission
 from returns_service.http.extensions import csrf
@@ -21,7 +30,8 @@ def init_app(app: Flask) -> None:
     api = Api(app)
     register_components(api)
     for blp in (orders.blp, returns.blp, refunds.blp, credits.blp, reports.blp, webhooks.blp,
-                exchanges.products_blp, exchanges.orders_blp, exchanges.exchanges_blp):
+                exchanges.products_blp, exchanges.orders_blp, exchanges.exchanges_blp,
+                photos.blp):
         api.register_blueprint(blp)
         # This app's hooks for this blueprint's requests (the blueprint object is shared by
         # every app built in the process, so the hooks are not set on it).
