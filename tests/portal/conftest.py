@@ -60,5 +60,12 @@ class Portal:
 
 
 @pytest.fixture
+def app_config(app_config: dict[str, Any], tmp_path: Any) -> dict[str, Any]:
+    """Customers' photos go to the test's own folder."""
+    app_config["STORAGE_LOCAL_DIR"] = str(tmp_path / "files")
+    return app_config
+
+
+@pytest.fixture
 def portal(client: FlaskClient) -> Portal:
     return Portal(client)
