@@ -192,8 +192,10 @@ def choose_items() -> Any:
             db.session.commit()
             return _items_page(form, order, draft_key=key)
         items = form.chosen_items(policy)
-        photos_ok = take_photos(form, key)
-        db.session.commit()  # the photos are kept even when something else needs fixing
+        # Only a form this site made stores files (the CSRF token); then the photos are kept
+        # even when something else needs fixing.
+        photos_ok = _csrf_ok() and take_photos(form, key)
+        db.session.commit()
         if items is not None and photos_ok:
             session[DRAFT] = {**session[DRAFT], "items": items}
             return redirect(url_for(".review"))
