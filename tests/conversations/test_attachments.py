@@ -72,7 +72,7 @@ def test_images_and_pdfs_are_kept_the_rest_listed_with_why(app, emailed):
 
 
 def test_the_agent_sees_and_downloads_them_anonymous_visitors_do_not(app, emailed, tokens):
-    rma, _to, message_id, attached, _files = emailed
+    rma, _to, message_id, _attached, _files = emailed
     staff = app.test_client()
     url = f"/staff/returns/{rma}/messages/{message_id}/attachments/1"
     assert "/staff/login" in staff.get(url).location

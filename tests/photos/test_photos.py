@@ -105,7 +105,7 @@ def test_a_text_file_named_jpg_is_refused_and_the_good_photo_beside_it_kept(
     assert page.status_code == 422
     assert "list.jpg is not a photo we can read. Use one of these types: JPEG, PNG, WebP, " \
         "HEIC." in page.text
-    [(row, data)] = stored_photos(app)
+    [(row, _data)] = stored_photos(app)
     assert (row.file_name, row.content_type) == ("b.png", "image/png")
     assert 'alt="Your photo b.png"' in page.text  # shown on the form again, kept
     # Sent again without a new file: the kept photo satisfies the rule.
@@ -163,9 +163,8 @@ def test_the_customer_can_remove_a_photo_before_sending(app, portal, make_order)
         "line1-reason": "damaged", "line1-comment": "Still typed", "remove_photo": row.id})
     assert page.status_code == 200 and "Still typed" in page.text
     assert stored_photos(app) == []
-    with app.app_context():
-        with pytest.raises(FileNotStored):
-            storage().get(row.storage_key)
+    with app.app_context(), pytest.raises(FileNotStored):
+        storage().get(row.storage_key)
 
 
 def test_erasing_a_returns_photos_deletes_files_and_rows(app, portal, make_order):

@@ -58,7 +58,7 @@ def test_photos_from_a_phone_reach_the_agent_without_exif(app, page, desk, make_
     screenshot(page, "photos-02-status")
     assert problems == []
 
-    [(row, data)] = stored_photos(app)
+    [(_row, data)] = stored_photos(app)
     assert not has_location(data)
 
     desk.goto("/staff/login")
