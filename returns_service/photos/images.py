@@ -8,17 +8,23 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
+from functools import cache
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-try:  # HEIC/HEIF (iPhone photos) needs the optional pillow-heif plugin
+try:  # HEIC/HEIF (iPhone photos) needs the pillow-heif plugin
     from pillow_heif import register_heif_opener
-except ImportError:  # pragma: no cover - depends on the installation
+except ImportError:  # pragma: no cover - where it cannot be installed: HEIC is refused
     register_heif_opener = None
 
 HEIC_SUPPORTED = register_heif_opener is not None
-if register_heif_opener is not None:
-    register_heif_opener()
+
+
+@cache
+def _open_heic_too() -> None:
+    """Teach Pillow to open HEIC, once, when the first image is cleaned (not on import)."""
+    if register_heif_opener is not None:
+        register_heif_opener()
 
 # Pillow's format name -> what the photo is stored as (format, content type, extension).
 # HEIC becomes JPEG: every browser shows it.
@@ -59,6 +65,7 @@ def clean_image(data: bytes, max_bytes: int) -> CleanImage:
     than `max_bytes`, ImageRefused("type") when it is no JPEG, PNG, WebP (or HEIC)."""
     if len(data) > max_bytes:
         raise ImageRefused("size")
+    _open_heic_too()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

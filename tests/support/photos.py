@@ -12,7 +12,11 @@ MAKE = 0x010F
 
 
 def photo_with_location(fmt: str = "JPEG", size: tuple[int, int] = (64, 48)) -> bytes:
-    """An image with EXIF: GPS position (Paris) and camera make."""
+    """An image with EXIF: GPS position (Paris) and camera make (HEIF: as an iPhone saves)."""
+    if fmt == "HEIF":
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
     image = Image.new("RGB", size, (180, 40, 40))
     exif = Image.Exif()
     exif[MAKE] = "PhoneMaker"
