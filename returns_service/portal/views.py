@@ -61,7 +61,7 @@ from returns_service.portal.forms import (
     choose_items_form,
     resolution_choices,
 )
-from returns_service.portal.photos import photo_hint, photos_enabled, take_photos
+from returns_service.portal.photos import photo_hint, photos_enabled, size_text, take_photos
 from returns_service.portal.services import (
     draft_keeps_items,
     draft_offer,
@@ -109,6 +109,16 @@ def _private(response: Response) -> Response:
 @bp.errorhandler(429)
 def _too_many(_exc: Exception) -> Any:
     return render_template("portal/limited.html"), 429
+
+
+@bp.errorhandler(413)
+def _too_large(exc: Exception) -> Any:
+    """The items step with more photos than one request may carry: what to do, in the
+    customer's words (the photos sent before are kept with the draft)."""
+    if request.endpoint != "portal.choose_items":
+        raise exc
+    limit = int(current_app.config["MAX_BODY_UPLOAD_BYTES"])
+    return render_template("portal/too_large.html", size=size_text(limit)), 413
 
 
 @bp.get("/language/<code>")

@@ -192,3 +192,12 @@ def test_photos_of_a_form_never_sent_are_discarded_a_day_later(app, portal, make
         assert discard_abandoned(clock.utcnow() + timedelta(hours=25)) == 1
         with pytest.raises(FileNotStored):
             storage().get(row.storage_key)
+
+
+def test_a_form_above_the_upload_limit_gets_a_page_that_says_so(build_app):
+    client = build_app(MAX_BODY_UPLOAD_BYTES=20_000).test_client()
+    too_much = photo_with_location() + b"\0" * 30_000
+    answer = client.post("/return/items", data={"line1-photos": (io.BytesIO(too_much), "a.jpg")})
+    assert answer.status_code == 413
+    assert "the photos you sent are larger than 19 KB" in answer.text
+    assert 'href="/return/items"' in answer.text
