@@ -79,6 +79,7 @@ def _init_domains(app: Flask) -> None:
         notifications,
         orders,
         payments,
+        photos,
         portal,
         privacy,
         refunds,
@@ -91,8 +92,8 @@ def _init_domains(app: Flask) -> None:
     from webhooks import init_app as init_webhooks
 
     for package in (storage, scheduler, privacy, staff, payments, orders, returns, feedback,
-                    credits, refunds, shipping, conversations, notifications, exchanges,
-                    integrations, http, api, portal, console, demo, cli):
+                    credits, photos, refunds, shipping, conversations, notifications,
+                    exchanges, integrations, http, api, portal, console, demo, cli):
         package.init_app(app)
     init_webhooks(app)
     # Last: after the API, so problem+json wins over smorest's own JSON errors.

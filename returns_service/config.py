@@ -261,6 +261,23 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("STORAGE_S3_SECRET_ACCESS_KEY", None, "text",
             "Secret key of the `s3` backend.", FILES,
             "unset: boto3's own chain (environment, instance role)"),
+    Setting("PHOTOS_MAX_PER_ITEM", 3, "int",
+            "Photos a customer may attach to each item of a return (0: no photo upload).",
+            FILES),
+    Setting("PHOTO_MAX_BYTES", 10 * 1024 * 1024, "int",
+            "Largest photo a customer may upload, in bytes (refused on the form beyond).", FILES),
+    Setting("PHOTOS_REQUIRED_FOR", "damaged,defective", "text",
+            "Return reasons (policy codes, comma-separated) whose items need at least one "
+            "photo on the customer form.", FILES),
+    Setting("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, "int",
+            "Largest attachment of a customer's email that is kept (a larger one is listed, "
+            "not stored).", FILES),
+    Setting("MAX_BODY_UPLOAD_BYTES", 40 * 1024 * 1024, "int",
+            "Largest request body of the return form's items step, which carries photos "
+            "(`413` beyond).", SERVICE),
+    Setting("MAX_BODY_INBOUND_EMAIL_BYTES", 26 * 1024 * 1024, "int",
+            "Largest request body of the inbound-email webhooks, attachments included "
+            "(`413` beyond).", SERVICE),
     Setting("SHIPPING_PROVIDER", "self_ship", "text",
             "`self_ship`: the customer sends the parcel themselves with the printable return "
             "slip; `easypost`: a prepaid return label is bought through EasyPost on approval "

@@ -15,6 +15,8 @@ to retry (Mailgun 406, Postmark 403, SendGrid 200 with `refused`: it retries any
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -45,13 +47,14 @@ REFUSED_STATUS = {"mailgun": 406, "postmark": 403, "sendgrid": 200}
 
 
 def _files() -> list[dict[str, Any]]:
-    """Names, types and sizes of uploaded attachments (their content is not kept)."""
+    """The uploaded attachments: names, types, sizes and content (kept or refused by the
+    conversations)."""
     found = []
-    for storage in request.files.values():
-        storage.stream.seek(0, 2)
-        found.append({"name": storage.filename or "attachment",
-                      "content_type": storage.mimetype or "application/octet-stream",
-                      "size": storage.stream.tell()})
+    for upload in request.files.values():
+        data = upload.read()
+        found.append({"name": upload.filename or "attachment",
+                      "content_type": upload.mimetype or "application/octet-stream",
+                      "size": len(data), "data": data})
     return found
 
 
@@ -108,13 +111,24 @@ def _postmark() -> InboundEmail:
                   str(data.get("Cc") or "")]
     attachments = [{"name": str(a.get("Name") or "attachment"),
                     "content_type": str(a.get("ContentType") or ""),
-                    "size": int(a.get("ContentLength") or 0)}
+                    "size": int(a.get("ContentLength") or 0),
+                    "data": _base64(a.get("Content"))}
                    for a in data.get("Attachments") or [] if isinstance(a, dict)]
     return InboundEmail(
         recipients=recipients, sender=parseaddr(str(data.get("From") or ""))[1],
         text=str(data.get("TextBody") or "") or html_to_text(str(data.get("HtmlBody") or "")),
         message_id=str(data.get("MessageID") or "") or None,
         subject=str(data.get("Subject") or ""), attachments=attachments)
+
+
+def _base64(content: Any) -> bytes | None:
+    """Postmark's base64 `Content` (None when missing or not base64: listed, not kept)."""
+    if not isinstance(content, str):
+        return None
+    try:
+        return base64.b64decode(content, validate=True)
+    except (binascii.Error, ValueError):
+        return None
 
 
 def _sendgrid() -> InboundEmail:

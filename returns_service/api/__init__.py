@@ -10,6 +10,7 @@ from returns_service.api import (
     credits,
     exchanges,
     orders,
+    photos,
     refunds,
     reports,
     returns,
@@ -32,7 +33,7 @@ def init_app(app: Flask) -> None:
     register_components(api)
     for blp in (orders.blp, returns.blp, refunds.blp, credits.blp, reports.blp, webhooks.blp,
                 exchanges.products_blp, exchanges.orders_blp, exchanges.exchanges_blp,
-                conversations.blp, personal_data_blp):
+                conversations.blp, personal_data_blp, photos.blp):
         api.register_blueprint(blp)
         # This app's hooks for this blueprint's requests (the blueprint object is shared by
         # every app built in the process, so the hooks are not set on it).

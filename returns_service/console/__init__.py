@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
         conversation_views,
         credit_views,
         dashboard_views,
+        file_views,
         privacy_views,
         refund_views,
         return_views,

@@ -32,6 +32,7 @@ from returns_service.conversations.macros import get_macro
 from returns_service.conversations.work import VIEWS
 from returns_service.db import db
 from returns_service.exchanges.services import exchanges_of
+from returns_service.photos.services import photos_by_item
 from returns_service.refunds.adjustments import ADJUSTABLE, adjust_payout, adjustments_of
 from returns_service.refunds.breakdown import refund_breakdown
 from returns_service.returns import services as returns
@@ -129,7 +130,7 @@ def render_detail(ret: Return, status: int = 200, macro: Any = None,
         can_adjust=ret.status in ADJUSTABLE and user_may(current_user, "return.adjust"),
         **workspace,
         shipment=shipment_of(ret), label_form=FlaskForm(formdata=None),
-        exchanges=exchange_rows(ret),
+        exchanges=exchange_rows(ret), photos=photos_by_item(ret.id),
     ), status
 
 

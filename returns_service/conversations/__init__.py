@@ -8,6 +8,7 @@ from flask import Flask
 from returns_service.conversations import models, round_robin, sms
 from returns_service.conversations.cli import conversations
 from returns_service.conversations.personal_data import (
+    erase_attachment_files,
     erase_conversations,
     export_conversations,
 )
@@ -28,5 +29,6 @@ def init_app(app: Flask) -> None:
     register_handler(sms.TOPIC, lambda payload: sms.deliver(int(payload["sms_id"])))
     app.cli.add_command(conversations)
     # The conversation's personal data: erased and exported with the customer's.
+    register_eraser(app, "attachments", erase_attachment_files, position=28)
     register_eraser(app, "conversations", erase_conversations, position=30)
     register_exporter(app, "conversations", export_conversations)

@@ -3,8 +3,8 @@ receiver, a provider's inbound webhook), it becomes one `InboundEmail`, its quot
 signature are trimmed (mail-parser-reply) and it joins the conversation of the return its
 signed reply address names.
 
-Attachments: their names, types and sizes are recorded on the message; their content is
-not stored yet.
+Attachments: images and PDFs are kept through the storage and listed on the message
+(conversations.attachments); others are listed with why they were not kept.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 from mailparser_reply import EmailReplyParser
 
 from returns_service.conversations.addresses import ForgedAddress, rma_of_recipients
+from returns_service.conversations.attachments import discard, keep_attachments
 from returns_service.conversations.services import post_customer_message
 from returns_service.returns.services import get_return
 
@@ -41,6 +42,7 @@ class InboundEmail:
     text: str  # the plain-text body, quote and all
     message_id: str | None = None
     subject: str = ""
+    # name, content_type, size and data (the bytes) of each attached file
     attachments: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -76,10 +78,12 @@ def parse_rfc822(raw: bytes, envelope_recipients: list[str] | None = None) -> In
         text = body.get_content()
         if body.get_content_type() == "text/html":
             text = html_to_text(text)
-    attachments = [{"name": part.get_filename() or "attachment",
-                    "content_type": part.get_content_type(),
-                    "size": len(part.get_payload(decode=True) or b"")}
-                   for part in message.iter_attachments()]
+    attachments = []
+    for part in message.iter_attachments():
+        data = part.get_payload(decode=True) or b""
+        attachments.append({"name": part.get_filename() or "attachment",
+                            "content_type": part.get_content_type(), "size": len(data),
+                            "data": data})
     return InboundEmail(recipients=recipients, sender=parseaddr(str(message["From"] or ""))[1],
                         text=text, message_id=str(message["Message-ID"] or "").strip() or None,
                         subject=str(message["Subject"] or ""), attachments=attachments)
@@ -91,7 +95,14 @@ def receive_email(mail: InboundEmail) -> tuple[str, int | None]:
     the return is gone. The caller commits."""
     rma = rma_of_recipients(*mail.recipients)
     ret = get_return(rma)  # NotFound: a return deleted since (the caller answers for it)
-    message_id = post_customer_message(
-        ret, trim_reply(mail.text), channel="email", attachments=mail.attachments,
-        external_id=f"email:{mail.message_id}" if mail.message_id else None)
+    files = keep_attachments(mail.attachments)
+    try:
+        message_id = post_customer_message(
+            ret, trim_reply(mail.text), channel="email", attachments=files,
+            external_id=f"email:{mail.message_id}" if mail.message_id else None)
+    except BaseException:
+        discard(files)
+        raise
+    if message_id is None:  # recorded already: its own copies are the ones listed
+        discard(files)
     return ret.rma, message_id

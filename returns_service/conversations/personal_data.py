@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete, null, select, update
 
+from returns_service.conversations.attachments import delete_attachments_for_return
 from returns_service.conversations.models import (
     ConversationMessage,
     InternalNote,
@@ -19,6 +20,12 @@ from returns_service.privacy import Scope
 
 ERASED = ""  # an erased body: the columns are not nullable
 CUSTOMER_LABEL = "Customer"
+
+
+def erase_attachment_files(scope: Scope) -> int:
+    """The files customers attached to their emails; runs before `erase_conversations`,
+    which forgets where they were stored."""
+    return sum(delete_attachments_for_return(return_id) for return_id in scope.return_ids)
 
 
 def erase_conversations(scope: Scope) -> int:

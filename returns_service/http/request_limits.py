@@ -15,6 +15,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 # Longest prefix first; anything else (the HTML pages' forms) uses MAX_BODY_PAGE_BYTES.
 BODY_LIMITS: tuple[tuple[str, str], ...] = (
+    ("/webhooks/inbound-email/", "MAX_BODY_INBOUND_EMAIL_BYTES"),
+    ("/return/items", "MAX_BODY_UPLOAD_BYTES"),
     ("/webhooks/", "MAX_BODY_WEBHOOK_BYTES"),
     ("/api/", "MAX_BODY_API_BYTES"),
 )

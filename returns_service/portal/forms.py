@@ -14,6 +14,7 @@ from wtforms import (
     FormField,
     HiddenField,
     IntegerField,
+    MultipleFileField,
     RadioField,
     SelectField,
     StringField,
@@ -87,6 +88,9 @@ class LineForm(Form):
         Optional(), Length(max=1000, message=_l("Keep the comment under 1000 characters."))])
     # Only shown for lines the catalog offers other variants of.
     exchange = SelectField("Refund or exchange", validate_choice=False)
+    # Read and kept by portal.photos as soon as the form is sent; the field gives the label,
+    # the id and the messages.
+    photos = MultipleFileField(_l("Photos"))
 
 
 class ChooseItemsForm(PortalForm):

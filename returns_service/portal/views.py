@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -22,11 +23,14 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_wtf.csrf import validate_csrf
 from werkzeug.wrappers import Response
+from wtforms.validators import ValidationError
 
 from returns_service.common.errors import DomainError, EditConflict, NotFound, ValidationFailed
 from returns_service.common.i18n import choose_language, current_language, use_order_locale
 from returns_service.conversations import sms
+from returns_service.conversations.attachments import attachment_file
 from returns_service.conversations.services import messages_of, post_customer_message
 from returns_service.conversations.twilio_sms import configured as sms_configured
 from returns_service.credits.services import balance, credit_for_return
@@ -35,9 +39,19 @@ from returns_service.exchanges.payment import PaymentUnavailable, checkout_url
 from returns_service.exchanges.services import exchanges_of, request_exchange
 from returns_service.feedback.services import can_rate, feedback_token
 from returns_service.http.extensions import limiter
+from returns_service.http.files import file_response
 from returns_service.http.rate_limits import limit_lookups
 from returns_service.orders.services import find_customer_order
 from returns_service.payments.stripe import PermanentPaymentError, TransientPaymentError
+from returns_service.photos.services import (
+    attach_draft_photos,
+    draft_photo,
+    draft_photos,
+    photo_file,
+    photos_by_item,
+    remove_draft_photo,
+    return_photo,
+)
 from returns_service.portal.forms import (
     CancelForm,
     FindReturnForm,
@@ -49,6 +63,7 @@ from returns_service.portal.forms import (
     choose_items_form,
     resolution_choices,
 )
+from returns_service.portal.photos import photo_hint, photos_enabled, size_text, take_photos
 from returns_service.portal.services import (
     draft_keeps_items,
     draft_offer,
@@ -157,6 +172,16 @@ def _too_many(_exc: Exception) -> Any:
     return render_template("portal/limited.html"), 429
 
 
+@bp.errorhandler(413)
+def _too_large(exc: Exception) -> Any:
+    """The items step with more photos than one request may carry: what to do, in the
+    customer's words (the photos sent before are kept with the draft)."""
+    if request.endpoint != "portal.choose_items":
+        raise exc
+    limit = int(current_app.config["MAX_BODY_UPLOAD_BYTES"])
+    return render_template("portal/too_large.html", size=size_text(limit)), 413
+
+
 @bp.get("/language/<code>")
 def language(code: str) -> Any:
     """The language menu (plain links, no script): remember the choice, go back."""
@@ -205,9 +230,20 @@ def _start_again() -> Response:
     return redirect(url_for(".start"))
 
 
-def _items_page(form: Any, order: Any, status: int = 200) -> Any:
+def _items_page(form: Any, order: Any, status: int = 200, draft_key: str | None = None) -> Any:
+    photos = draft_photos(draft_key) if photos_enabled() else None
     return render_template("portal/items.html", form=form, order=order,
-                           lines=form.eligibility), status
+                           lines=form.eligibility, photos=photos,
+                           photo_hint=photo_hint(current_policy()) if photos is not None
+                           else None), status
+
+
+def _draft_key(draft: dict[str, Any]) -> str:
+    """The draft's one-time key (drafts from before photos had none: given one now)."""
+    if not draft.get("key"):
+        draft = {**draft, "key": secrets.token_urlsafe(16)}
+        session[DRAFT] = draft
+    return str(draft["key"])
 
 
 @bp.route("/return/items", methods=["GET", "POST"])
@@ -219,15 +255,50 @@ def choose_items() -> Any:
     policy = current_policy()
     eligibility = line_eligibility(order, policy)
     form = choose_items_form(eligibility, policy, exchange_offers(order, eligibility))
+    key = _draft_key(draft)
     if form.is_submitted():
+        removing = request.form.get("remove_photo", "")
+        if removing.isdigit() and _csrf_ok():
+            remove_draft_photo(key, int(removing))
+            db.session.commit()
+            return _items_page(form, order, draft_key=key)
         items = form.chosen_items(policy)
-        if items is not None:
-            session[DRAFT] = {**draft, "items": items}
+        # Only a form this site made stores files (the CSRF token); then the photos are kept
+        # even when something else needs fixing.
+        photos_ok = _csrf_ok() and take_photos(form, key)
+        db.session.commit()
+        if items is not None and photos_ok:
+            session[DRAFT] = {**session[DRAFT], "items": items}
             return redirect(url_for(".review"))
-        return _items_page(form, order, 422)
+        return _items_page(form, order, 422, draft_key=key)
     if draft.get("items"):
         form.load(draft["items"])
-    return _items_page(form, order)
+    return _items_page(form, order, draft_key=key)
+
+
+def _csrf_ok() -> bool:
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        return False
+    return True
+
+
+@bp.get("/return/photos/<int:photo_id>")
+def draft_photo_file(photo_id: int) -> Any:
+    """A photo of the draft in this browser's session (its own only)."""
+    draft = session.get(DRAFT) or {}
+    photo = draft_photo(draft.get("key"), photo_id)
+    if photo is None:
+        abort(404)
+    return _photo_response(photo)
+
+
+def _photo_response(photo: Any) -> Any:
+    try:
+        return file_response(photo_file(photo))
+    except FileNotStored:
+        abort(404)
 
 
 @bp.route("/return/review", methods=["GET", "POST"])
@@ -257,6 +328,7 @@ def review() -> Any:
                                 resolution=form.resolution.data if len(choices) > 1
                                 else "refund", locale=current_language())
             _request_exchanges(ret, items)
+            attach_draft_photos(draft.get("key"), ret)
             db.session.commit()
         except ValidationFailed as exc:  # something changed since the items step
             db.session.rollback()
@@ -266,7 +338,7 @@ def review() -> Any:
                                            exchange_offers(order, eligibility), formdata=None)
             items_form.load(items)
             items_form.add_service_errors(exc.errors, [i["sku"] for i in items])
-            return _items_page(items_form, order, 422)
+            return _items_page(items_form, order, 422, draft_key=draft.get("key"))
         token = status_token(ret.rma)
         session.pop(DRAFT, None)
         session[SENT] = token
@@ -275,11 +347,13 @@ def review() -> Any:
             return _pay_exchange(ret.rma, token, unpaid.id)
         return redirect(url_for(".confirmation", token=token))
     offers = exchange_offers(order, line_eligibility(order, current_policy()))
+    photos = draft_photos(draft.get("key"))
     lines = [{**item, "line": order.line_by_sku(item["sku"]),
               "reason_label": reason_label(item["reason"]),
               "exchange": next((o for o in offers.get(item["sku"], [])
                                 if o["sku"] == item.get("exchange_sku")), None),
-              "difference": exchange_difference(order, item)} for item in items]
+              "difference": exchange_difference(order, item),
+              "photos": photos.get(item["sku"], [])} for item in items]
     return render_template("portal/review.html", form=form, order=order, lines=lines,
                            estimate=estimate, keeps_items=draft_keeps_items(order, items)), \
         422 if form.errors else 200
@@ -383,7 +457,33 @@ def _status_page(ret: Any, token: str, form: MessageForm | None = None,
                            if sms_configured() else None,
                            sms_phone=sms.active_phone(ret.id),
                            resolution_form=resolution_form, credit=credit,
+                           photos=photos_by_item(ret.id),
                            shipping=shipping_view(ret)), status
+
+
+@bp.get("/returns/status/<token>/photos/<int:photo_id>")
+def status_photo(token: str, photo_id: int) -> Any:
+    """A photo of this return, for the customer holding its signed status link."""
+    ret = _return_from_token(token)
+    if isinstance(ret, tuple):
+        return ret
+    photo = return_photo(ret.id, photo_id)
+    if photo is None:
+        abort(404)
+    return _photo_response(photo)
+
+
+@bp.get("/returns/status/<token>/messages/<int:message_id>/attachments/<int:index>")
+def status_attachment(token: str, message_id: int, index: int) -> Any:
+    """A file the customer attached to one of their emails about this return."""
+    ret = _return_from_token(token)
+    if isinstance(ret, tuple):
+        return ret
+    try:
+        name, stored = attachment_file(ret.id, message_id, index)
+    except FileNotStored:
+        abort(404)
+    return file_response(stored, name)
 
 
 @bp.post("/returns/status/<token>/resolution")

@@ -39,6 +39,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "credit.convert_to_refund": (),
     # The customer conversation: reading it, replying (email or SMS), applying a macro.
     "conversation.read": ("agent", "warehouse"),
+    "photos.read": ("agent", "warehouse", "integration"),  # customers' photos, attachments
     "conversation.reply": ("agent",),
     # Staff-only notes on a return (never shown to the customer), with @mentions.
     "conversation.note": ("agent", "warehouse"),

@@ -20,8 +20,9 @@ REPLY_DOMAIN = "replies.shop.test"
 
 
 @pytest.fixture
-def app_config(app_config: dict[str, Any], smtp_server: Any) -> dict[str, Any]:
+def app_config(app_config: dict[str, Any], smtp_server: Any, tmp_path: Any) -> dict[str, Any]:
     app_config.update(SMTP_URL=smtp_server.url, REPLY_DOMAIN=REPLY_DOMAIN,
+                      STORAGE_LOCAL_DIR=str(tmp_path / "files"),
                       MAIL_FROM="Acme Returns <returns@shop.test>")
     return app_config
 

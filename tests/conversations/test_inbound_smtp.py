@@ -1,5 +1,5 @@
 """Customers answer by email through the built-in SMTP receiver: signed reply addresses
-only, quoted text and signatures trimmed, attachments recorded by name and size."""
+only, quoted text and signatures trimmed, attachments kept through the storage."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import pytest
 from returns_service.conversations.addresses import ForgedAddress, rma_of_address
 from returns_service.conversations.services import messages_of, work_state
 from returns_service.returns.services import get_return
+from returns_service.storage import storage
 from tests.conversations.conftest import REPLY_DOMAIN, address_of, customer_reply, send_smtp
+from tests.support.photos import has_location, photo_with_location
 
 
 def test_a_reply_by_smtp_joins_the_conversation_trimmed_and_waiting_on_us(
@@ -20,15 +22,17 @@ def test_a_reply_by_smtp_joins_the_conversation_trimmed_and_waiting_on_us(
     assert address.startswith(f"returns+{rma}.") and address.endswith(f"@{REPLY_DOMAIN}")
 
     send_smtp(receiver, customer_reply(address, "The box arrived crushed, see the photo.",
-                                       attachment=b"\xff\xd8jpeg-bytes"))
+                                       attachment=photo_with_location()))
 
     with app.app_context():
         ret = get_return(rma)
         [message] = messages_of(ret.id)
         assert message.body == "The box arrived crushed, see the photo."  # no quote, no sig
         assert (message.channel, message.direction) == ("email", "inbound")
-        assert message.attachments == [{"name": "box.jpg", "content_type": "image/jpeg",
-                                        "size": 12}]
+        [attached] = message.attachments
+        assert attached["name"] == "box.jpg" and attached["content_type"] == "image/jpeg"
+        kept = storage().get(attached["key"]).data  # kept, cleaned like a photo: no EXIF
+        assert attached["size"] == len(kept) and not has_location(kept)
         assert work_state(ret.id).waiting_on == "us"
 
 

@@ -24,6 +24,7 @@ SAME_AS_ENGLISH = {
     ("de", "Code:"), ("nl", "Code:"),
     ("de", "Status:"), ("nl", "Status:"),
     ("fr", "Excellent"), ("fr", "Total"), ("es", "Total"), ("es", "Error:"),
+    ("fr", "Photos"),
 }
 
 

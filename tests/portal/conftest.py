@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -32,9 +33,13 @@ class Portal:
     def lookup(self, number: str = "A1001", email: str = "jane@example.com") -> Any:
         return post_form(self.client, "/", {"order_number": number, "email": email})
 
-    def choose(self, lines: dict[int, tuple[Any, str] | tuple[Any, str, str]]) -> Any:
-        """lines: {line index: (quantity, reason[, comment])}."""
+    def choose(self, lines: dict[int, tuple[Any, str] | tuple[Any, str, str]],
+               photos: dict[int, list[tuple[bytes, str]]] | None = None) -> Any:
+        """lines: {line index: (quantity, reason[, comment])}; photos: {line index:
+        [(content, file name)]}."""
         data: dict[str, Any] = {}
+        for n, files in (photos or {}).items():
+            data[f"line{n}-photos"] = [(io.BytesIO(content), name) for content, name in files]
         for n, values in lines.items():
             data[f"line{n}-quantity"] = values[0]
             data[f"line{n}-reason"] = values[1]
@@ -52,6 +57,13 @@ class Portal:
         sent = self.submit()
         assert sent.status_code == 302, sent.text
         return sent.location
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any], tmp_path: Any) -> dict[str, Any]:
+    """Customers' photos go to the test's own folder."""
+    app_config["STORAGE_LOCAL_DIR"] = str(tmp_path / "files")
+    return app_config
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from returns_service.db import db
 from returns_service.returns.models import Return
 from tests.support.browser import publish_screenshot, screenshot
+from tests.support.photos import photo_with_location
 
 pytestmark = pytest.mark.browser
 
@@ -83,6 +84,8 @@ def test_customer_requests_follows_and_cancels_a_return(app, page, make_order):
     shirt.get_by_label("How many to return").fill("2")
     jeans.get_by_label("Reason").select_option(label="Arrived damaged")
     jeans.get_by_label("Comment (optional)").fill("The zip is broken.")
+    jeans.get_by_label("Photos").set_input_files(  # damaged: a photo is needed
+        {"name": "zip.jpg", "mimeType": "image/jpeg", "buffer": photo_with_location()})
     page.get_by_role("button", name="Continue").click()
 
     # 3. Review, then submit.

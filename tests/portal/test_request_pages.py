@@ -12,6 +12,7 @@ from returns_service.db import db
 from returns_service.orders.services import ORDER_NOT_FOUND
 from returns_service.returns.models import Return
 from tests.portal.conftest import post_form
+from tests.support.photos import photo_with_location
 
 UNKNOWN = ORDER_NOT_FOUND.replace("'", "&#39;")
 
@@ -105,7 +106,8 @@ def test_an_item_returned_in_another_tab_meanwhile_is_not_silently_dropped(
                      "jane@example.com", "items": [{"sku": "JEANS", "quantity": 1,
                                                     "reason": "damaged"}]})
     assert other.status_code == 201  # the jeans are returned in another tab
-    page = portal.choose({0: (1, "doesnt_fit"), 1: (1, "damaged")})
+    page = portal.choose({0: (1, "doesnt_fit"), 1: (1, "damaged")},
+                         photos={1: [(photo_with_location(), "tear.jpg")]})
     assert page.status_code == 422
     assert "Jeans: Already returned." in page.text
     assert only_return_count(app) == 1
@@ -145,7 +147,8 @@ def test_review_shows_items_and_expected_refund_then_submit_creates_a_web_return
         app, portal, make_order):
     make_order()
     portal.lookup()
-    assert portal.choose({0: (2, "doesnt_fit", "Too small"), 1: (1, "damaged")}).location \
+    assert portal.choose({0: (2, "doesnt_fit", "Too small"), 1: (1, "damaged")},
+                         photos={1: [(photo_with_location(), "tear.jpg")]}).location \
         == "/return/review"
     review = portal.client.get("/return/review").text
     assert "Doesn&#39;t fit" in review and "Arrived damaged" in review

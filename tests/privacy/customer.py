@@ -1,7 +1,8 @@
 """One customer's history with personal data in every domain: the service report's hand-made
 history (tests/reports/history.py: six returns of jane@example.com, one refunded, one
-rejected, one cancelled), plus a message, an SMS phone and text, a feedback comment, a label
-file, a webhook delivery log and store credit, all naming her."""
+rejected, one cancelled), plus a message with an attached file, a photo, an SMS phone and
+text, a feedback comment, a label file, a webhook delivery log and store credit, all naming
+her."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from returns_service.credits import services as credits
 from returns_service.db import db
 from returns_service.feedback.models import Feedback
 from returns_service.integrations.endpoints import create_endpoint
+from returns_service.photos.models import ReturnPhoto
 from returns_service.returns.models import Return
 from returns_service.shipping.models import Shipment
 from returns_service.storage import storage
@@ -22,6 +24,8 @@ from tests.reports.history import seed_history
 EMAIL, NAME, PHONE = "jane@example.com", "Jane Doe", "+4915112345678"
 NEEDLES = (EMAIL, NAME.lower(), PHONE)
 LABEL_KEY = "labels/r1-label.pdf"
+PHOTO_KEY = "photos/r1-photo.jpg"
+ATTACHMENT_KEY = "attachments/r1-receipt.pdf"
 
 
 def seed_customer(app: Any, api: Any, make_order: Any) -> dict[str, str]:
@@ -37,7 +41,13 @@ def seed_customer(app: Any, api: Any, make_order: Any) -> dict[str, str]:
         db.session.add(ConversationMessage(
             return_id=ids["R1"], channel="email", direction="inbound", author_type="customer",
             author_label=f"{NAME} <{EMAIL}>", body=f"Hello, {NAME} here, call {PHONE}.",
-            attachments=[{"name": "jane-doe-receipt.pdf", "size": 10}]))
+            attachments=[{"name": "jane-doe-receipt.pdf", "size": 10,
+                          "key": ATTACHMENT_KEY, "content_type": "application/pdf"}]))
+        storage().put(ATTACHMENT_KEY, b"%PDF receipt of " + NAME.encode(), "application/pdf")
+        storage().put(PHOTO_KEY, b"a photo of her parcel", "image/jpeg")
+        db.session.add(ReturnPhoto(storage_key=PHOTO_KEY, sku="SKU-1", return_id=ids["R1"],
+                                   file_name="Jane Doe parcel.jpg", content_type="image/jpeg",
+                                   size=21, width=1, height=1))
         db.session.add(SmsPhone(return_id=ids["R1"], phone=PHONE))
         db.session.add(SmsMessage(return_id=ids["R1"], dedupe_key="r1-approved",
                                   to_phone=PHONE, body="Your return is approved.",

@@ -11,10 +11,18 @@ import pytest
 from sqlalchemy import func, select
 
 from returns_service.db import db
+from returns_service.photos.models import ReturnPhoto
 from returns_service.privacy.models import ErasureRecord
 from returns_service.returns.models import ReturnEvent
 from returns_service.storage import FileNotStored, storage
-from tests.privacy.customer import EMAIL, LABEL_KEY, seed_customer, where_found
+from tests.privacy.customer import (
+    ATTACHMENT_KEY,
+    EMAIL,
+    LABEL_KEY,
+    PHOTO_KEY,
+    seed_customer,
+    where_found,
+)
 from tests.reports.history import policy_file
 
 TWO_WEEKS = {"from": "2026-03-02", "to": "2026-03-16"}
@@ -86,7 +94,7 @@ def test_after_erasure_nothing_of_the_customer_is_left_and_reports_keep_their_fi
     assert {"orders.email", "orders.customer_name", "conversation_messages.body",
             "sms_phones.phone", "sms_messages.to_phone", "feedback.comment",
             "notifications.to_email", "credit_codes.email",
-            "webhook_deliveries.payload"} <= before
+            "webhook_deliveries.payload", "return_photos.file_name"} <= before
     report = api.get("/api/v1/reports/service", as_="agent", query=TWO_WEEKS).json
     credit_report = api.get("/api/v1/reports/service", as_="agent",
                             query={"from": "2026-03-02", "to": "2026-03-03"}).json
@@ -98,8 +106,10 @@ def test_after_erasure_nothing_of_the_customer_is_left_and_reports_keep_their_fi
     assert done.json["returns"] == 6 and done.json["orders"] == 6
     with app.app_context():
         assert where_found() == set()
-        with pytest.raises(FileNotStored):
-            storage().get(LABEL_KEY)
+        for key in (LABEL_KEY, PHOTO_KEY, ATTACHMENT_KEY):
+            with pytest.raises(FileNotStored):
+                storage().get(key)
+        assert db.session.scalar(select(func.count()).select_from(ReturnPhoto)) == 0
         # One audit event per return, without the data; one audit row, without the email.
         events = db.session.scalars(select(ReturnEvent).where(ReturnEvent.kind == "privacy"))
         assert [e.note for e in events] == ["Personal data erased"] * 6

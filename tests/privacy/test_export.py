@@ -38,6 +38,7 @@ def test_the_export_holds_every_domains_data_about_the_customer(
     assert [(c["code"], c["balance"]) for c in data["credits"]] == [(rmas["credit"], 1000)]
     assert f"Signed, {NAME}" in [f["comment"] for f in data["feedback"]]
     assert [s["carrier"] for s in data["shipping"]] == ["DHL"]
+    assert [p["file_name"] for p in data["photos"]] == ["Jane Doe parcel.jpg"]
     assert data["notifications"] and {n["to"] for n in data["notifications"]} == {EMAIL}
     assert data["webhook_deliveries"] and all(
         d["payload"]["data"]["return"]["customer_email"] == EMAIL

@@ -54,7 +54,8 @@ def existing(app: Flask, make_return: Any) -> dict[str, str]:
     ret = make_return("S1")
     # Ids of things that need not exist: the token is refused before anything is read.
     return {"rma": ret["rma"], "number": "S1", "code": "RS-7KQ4-M2XD-9PTN", "redemption_id": "1",
-            "endpoint_id": "1", "delivery_id": "1", "product_id": "shirt-1", "order_id": "1"}
+            "endpoint_id": "1", "delivery_id": "1", "product_id": "shirt-1", "order_id": "1",
+            "photo_id": "1"}
 
 
 @pytest.mark.parametrize(("method", "path", "roles"), PROTECTED,

@@ -15,15 +15,18 @@ import pytest
 from returns_service.conversations.addresses import reply_address
 from returns_service.conversations.services import messages_of, work_state
 from returns_service.returns.services import get_return
+from tests.support.photos import photo_with_location
 
 SIGNING_KEY = "key-mailgun-test"
+PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 QUOTED = ("Yes, I still want the refund.\n\nOn Tue, 3 Mar 2026, Acme Returns wrote:\n"
           "> Your return is approved\n")
 
 
 @pytest.fixture
-def app_config(app_config):
+def app_config(app_config, tmp_path):
     app_config.update(REPLY_DOMAIN="replies.shop.test", MAILGUN_WEBHOOK_SIGNING_KEY=SIGNING_KEY,
+                      STORAGE_LOCAL_DIR=str(tmp_path / "files"),
                       INBOUND_EMAIL_BASIC_AUTH="inbound:s3cret-pass",
                       INBOUND_EMAIL_URL_SECRET="long-random-url-secret")
     return app_config
@@ -57,14 +60,16 @@ def test_mailgun_reply_is_verified_trimmed_and_recorded_once(app, client, addres
     rma, to = address
     form = mailgun_form(to)
     first = client.post("/webhooks/inbound-email/mailgun",
-                        data={**form, "attachment-1": (io.BytesIO(b"12345"), "label.pdf")})
+                        data={**form, "attachment-1": (io.BytesIO(PDF), "label.pdf")})
     assert first.status_code == 200 and first.json["result"] == "recorded"
     again = client.post("/webhooks/inbound-email/mailgun", data=form)  # Mailgun retried
     assert again.json["result"] == "duplicate"
     messages, waiting = conversation(app, rma)
-    assert messages == [("email", "Yes, I still want the refund.",
-                         [{"name": "label.pdf", "content_type": "application/pdf",
-                           "size": 5}])]
+    [(channel, body, [attached])] = messages
+    assert (channel, body) == ("email", "Yes, I still want the refund.")
+    assert attached.pop("key").startswith("attachments/")  # kept (once: the retry added none)
+    assert attached == {"name": "label.pdf", "content_type": "application/pdf",
+                        "size": len(PDF)}
     assert waiting == "us"
 
 
@@ -92,7 +97,8 @@ def postmark_body(to):
     return {"From": "Jane Doe <jane@example.com>", "To": to, "OriginalRecipient": to,
             "Subject": "Re: your return", "MessageID": "pm-1", "TextBody": QUOTED,
             "Attachments": [{"Name": "photo.png", "ContentType": "image/png",
-                             "ContentLength": 2048, "Content": "..."}]}
+                             "ContentLength": 2048,
+                             "Content": base64.b64encode(photo_with_location("PNG")).decode()}]}
 
 
 def test_postmark_needs_basic_auth(app, client, address):
@@ -105,9 +111,10 @@ def test_postmark_needs_basic_auth(app, client, address):
     good = base64.b64encode(b"inbound:s3cret-pass").decode()
     answer = client.post(url, json=postmark_body(to), headers={"Authorization": f"Basic {good}"})
     assert answer.status_code == 200 and answer.json["rma"] == rma
-    assert conversation(app, rma)[0] == [
-        ("email", "Yes, I still want the refund.",
-         [{"name": "photo.png", "content_type": "image/png", "size": 2048}])]
+    [(channel, body, [attached])] = conversation(app, rma)[0]
+    assert (channel, body) == ("email", "Yes, I still want the refund.")
+    assert attached["key"].startswith("attachments/") and attached["name"] == "photo.png"
+    assert attached["content_type"] == "image/png"
 
 
 def test_sendgrid_on_the_secret_url(app, client, address):
