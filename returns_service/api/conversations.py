@@ -23,7 +23,7 @@ from returns_service.conversations.schemas import (
     NoteOut,
     ReplyIn,
 )
-from returns_service.db import db
+from returns_service.db import db, is_row_id
 from returns_service.http.auth import current_api_user, require
 from returns_service.http.openapi import BEARER, PROBLEMS
 from returns_service.returns.models import Return
@@ -175,7 +175,7 @@ def list_agents() -> Any:
 def set_availability(data: dict[str, Any], user_id: int) -> Any:
     """Mark yourself (or, as an admin, anyone) away or back; written to the audit trail."""
     by = _user()
-    if db.session.get(StaffUser, user_id) is None:
+    if not is_row_id(user_id) or db.session.get(StaffUser, user_id) is None:
         raise NotFound(f"No staff user {user_id}.")
     if not round_robin.may_change_availability(by, user_id):
         raise Forbidden("Only admins change a colleague's availability.")

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from returns_service.common.errors import NotFound
-from returns_service.db import db
+from returns_service.db import db, is_row_id
 from returns_service.exchanges import catalog, services
 from returns_service.exchanges.schemas import (
     ExchangeOrderOut,
@@ -78,12 +78,9 @@ def mark_shipped(data: dict[str, Any], order_id: str) -> Any:
     return services.order_dict(order)
 
 
-MAX_ID = 2**31 - 1  # the column's range: a larger number names no order
-
-
 def _order_id(value: str) -> int:
     """The id in the path; anything that cannot be one is an order that does not exist."""
-    if not value.isascii() or not value.isdigit() or not 0 < int(value) <= MAX_ID:
+    if not value.isascii() or not value.isdigit() or not is_row_id(int(value)):
         raise NotFound(f"No exchange order {value[:40]}.")
     return int(value)
 

@@ -26,6 +26,16 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 
+# The id columns are 32-bit integers: a larger number in a URL names no row (and asking
+# PostgreSQL for it would be an error, not "not found").
+MAX_ROW_ID = 2**31 - 1
+
+
+def is_row_id(number: int) -> bool:
+    """Whether `number` can be the id of a row."""
+    return 0 < number <= MAX_ROW_ID
+
+
 # The Flask-SQLAlchemy bind of the read replica (REPORTS_DATABASE_URL).
 REPORTS_BIND = "reports"
 

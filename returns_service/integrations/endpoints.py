@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from returns_service.common.clock import utcnow
 from returns_service.common.errors import NotFound, ValidationFailed
-from returns_service.db import db
+from returns_service.db import db, is_row_id
 from returns_service.integrations.events import (
     DELIVER_TOPIC,
     EVENT_TYPES,
@@ -71,11 +71,10 @@ def create_endpoint(url: str, event_types: list[str], *, description: str = "",
     return endpoint, endpoint.secret
 
 
-MAX_ROW_ID = 2**31 - 1  # the id columns are 32-bit integers
 
 
 def get_endpoint(endpoint_id: int, *, lock: bool = False) -> WebhookEndpoint:
-    if not 0 < endpoint_id <= MAX_ROW_ID:  # a URL may carry any number
+    if not is_row_id(endpoint_id):  # a URL may carry any number
         raise NotFound(f"No webhook endpoint {endpoint_id}.")
     query = select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id)
     endpoint = db.session.scalar(query.with_for_update() if lock else query)
@@ -146,7 +145,7 @@ def list_deliveries(endpoint_id: int, *, limit: int = 100) -> list[WebhookDelive
 def resend(delivery_id: int, *, endpoint_id: int | None = None) -> WebhookDelivery:
     """Send an event again, as it was (same payload, same `webhook-id`), signed afresh. It
     goes before the endpoint's later pending events (its sequence is lower)."""
-    if not 0 < delivery_id <= MAX_ROW_ID:
+    if not is_row_id(delivery_id):
         raise NotFound(f"No webhook delivery {delivery_id}.")
     delivery = db.session.scalar(select(WebhookDelivery).where(
         WebhookDelivery.id == delivery_id).with_for_update())

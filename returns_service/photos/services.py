@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, select, update
 
-from returns_service.db import db
+from returns_service.db import db, is_row_id
 from returns_service.photos.images import ImageRefused, clean_image
 from returns_service.photos.models import ReturnPhoto
 from returns_service.returns.models import Return
@@ -88,7 +88,7 @@ def draft_photos(draft_key: str | None) -> dict[str, list[ReturnPhoto]]:
 
 
 def draft_photo(draft_key: str | None, photo_id: int) -> ReturnPhoto | None:
-    photo = db.session.get(ReturnPhoto, photo_id)
+    photo = db.session.get(ReturnPhoto, photo_id) if is_row_id(photo_id) else None
     if photo is None or not draft_key or photo.draft_key != draft_key:
         return None
     return photo
@@ -133,7 +133,7 @@ def photos_by_item(return_id: int) -> dict[int, list[ReturnPhoto]]:
 
 def return_photo(return_id: int, photo_id: int) -> ReturnPhoto | None:
     """One photo, only when it belongs to this return (the caller checked who asks)."""
-    photo = db.session.get(ReturnPhoto, photo_id)
+    photo = db.session.get(ReturnPhoto, photo_id) if is_row_id(photo_id) else None
     return photo if photo is not None and photo.return_id == return_id else None
 
 

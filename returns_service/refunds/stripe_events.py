@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from returns_service.common.clock import utcnow
 from returns_service.common.money import format_money
-from returns_service.db import db
+from returns_service.db import db, is_row_id
 from returns_service.db.insert_once import insert_once
 from returns_service.orders.models import Order
 from returns_service.outbox.service import emit
@@ -140,7 +140,6 @@ def _charge_refunds(charge: dict[str, Any]) -> list[ProviderRefund]:
             for refund in refunds]
 
 
-MAX_ROW_ID = 2**31 - 1  # refunds.id is a 32-bit integer column
 
 
 def our_refund_id(value: str | None) -> int | None:
@@ -149,7 +148,7 @@ def our_refund_id(value: str | None) -> int | None:
     if not value or not re.fullmatch(r"[0-9]{1,10}", value):
         return None
     number = int(value)
-    return number if 0 < number <= MAX_ROW_ID else None
+    return number if is_row_id(number) else None
 
 
 def find_refund_for_provider(provider: ProviderRefund) -> Refund | None:

@@ -55,7 +55,7 @@ def existing(app: Flask, make_return: Any) -> dict[str, str]:
     # Ids of things that need not exist: the token is refused before anything is read.
     return {"rma": ret["rma"], "number": "S1", "code": "RS-7KQ4-M2XD-9PTN", "redemption_id": "1",
             "endpoint_id": "1", "delivery_id": "1", "product_id": "shirt-1", "order_id": "1",
-            "photo_id": "1"}
+            "photo_id": "1", "user_id": "1"}
 
 
 @pytest.mark.parametrize(("method", "path", "roles"), PROTECTED,

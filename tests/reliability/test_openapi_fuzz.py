@@ -87,7 +87,7 @@ def test_a_method_the_document_does_not_declare_is_405_with_allow(client, tokens
     """Each resource of the document, asked with a method it does not take: a 405 problem
     whose `Allow` lists the methods the document declares (the `allow_on_405` check)."""
     known = {"rma": make_return("1001")["rma"], "number": "1001", "endpoint_id": "1",
-             "delivery_id": "1", "photo_id": "1"}
+             "delivery_id": "1", "photo_id": "1", "user_id": "1"}
     url = re.sub(r"{(\w+)}", lambda m: known.get(m.group(1), "x"), path)
     response = client.open(url, method=method,
                            headers={"Authorization": f"Bearer {tokens['admin']}"})
