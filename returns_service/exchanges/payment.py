@@ -19,7 +19,8 @@ from returns_service.common.errors import DomainError
 from returns_service.common.money import format_money
 from returns_service.db import db
 from returns_service.db.insert_once import insert_once
-from returns_service.exchanges import services
+from returns_service.exchanges import instant, services
+from returns_service.exchanges.difference import refund_paid_difference
 from returns_service.exchanges.models import Exchange
 from returns_service.payments.models import StripeEvent
 from returns_service.payments.stripe import (
@@ -101,14 +102,15 @@ def _apply(event: dict[str, Any]) -> tuple[str, str]:
         return "unmatched", "The session's exchange_id is not a number."
     exchange = db.session.scalar(select(Exchange).where(Exchange.id == exchange_id)
                                  .with_for_update())
+    if exchange is not None and session.get("mode") == "setup":  # a card for an instant one
+        return instant.apply_setup_event(exchange, event)
     if exchange is None or exchange.checkout_session_id not in (None, session.get("id")):
         return "unmatched", "No exchange has this Checkout Session."
     if exchange.status != wf.Status.AWAITING_PAYMENT:
         if (event["type"] == "checkout.session.completed"
                 and session.get("payment_status") == "paid"
                 and exchange.status in (wf.Status.EXPIRED, wf.Status.CANCELLED)):
-            _paid_too_late(exchange, session)
-            return "flagged", "Paid after the exchange ended: flagged for staff."
+            return _paid_too_late(exchange, session)
         return "ignored", f"The exchange is {exchange.status}."
     if event["type"] == "checkout.session.completed":
         if session.get("payment_status") != "paid":
@@ -121,15 +123,23 @@ def _apply(event: dict[str, Any]) -> tuple[str, str]:
     return "applied", "The payment page expired unpaid: the exchange expired."
 
 
-def _paid_too_late(exchange: Exchange, session: dict[str, Any]) -> None:
-    """The customer paid for an exchange that had already ended: a person refunds it (an
-    automatic refund of the difference is not built yet), so the return is flagged."""
+def _paid_too_late(exchange: Exchange, session: dict[str, Any]) -> tuple[str, str]:
+    """The customer paid for an exchange that had already ended: the payment is refunded,
+    once (exchanges.difference). A second payment for the same exchange (another session)
+    is left to a person: the return is flagged."""
+    intent = session.get("payment_intent")
+    if intent and exchange.payment_intent in (None, intent):
+        exchange.payment_intent = str(intent)
+        db.session.flush()
+        refund_paid_difference(exchange)
+        return "refunded", "Paid after the exchange ended: the payment is refunded."
     ret = db.session.get(Return, exchange.return_id)
-    if ret is None:
-        return
-    flag_for_review(ret, f"The customer paid {format_money(exchange.difference, exchange.currency)}"
-                    f" (Checkout Session {session.get('id')}, payment "
-                    f"{session.get('payment_intent')}) for the exchange {exchange.from_sku} → "
-                    f"{exchange.to_sku} after it was {exchange.status}. Refund that payment "
-                    "in the Stripe dashboard.", Actor.system("stripe"))
-    save(ret)
+    if ret is not None:
+        flag_for_review(ret, f"The customer paid "
+                        f"{format_money(exchange.difference, exchange.currency)} (Checkout "
+                        f"Session {session.get('id')}, payment {intent}) for the exchange "
+                        f"{exchange.from_sku} → {exchange.to_sku} after it was "
+                        f"{exchange.status}. Refund that payment in the Stripe dashboard.",
+                        Actor.system("stripe"))
+        save(ret)
+    return "flagged", "Paid after the exchange ended: flagged for staff."

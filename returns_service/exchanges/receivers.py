@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from returns_service.db import db
-from returns_service.exchanges import services
+from returns_service.exchanges import instant, services
 from returns_service.exchanges.models import Exchange
 from returns_service.exchanges.signals import exchange_ordered
 from returns_service.returns.models import Return, transaction_memo
@@ -26,11 +26,13 @@ def on_return_settling(ret: Return, *, kept: bool, **_: Any) -> None:
     priced for a refund like any other)."""
     items = {item.id: item for item in ret.items}
     for exchange in services.exchanges_of(ret.id):
-        if exchange.status not in wf.HOLDS_STOCK:
-            continue
         item = items.get(exchange.return_item_id)
         arrived = (not kept and item is not None
                    and (item.received_quantity or 0) >= exchange.quantity)
+        if exchange.status not in wf.HOLDS_STOCK:
+            if arrived and exchange.status in (wf.Status.ORDERED, wf.Status.SHIPPED):
+                instant.note_received(exchange)  # sent ahead: the saved card is not used
+            continue
         if exchange.status == wf.Status.REQUESTED and arrived:
             order = services.order_exchange(exchange)
             if order is not None:
@@ -40,6 +42,10 @@ def on_return_settling(ret: Return, *, kept: bool, **_: Any) -> None:
 
 
 def on_status_changed(ret: Return, **_: Any) -> None:
+    if ret.status in instant.APPROVED:  # instant exchanges with a saved card: order now
+        for exchange in services.exchanges_of(ret.id):
+            instant.order_instant(exchange, ret)
+        return
     trigger = ENDING.get(ret.status)
     if trigger is None:
         return
