@@ -23,13 +23,18 @@ from tests.support.stripe import API_KEY, WEBHOOK_SECRET, post_webhook, stripe_e
 INSTANT_POLICY = EXCHANGE_POLICY + "instant = true\ninstant_days = 21\n"
 
 
-@pytest.fixture
-def app_config(app_config: dict[str, Any], fake_checkout: Any) -> dict[str, Any]:
+def instant_config(app_config: dict[str, Any], fake_checkout: Any) -> dict[str, Any]:
+    """Instant exchange on, Stripe at the fake."""
     with open(app_config["RETURN_POLICY_FILE"], "w") as policy:
         policy.write(INSTANT_POLICY)
     app_config.update(STRIPE_API_KEY=API_KEY, STRIPE_API_BASE=fake_checkout.url,
                       STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET)
     return app_config
+
+
+@pytest.fixture
+def app_config(app_config: dict[str, Any], fake_checkout: Any) -> dict[str, Any]:
+    return instant_config(app_config, fake_checkout)
 
 
 def row(app: Any) -> Exchange:
