@@ -5,7 +5,7 @@ store ships once the original is received. Its API is in `api/exchanges.py`."""
 
 from flask import Flask
 
-from returns_service.exchanges import instant, jobs, models, receivers
+from returns_service.exchanges import instant, jobs, models, payment, receivers
 from returns_service.outbox.registry import register_handler
 from returns_service.refunds.signals import exchanged_items_asked, return_settling
 from returns_service.returns.signals import status_changed
@@ -23,3 +23,4 @@ def init_app(app: Flask) -> None:
     exchanged_items_asked.connect(receivers.exchanged_items)
     register_handler(instant.CHARGE_TOPIC, jobs.run_charge_missing_item)
     register_periodic(app, "exchanges_charged", instant.queue_due_charges, position=80)
+    register_periodic(app, "exchange_payments_polled", payment.poll_stale, position=85)

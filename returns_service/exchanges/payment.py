@@ -9,6 +9,7 @@ its stock. Each event is recorded once (the stripe_events row), whatever the ord
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -25,7 +26,9 @@ from returns_service.exchanges.models import Exchange
 from returns_service.payments.models import StripeEvent
 from returns_service.payments.stripe import (
     SERVICE_METADATA_KEY,
+    PermanentPaymentError,
     StripeCheckoutGateway,
+    TransientPaymentError,
     to_stripe_amount,
 )
 from returns_service.returns.models import Return
@@ -121,6 +124,45 @@ def _apply(event: dict[str, Any]) -> tuple[str, str]:
         return "applied", "The difference was paid."
     services.end_exchange(exchange, "expire")
     return "applied", "The payment page expired unpaid: the exchange expired."
+
+
+def poll_stale(now: datetime) -> int:
+    """Scheduler: exchanges waiting for their difference since before
+    EXCHANGE_PAYMENT_STALE_HOURS, whose webhook never came. Their session is read at Stripe
+    and applied by the webhook's own rules (paid: the exchange goes on; expired: it expires
+    and its stock is released); one whose payment page was never opened expires. How many
+    changed."""
+    cutoff = now - timedelta(hours=int(current_app.config["EXCHANGE_PAYMENT_STALE_HOURS"]))
+    stale = list(db.session.scalars(select(Exchange.id).where(
+        Exchange.status == wf.Status.AWAITING_PAYMENT, Exchange.updated_at < cutoff)
+        .order_by(Exchange.id)))
+    changed = 0
+    for exchange_id in stale:
+        exchange = db.session.get(Exchange, exchange_id)
+        if exchange is None:
+            continue
+        try:
+            if exchange.checkout_session_id is None:
+                locked = services.end_exchange(exchange, "expire")
+            else:
+                session = _gateway().retrieve_session(exchange.checkout_session_id)
+                kind = {"complete": "checkout.session.completed",
+                        "expired": "checkout.session.expired"}.get(session.get("status"))
+                locked = kind is not None and _apply(
+                    {"type": kind, "data": {"object": session}})[0] == "applied"
+        except (TransientPaymentError, PermanentPaymentError):
+            db.session.rollback()  # Stripe unreachable: the next pass asks again
+            continue
+        db.session.commit()
+        changed += bool(locked)
+    return changed
+
+
+def _gateway() -> StripeCheckoutGateway:
+    cfg = current_app.config
+    if not cfg.get("STRIPE_API_KEY"):
+        raise PermanentPaymentError("configuration", "Online payment is not configured.")
+    return StripeCheckoutGateway(cfg["STRIPE_API_KEY"], cfg.get("STRIPE_API_BASE"))
 
 
 def _paid_too_late(exchange: Exchange, session: dict[str, Any]) -> tuple[str, str]:

@@ -15,6 +15,7 @@ from returns_service.exchanges import payment
 from returns_service.exchanges.models import Exchange
 from returns_service.payments.stripe import SERVICE_METADATA_KEY
 from returns_service.refunds.models import Refund
+from returns_service.returns.models import Return
 from tests.exchanges.conftest import exchange, stock_of
 from tests.exchanges.test_exchanges import receive
 from tests.support.stripe import API_KEY, WEBHOOK_SECRET, post_webhook, stripe_event
@@ -127,3 +128,40 @@ def test_a_paid_difference_is_refunded_once_when_the_return_is_cancelled(
                 for r in refunds] == [(500, "EUR", "pi_diff_9",
                                        f"exchange-{row.id}-difference-refund", None)]
     assert stock_of(api, "SHIRT-XL")["reserved"] == 0
+
+
+def _poll(app: Any, hours: int) -> int:
+    from datetime import timedelta
+
+    from returns_service.common.clock import utcnow
+
+    with app.app_context():
+        return payment.poll_stale(utcnow() + timedelta(hours=hours))
+
+
+def test_sessions_the_webhook_never_reported_are_read_at_stripe(app, api, shirt_order,
+                                                                fake_checkout) -> None:
+    expired_rma, paid_rma, unopened_rma = (shirt_order(n) for n in ("A1", "A2", "A3"))
+    for rma in (expired_rma, paid_rma, unopened_rma):
+        assert exchange(api, rma, "SHIRT-XL").json["status"] == "awaiting_payment"
+    assert stock_of(api, "SHIRT-XL")["reserved"] == 3
+    sessions = {}
+    for rma in (expired_rma, paid_rma):  # each customer opened the payment page
+        with app.app_context():
+            row = db.session.query(Exchange).join(Return).filter(Return.rma == rma).one()
+            payment.checkout_url(row.id, rma=rma, success_url="http://returns.test/ok",
+                                 cancel_url="http://returns.test/back")
+            sessions[rma] = db.session.get(Exchange, row.id).checkout_session_id
+    fake_checkout.expire(sessions[expired_rma])  # the webhooks are lost
+    fake_checkout.complete(sessions[paid_rma], payment_intent="pi_lost_hook",
+                           email="jane@example.com", name="Jane Doe")
+    assert _poll(app, 1) == 0  # too early: the webhook may still come
+    assert _poll(app, 26) == 3
+    assert _poll(app, 27) == 0
+    with app.app_context():
+        statuses = {r.checkout_session_id: (r.status, r.payment_intent)
+                    for r in db.session.query(Exchange)}
+    assert statuses == {sessions[expired_rma]: ("expired", None),
+                        sessions[paid_rma]: ("requested", "pi_lost_hook"),
+                        None: ("expired", None)}
+    assert stock_of(api, "SHIRT-XL")["reserved"] == 1  # only the paid one holds its size
