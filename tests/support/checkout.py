@@ -310,8 +310,9 @@ class FakeCheckout:
         with self._lock:
             session = self.sessions.get(session_id)
         total = session["amount_total"] if session else 0
-        body = (f"<!doctype html><title>Fake Checkout</title><h1>Pay {total} "
-                f"{(session or {}).get('currency', '').upper()}</h1>").encode()
+        heading = ("Save a card" if session and session.get("mode") == "setup"
+                   else f"Pay {total} {(session or {}).get('currency', '').upper()}")
+        body = f"<!doctype html><title>Fake Checkout</title><h1>{heading}</h1>".encode()
         req.send_response(200 if session else 404)
         req.send_header("Content-Type", "text/html; charset=utf-8")
         req.send_header("Content-Length", str(len(body)))
