@@ -98,7 +98,9 @@ def shipped_instant(app, api, client, shirt_order, fake_checkout) -> Any:
 def test_the_card_is_saved_in_setup_mode_and_the_order_made_once_at_approval(
         app, api, client, shirt_order, fake_checkout) -> None:
     rma = shirt_order()
-    exchange(api, rma, "SHIRT-L")
+    requested = exchange(api, rma, "SHIRT-L").json
+    assert (requested["instant"], requested["card_saved_at"], requested["charge_due_at"]) == (
+        True, None, None)
     assert "save a card and we send the new item as soon as your return is approved" in \
         status_page(app, client, rma)
     result = save_card(app, client, fake_checkout, rma)
