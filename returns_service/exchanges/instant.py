@@ -119,7 +119,10 @@ def apply_setup_event(exchange: Exchange, event: dict[str, Any]) -> tuple[str, s
     exchange.stripe_customer = str(intent.get("customer") or exchange.stripe_customer)
     exchange.card_saved_at = utcnow()
     db.session.flush()
-    ret = db.session.get(Return, exchange.return_id)
+    # Read now, under the exchange's lock: an approval committing meanwhile either waited
+    # for this lock (and will see the card) or is visible here.
+    ret = db.session.scalar(select(Return).where(Return.id == exchange.return_id)
+                            .execution_options(populate_existing=True))
     if ret is not None and ret.status in APPROVED:
         order_instant(exchange, ret)
     return "applied", "The card is saved."
@@ -128,9 +131,10 @@ def apply_setup_event(exchange: Exchange, event: dict[str, Any]) -> tuple[str, s
 def order_instant(exchange: Exchange, ret: Return) -> bool:
     """Order the new item of an instant exchange whose card is saved, its return approved:
     once (the row is locked; the order is unique per exchange). True when ordered now."""
-    if not (exchange.instant and exchange.payment_method) or ret.status not in APPROVED:
+    if not exchange.instant or ret.status not in APPROVED:
         return False
-    if exchange.status != wf.Status.REQUESTED:
+    exchange = _locked(exchange.id) or exchange  # a card being saved concurrently waits
+    if exchange.payment_method is None or exchange.status != wf.Status.REQUESTED:
         return False
     order = services.order_exchange(exchange)
     locked = db.session.get(Exchange, exchange.id)

@@ -212,3 +212,39 @@ def test_concurrent_charge_jobs_charge_once(app, api, shipped_instant, fake_chec
     assert sorted(results).count("charged") == 1, results
     assert len(fake_checkout.charges()) == 1
     assert row(app).status == "charged_for_missing_item"
+
+
+@pytest.mark.postgres
+def test_approval_and_the_saved_card_at_once_order_once(app, api, client, shirt_order,
+                                                        fake_checkout) -> None:
+    """Whichever commits first, the other sees it: one order, never none."""
+    rma = shirt_order()
+    exchange(api, rma, "SHIRT-L")
+    with app.app_context():
+        exchange_id = db.session.query(Exchange.id).scalar()
+        instant.card_url(exchange_id, rma=rma, email="jane@example.com",
+                         success_url="http://returns.test/ok", cancel_url="http://returns.test/")
+    done = fake_checkout.complete_setup(row(app).card_session_id)
+    barrier, answers = threading.Barrier(2), {}
+
+    def approve_now() -> None:
+        with app.test_client() as own:
+            barrier.wait()
+            answers["approve"] = own.post(
+                f"/api/v1/returns/{rma}/approve", json={},
+                headers={"Authorization": f"Bearer {api.tokens['agent']}"}).status_code
+
+    def card_saved() -> None:
+        with app.test_client() as own:
+            barrier.wait()
+            answers["webhook"] = post_webhook(
+                own, stripe_event("checkout.session.completed", done)).status_code
+
+    threads = [threading.Thread(target=approve_now), threading.Thread(target=card_saved)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == {"approve": 200, "webhook": 200}
+    assert [o["sku"] for o in orders(api)] == ["SHIRT-L"]
+    assert row(app).status == "ordered"
