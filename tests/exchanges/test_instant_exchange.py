@@ -248,3 +248,22 @@ def test_approval_and_the_saved_card_at_once_order_once(app, api, client, shirt_
     assert answers == {"approve": 200, "webhook": 200}
     assert [o["sku"] for o in orders(api)] == ["SHIRT-L"]
     assert row(app).status == "ordered"
+
+
+def test_staff_see_the_card_and_the_charge_on_the_return_page(app, api, client,
+                                                              shipped_instant,
+                                                              fake_checkout) -> None:
+    from tests.support.console import login
+
+    rma = shipped_instant()
+    login(client, "agent")
+    page = client.get(f"/staff/returns/{rma}").get_data(as_text=True)
+    assert "card saved; charged €25.00 if the original has not arrived by" in page
+    charge_pass(app, 22)
+    page = client.get(f"/staff/returns/{rma}").get_data(as_text=True)
+    assert f"card charged €25.00 ({row(app).charge_payment_intent})" in page
+    # The exchange-order email and the charge email are on the staff timeline.
+    notes = [e.get("note") or "" for e in api.get(f"/api/v1/returns/{rma}/events",
+                                                  as_="agent").json]
+    assert any(n.startswith("Email queued: Your exchange for return") for n in notes)
+    assert any("your card was charged" in n for n in notes)
