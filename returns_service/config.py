@@ -338,6 +338,12 @@ SETTINGS: tuple[Setting, ...] = (
             "name, address, comments, messages, phone numbers and label files go; amounts, "
             "reasons, statuses and timings stay (see [Personal data](personal-data.md)). "
             "`730` keeps two years.", SERVICE, "`0` or empty: kept"),
+    Setting("EXCHANGE_PAYMENT_STALE_HOURS", 25, "int",
+            "An exchange still waiting for its difference this many hours after its last "
+            "change is checked at Stripe by the scheduler (in case the webhook never came): "
+            "a paid session lets it go on, an expired one, or no payment page opened at all, "
+            "expires it and releases its stock. Stripe's payment pages last 24 hours.",
+            REFUNDS),
 )
 
 # Every setting the service understands, with its built-in default.

@@ -101,6 +101,15 @@ class ExchangeOut(Schema):
     original_value = fields.Integer()
     new_price = fields.Integer()
     difference = fields.Integer(metadata={"description": "Positive: the customer pays it"})
+    instant = fields.Boolean(metadata={
+        "description": "Instant exchange: sent at approval once a card is saved"})
+    card_saved_at = fields.DateTime(allow_none=True)
+    charge_due_at = fields.DateTime(allow_none=True, metadata={
+        "description": "Instant exchange: the saved card is charged original_value after "
+                       "this if the original has not arrived"})
+    original_received_at = fields.DateTime(allow_none=True)
+    charge_payment_intent = fields.String(allow_none=True, metadata={
+        "description": "The payment intent that charged the card (charged_for_missing_item)"})
 
 
 @exchanges_blp.route("/<rma>/exchanges", methods=["POST"])

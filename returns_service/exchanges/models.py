@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from returns_service.common.clock import utcnow
@@ -86,6 +86,19 @@ class Exchange(db.Model):
     checkout_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     checkout_url: Mapped[str | None] = mapped_column(Text)
     payment_intent: Mapped[str | None] = mapped_column(String(255))
+    # Instant exchange: the new item is ordered at approval once a card is saved (a Checkout
+    # Session in setup mode); the card is charged the original's value, off session, only
+    # if the original has not arrived by charge_due_at (exchanges.instant).
+    instant: Mapped[bool] = mapped_column(default=False, server_default=false())
+    card_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    card_url: Mapped[str | None] = mapped_column(Text)
+    stripe_customer: Mapped[str | None] = mapped_column(String(255))
+    payment_method: Mapped[str | None] = mapped_column(String(255))
+    card_saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    charge_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    original_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    charge_payment_intent: Mapped[str | None] = mapped_column(String(255))
+    charge_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -9,6 +9,7 @@ its stock. Each event is recorded once (the stripe_events row), whatever the ord
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -19,12 +20,15 @@ from returns_service.common.errors import DomainError
 from returns_service.common.money import format_money
 from returns_service.db import db
 from returns_service.db.insert_once import insert_once
-from returns_service.exchanges import services
+from returns_service.exchanges import instant, services
+from returns_service.exchanges.difference import refund_paid_difference
 from returns_service.exchanges.models import Exchange
 from returns_service.payments.models import StripeEvent
 from returns_service.payments.stripe import (
     SERVICE_METADATA_KEY,
+    PermanentPaymentError,
     StripeCheckoutGateway,
+    TransientPaymentError,
     to_stripe_amount,
 )
 from returns_service.returns.models import Return
@@ -101,14 +105,15 @@ def _apply(event: dict[str, Any]) -> tuple[str, str]:
         return "unmatched", "The session's exchange_id is not a number."
     exchange = db.session.scalar(select(Exchange).where(Exchange.id == exchange_id)
                                  .with_for_update())
+    if exchange is not None and session.get("mode") == "setup":  # a card for an instant one
+        return instant.apply_setup_event(exchange, event)
     if exchange is None or exchange.checkout_session_id not in (None, session.get("id")):
         return "unmatched", "No exchange has this Checkout Session."
     if exchange.status != wf.Status.AWAITING_PAYMENT:
         if (event["type"] == "checkout.session.completed"
                 and session.get("payment_status") == "paid"
                 and exchange.status in (wf.Status.EXPIRED, wf.Status.CANCELLED)):
-            _paid_too_late(exchange, session)
-            return "flagged", "Paid after the exchange ended: flagged for staff."
+            return _paid_too_late(exchange, session)
         return "ignored", f"The exchange is {exchange.status}."
     if event["type"] == "checkout.session.completed":
         if session.get("payment_status") != "paid":
@@ -121,15 +126,62 @@ def _apply(event: dict[str, Any]) -> tuple[str, str]:
     return "applied", "The payment page expired unpaid: the exchange expired."
 
 
-def _paid_too_late(exchange: Exchange, session: dict[str, Any]) -> None:
-    """The customer paid for an exchange that had already ended: a person refunds it (an
-    automatic refund of the difference is not built yet), so the return is flagged."""
+def poll_stale(now: datetime) -> int:
+    """Scheduler: exchanges waiting for their difference since before
+    EXCHANGE_PAYMENT_STALE_HOURS, whose webhook never came. Their session is read at Stripe
+    and applied by the webhook's own rules (paid: the exchange goes on; expired: it expires
+    and its stock is released); one whose payment page was never opened expires. How many
+    changed."""
+    cutoff = now - timedelta(hours=int(current_app.config["EXCHANGE_PAYMENT_STALE_HOURS"]))
+    stale = list(db.session.scalars(select(Exchange.id).where(
+        Exchange.status == wf.Status.AWAITING_PAYMENT, Exchange.updated_at < cutoff)
+        .order_by(Exchange.id)))
+    changed = 0
+    for exchange_id in stale:
+        exchange = db.session.get(Exchange, exchange_id)
+        if exchange is None:
+            continue
+        try:
+            if exchange.checkout_session_id is None:
+                locked = services.end_exchange(exchange, "expire")
+            else:
+                session = _gateway().retrieve_session(exchange.checkout_session_id)
+                kind = {"complete": "checkout.session.completed",
+                        "expired": "checkout.session.expired"}.get(session.get("status"))
+                locked = kind is not None and _apply(
+                    {"type": kind, "data": {"object": session}})[0] == "applied"
+        except (TransientPaymentError, PermanentPaymentError):
+            db.session.rollback()  # Stripe unreachable: the next pass asks again
+            continue
+        db.session.commit()
+        changed += bool(locked)
+    return changed
+
+
+def _gateway() -> StripeCheckoutGateway:
+    cfg = current_app.config
+    if not cfg.get("STRIPE_API_KEY"):
+        raise PermanentPaymentError("configuration", "Online payment is not configured.")
+    return StripeCheckoutGateway(cfg["STRIPE_API_KEY"], cfg.get("STRIPE_API_BASE"))
+
+
+def _paid_too_late(exchange: Exchange, session: dict[str, Any]) -> tuple[str, str]:
+    """The customer paid for an exchange that had already ended: the payment is refunded,
+    once (exchanges.difference). A second payment for the same exchange (another session)
+    is left to a person: the return is flagged."""
+    intent = session.get("payment_intent")
+    if intent and exchange.payment_intent in (None, intent):
+        exchange.payment_intent = str(intent)
+        db.session.flush()
+        refund_paid_difference(exchange)
+        return "refunded", "Paid after the exchange ended: the payment is refunded."
     ret = db.session.get(Return, exchange.return_id)
-    if ret is None:
-        return
-    flag_for_review(ret, f"The customer paid {format_money(exchange.difference, exchange.currency)}"
-                    f" (Checkout Session {session.get('id')}, payment "
-                    f"{session.get('payment_intent')}) for the exchange {exchange.from_sku} → "
-                    f"{exchange.to_sku} after it was {exchange.status}. Refund that payment "
-                    "in the Stripe dashboard.", Actor.system("stripe"))
-    save(ret)
+    if ret is not None:
+        flag_for_review(ret, f"The customer paid "
+                        f"{format_money(exchange.difference, exchange.currency)} (Checkout "
+                        f"Session {session.get('id')}, payment {intent}) for the exchange "
+                        f"{exchange.from_sku} → {exchange.to_sku} after it was "
+                        f"{exchange.status}. Refund that payment in the Stripe dashboard.",
+                        Actor.system("stripe"))
+        save(ret)
+    return "flagged", "Paid after the exchange ended: flagged for staff."

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from returns_service.db import db
-from returns_service.exchanges import services
+from returns_service.exchanges import instant, services
 from returns_service.exchanges.models import Exchange
 from returns_service.exchanges.signals import exchange_ordered
 from returns_service.returns.models import Return, transaction_memo
@@ -29,11 +29,13 @@ def on_return_settling(ret: Return, *, kept: bool, **_: Any) -> None:
     if not exchanges:  # what refunds asks next (exchanged_items) is known: none
         transaction_memo().setdefault(services.OWED_MEMO, {})[ret.id] = {}
     for exchange in exchanges:
-        if exchange.status not in wf.HOLDS_STOCK:
-            continue
         item = items.get(exchange.return_item_id)
         arrived = (not kept and item is not None
                    and (item.received_quantity or 0) >= exchange.quantity)
+        if exchange.status not in wf.HOLDS_STOCK:
+            if arrived and exchange.status in (wf.Status.ORDERED, wf.Status.SHIPPED):
+                instant.note_received(exchange)  # sent ahead: the saved card is not used
+            continue
         if exchange.status == wf.Status.REQUESTED and arrived:
             order = services.order_exchange(exchange)
             if order is not None:
@@ -47,6 +49,12 @@ def on_status_changed(ret: Return, event: Any = None, **_: Any) -> None:
         # A return just requested has no exchange yet (one is asked for with its id, and
         # asking forgets this): its refund figures need no query to learn so.
         transaction_memo().setdefault(services.OWED_MEMO, {})[ret.id] = {}
+        return
+    if ret.status in instant.APPROVED:  # instant exchanges with a saved card: order now
+        if transaction_memo().get(services.OWED_MEMO, {}).get(ret.id) == {}:
+            return  # known in this transaction to have no live exchange
+        for exchange in services.exchanges_of(ret.id):
+            instant.order_instant(exchange, ret)
         return
     trigger = ENDING.get(ret.status)
     if trigger is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -128,6 +129,7 @@ def request_exchange(ret: Return, item: ReturnItem, sku: str) -> Exchange:
             exchange = Exchange(return_id=ret.id, return_item_id=item.id, variant_id=variant.id,
                                 from_sku=item.order_line.sku, to_sku=sku,
                                 quantity=item.quantity, status=wf.Status.REQUESTED.value,
+                                instant=instant_offered(),
                                 currency=currency, original_value=value, new_price=new_price *
                                 item.quantity, difference=diff)
             db.session.add(exchange)
@@ -142,6 +144,12 @@ def request_exchange(ret: Return, item: ReturnItem, sku: str) -> Exchange:
     db.session.flush()
     forget_owed()
     return exchange
+
+
+def instant_offered() -> bool:
+    """New exchanges are instant (exchanges.instant): the policy says so, and a card can be
+    saved at Stripe."""
+    return current_policy().exchanges.instant and bool(current_app.config.get("STRIPE_API_KEY"))
 
 
 def exchange_of_item(item_id: int) -> Exchange | None:
@@ -218,9 +226,10 @@ def _email_shipped(order: ExchangeOrder) -> None:
                "sku": order.sku, "title": exchange.variant.title, "quantity": order.quantity,
                "from_sku": exchange.from_sku, "tracking_number": order.tracking_number,
                "carrier": order.carrier}
+    # With the return: the email is on its timeline, like the return's own emails.
     queue_email(ret.order.email, "exchange_shipped", context,
                 key=f"notify:{ret.rma}:exchange_shipped:{order.id}",
-                subject=f"Your exchange for return {ret.rma} is on its way")
+                subject=f"Your exchange for return {ret.rma} is on its way", ret=ret)
 
 
 def order_dict(order: ExchangeOrder) -> dict[str, Any]:

@@ -77,6 +77,8 @@ SUBJECTS = {
     "refund_failed": N_("Your refund for return %(rma)s is delayed: we are on it"),
     "credited": N_("Your store credit for return %(rma)s is ready"),
     "reminder": N_("Reminder: please send back your return %(rma)s"),
+    "exchange_instant_ordered": N_("Your exchange for return %(rma)s: the new item is on its way"),
+    "exchange_charged": N_("Your return %(rma)s did not arrive: your card was charged"),
     # Not in the catalogues yet: English in every language until translated.
     "label_ready": "Your prepaid return label for %(rma)s is ready",
     "parcel_on_its_way": "Your return parcel %(rma)s is on its way to us",

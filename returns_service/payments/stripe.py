@@ -202,6 +202,35 @@ class StripeCheckoutGateway(StripeRefundGateway):
             params={**params, "metadata": marked},
             options={"idempotency_key": idempotency_key})))
 
+    def create_customer(self, *, email: str, idempotency_key: str,
+                        metadata: dict[str, str]) -> str:
+        """A Stripe customer to save a card on; its id."""
+        return str(self._call(lambda: self._client.v1.customers.create(
+            params={"email": email, "metadata": metadata},
+            options={"idempotency_key": idempotency_key}))["id"])
+
+    def retrieve_setup_intent(self, setup_intent_id: str) -> dict[str, Any]:
+        return plain(self._call(lambda: self._client.v1.setup_intents.retrieve(
+            setup_intent_id)))
+
+    def find_payment_intent(self, *, customer: str, key: str,
+                            value: str) -> dict[str, Any] | None:
+        """The customer's payment intent whose metadata `key` is `value` (after a crash)."""
+        intents = self._call(lambda: [plain(p) for p in self._client.v1.payment_intents.list(
+            params={"customer": customer, "limit": 100}).auto_paging_iter()])
+        return next((p for p in intents if (p.get("metadata") or {}).get(key) == value), None)
+
+    def charge_off_session(self, *, amount: int, currency: str, customer: str,
+                           payment_method: str, idempotency_key: str,
+                           metadata: dict[str, str]) -> dict[str, Any]:
+        """Charge a saved card while the customer is away (`amount` in ISO minor units).
+        A declined card raises PermanentPaymentError (code `card_declined`, …)."""
+        return plain(self._call(lambda: self._client.v1.payment_intents.create(
+            params={"amount": to_stripe_amount(amount, currency), "currency": currency.lower(),
+                    "customer": customer, "payment_method": payment_method,
+                    "off_session": True, "confirm": True, "metadata": metadata},
+            options={"idempotency_key": idempotency_key})))
+
 
 # Bounds of what an event may carry; the columns it is stored in, and what Stripe can send.
 MAX_EVENT_ID = 255

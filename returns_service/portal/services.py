@@ -10,6 +10,7 @@ from typing import Any
 from flask import current_app
 
 from returns_service.common.i18n import policy_label, refund_statement_text
+from returns_service.exchanges.instant import wants_card
 from returns_service.exchanges.payment import online_payment_available
 from returns_service.exchanges.services import draft_difference, exchanges_of, offer_for_line
 from returns_service.orders.models import Order
@@ -162,8 +163,13 @@ def status_view(ret: Return) -> dict[str, Any]:
         else None,
         "can_cancel": "cancel" in allowed_triggers(ret.status),
         "exchanges": [{"title": e.variant.title, "status": e.status,
-                       "difference": e.difference, "message": EXCHANGE_MESSAGES.get(e.status)}
+                       "difference": e.difference, "message": EXCHANGE_MESSAGES.get(e.status),
+                       "instant": e.instant, "wants_card": wants_card(e),
+                       "card_saved": e.payment_method is not None, "value": e.original_value,
+                       "charge_due_at": e.charge_due_at,
+                       "received": e.original_received_at is not None}
                       for e in exchanges_of(ret.id)],
+        "instant_days": current_policy().exchanges.instant_days,
     }
 
 

@@ -35,8 +35,9 @@ from returns_service.conversations.services import messages_of, post_customer_me
 from returns_service.conversations.twilio_sms import configured as sms_configured
 from returns_service.credits.services import balance, credit_for_return
 from returns_service.db import db
+from returns_service.exchanges.instant import CardUnavailable, card_url, wants_card
 from returns_service.exchanges.payment import PaymentUnavailable, checkout_url
-from returns_service.exchanges.services import exchanges_of, request_exchange
+from returns_service.exchanges.services import exchanges_of, instant_offered, request_exchange
 from returns_service.feedback.services import can_rate, feedback_token
 from returns_service.http.extensions import limiter
 from returns_service.http.files import file_response
@@ -345,6 +346,9 @@ def review() -> Any:
         unpaid = next((e for e in exchanges_of(ret.id) if e.status == "awaiting_payment"), None)
         if unpaid is not None:
             return _pay_exchange(ret.rma, token, unpaid.id)
+        card = next((e for e in exchanges_of(ret.id) if wants_card(e)), None)
+        if card is not None:
+            return _save_card(ret, token, card.id)
         return redirect(url_for(".confirmation", token=token))
     offers = exchange_offers(order, line_eligibility(order, current_policy()))
     photos = draft_photos(draft.get("key"))
@@ -354,8 +358,14 @@ def review() -> Any:
                                 if o["sku"] == item.get("exchange_sku")), None),
               "difference": exchange_difference(order, item),
               "photos": photos.get(item["sku"], [])} for item in items]
+    for line in lines:  # what a saved card would secure: the original's value
+        if line["exchange"] is not None:
+            line["value"] = (line["exchange"]["price"] * line["quantity"]
+                             - (line["difference"] or 0))
     return render_template("portal/review.html", form=form, order=order, lines=lines,
-                           estimate=estimate, keeps_items=draft_keeps_items(order, items)), \
+                           estimate=estimate, keeps_items=draft_keeps_items(order, items),
+                           instant=instant_offered(),
+                           instant_days=current_policy().exchanges.instant_days), \
         422 if form.errors else 200
 
 
@@ -385,6 +395,37 @@ def pay_exchange(ret: Any, token: str) -> Any:
     if unpaid is None:
         return redirect(url_for(".status", token=token))
     return _pay_exchange(ret.rma, token, unpaid.id)
+
+
+def _save_card(ret: Any, token: str, exchange_id: int) -> Any:
+    """A page with the link to Stripe's page where the customer saves the card securing an
+    instant exchange (a link, as for paying a difference). Back to the status page, with
+    why, when Stripe cannot be reached now."""
+    status_page = url_for(".status", token=token, _external=True)
+    try:
+        url = card_url(exchange_id, rma=ret.rma, email=ret.order.email,
+                       success_url=f"{status_page}?card=1", cancel_url=status_page)
+    except (CardUnavailable, TransientPaymentError, PermanentPaymentError):
+        db.session.rollback()
+        flash(_("We could not open the page to save your card just now. Your return is "
+                "saved: please try again in a few minutes."), "error")
+        return redirect(url_for(".status", token=token))
+    exchange = next(e for e in exchanges_of(ret.id) if e.id == exchange_id)
+    return render_template("portal/save_card.html", rma=ret.rma, url=url, exchange=exchange,
+                           status_url=status_page,
+                           days=current_policy().exchanges.instant_days)
+
+
+@bp.route("/returns/<token>/save-card", methods=["POST"])
+def save_card(token: str) -> Any:
+    """Save the card of an instant exchange, from the status page."""
+    ret = _return_from_token(token)
+    if isinstance(ret, tuple):
+        return ret
+    card = next((e for e in exchanges_of(ret.id) if wants_card(e)), None)
+    if card is None:
+        return redirect(url_for(".status", token=token))
+    return _save_card(ret, token, card.id)
 
 
 def _request_exchanges(ret: Any, items: list[dict[str, Any]]) -> None:

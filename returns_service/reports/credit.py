@@ -1,6 +1,6 @@
-"""Store credit in the report: revenue retained (credit issued, without its bonus, as a share
-of the value paid back: credit plus refunds started) per currency and week, and the
-outstanding credit per currency (the merchant's liability).
+"""Store credit in the report: revenue retained (credit issued, without its bonus, plus the
+value kept as exchanges, as a share of that plus the refunds started) per currency and week,
+and the outstanding credit per currency (the merchant's liability).
 
 A return is counted once, in the week it was settled: the status event that started its
 payout, from `received` or (keep-the-item) `approved`. Refund retries are not counted again.
@@ -39,27 +39,37 @@ def _settled(start: datetime, end: datetime) -> Any:
             .group_by(week, Order.currency))
 
 
-def _share(credited: int, returned: int) -> float | None:
-    return round(100 * credited / returned, 1) if returned else None
+def _share(credited: int, returned: int, exchanged: int = 0) -> float | None:
+    kept, whole = credited + exchanged, returned + exchanged
+    return round(100 * kept / whole, 1) if whole else None
 
 
-def store_credit_figures(session: Session, start: datetime, end: datetime,
-                         now: datetime) -> tuple[dict[str, Any], dict[int, list[Any]]]:
-    """The period's figures per currency, and the weekly ones (week -> list per currency)."""
+def store_credit_figures(session: Session, start: datetime, end: datetime, now: datetime,
+                         exchanged: dict[tuple[int, str], tuple[int, int]] | None = None,
+                         ) -> tuple[dict[str, Any], dict[int, list[Any]]]:
+    """The period's figures per currency, and the weekly ones (week -> list per currency).
+    `exchanged`: (week, currency) -> (exchanges, value kept) (reports.exchanges)."""
+    exchanged = exchanged or {}
     totals: dict[str, list[int]] = {}
-    weekly: dict[int, list[dict[str, Any]]] = {}
+    cells: dict[tuple[int, str], list[int]] = {}
     for w, currency, credited, returned in session.execute(_settled(start, end)):
-        credited, returned = int(credited or 0), int(returned or 0)
-        total = totals.setdefault(currency, [0, 0])
-        total[0] += credited
-        total[1] += returned
-        weekly.setdefault(int(w), []).append({
+        cells[(int(w), currency)] = [int(credited or 0), int(returned or 0), 0]
+    for key, (_count, value) in exchanged.items():
+        cells.setdefault(key, [0, 0, 0])[2] = value
+    weekly: dict[int, list[dict[str, Any]]] = {}
+    for (w, currency), (credited, returned, kept) in sorted(cells.items()):
+        total = totals.setdefault(currency, [0, 0, 0])
+        for index, value in enumerate((credited, returned, kept)):
+            total[index] += value
+        weekly.setdefault(w, []).append({
             "currency": currency, "credit_issued": credited, "value_returned": returned,
-            "revenue_retained_pct": _share(credited, returned)})
+            "exchanged_value": kept,
+            "revenue_retained_pct": _share(credited, returned, kept)})
     outstanding = outstanding_by_currency(session, now)
     currencies = sorted(set(totals) | set(outstanding))
     return {"by_currency": [{
-        "currency": c, "credit_issued": totals.get(c, [0, 0])[0],
-        "value_returned": totals.get(c, [0, 0])[1],
-        "revenue_retained_pct": _share(*totals.get(c, [0, 0])),
+        "currency": c, "credit_issued": totals.get(c, [0, 0, 0])[0],
+        "value_returned": totals.get(c, [0, 0, 0])[1],
+        "exchanged_value": totals.get(c, [0, 0, 0])[2],
+        "revenue_retained_pct": _share(*totals.get(c, [0, 0, 0])),
         "outstanding": outstanding.get(c, 0)} for c in currencies]}, weekly

@@ -7,7 +7,8 @@ import io
 from typing import Any
 
 # What names an item in each list of the report (its row key in the CSV).
-ITEM_KEYS = ("week_start", "tax_rate", "status", "reason", "sku", "channel", "currency")
+ITEM_KEYS = ("week_start", "tax_rate", "status", "reason", "sku", "channel", "currency",
+             "swap")
 
 
 def flatten(node: Any, prefix: str = "") -> list[tuple[str, Any]]:

@@ -177,8 +177,12 @@ class ReportCreditCurrencyOut(Schema):
         "description": "Store credit issued for returns settled, without its bonus (minor units)"})
     value_returned = fields.Integer(metadata={
         "description": "What returns settled paid back: refunds started plus credit issued"})
+    exchanged_value = fields.Integer(metadata={
+        "description": "Value of the returned lines kept as exchanges (exchange orders "
+                       "created), minor units"})
     revenue_retained_pct = fields.Float(allow_none=True, metadata={
-        "description": "credit_issued / value_returned, in percent"})
+        "description": "(credit_issued + exchanged_value) / (value_returned + "
+                       "exchanged_value), in percent"})
 
 
 class ReportCreditOutstandingOut(ReportCreditCurrencyOut):
@@ -199,6 +203,23 @@ class ReportWeekOut(Schema):
     refund_time = fields.Nested(ReportDistributionOut)
     csat = fields.Nested(ReportCsatOut)
     store_credit = fields.List(fields.Nested(ReportCreditCurrencyOut))
+    exchanges = fields.Integer(metadata={"description": "Exchanges made (orders created)"})
+
+
+class ReportSwapOut(Schema):
+    swap = fields.String(metadata={"description": "e.g. size M → L"})
+    option = fields.String(allow_none=True, metadata={
+        "description": "The option(s) that changed, e.g. size; null: told by SKU"})
+    from_ = fields.String(data_key="from", metadata={"description": "e.g. M (or a SKU)"})
+    to = fields.String(metadata={"description": "e.g. L (or a SKU)"})
+    items = fields.Integer(metadata={"description": "Items asked to be swapped so"})
+
+
+class ReportExchangesOut(Schema):
+    made = fields.Integer(metadata={
+        "description": "Exchanges made in the period (exchange orders created)"})
+    top_swaps = fields.List(fields.Nested(ReportSwapOut), metadata={
+        "description": "The most asked swaps, in exchanges requested in the period"})
 
 
 class ReportMessagesOut(Schema):
@@ -227,4 +248,5 @@ class ServiceReportOut(Schema):
     refunded = fields.List(fields.Nested(ReportRefundedOut))
     refunded_tax = fields.List(fields.Nested(ReportRefundedTaxOut))
     store_credit = fields.Nested(ReportStoreCreditOut)
+    exchanges = fields.Nested(ReportExchangesOut)
     weekly = fields.List(fields.Nested(ReportWeekOut))

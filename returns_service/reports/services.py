@@ -27,6 +27,7 @@ from returns_service.orders.models import Order, OrderLine
 from returns_service.refunds.models import Refund
 from returns_service.reports.conversations import message_response_times
 from returns_service.reports.credit import store_credit_figures
+from returns_service.reports.exchanges import exchanges_made, top_swaps
 from returns_service.reports.sql import (
     FIRST_MONDAY,
     WEEK,
@@ -312,7 +313,11 @@ def _service_report(start: datetime, end: datetime, *, now: datetime | None,
     backlog, waiting_late = _backlog(as_of, target)
     volume, weekly_requested = _volumes(start, end)
     satisfaction, weekly_csat = _satisfaction(start, end)
-    store_credit, weekly_credit = store_credit_figures(_reader(), start, end, as_of)
+    made = exchanges_made(_reader(), start, end)
+    store_credit, weekly_credit = store_credit_figures(_reader(), start, end, as_of, made)
+    weekly_exchanges: dict[int, int] = {}
+    for (w, _currency), (count, _value) in made.items():
+        weekly_exchanges[w] = weekly_exchanges.get(w, 0) + count
 
     weeks = range(week_of(start), week_of(end - timedelta(microseconds=1)) + 1)
     weekly = [{
@@ -321,6 +326,7 @@ def _service_report(start: datetime, end: datetime, *, now: datetime | None,
         **{m: _dist_dict(weekly_dist.get((m, w))) for m in DURATIONS},
         "csat": weekly_csat.get(w) or _csat(0, 0, 0),
         "store_credit": weekly_credit.get(w, []),
+        "exchanges": weekly_exchanges.get(w, 0),
     } for w in weeks]
     return {
         "period": {"start": start, "end": end, "first_response_target_hours": target_hours},
@@ -338,6 +344,8 @@ def _service_report(start: datetime, end: datetime, *, now: datetime | None,
         "satisfaction": satisfaction,
         **_breakdowns(start, end),
         "store_credit": store_credit,
+        "exchanges": {"made": sum(weekly_exchanges.values()),
+                      "top_swaps": top_swaps(_reader(), start, end)},
         "weekly": weekly,
     }
 

@@ -1,5 +1,6 @@
 """A customer exchanges in real Chromium: a size swap at the same price, and a cheaper size
-whose difference is refunded; out-of-stock sizes are shown and cannot be chosen."""
+whose difference is refunded, a dearer one paid at Checkout, an instant exchange secured by a
+saved card; out-of-stock sizes are shown and cannot be chosen."""
 
 from __future__ import annotations
 
@@ -185,3 +186,53 @@ def test_an_expired_payment_page_is_explained_and_can_be_reopened_until_then(
         "The payment page expired before the difference was paid, so the exchange was not "
         "made: the item is refunded when your parcel arrives.")
     expect(page.get_by_role("button", name=re.compile("Pay the"))).to_have_count(0)
+
+
+@pytest.fixture
+def instant_stripe_config(app_config, fake_checkout):
+    from tests.exchanges.test_instant_exchange import instant_config
+
+    return instant_config(app_config, fake_checkout)
+
+
+def test_customer_saves_a_card_and_gets_the_new_size_at_approval(
+        instant_stripe_config, page, api, client, shirt_bought, fake_checkout) -> None:
+    from playwright.sync_api import expect
+
+    from tests.support.stripe import post_webhook, stripe_event
+
+    shirt_bought()
+    _to_items(page)
+    line = page.get_by_role("group", name="Shirt, size M")
+    line.get_by_label("How many to return").fill("1")
+    line.get_by_label("Reason").select_option(label="Doesn't fit")
+    line.get_by_label("Refund or exchange").select_option(label="Exchange for Shirt, size L")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_test_id("exchange")).to_contain_text(
+        "Instant exchange: after sending, you save a card and we send the new item as soon "
+        "as your return is approved. The card is charged €25.00 only if the item you send "
+        "back has not arrived within 21 days.")
+    page.get_by_role("button", name="Send return request").click()
+    expect(page.get_by_role("heading", name="Save a card")).to_be_visible()
+    page.get_by_role("link", name="Continue to save a card").click()
+
+    # At the (fake) Stripe page, in setup mode: nothing is paid now.
+    expect(page.get_by_role("heading", name="Save a card")).to_be_visible()
+    session_id = page.url.rsplit("/", 1)[1]
+    assert fake_checkout.sessions[session_id]["mode"] == "setup"
+    saved = fake_checkout.complete_setup(session_id)
+    assert post_webhook(client, stripe_event("checkout.session.completed",
+                                             saved)).json["result"] == "applied"
+    page.goto(saved["success_url"])
+    expect(page.get_by_test_id("card-saved")).to_contain_text(
+        "Your card is saved. We send the new item as soon as your return is approved")
+    expect(page.get_by_role("button", name="Save a card")).to_have_count(0)
+
+    rma = saved["metadata"]["rma"]
+    assert api.post(f"/api/v1/returns/{rma}/approve", as_="agent", json={}).status_code == 200
+    page.reload()
+    expect(page.get_by_test_id("card-saved")).to_contain_text(
+        "It is charged €25.00 only if the item you send back has not arrived by")
+    assert [o["sku"] for o in api.get("/api/v1/exchange-orders", as_="integration").json] == [
+        "SHIRT-L"]
+    assert fake_checkout.charges() == []

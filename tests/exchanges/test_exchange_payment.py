@@ -1,7 +1,8 @@
 """Paying a dearer variant's difference at a Stripe Checkout Session (the loopback fake,
 through the real `stripe` client): the session is created once, with the RMA in its
 metadata; `checkout.session.completed` lets the exchange go on, `checkout.session.expired`
-ends it and gives the stock back; redeliveries and late events change nothing."""
+ends it and gives the stock back; redeliveries and late events change nothing, and a
+difference paid after the exchange ended is refunded once."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from returns_service.db import db
 from returns_service.exchanges import payment
 from returns_service.exchanges.models import Exchange
 from returns_service.payments.stripe import SERVICE_METADATA_KEY
+from returns_service.refunds.models import Refund
+from returns_service.returns.models import Return
 from tests.exchanges.conftest import exchange, stock_of
 from tests.exchanges.test_exchanges import receive
 from tests.support.stripe import API_KEY, WEBHOOK_SECRET, post_webhook, stripe_event
@@ -81,21 +84,32 @@ def test_an_expired_session_ends_the_exchange_and_says_so(app, api, client, shir
         token = status_token(rma)
     page = client.get(f"/returns/status/{token}").get_data(as_text=True)
     assert "The payment page expired before the difference was paid" in page
-    # Paid after all, too late: the exchange stays expired and staff are asked to refund.
+    # Paid after all, too late: the exchange stays expired and the payment is refunded, once.
     late = fake_checkout.complete(session_id, payment_intent="pi_late", email="j@x.test",
                                   name="Jane")
-    assert post_webhook(client, stripe_event("checkout.session.completed",
-                                             late)).json["result"] == "flagged"
+    event = stripe_event("checkout.session.completed", late)
+    assert post_webhook(client, event).json["result"] == "refunded"
+    assert post_webhook(client, event).json["result"] == "duplicate"
+    again = stripe_event("checkout.session.completed", late)  # same payment, a new event id
+    assert post_webhook(client, again).json["result"] == "refunded"
+    with app.app_context():
+        row = db.session.query(Exchange).one()
+        assert row.status == "expired"
+        assert [(r.amount, r.payment_intent, r.idempotency_key, r.return_id)
+                for r in db.session.query(Refund).all()] == [
+            (500, "pi_late", f"exchange-{row.id}-difference-refund", None)]
+    # Another payment for the same exchange is left to a person.
+    other = stripe_event("checkout.session.completed", {**late, "payment_intent": "pi_other"})
+    assert post_webhook(client, other).json["result"] == "flagged"
     detail = api.get(f"/api/v1/returns/{rma}", as_="agent").json
     assert detail["needs_review"] is True
-    assert "paid €5.00" in detail["review_reason"] and "pi_late" in detail["review_reason"]
+    assert "paid €5.00" in detail["review_reason"] and "pi_other" in detail["review_reason"]
     assert [r["amount"] for r in receive(api, rma)["refunds"]] == [2500]
 
 
 def test_a_paid_difference_is_refunded_once_when_the_return_is_cancelled(
         app, api, client, shirt_order, fake_checkout) -> None:
     from returns_service.exchanges import services
-    from returns_service.refunds.models import Refund
 
     rma = shirt_order()
     exchange(api, rma, "SHIRT-XL")
@@ -114,3 +128,40 @@ def test_a_paid_difference_is_refunded_once_when_the_return_is_cancelled(
                 for r in refunds] == [(500, "EUR", "pi_diff_9",
                                        f"exchange-{row.id}-difference-refund", None)]
     assert stock_of(api, "SHIRT-XL")["reserved"] == 0
+
+
+def _poll(app: Any, hours: int) -> int:
+    from datetime import timedelta
+
+    from returns_service.common.clock import utcnow
+
+    with app.app_context():
+        return payment.poll_stale(utcnow() + timedelta(hours=hours))
+
+
+def test_sessions_the_webhook_never_reported_are_read_at_stripe(app, api, shirt_order,
+                                                                fake_checkout) -> None:
+    expired_rma, paid_rma, unopened_rma = (shirt_order(n) for n in ("A1", "A2", "A3"))
+    for rma in (expired_rma, paid_rma, unopened_rma):
+        assert exchange(api, rma, "SHIRT-XL").json["status"] == "awaiting_payment"
+    assert stock_of(api, "SHIRT-XL")["reserved"] == 3
+    sessions = {}
+    for rma in (expired_rma, paid_rma):  # each customer opened the payment page
+        with app.app_context():
+            row = db.session.query(Exchange).join(Return).filter(Return.rma == rma).one()
+            payment.checkout_url(row.id, rma=rma, success_url="http://returns.test/ok",
+                                 cancel_url="http://returns.test/back")
+            sessions[rma] = db.session.get(Exchange, row.id).checkout_session_id
+    fake_checkout.expire(sessions[expired_rma])  # the webhooks are lost
+    fake_checkout.complete(sessions[paid_rma], payment_intent="pi_lost_hook",
+                           email="jane@example.com", name="Jane Doe")
+    assert _poll(app, 1) == 0  # too early: the webhook may still come
+    assert _poll(app, 26) == 3
+    assert _poll(app, 27) == 0
+    with app.app_context():
+        statuses = {r.checkout_session_id: (r.status, r.payment_intent)
+                    for r in db.session.query(Exchange)}
+    assert statuses == {sessions[expired_rma]: ("expired", None),
+                        sessions[paid_rma]: ("requested", "pi_lost_hook"),
+                        None: ("expired", None)}
+    assert stock_of(api, "SHIRT-XL")["reserved"] == 1  # only the paid one holds its size

@@ -105,6 +105,10 @@ def test_the_original_arriving_orders_the_new_item_once_and_refunds_nothing(
             Notification.step == "exchange_shipped")).all()
         assert [(e.to_email, e.context["tracking_number"]) for e in emails] == [
             ("jane@example.com", "1Z999")]
+    # Staff see the email on the return's timeline, like the return's own emails.
+    events = api.get(f"/api/v1/returns/{rma}/events", as_="agent").json
+    notes = [e.get("note") for e in (events if isinstance(events, list) else events["events"])]
+    assert f"Email queued: Your exchange for return {rma} is on its way" in notes
 
 
 def test_an_unpaid_upgrade_at_receipt_is_dropped_and_the_line_refunded(api, shirt_order) -> None:
@@ -136,3 +140,18 @@ def test_a_cheaper_variant_refunds_the_difference_once_with_the_return(api, shir
     assert [r["amount"] for r in received["refunds"]] == [500]
     assert [o["sku"] for o in api.get("/api/v1/exchange-orders", as_="integration").json] == [
         "SHIRT-S"]
+
+
+def test_same_product_only_refuses_another_product(api, put_product, shirt_order) -> None:
+    rma = shirt_order()
+    put_product("polo-1", {"title": "Polo", "variants": [
+        {"sku": "POLO-M", "title": "Polo, size M", "options": {"size": "M"},
+         "prices": {"EUR": 2500}, "on_hand": 2}]})
+    response = exchange(api, rma, "POLO-M")
+    assert response.status_code == 422, response.json
+
+
+def stock_of_product(api, product_id: str, sku: str) -> dict[str, int]:
+    product = api.get(f"/api/v1/products/{product_id}", as_="agent").json
+    variant = next(v for v in product["variants"] if v["sku"] == sku)
+    return {k: variant[k] for k in ("on_hand", "reserved", "available")}

@@ -34,10 +34,11 @@ def test_revenue_retained_and_outstanding_credit_per_currency(app, api, make_ord
     report = api.get("/api/v1/reports/service", as_="agent", query=PERIOD).json
     assert report["store_credit"] == {"by_currency": [{
         "currency": "EUR", "credit_issued": 8000, "value_returned": 10500,
-        "revenue_retained_pct": 76.2, "outstanding": 8800}]}
+        "exchanged_value": 0, "revenue_retained_pct": 76.2, "outstanding": 8800}]}
     [week] = report["weekly"]
     assert week["store_credit"] == [{"currency": "EUR", "credit_issued": 8000,
-                                     "value_returned": 10500, "revenue_retained_pct": 76.2}]
+                                     "value_returned": 10500, "exchanged_value": 0,
+                                     "revenue_retained_pct": 76.2}]
     with app.app_context():
         code = db.session.scalars(select(CreditCode)).one().code
         redeem(db.session, code, amount=3000, order_reference="W-1", idempotency_key="k1")

@@ -3,8 +3,13 @@ client (point STRIPE_API_BASE, or `base_addresses={"api": fake.url}`, at it).
 
 Speaks what the service uses: create a session (`POST /v1/checkout/sessions`, idempotency
 keys honoured like Stripe's), retrieve one, list its line items page by page (`limit`,
-`starting_after`, `has_more`; `expand[]=data.price.product`). localstripe has no Checkout
-Sessions (and is GPL: run only as a process), so this is the project's own code.
+`starting_after`, `has_more`; `expand[]=data.price.product`). For instant exchanges: a
+customer (`POST /v1/customers`), a session in `setup` mode whose completion leaves a
+SetupIntent (`GET /v1/setup_intents/{id}`) with a saved card, and off-session
+PaymentIntents on that card (`POST /v1/payment_intents` with `confirm`, `off_session`;
+`GET /v1/payment_intents?customer=`), a declining card answering 402 `card_declined`.
+localstripe has no Checkout Sessions (and is GPL: run only as a process), so this is the
+project's own code.
 
 With `upstream` (localstripe), every other request is forwarded there, so one
 STRIPE_API_BASE serves the refunds of an imported order too.
@@ -77,6 +82,13 @@ class FakeCheckout:
         self.page_size = 100  # the most a page holds, whatever `limit` asks (Stripe: 100)
         self.pages_served = 0
         self.requests: list[tuple[str, str]] = []
+        self.customers: dict[str, dict[str, Any]] = {}
+        self.setup_intents: dict[str, dict[str, Any]] = {}
+        self.payment_methods: dict[str, dict[str, Any]] = {}
+        self.payment_intents: dict[str, dict[str, Any]] = {}
+        # Set to hold the answer to the next PaymentIntent creation (made, not answered).
+        self.hold_payment_intent: threading.Event | None = None
+        self.payment_intent_arrived = threading.Event()
         self._lock = threading.Lock()
         fake = self
 
@@ -140,6 +152,28 @@ class FakeCheckout:
             session.update(status="expired")
             return json.loads(json.dumps(session))
 
+    def complete_setup(self, session_id: str, *, declines: bool = False) -> dict[str, Any]:
+        """The customer saved a card at the hosted page of a `setup` session: a SetupIntent
+        with the card as its payment method. `declines`: a card later charges will fail on."""
+        with self._lock:
+            session = self.sessions[session_id]
+            method = {"id": _new_id("pm"), "object": "payment_method", "type": "card",
+                      "customer": session.get("customer"),
+                      "card": {"brand": "visa", "last4": "0341" if declines else "4242"}}
+            self.payment_methods[method["id"]] = method
+            intent = {"id": _new_id("seti"), "object": "setup_intent", "status": "succeeded",
+                      "usage": "off_session", "customer": session.get("customer"),
+                      "payment_method": method["id"], "metadata": session["metadata"]}
+            self.setup_intents[intent["id"]] = intent
+            session.update(status="complete", setup_intent=intent["id"])
+            return json.loads(json.dumps(session))
+
+    def charges(self) -> list[dict[str, Any]]:
+        """The PaymentIntents that took money."""
+        with self._lock:
+            return [dict(p) for p in self.payment_intents.values()
+                    if p["status"] == "succeeded"]
+
     def pay_later(self, session_id: str, *, payment_intent: str) -> dict[str, Any]:
         """An asynchronous payment (a bank debit) went through after completion."""
         with self._lock:
@@ -164,8 +198,14 @@ class FakeCheckout:
             return
         key = req.headers.get("Idempotency-Key")
         match = re.fullmatch(r"/v1/checkout/sessions(?:/([^/]+))?(/line_items)?", parsed.path)
+        if method == "POST" and parsed.path == "/v1/payment_intents":
+            self._payment_intent(req, params, key)
+            return
         with self._lock:
-            if method == "POST" and match and not match.group(1):
+            other = self._other(method, parsed.path, params, key)
+            if other is not None:
+                status, answer = other
+            elif method == "POST" and match and not match.group(1):
                 if key and key in self.idempotent:
                     status, answer = 200, self.idempotent[key]
                 else:
@@ -188,6 +228,68 @@ class FakeCheckout:
             status, data = self._forward(req, method, body)
         self._send(req, status, data)
 
+    def _other(self, method: str, path: str, params: dict[str, Any],
+               key: str | None) -> tuple[int, Any] | None:
+        """Customers, SetupIntents and the listing of PaymentIntents (under the lock)."""
+        missing = (404, {"error": {"type": "invalid_request_error",
+                                   "code": "resource_missing", "message": f"No such {path}"}})
+        if method == "POST" and path == "/v1/customers":
+            if key and key in self.idempotent:
+                return 200, self.idempotent[key]
+            customer = {"id": _new_id("cus"), "object": "customer",
+                        "email": params.get("email"), "metadata": params.get("metadata") or {}}
+            self.customers[customer["id"]] = customer
+            if key:
+                self.idempotent[key] = customer
+            return 200, customer
+        if method == "GET" and path.startswith("/v1/setup_intents/"):
+            found = self.setup_intents.get(path.rsplit("/", 1)[1])
+            return (200, found) if found else missing
+        if method == "GET" and path == "/v1/payment_intents":
+            data = [p for p in self.payment_intents.values()
+                    if p.get("customer") == params.get("customer")]
+            return 200, {"object": "list", "data": data, "has_more": False,
+                         "url": "/v1/payment_intents"}
+        return None
+
+    def _payment_intent(self, req: BaseHTTPRequestHandler, params: dict[str, Any],
+                        key: str | None) -> None:
+        """Create (and, with `confirm`, charge) a PaymentIntent on a saved card. Idempotency
+        keys are honoured as Stripe does: the same key answers the first answer again."""
+        with self._lock:
+            if key and key in self.idempotent:
+                status, answer = self.idempotent[key]
+                self._send(req, status, answer)
+                return
+            method = self.payment_methods.get(params.get("payment_method") or "")
+            declines = method is not None and method["card"]["last4"] == "0341"
+            intent = {"id": _new_id("pi"), "object": "payment_intent",
+                      "amount": int(params.get("amount", 0)),
+                      "currency": params.get("currency"), "customer": params.get("customer"),
+                      "payment_method": params.get("payment_method"),
+                      "off_session": params.get("off_session") == "true",
+                      "metadata": params.get("metadata") or {},
+                      "status": "requires_payment_method" if declines or method is None
+                      else "succeeded" if params.get("confirm") == "true"
+                      else "requires_confirmation"}
+            self.payment_intents[intent["id"]] = intent
+            if declines or method is None:
+                status, answer = 402, {"error": {
+                    "type": "card_error", "code": "card_declined",
+                    "decline_code": "insufficient_funds", "payment_intent": intent,
+                    "message": "Your card was declined."}}
+            else:
+                status, answer = 200, intent
+            if key:
+                self.idempotent[key] = (status, answer)
+            hold = self.hold_payment_intent
+            self.hold_payment_intent = None
+        self.payment_intent_arrived.set()
+        if hold is not None:  # made at "Stripe", the answer held back (a worker killed now)
+            hold.wait(timeout=120)
+            return
+        self._send(req, status, answer)
+
     def _forward(self, req: BaseHTTPRequestHandler, method: str,
                  body: str) -> tuple[int, bytes]:
         headers = {k: v for k, v in req.headers.items()
@@ -208,8 +310,9 @@ class FakeCheckout:
         with self._lock:
             session = self.sessions.get(session_id)
         total = session["amount_total"] if session else 0
-        body = (f"<!doctype html><title>Fake Checkout</title><h1>Pay {total} "
-                f"{(session or {}).get('currency', '').upper()}</h1>").encode()
+        heading = ("Save a card" if session and session.get("mode") == "setup"
+                   else f"Pay {total} {(session or {}).get('currency', '').upper()}")
+        body = f"<!doctype html><title>Fake Checkout</title><h1>{heading}</h1>".encode()
         req.send_response(200 if session else 404)
         req.send_header("Content-Type", "text/html; charset=utf-8")
         req.send_header("Content-Length", str(len(body)))
@@ -218,7 +321,7 @@ class FakeCheckout:
 
     def _create(self, params: dict[str, Any]) -> dict[str, Any]:
         session_id = _new_id("cs")
-        currency = None
+        currency = params.get("currency")
         items = []
         for entry in params.get("line_items", []):
             price_data = entry.get("price_data") or {}
@@ -241,7 +344,10 @@ class FakeCheckout:
                                     "metadata": price_data.get("metadata") or {},
                                     "product": product_id}})
         subtotal = sum(i["amount_subtotal"] for i in items)
+        if params.get("mode") == "setup":
+            items = []
         session = {"id": session_id, "object": "checkout.session",
+                   "customer": params.get("customer"), "setup_intent": None,
                    "mode": params.get("mode", "payment"), "status": "open",
                    "payment_status": "unpaid", "currency": currency or "eur",
                    "amount_subtotal": subtotal, "amount_total": subtotal,
