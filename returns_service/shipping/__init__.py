@@ -25,3 +25,4 @@ def init_app(app: Flask) -> None:
     register_handler(services.VOID_TOPIC, jobs.run_void_label)
     register_handler(tracking.TOPIC, jobs.run_easypost_event)
     register_periodic(app, "stalled_parcels", tracking.flag_stalled, position=65)
+    register_periodic(app, "trackers_polled", tracking.poll_trackers, position=63)
