@@ -27,6 +27,7 @@ from returns_service.orders.models import Order, OrderLine
 from returns_service.refunds.models import Refund
 from returns_service.reports.conversations import message_response_times
 from returns_service.reports.credit import store_credit_figures
+from returns_service.reports.shipping import empty_week, shipping_figures
 from returns_service.reports.sql import (
     FIRST_MONDAY,
     WEEK,
@@ -313,6 +314,7 @@ def _service_report(start: datetime, end: datetime, *, now: datetime | None,
     volume, weekly_requested = _volumes(start, end)
     satisfaction, weekly_csat = _satisfaction(start, end)
     store_credit, weekly_credit = store_credit_figures(_reader(), start, end, as_of)
+    shipping, weekly_shipping = shipping_figures(_reader(), start, end)
 
     weeks = range(week_of(start), week_of(end - timedelta(microseconds=1)) + 1)
     weekly = [{
@@ -321,6 +323,7 @@ def _service_report(start: datetime, end: datetime, *, now: datetime | None,
         **{m: _dist_dict(weekly_dist.get((m, w))) for m in DURATIONS},
         "csat": weekly_csat.get(w) or _csat(0, 0, 0),
         "store_credit": weekly_credit.get(w, []),
+        "shipping": weekly_shipping.get(w) or empty_week(),
     } for w in weeks]
     return {
         "period": {"start": start, "end": end, "first_response_target_hours": target_hours},
@@ -338,6 +341,7 @@ def _service_report(start: datetime, end: datetime, *, now: datetime | None,
         "satisfaction": satisfaction,
         **_breakdowns(start, end),
         "store_credit": store_credit,
+        "shipping": shipping,
         "weekly": weekly,
     }
 
