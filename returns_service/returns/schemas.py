@@ -137,9 +137,9 @@ class ShipmentOut(Schema):
     tracking_number = fields.String(allow_none=True)
     tracking_url = fields.String(allow_none=True, metadata={
         "description": "The carrier's tracking page, for the carriers the service knows"})
-    est_delivery_at = fields.DateTime(allow_none=True)
-    first_scan_at = fields.DateTime(allow_none=True)
-    delivered_at = fields.DateTime(allow_none=True)
+    est_delivery_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    first_scan_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    delivered_at = fields.String(allow_none=True, metadata={"format": "date-time"})
     slip_url = fields.String(allow_none=True, metadata={"description": (
         "The printable return slip, while a parcel is to be sent. Like `status_url`, shown "
         "only to the customer who asked and to agents and admins")})

@@ -89,3 +89,17 @@ def test_shipment_events_reach_the_receiver(app, api, client, receiver) -> None:
     assert ready["shipment"]["label_currency"] == "USD"
     assert accepted[2]["data"]["shipment"]["status"] == "delivered"
     assert accepted[2]["data"]["shipment"]["delivered_at"]
+
+
+def test_the_shipment_answered_is_what_the_documented_schema_dumps(app, api, client,
+                                                                    approved_return) -> None:
+    from returns_service.returns.schemas import ShipmentOut
+    from returns_service.returns.services import get_return
+    from returns_service.shipping.services import shipment_json
+
+    rma = approved_return()
+    post_event(client, tracker_event(shipment_of(app, rma).tracker_id, "in_transit"))
+    answered = api.get(f"/api/v1/returns/{rma}", as_="agent").json["shipment"]
+    with app.test_request_context():
+        shown = shipment_json(get_return(rma), links=True)
+        assert ShipmentOut().dump(shown) == shown == answered
