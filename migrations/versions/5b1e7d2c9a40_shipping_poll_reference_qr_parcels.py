@@ -28,9 +28,19 @@ def upgrade():
         batch_op.add_column(sa.Column('length_in', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('width_in', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('height_in', sa.Integer(), nullable=True))
+    with op.batch_alter_table('product_variants', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('weight_oz', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('length_in', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('width_in', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('height_in', sa.Integer(), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('product_variants', schema=None) as batch_op:
+        batch_op.drop_column('height_in')
+        batch_op.drop_column('width_in')
+        batch_op.drop_column('length_in')
+        batch_op.drop_column('weight_oz')
     with op.batch_alter_table('order_lines', schema=None) as batch_op:
         batch_op.drop_column('height_in')
         batch_op.drop_column('width_in')

@@ -8,6 +8,7 @@ from flask import Flask
 from returns_service.exchanges import models, receivers
 from returns_service.refunds.signals import exchanged_items_asked, return_settling
 from returns_service.returns.signals import status_changed
+from returns_service.shipping.signals import parcel_sizes_asked
 
 __all__ = ["init_app", "models"]
 
@@ -18,3 +19,4 @@ def init_app(app: Flask) -> None:
     return_settling.connect(receivers.on_return_settling)
     status_changed.connect(receivers.on_status_changed)
     exchanged_items_asked.connect(receivers.exchanged_items)
+    parcel_sizes_asked.connect(receivers.parcel_sizes)

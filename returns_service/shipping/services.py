@@ -19,6 +19,7 @@ from returns_service.outbox.service import emit
 from returns_service.returns.links import status_url
 from returns_service.returns.models import Return, ReturnEvent
 from returns_service.shipping.models import Shipment
+from returns_service.shipping.signals import parcel_sizes_asked
 from returns_service.shipping.slip import render_slip
 from workflows.shipments import INCOMING, ShipmentStatus, fire
 
@@ -113,19 +114,35 @@ def address_lines(address: dict[str, Any] | None) -> list[str]:
             if address.get(k)] + [line for line in (city, address.get("country")) if line]
 
 
+SIZES = ("weight_oz", "length_in", "width_in", "height_in")
+
+
+def catalog_sizes(ret: Return) -> dict[str, dict[str, Any]]:
+    """One unit's weight and size by SKU, as the catalog knows them (asked by signal)."""
+    known: dict[str, dict[str, Any]] = {}
+    for _receiver, answer in parcel_sizes_asked.send(ret):
+        for sku, sizes in (answer or {}).items():
+            known.setdefault(sku, {}).update({k: v for k, v in sizes.items() if v})
+    return known
+
+
 def parcel_for(ret: Return) -> dict[str, Any]:
     """The parcel of a return: each unit weighs what its order line says (`weight_oz`), else
-    SHIPPING_ITEM_WEIGHT_OZ. Its size is the SHIPPING_PARCEL_* box, unless a line gives its
-    unit's size: then the box is as long and wide as the largest unit and as high as the
-    units stacked (a unit without a size counts as the default box)."""
+    what the catalog says of its SKU, else SHIPPING_ITEM_WEIGHT_OZ. Its size is the
+    SHIPPING_PARCEL_* box, unless a unit's size is known (line, else catalog): then the box
+    is as long and wide as the largest unit and as high as the units stacked (a unit without
+    a size counts as the default box)."""
     cfg = current_app.config
     default = {"length": cfg["SHIPPING_PARCEL_LENGTH_IN"], "width": cfg["SHIPPING_PARCEL_WIDTH_IN"],
                "height": cfg["SHIPPING_PARCEL_HEIGHT_IN"]}
+    catalog = catalog_sizes(ret)
     weight, units, sized = 0, [], False
     for item in ret.items:
         line = item.order_line
-        weight += (line.weight_oz or cfg["SHIPPING_ITEM_WEIGHT_OZ"]) * item.quantity
-        size = {"length": line.length_in, "width": line.width_in, "height": line.height_in}
+        known = {k: getattr(line, k) or catalog.get(line.sku, {}).get(k) for k in SIZES}
+        weight += (known["weight_oz"] or cfg["SHIPPING_ITEM_WEIGHT_OZ"]) * item.quantity
+        size = {"length": known["length_in"], "width": known["width_in"],
+                "height": known["height_in"]}
         sized = sized or any(size.values())
         units += [{k: v or default[k] for k, v in size.items()}] * item.quantity
     box = dict(default)

@@ -128,6 +128,39 @@ def test_the_parcel_weighs_and_measures_what_the_order_lines_say(app, api,
                                              "weight": 20}
 
 
+def test_the_catalog_gives_the_weight_and_size_the_order_line_does_not(app, api,
+                                                                       easypost_fake) -> None:
+    variant = {"sku": "SHIRT", "title": "Shirt", "prices": {"EUR": 2500}, "on_hand": 5,
+               "weight_oz": 12, "length_in": 13, "width_in": 11, "height_in": 2}
+    answer = api.call("PUT", "/api/v1/products/shirt", as_="integration",
+                      json={"title": "Shirt", "variants": [variant]})
+    assert answer.status_code in (200, 201), answer.json
+    assert answer.json["variants"][0]["weight_oz"] == 12
+    approve_one(api)
+    [created] = easypost_fake.creates()
+    assert created["shipment"]["parcel"] == {"length": 13, "width": 11, "height": 4,
+                                             "weight": 24}
+
+
+def test_the_order_line_wins_over_the_catalog(app, api, easypost_fake) -> None:
+    variant = {"sku": "SHIRT", "title": "Shirt", "prices": {"EUR": 2500}, "on_hand": 5,
+               "weight_oz": 12}
+    assert api.call("PUT", "/api/v1/products/shirt", as_="integration", json={
+        "title": "Shirt", "variants": [variant]}).status_code in (200, 201)
+    payload = order_payload("A1001")
+    payload["shipping_address"] = CUSTOMER
+    payload["lines"][0]["weight_oz"] = 7
+    assert api.post("/api/v1/orders", as_="integration", json=payload).status_code == 201
+    rma = api.post("/api/v1/returns", json={
+        "order_number": "A1001", "email": "jane@example.com",
+        "items": [{"sku": "SHIRT", "quantity": 2, "reason": "doesnt_fit"}]}).json["rma"]
+    assert api.post(f"/api/v1/returns/{rma}/approve", as_="agent", json={}).status_code == 200
+    [created] = easypost_fake.creates()
+    # 7 oz from the line; no size anywhere: the default box.
+    assert created["shipment"]["parcel"] == {"length": 12, "width": 9, "height": 4,
+                                             "weight": 14}
+
+
 def test_a_bad_weight_is_refused_with_a_message(api) -> None:
     payload = order_payload("A1001")
     payload["lines"][0]["weight_oz"] = 0
