@@ -50,6 +50,21 @@ TRIGGER_OF_STATUS = {
 }
 
 
+SCANNED = ("in_transit", "out_for_delivery", "available_for_pickup", "delivered")
+
+
+def carrier_time(tracker: dict[str, Any], statuses: tuple[str, ...], *,
+                 first: bool) -> datetime | None:
+    """When the carrier says it happened (the tracker's `tracking_details`): the first (or
+    last) detail in one of `statuses`, never later than now. A poll hours after the scan
+    still dates it right, and the report's transit times with it."""
+    found = [when for detail in tracker.get("tracking_details") or []
+             if detail.get("status") in statuses and (when := _date(detail.get("datetime")))]
+    if not found:
+        return None
+    return min(min(found) if first else max(found), utcnow())
+
+
 def receive_event(event: dict[str, Any]) -> str:
     """Store a verified event once; a job applies it. `duplicate` when already stored."""
     description = str(event.get("description") or "")
@@ -107,9 +122,9 @@ def _apply(tracker: dict[str, Any], *, moved_at: datetime | None) -> str:
     fire(shipment, trigger)
     shipment.tracking_status = status
     if first_scan:
-        shipment.first_scan_at = when
+        shipment.first_scan_at = carrier_time(tracker, SCANNED, first=True) or when
     if trigger == "delivered":
-        shipment.delivered_at = when
+        shipment.delivered_at = carrier_time(tracker, ("delivered",), first=False) or when
     shipment_changed.send(shipment, return_=ret, status=shipment.status)
     # Store credit is issued when the parcel is opened, never on a scan.
     if first_scan and ret.status == "approved" and ret.resolution == "refund" \

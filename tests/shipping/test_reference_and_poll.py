@@ -72,14 +72,18 @@ def test_a_lost_webhook_is_made_up_for_by_asking_for_the_tracker(
     clock.freeze(later)
     assert tick(app, later)["trackers_polled"] == 1
     shipment = shipment_of(app, rma)
-    assert shipment.status == "in_transit" and shipment.first_scan_at == later
+    # Dated when the carrier scanned it, not when we asked.
+    assert shipment.status == "in_transit" and shipment.first_scan_at == frozen_now
     # Asked once per interval at most.
     assert tick(app, later + timedelta(hours=1))["trackers_polled"] == 0
     assert len(tracker_calls(easypost_fake)) == 1
+    clock.freeze(later + timedelta(hours=2))
     easypost_fake.tracker_moves(tracker, "delivered")
     clock.freeze(later + timedelta(hours=13))
     assert tick(app, later + timedelta(hours=13))["trackers_polled"] == 1
-    assert shipment_of(app, rma).status == "delivered"
+    shipment = shipment_of(app, rma)
+    assert shipment.status == "delivered"
+    assert shipment.delivered_at == later + timedelta(hours=2)
     # Delivered: nothing more to ask.
     assert tick(app, later + timedelta(days=3))["trackers_polled"] == 0
     assert len(tracker_calls(easypost_fake)) == 2

@@ -121,7 +121,10 @@ class FakeEasyPost:
     def tracker_moves(self, tracker_id: str, status: str) -> None:
         """The carrier scanned the parcel: the tracker says `status` (no webhook sent)."""
         with self._lock:
-            self.trackers[tracker_id].update(status=status, updated_at=_now())
+            tracker = self.trackers[tracker_id]
+            tracker.update(status=status, updated_at=_now())
+            tracker["tracking_details"].append({"object": "TrackingDetail", "status": status,
+                                                "datetime": _now(), "message": status})
 
     def _next(self, on: str) -> Error | HoldBuy | HoldCreate | None:
         with self._lock:
@@ -237,7 +240,8 @@ class FakeEasyPost:
         self.trackers[f"trk_fake{number}"] = {
             "id": f"trk_fake{number}", "object": "Tracker", "status": "pre_transit",
             "tracking_code": shipment["tracking_code"], "shipment_id": shipment["id"],
-            "est_delivery_date": "2026-03-09T00:00:00Z", "updated_at": _now()}
+            "est_delivery_date": "2026-03-09T00:00:00Z", "updated_at": _now(),
+            "tracking_details": []}
 
     def _list(self, query: dict[str, str]) -> dict[str, Any]:
         """Newest first, created at or after `start_datetime` (ids count up)."""
