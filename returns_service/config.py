@@ -315,6 +315,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SHIPPING_STALLED_DAYS", 7, "int",
             "A parcel whose tracking has not moved for this many days flags its return for "
             "staff.", SHIPPING),
+    Setting("SHIPPING_TRACKER_POLL_HOURS", 12, "int",
+            "A parcel on its way whose tracking has not changed for this many hours has its "
+            "tracker asked for (EasyPost webhooks may be lost); each at most this often.",
+            SHIPPING),
+    Setting("SHIPPING_QR_CARRIERS", "USPS", "text",
+            "Comma-separated carriers whose labels also get a QR code (EasyPost form "
+            "`label_qr_code`): the customer shows it at the counter instead of printing. "
+            "Empty: none.", SHIPPING),
     Setting("METRICS_TOKEN", None, "text",
             "Bearer token `GET /metrics` asks for. When unset the endpoint is open: keep it "
             "off the public internet.", METRICS, "unset: open"),

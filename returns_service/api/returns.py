@@ -35,6 +35,7 @@ from returns_service.returns.schemas import (
     ReturnPageOut,
     VersionedIn,
 )
+from returns_service.shipping.services import shipment_json
 from returns_service.staff.permissions import user_may
 from workflows.returns import Actor
 
@@ -72,7 +73,9 @@ def may_see_status_link() -> bool:
 def respond(ret: Any, status: int = 200, **known: Any) -> Any:
     """The return as ReturnOut shows it, serialised here (present.return_json) rather than
     dumped field by field by the response schema, which documents it."""
-    shown = return_json(return_dict(ret, status_link=may_see_status_link(), **known))
+    links = may_see_status_link()
+    shown = return_json(return_dict(ret, status_link=links, **known))
+    shown["shipment"] = shipment_json(ret, links=links)
     return current_app.json.response(shown), status, {"ETag": f'"{ret.version}"'}
 
 

@@ -10,6 +10,7 @@ from returns_service.outbox.registry import register_handler
 from returns_service.refunds.signals import exchanged_items_asked, return_settling
 from returns_service.returns.signals import status_changed
 from returns_service.scheduler import register_periodic
+from returns_service.shipping.signals import parcel_sizes_asked
 
 __all__ = ["init_app", "models"]
 
@@ -24,3 +25,4 @@ def init_app(app: Flask) -> None:
     register_handler(instant.CHARGE_TOPIC, jobs.run_charge_missing_item)
     register_periodic(app, "exchanges_charged", instant.queue_due_charges, position=80)
     register_periodic(app, "exchange_payments_polled", payment.poll_stale, position=82)
+    parcel_sizes_asked.connect(receivers.parcel_sizes)

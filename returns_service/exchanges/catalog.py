@@ -67,6 +67,11 @@ def _apply(product: Product, data: dict[str, Any]) -> None:
         variant.title, variant.options = fields["title"], dict(fields.get("options") or {})
         variant.prices = {c.upper(): int(p) for c, p in fields["prices"].items()}
         variant.on_hand, variant.active = fields["on_hand"], True
+        for size in SIZES:
+            setattr(variant, size, fields.get(size))
+
+
+SIZES = ("weight_oz", "length_in", "width_in", "height_in")  # one unit's, for return parcels
 
 
 def get_product(product_id: str) -> Product:
@@ -83,4 +88,5 @@ def product_dict(product: Product) -> dict[str, Any]:
     return {"product_id": product.product_id, "title": product.title,
             "variants": [{"sku": v.sku, "title": v.title, "options": v.options,
                           "prices": v.prices, "on_hand": v.on_hand, "reserved": v.reserved,
-                          "available": v.available} for v in variants]}
+                          "available": v.available, **{s: getattr(v, s) for s in SIZES}}
+                         for v in variants]}

@@ -48,6 +48,12 @@ class Variant(db.Model):
     on_hand: Mapped[int] = mapped_column(Integer, default=0)
     reserved: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     active: Mapped[bool] = mapped_column(default=True)  # False: dropped from the last PUT
+    # One unit's shipping weight and size, when the store sends them: a return parcel of
+    # this SKU is built from them unless its order line gives its own (shipping.parcel_for).
+    weight_oz: Mapped[int | None] = mapped_column(Integer)
+    length_in: Mapped[int | None] = mapped_column(Integer)
+    width_in: Mapped[int | None] = mapped_column(Integer)
+    height_in: Mapped[int | None] = mapped_column(Integer)
 
     product: Mapped[Product] = relationship(back_populates="variants")
 

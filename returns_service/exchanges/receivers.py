@@ -1,6 +1,7 @@
 """How exchanges follow their return, by signal (connected in `exchanges.init_app`): the
 return's settlement orders the new items, a rejected, cancelled or expired return ends its
-exchanges (releasing their stock), and refunds learn which lines not to refund."""
+exchanges (releasing their stock), refunds learn which lines not to refund, and shipping
+learns the catalog's weights and sizes."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from sqlalchemy import select
 
 from returns_service.db import db
 from returns_service.exchanges import instant, services
-from returns_service.exchanges.models import Exchange
+from returns_service.exchanges.catalog import SIZES
+from returns_service.exchanges.models import Exchange, Variant
 from returns_service.exchanges.signals import exchange_ordered
 from returns_service.returns.models import Return, transaction_memo
 from workflows import exchanges as wf
@@ -83,3 +85,10 @@ def exchanged_items(ret: Return) -> dict[int, int]:
         for return_id, item_id, difference in rows:
             memo[return_id][item_id] = max(0, -difference)
     return dict(memo[ret.id])
+
+
+def parcel_sizes(ret: Return, **_: Any) -> dict[str, dict[str, int | None]]:
+    """The catalog's weight and size of one unit of each SKU of the return (for its label)."""
+    skus = sorted({item.order_line.sku for item in ret.items})
+    return {v.sku: {size: getattr(v, size) for size in SIZES}
+            for v in db.session.scalars(select(Variant).where(Variant.sku.in_(skus)))}

@@ -24,6 +24,16 @@ class VariantIn(Schema):
         metadata={"description": "Minor units per ISO 4217 currency", "example": {"EUR": 2500}})
     on_hand = fields.Integer(required=True, strict=True,
                              validate=validate.Range(min=0, max=MAX_STOCK))
+    weight_oz = fields.Integer(load_default=None, allow_none=True, strict=True,
+                               validate=validate.Range(min=1, max=2400), metadata={
+                                   "description": "One unit's shipping weight in ounces "
+                                                  "(return labels)"})
+    length_in = fields.Integer(load_default=None, allow_none=True, strict=True,
+                               validate=validate.Range(min=1, max=200))
+    width_in = fields.Integer(load_default=None, allow_none=True, strict=True,
+                              validate=validate.Range(min=1, max=200))
+    height_in = fields.Integer(load_default=None, allow_none=True, strict=True,
+                               validate=validate.Range(min=1, max=200))
 
     @validates_schema
     def _currencies(self, data: dict[str, Any], **_: Any) -> None:
@@ -52,6 +62,10 @@ class VariantOut(Schema):
     on_hand = fields.Integer()
     reserved = fields.Integer(metadata={"description": "Held for exchanges not yet shipped"})
     available = fields.Integer(metadata={"description": "on_hand - reserved"})
+    weight_oz = fields.Integer(allow_none=True)
+    length_in = fields.Integer(allow_none=True)
+    width_in = fields.Integer(allow_none=True)
+    height_in = fields.Integer(allow_none=True)
 
 
 class ProductOut(Schema):

@@ -14,6 +14,7 @@ from returns_service.privacy import register_eraser, register_exporter
 from returns_service.refunds.signals import refund_outcome
 from returns_service.returns.signals import status_changed
 from returns_service.scheduler import register_periodic
+from returns_service.shipping.signals import shipment_changed
 
 __all__ = ["init_app", "models"]
 
@@ -33,6 +34,7 @@ def init_app(app: Flask) -> None:
     status_changed.connect(events.on_status_changed)
     refund_outcome.connect(events.on_refund_outcome)
     exchange_ordered.connect(events.on_exchange_ordered)
+    shipment_changed.connect(events.on_shipment_changed)
     register_handler(events.DELIVER_TOPIC, _deliver)
     register_handler(checkout.IMPORT_TOPIC, _import)
     register_periodic(app, "webhooks_due", delivery.retry_due, position=60)

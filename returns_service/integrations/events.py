@@ -19,6 +19,7 @@ from returns_service.credits.services import credit_for_return
 from returns_service.db import db
 from returns_service.integrations.models import WebhookDelivery, WebhookEndpoint
 from returns_service.outbox.service import emit
+from returns_service.shipping.services import tracking_url
 
 PAYLOAD_VERSION = 1
 DELIVER_TOPIC = "webhooks.deliver"
@@ -40,6 +41,14 @@ EVENT_TYPES: dict[str, str] = {
     "exchange.ordered": "The original of an exchange arrived: the new variant is to be "
                         "shipped (the exchange order, also listed by "
                         "GET /api/v1/exchange-orders).",
+    "shipment.label_ready": "The return label was bought: carrier, tracking number, cost.",
+    "shipment.label_failed": "No return label could be bought (the reason says what to "
+                             "fix); the customer still has the return slip.",
+    "shipment.in_transit": "The carrier scanned the return parcel: it is on its way.",
+    "shipment.delivered": "The carrier delivered the return parcel to the warehouse.",
+    "shipment.returned_to_sender": "The carrier is sending the return parcel back to the "
+                                   "customer.",
+    "shipment.lost": "The carrier reported the return parcel lost.",
 }
 TEST_EVENT = "webhook.test"  # sent by "Send test event" only, to one endpoint
 
@@ -142,6 +151,31 @@ def on_exchange_ordered(exchange: Any, *, order: Any, ret: Any, **_: Any) -> Non
         "id": order.id, "sku": order.sku, "quantity": order.quantity,
         "exchanged_from": exchange.from_sku, "difference": exchange.difference,
         "currency": exchange.currency}})
+
+
+def shipment_data(shipment: Any) -> dict[str, Any]:
+    """What a shipment.* event says about the parcel (read from the objects in memory)."""
+    return {"shipment": {
+        "status": str(shipment.status), "provider": shipment.provider,
+        "carrier": shipment.carrier, "service": shipment.service,
+        "tracking_number": shipment.tracking_code,
+        "tracking_url": tracking_url(shipment.carrier, shipment.tracking_code),
+        "label_cost": shipment.label_amount, "label_currency": shipment.label_currency,
+        "est_delivery_at": _iso(shipment.est_delivery_at),
+        "first_scan_at": _iso(shipment.first_scan_at),
+        "delivered_at": _iso(shipment.delivered_at),
+        "failure_code": shipment.failure_code, "failure_message": shipment.failure_message}}
+
+
+def _iso(when: Any) -> str | None:
+    return None if when is None else when.isoformat().replace("+00:00", "Z")
+
+
+def on_shipment_changed(shipment: Any, *, return_: Any, status: str, **_: Any) -> None:
+    """A return parcel's label was bought or failed, or tracking moved it."""
+    event_type = f"shipment.{status}"
+    if event_type in EVENT_TYPES:
+        record_event(event_type, {**return_data(return_), **shipment_data(shipment)})
 
 
 def on_refund_outcome(refund: Any, ret: Any | None = None, **_: Any) -> None:

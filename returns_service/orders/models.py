@@ -106,6 +106,12 @@ class OrderLine(db.Model):
     # The store's product id (the catalog's `PUT /api/v1/products/{product_id}`): what the
     # line may be exchanged for.
     product_id: Mapped[str | None] = mapped_column(String(100))
+    # One unit's shipping weight and size, when the store sends them: a return label's
+    # parcel is built from them (see shipping.services.parcel_for), else from the defaults.
+    weight_oz: Mapped[int | None] = mapped_column(Integer)
+    length_in: Mapped[int | None] = mapped_column(Integer)
+    width_in: Mapped[int | None] = mapped_column(Integer)
+    height_in: Mapped[int | None] = mapped_column(Integer)
 
     order: Mapped[Order] = relationship(back_populates="lines")
 

@@ -105,6 +105,19 @@ class OrderLineIn(Schema):
         "description": "Minor units of discount allocated to the whole line"})
     tax_lines = fields.List(fields.Nested(TaxLineIn), load_default=list,
                             validate=validate.Length(max=10))
+    weight_oz = fields.Integer(load_default=None, allow_none=True, strict=True,
+                               validate=validate.Range(min=1, max=2400), metadata={
+                                   "description": "One unit's shipping weight in ounces "
+                                                  "(return labels; default: the setting)"})
+    length_in = fields.Integer(load_default=None, allow_none=True, strict=True,
+                               validate=validate.Range(min=1, max=200),
+                               metadata={"description": "One unit's length in inches"})
+    width_in = fields.Integer(load_default=None, allow_none=True, strict=True,
+                              validate=validate.Range(min=1, max=200),
+                              metadata={"description": "One unit's width in inches"})
+    height_in = fields.Integer(load_default=None, allow_none=True, strict=True,
+                               validate=validate.Range(min=1, max=200),
+                               metadata={"description": "One unit's height in inches"})
 
     @validates_schema
     def _discount(self, data: dict[str, Any], **_: Any) -> None:
@@ -222,6 +235,10 @@ class OrderLineOut(Schema):
     tax_lines = fields.List(fields.Dict(), attribute="tax_lines_out")
     paid = fields.Integer(metadata={"description": "What was paid for the whole line"})
     product_id = fields.String(allow_none=True)
+    weight_oz = fields.Integer(allow_none=True)
+    length_in = fields.Integer(allow_none=True)
+    width_in = fields.Integer(allow_none=True)
+    height_in = fields.Integer(allow_none=True)
 
 
 class ReturnSummaryOut(Schema):

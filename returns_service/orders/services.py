@@ -161,6 +161,8 @@ def _merge_lines(order: Order, lines: list[dict[str, Any]], pins: OrderPins) -> 
         line.discount = data.get("discount", 0)
         line.set_taxes(data.get("tax_lines"))
         line.product_id = data.get("product_id")
+        for size in ("weight_oz", "length_in", "width_in", "height_in"):
+            setattr(line, size, data.get(size))
     if errors:
         raise ValidationFailed(errors)
 

@@ -622,6 +622,23 @@ def label(ret: Any, token: str) -> Any:
         "Content-Disposition": f'attachment; filename="return-label-{ret.rma}.{extension}"'}))
 
 
+@bp.get("/returns/status/<token>/qr-code")
+def qr_code(token: str) -> Any:
+    """The label's QR code (shown on the status page), where the carrier offers one."""
+    ret = _return_from_token(token)
+    if isinstance(ret, tuple):
+        return ret
+    shown = shipping_view(ret)
+    shipment = shipment_of(ret)
+    if not shown or not shown["qr_code"] or shipment is None or shipment.qr_code_key is None:
+        return redirect(url_for(".status", token=token))
+    try:
+        stored = storage().get(shipment.qr_code_key)
+    except FileNotStored:  # gone from storage: the page offers the printed label instead
+        return redirect(url_for(".status", token=token))
+    return _private(Response(stored.data, mimetype=stored.content_type))
+
+
 @bp.get("/returns/status/<token>/cancel")
 @from_link
 def confirm_cancel(ret: Any, token: str) -> Any:

@@ -194,6 +194,33 @@ class ReportStoreCreditOut(Schema):
     by_currency = fields.List(fields.Nested(ReportCreditOutstandingOut))
 
 
+class ReportLabelSpendOut(Schema):
+    currency = fields.String()
+    labels = fields.Integer(metadata={"description": "Return labels bought"})
+    amount_minor = fields.Integer(metadata={"description": "What they cost (minor units)"})
+    voided = fields.Integer(metadata={
+        "description": "Of those, unused labels voided (their money asked back)"})
+    voided_minor = fields.Integer(metadata={"description": "What the voided labels cost"})
+
+
+class ReportFirstScanOut(Schema):
+    refunds = fields.Integer(metadata={"description": "Returns whose refund started"})
+    on_first_scan = fields.Integer(metadata={
+        "description": "Of those, refunds started by the carrier's first scan"})
+    pct = fields.Float(allow_none=True, metadata={"description": "on_first_scan / refunds, %"})
+
+
+class ReportShippingOut(Schema):
+    approved_to_shipped = fields.Nested(ReportDistributionOut, metadata={
+        "description": "Approval to the carrier's first scan of the return parcel"})
+    shipped_to_delivered = fields.Nested(ReportDistributionOut, metadata={
+        "description": "First scan to delivery at the warehouse"})
+    delivered_to_received = fields.Nested(ReportDistributionOut, metadata={
+        "description": "Delivery to the warehouse's receipt (or check) of the parcel"})
+    label_spend = fields.List(fields.Nested(ReportLabelSpendOut))
+    first_scan_refunds = fields.Nested(ReportFirstScanOut)
+
+
 class ReportWeekOut(Schema):
     week_start = fields.Date()
     requested = fields.Integer()
@@ -203,6 +230,7 @@ class ReportWeekOut(Schema):
     refund_time = fields.Nested(ReportDistributionOut)
     csat = fields.Nested(ReportCsatOut)
     store_credit = fields.List(fields.Nested(ReportCreditCurrencyOut))
+    shipping = fields.Nested(ReportShippingOut)
     exchanges = fields.Integer(metadata={"description": "Exchanges made (orders created)"})
 
 
@@ -249,4 +277,6 @@ class ServiceReportOut(Schema):
     refunded_tax = fields.List(fields.Nested(ReportRefundedTaxOut))
     store_credit = fields.Nested(ReportStoreCreditOut)
     exchanges = fields.Nested(ReportExchangesOut)
+    shipping = fields.Nested(ReportShippingOut, metadata={
+        "description": "Return parcels: transit times, label spend, refunds on first scan"})
     weekly = fields.List(fields.Nested(ReportWeekOut))

@@ -28,6 +28,7 @@ from returns_service.refunds.models import Refund
 from returns_service.reports.conversations import message_response_times
 from returns_service.reports.credit import store_credit_figures
 from returns_service.reports.exchanges import exchanges_made, top_swaps
+from returns_service.reports.shipping import empty_week, shipping_figures
 from returns_service.reports.sql import (
     FIRST_MONDAY,
     WEEK,
@@ -318,6 +319,7 @@ def _service_report(start: datetime, end: datetime, *, now: datetime | None,
     weekly_exchanges: dict[int, int] = {}
     for (w, _currency), (count, _value) in made.items():
         weekly_exchanges[w] = weekly_exchanges.get(w, 0) + count
+    shipping, weekly_shipping = shipping_figures(_reader(), start, end)
 
     weeks = range(week_of(start), week_of(end - timedelta(microseconds=1)) + 1)
     weekly = [{
@@ -327,6 +329,7 @@ def _service_report(start: datetime, end: datetime, *, now: datetime | None,
         "csat": weekly_csat.get(w) or _csat(0, 0, 0),
         "store_credit": weekly_credit.get(w, []),
         "exchanges": weekly_exchanges.get(w, 0),
+        "shipping": weekly_shipping.get(w) or empty_week(),
     } for w in weeks]
     return {
         "period": {"start": start, "end": end, "first_response_target_hours": target_hours},
@@ -346,6 +349,7 @@ def _service_report(start: datetime, end: datetime, *, now: datetime | None,
         "store_credit": store_credit,
         "exchanges": {"made": sum(weekly_exchanges.values()),
                       "top_swaps": top_swaps(_reader(), start, end)},
+        "shipping": shipping,
         "weekly": weekly,
     }
 

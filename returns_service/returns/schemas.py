@@ -126,6 +126,29 @@ class RefundOut(Schema):
     created_at = fields.DateTime()
 
 
+class ShipmentOut(Schema):
+    provider = fields.String(metadata={"description": "`easypost` (a prepaid label) or "
+                                                      "`self_ship` (the customer sends it)"})
+    status = fields.String(allow_none=True, metadata={"description": (
+        "label_pending, label_ready, label_failed, in_transit, delivered, returned_to_sender, "
+        "lost or voided; null with self_ship")})
+    carrier = fields.String(allow_none=True)
+    service = fields.String(allow_none=True)
+    tracking_number = fields.String(allow_none=True)
+    tracking_url = fields.String(allow_none=True, metadata={
+        "description": "The carrier's tracking page, for the carriers the service knows"})
+    est_delivery_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    first_scan_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    delivered_at = fields.String(allow_none=True, metadata={"format": "date-time"})
+    slip_url = fields.String(allow_none=True, metadata={"description": (
+        "The printable return slip, while a parcel is to be sent. Like `status_url`, shown "
+        "only to the customer who asked and to agents and admins")})
+    label_url = fields.String(allow_none=True, metadata={
+        "description": "The prepaid label once bought (same roles as `slip_url`)"})
+    qr_code_url = fields.String(allow_none=True, metadata={"description": (
+        "The label's QR code, where the carrier offers one (same roles as `slip_url`)")})
+
+
 class ReturnOut(Schema):
     rma = fields.String()
     status = fields.String()
@@ -155,6 +178,9 @@ class ReturnOut(Schema):
     status_url = fields.String(metadata={"description": (
         "The customer's status page. It lets whoever holds it cancel the return, so it is "
         "shown only to the customer who asked and to agents and admins.")})
+    shipment = fields.Nested(ShipmentOut, allow_none=True, metadata={"description": (
+        "How the parcel comes back (label, tracking, slip): on a single return's answers, "
+        "not in lists; null when no parcel is to be sent")})
 
 
 class ReturnPageOut(Schema):

@@ -28,3 +28,4 @@ def init_app(app: Flask) -> None:
     register_periodic(app, "stalled_parcels", tracking.flag_stalled, position=65)
     register_eraser(app, "shipping", personal_data.erase_labels, position=10)
     register_exporter(app, "shipping", personal_data.export_shipments)
+    register_periodic(app, "trackers_polled", tracking.poll_trackers, position=63)

@@ -88,6 +88,9 @@ class ProviderShipment:
     tracker_id: str | None = None
     est_delivery_at: datetime | None = None
     refund_status: str | None = None
+    reference: str | None = None
+    is_return: bool = False
+    qr_code_url: str | None = None  # the `label_qr_code` form, once asked for
 
     @property
     def bought(self) -> bool:
@@ -126,7 +129,16 @@ def to_shipment(data: dict[str, Any]) -> ProviderShipment:
         selected_rate=_rate(selected) if selected else None,
         tracker_id=tracker.get("id") or None,
         est_delivery_at=_date(tracker.get("est_delivery_date")),
-        refund_status=data.get("refund_status") or None)
+        refund_status=data.get("refund_status") or None,
+        reference=data.get("reference") or None, is_return=bool(data.get("is_return")),
+        qr_code_url=next((form.get("form_url") for form in data.get("forms") or []
+                          if form.get("form_type") == "label_qr_code"), None))
+
+
+def newest_first(found: list[ProviderShipment]) -> ProviderShipment | None:
+    """Of the return shipments found under one reference, the one to keep: a bought one
+    (at most one is ever bought), else the first listed (EasyPost lists newest first)."""
+    return next((s for s in found if s.bought), found[0] if found else None)
 
 
 class EasyPostGateway:
@@ -160,6 +172,40 @@ class EasyPostGateway:
                           from_address=warehouse, parcel=parcel, reference=reference,
                           is_return=True)
 
+    def find_by_reference(self, reference: str, since: datetime) -> ProviderShipment | None:
+        """The return shipment created under `reference` since `since` (a create whose
+        answer was lost): listed, newest first, and matched here (EasyPost's references are
+        not unique, and listing does not filter by them)."""
+        try:
+            page = self.client.shipment.all(
+                page_size=100, start_datetime=since.astimezone(UTC).isoformat())
+            found = []
+            for _ in range(20):  # at most 2,000 shipments created in the window
+                found += [to_shipment(s.to_dict()) for s in page.get("shipments") or []]
+                if not page.get("has_more"):
+                    break
+                page = self.client.shipment.get_next_page(page, page_size=100)
+        except TRANSIENT as exc:
+            raise TransientShippingError(str(exc)) from exc
+        except EasyPostError as exc:
+            raise TransientShippingError(str(exc)) from exc
+        return newest_first([s for s in found if s.reference == reference and s.is_return])
+
+    def qr_code(self, shipment_id: str) -> ProviderShipment:
+        """Ask for the label's QR code (EasyPost form `label_qr_code`, after the buy)."""
+        return self._call(self.client.shipment.generate_form, shipment_id, "label_qr_code")
+
+    def tracker(self, tracker_id: str) -> dict[str, Any]:
+        """The tracker as a webhook would carry it (its `result`)."""
+        try:
+            return dict(self.client.tracker.retrieve(tracker_id).to_dict())
+        except TRANSIENT as exc:
+            raise TransientShippingError(str(exc)) from exc
+        except ApiError as exc:
+            raise PermanentShippingError(exc.code, exc.message or str(exc)) from exc
+        except EasyPostError as exc:
+            raise TransientShippingError(str(exc)) from exc
+
     def retrieve(self, shipment_id: str) -> ProviderShipment:
         return self._call(self.client.shipment.retrieve, shipment_id)
 
@@ -170,7 +216,7 @@ class EasyPostGateway:
         """Ask for an unused label's money back (EasyPost: "void")."""
         return self._call(self.client.shipment.refund, shipment_id)
 
-    def download_label(self, url: str) -> tuple[bytes, str]:
+    def download_label(self, url: str) -> tuple[bytes, str]:  # the QR code's file too
         """The label file EasyPost hosts: its bytes and content type."""
         try:
             answer = requests.get(url, timeout=30)

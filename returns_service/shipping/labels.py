@@ -8,7 +8,10 @@ on our own rows:
 2. a lease is committed before the buy (`buy_started_at`, compare-and-set like the refunds'
    lease), so a concurrent job backs off instead of buying;
 3. a job that finds an earlier buy started (a worker died mid-call) retrieves the shipment by
-   its id first and buys only if it has no label yet; what EasyPost says is recorded.
+   its id first and buys only if it has no label yet; what EasyPost says is recorded;
+4. likewise a mark (`create_started_at`) is committed before the create: a job that finds
+   it set but no id (the worker died before recording the answer) first looks the shipment
+   up by reference (the RMA), and creates one only if none is found.
 The label file is then copied into storage; a failed copy is retried by the next run.
 """
 
@@ -43,6 +46,8 @@ from workflows.shipments import ShipmentStatus, fire
 
 log = logging.getLogger(__name__)
 EASYPOST = Actor.system("easypost")
+# How far before our mark a shipment created by a lost call may be dated at EasyPost.
+CLOCK_SKEW = timedelta(minutes=5)
 NO_ADDRESS = ("The order has no shipping address, so no label can be bought. Add the address "
               "in the store and re-import the order, then retry the label; the customer can "
               "still send the parcel with the return slip.")
@@ -69,7 +74,8 @@ def buy_label(shipment_id: int) -> str:
     shipment = _locked(shipment_id)
     if shipment is None:
         return "missing"
-    if shipment.status == ShipmentStatus.LABEL_READY and shipment.label_key is None:
+    if shipment.status == ShipmentStatus.LABEL_READY and (shipment.label_key is None or (
+            shipment.qr_code_key is None and offers_qr_code(shipment.carrier))):
         db.session.rollback()
         return copy_label(shipment_id)
     if shipment.status != ShipmentStatus.LABEL_PENDING:
@@ -84,9 +90,17 @@ def buy_label(shipment_id: int) -> str:
     if shipment.provider_shipment_id is None:
         request = {"customer": customer, "warehouse": warehouse_address(),
                    "parcel": parcel_for(ret), "reference": ret.rma}
+        started = shipment.create_started_at
         db.session.rollback()  # no lock held while EasyPost answers
         try:
-            known = client.create_return_shipment(**request)
+            if started is not None:  # an earlier create may have reached EasyPost
+                known = client.find_by_reference(ret.rma, started - CLOCK_SKEW)
+            if known is None:
+                db.session.execute(update(Shipment).where(Shipment.id == shipment_id)
+                                   .values(create_started_at=utcnow())
+                                   .execution_options(synchronize_session=False))
+                db.session.commit()  # the mark is kept before the call
+                known = client.create_return_shipment(**request)
         except TransientShippingError as exc:
             raise RetryLater(str(exc)) from exc
         except PermanentShippingError as exc:
@@ -158,6 +172,7 @@ def record_label(shipment_id: int, bought: ProviderShipment) -> None:
     shipment.tracker_id = bought.tracker_id
     shipment.label_url = bought.label_url
     shipment.est_delivery_at = bought.est_delivery_at
+    shipment.label_bought_at = utcnow()
     if rate is not None:
         shipment.carrier, shipment.service = rate.carrier, rate.service
         shipment.label_amount, shipment.label_currency = rate.amount, rate.currency
@@ -176,21 +191,69 @@ def record_label(shipment_id: int, bought: ProviderShipment) -> None:
 
 
 def copy_label(shipment_id: int) -> str:
-    """Keep our own copy of the label file (EasyPost's link is not forever)."""
+    """Keep our own copy of the label file (EasyPost's link is not forever), and of its QR
+    code where the carrier offers one."""
     shipment = db.session.get(Shipment, shipment_id)
-    if shipment is None or shipment.label_url is None or shipment.label_key is not None:
+    if shipment is None or shipment.label_url is None:
         return "label ready"
+    if shipment.label_key is None:
+        data, content_type = _download(shipment.label_url)
+        key = f"labels/{shipment.return_.rma}.{_extension(content_type)}"
+        storage().put(key, data, content_type)
+        shipment.label_key, shipment.label_content_type = key, content_type
+        db.session.commit()
+    return copy_qr_code(shipment_id)
+
+
+def offers_qr_code(carrier: str | None) -> bool:
+    wanted = str(current_app.config.get("SHIPPING_QR_CARRIERS") or "")
+    return bool(carrier) and str(carrier).lower() in {
+        c.strip().lower() for c in wanted.split(",") if c.strip()}
+
+
+def copy_qr_code(shipment_id: int) -> str:
+    """Ask EasyPost for the label's QR code (carriers in SHIPPING_QR_CARRIERS) and keep a
+    copy. Asking twice returns the same form; a carrier that refuses leaves the printed
+    label, noted in the log."""
+    shipment = db.session.get(Shipment, shipment_id)
+    if shipment is None or shipment.qr_code_key is not None \
+            or shipment.status != ShipmentStatus.LABEL_READY \
+            or not offers_qr_code(shipment.carrier) or shipment.provider_shipment_id is None:
+        return "label ready"
+    if shipment.qr_code_url is None:
+        provider_id = shipment.provider_shipment_id
+        db.session.rollback()
+        try:
+            answer = gateway().qr_code(provider_id)
+        except TransientShippingError as exc:
+            raise RetryLater(str(exc)) from exc
+        except PermanentShippingError as exc:
+            log.warning("no QR code for shipment %s: %s", shipment_id, exc.message)
+            return "label ready (no QR code)"
+        shipment = db.session.get(Shipment, shipment_id)
+        assert shipment is not None
+        shipment.qr_code_url = answer.qr_code_url
+        db.session.commit()
+        if shipment.qr_code_url is None:
+            return "label ready (no QR code)"
+    data, content_type = _download(str(shipment.qr_code_url))
+    key = f"labels/{shipment.return_.rma}-qr.{_extension(content_type)}"
+    storage().put(key, data, content_type)
+    shipment.qr_code_key = key
+    db.session.commit()
+    return "label ready"
+
+
+def _download(url: str) -> tuple[bytes, str]:
     try:
-        data, content_type = gateway().download_label(shipment.label_url)
+        return gateway().download_label(url)
     except TransientShippingError as exc:
         db.session.rollback()
         raise RetryLater(str(exc)) from exc
-    extension = {"application/pdf": "pdf", "image/png": "png"}.get(content_type, "bin")
-    key = f"labels/{shipment.return_.rma}.{extension}"
-    storage().put(key, data, content_type)
-    shipment.label_key, shipment.label_content_type = key, content_type
-    db.session.commit()
-    return "label ready"
+
+
+def _extension(content_type: str) -> str:
+    return {"application/pdf": "pdf", "image/png": "png"}.get(content_type, "bin")
 
 
 def fail(shipment_id: int, error: PermanentShippingError, *, raw: bool = False) -> str:

@@ -27,6 +27,9 @@ class Shipment(db.Model):
     status: Mapped[str] = mapped_column(String(24), default="label_pending")
     # EasyPost's shp_… id, committed before any label is bought (see shipping.labels).
     provider_shipment_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Committed just before the create call: a job that finds it set without an id (its
+    # worker died before recording the answer) looks the shipment up by reference (the RMA).
+    create_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set (and committed) just before the buy call: a lease against a second buyer, and after
     # a crash the sign that the label may be bought already (retrieve before buying).
     buy_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -37,9 +40,14 @@ class Shipment(db.Model):
     # What the label cost (minor units), for the label-spend figures.
     label_amount: Mapped[int | None] = mapped_column(BigInteger)
     label_currency: Mapped[str | None] = mapped_column(String(3))
+    label_bought_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # spend's week
     label_key: Mapped[str | None] = mapped_column(String(200))  # in storage
     label_content_type: Mapped[str | None] = mapped_column(String(64))
     label_url: Mapped[str | None] = mapped_column(Text)  # EasyPost's copy
+    # A QR code the carrier's counter scans instead of a printed label (carriers that offer
+    # one: SHIPPING_QR_CARRIERS): EasyPost's link, and our copy in storage.
+    qr_code_url: Mapped[str | None] = mapped_column(Text)
+    qr_code_key: Mapped[str | None] = mapped_column(String(200))
     # Why the label could not be bought, written for staff.
     failure_code: Mapped[str | None] = mapped_column(String(64))
     failure_message: Mapped[str | None] = mapped_column(Text)
@@ -48,6 +56,9 @@ class Shipment(db.Model):
     first_scan_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_tracking_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the tracker was last asked for (its webhooks may have been lost): once per
+    # SHIPPING_TRACKER_POLL_HOURS at most.
+    polled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # When the return was flagged because tracking stopped moving (once per shipment).
     stalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,6 +1,7 @@
-"""What return shipping keeps of the customer: the label file (their address is printed on
-it) and the carrier's tracking events (scan places), its eraser and exporter. The carrier,
-the label's cost and the tracking dates stay, for the label-spend and transit figures."""
+"""What return shipping keeps of the customer: the label file and its QR code (their address
+is printed on the label, the code leads to it) and the carrier's tracking events (scan
+places), its eraser and exporter. The carrier, the label's cost and the tracking dates stay,
+for the label-spend and transit figures."""
 
 from __future__ import annotations
 
@@ -24,12 +25,14 @@ def erase_labels(scope: Scope) -> int:
     EasyPost's copy, and keep of each tracking event only what it was."""
     done = 0
     for shipment in _shipments(scope):
-        if shipment.label_key or shipment.label_url:
-            if shipment.label_key:
-                storage().delete(shipment.label_key)
+        if (shipment.label_key or shipment.label_url or shipment.qr_code_key
+                or shipment.qr_code_url):
+            for key in (shipment.label_key, shipment.qr_code_key):
+                if key:
+                    storage().delete(key)
             db.session.execute(update(Shipment).where(Shipment.id == shipment.id).values(
-                label_key=None, label_url=None, label_content_type=None)
-                .execution_options(synchronize_session=False))
+                label_key=None, label_url=None, label_content_type=None, qr_code_key=None,
+                qr_code_url=None).execution_options(synchronize_session=False))
             done += 1
         done += _erase_events(shipment)
     return done

@@ -5,6 +5,7 @@ retry of a failed label, and the addresses and parcel a label is bought for."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from flask import current_app
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from returns_service.outbox.service import emit
 from returns_service.returns.links import status_url
 from returns_service.returns.models import Return, ReturnEvent
 from returns_service.shipping.models import Shipment
+from returns_service.shipping.signals import parcel_sizes_asked
 from returns_service.shipping.slip import render_slip
 from workflows.shipments import INCOMING, ShipmentStatus, fire
 
@@ -112,13 +114,88 @@ def address_lines(address: dict[str, Any] | None) -> list[str]:
             if address.get(k)] + [line for line in (city, address.get("country")) if line]
 
 
+SIZES = ("weight_oz", "length_in", "width_in", "height_in")
+
+
+def catalog_sizes(ret: Return) -> dict[str, dict[str, Any]]:
+    """One unit's weight and size by SKU, as the catalog knows them (asked by signal)."""
+    known: dict[str, dict[str, Any]] = {}
+    for _receiver, answer in parcel_sizes_asked.send(ret):
+        for sku, sizes in (answer or {}).items():
+            known.setdefault(sku, {}).update({k: v for k, v in sizes.items() if v})
+    return known
+
+
 def parcel_for(ret: Return) -> dict[str, Any]:
-    """The parcel's size from the settings, its weight from the items' count."""
+    """The parcel of a return: each unit weighs what its order line says (`weight_oz`), else
+    what the catalog says of its SKU, else SHIPPING_ITEM_WEIGHT_OZ. Its size is the
+    SHIPPING_PARCEL_* box, unless a unit's size is known (line, else catalog): then the box
+    is as long and wide as the largest unit and as high as the units stacked (a unit without
+    a size counts as the default box)."""
     cfg = current_app.config
-    count = sum(item.quantity for item in ret.items) or 1
-    return {"length": cfg["SHIPPING_PARCEL_LENGTH_IN"], "width": cfg["SHIPPING_PARCEL_WIDTH_IN"],
-            "height": cfg["SHIPPING_PARCEL_HEIGHT_IN"],
-            "weight": cfg["SHIPPING_ITEM_WEIGHT_OZ"] * count}
+    default = {"length": cfg["SHIPPING_PARCEL_LENGTH_IN"], "width": cfg["SHIPPING_PARCEL_WIDTH_IN"],
+               "height": cfg["SHIPPING_PARCEL_HEIGHT_IN"]}
+    catalog = catalog_sizes(ret)
+    weight, units, sized = 0, [], False
+    for item in ret.items:
+        line = item.order_line
+        known = {k: getattr(line, k) or catalog.get(line.sku, {}).get(k) for k in SIZES}
+        weight += (known["weight_oz"] or cfg["SHIPPING_ITEM_WEIGHT_OZ"]) * item.quantity
+        size = {"length": known["length_in"], "width": known["width_in"],
+                "height": known["height_in"]}
+        sized = sized or any(size.values())
+        units += [{k: v or default[k] for k, v in size.items()}] * item.quantity
+    box = dict(default)
+    if sized:
+        box = {"length": max(u["length"] for u in units), "width": max(u["width"] for u in units),
+               "height": sum(u["height"] for u in units)}
+    return {**box, "weight": weight or cfg["SHIPPING_ITEM_WEIGHT_OZ"]}
+
+
+# --- what the API shows ------------------------------------------------------------------
+
+# Carriers' public tracking pages (others: no link).
+TRACKING_PAGES = {
+    "usps": "https://tools.usps.com/go/TrackConfirmAction?tLabels={code}",
+    "ups": "https://www.ups.com/track?tracknum={code}",
+    "fedex": "https://www.fedex.com/fedextrack/?trknbr={code}",
+    "dhl": "https://www.dhl.com/global-en/home/tracking.html?tracking-id={code}",
+}
+
+
+def tracking_url(carrier: str | None, code: str | None) -> str | None:
+    page = TRACKING_PAGES.get(str(carrier or "").lower().split(" ")[0])
+    return page.format(code=quote(code)) if page and code else None
+
+
+def shipment_json(ret: Return, *, links: bool) -> dict[str, Any] | None:
+    """The API's `shipment` of a return (ShipmentOut); `links`: the slip, label and QR code
+    links, which carry the customer's status token (same roles as the status link)."""
+    shipment = shipment_of(ret)
+    if shipment is None and ret.status not in SLIP_STATUSES:
+        return None
+    base = status_url(ret.rma)
+    shown: dict[str, Any] = {
+        "provider": "self_ship", "status": None, "carrier": None, "service": None,
+        "tracking_number": None, "tracking_url": None, "est_delivery_at": None,
+        "first_scan_at": None, "delivered_at": None,
+        "slip_url": f"{base}/slip.pdf" if links and ret.status in SLIP_STATUSES else None,
+        "label_url": None, "qr_code_url": None}
+    if shipment is not None:
+        ready = ret.status in SLIP_STATUSES and shipment.status == ShipmentStatus.LABEL_READY
+        shown.update(
+            provider=shipment.provider, status=str(shipment.status), carrier=shipment.carrier,
+            service=shipment.service, tracking_number=shipment.tracking_code,
+            tracking_url=tracking_url(shipment.carrier, shipment.tracking_code),
+            est_delivery_at=_iso(shipment.est_delivery_at),
+            first_scan_at=_iso(shipment.first_scan_at), delivered_at=_iso(shipment.delivered_at),
+            label_url=f"{base}/label" if links and ready and shipment.label_key else None,
+            qr_code_url=f"{base}/qr-code" if links and ready and shipment.qr_code_key else None)
+    return shown
+
+
+def _iso(when: Any) -> str | None:
+    return None if when is None else when.isoformat()
 
 
 # --- what the customer sees ----------------------------------------------------------------
@@ -146,11 +223,12 @@ def shipping_view(ret: Return) -> dict[str, Any] | None:
     if ret.status not in SLIP_STATUSES and shipment is None:
         return None
     view: dict[str, Any] = {"slip": ret.status in SLIP_STATUSES, "label": False,
-                            "status": None, "tracking_code": None, "carrier": None,
-                            "est_delivery_at": None}
+                            "qr_code": False, "status": None, "tracking_code": None,
+                            "carrier": None, "est_delivery_at": None}
     if shipment is not None:
-        view.update(label=shipment.label_key is not None and ret.status in SLIP_STATUSES
-                    and shipment.status == ShipmentStatus.LABEL_READY,
+        ready = ret.status in SLIP_STATUSES and shipment.status == ShipmentStatus.LABEL_READY
+        view.update(label=shipment.label_key is not None and ready,
+                    qr_code=shipment.qr_code_key is not None and ready,
                     status=str(shipment.status), tracking_code=shipment.tracking_code,
                     carrier=shipment.carrier, est_delivery_at=shipment.est_delivery_at)
     return view

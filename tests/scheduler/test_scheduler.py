@@ -32,9 +32,9 @@ def status_of(api: Api, rma: str) -> str:
 def test_one_pass_runs_each_domains_periodic_job_in_order(app: Any) -> None:
     assert list(tick(app)) == ["expired", "credits_expired", "reminded", "escalated",
                                "requeued_notifications", "relayed", "webhooks_due",
-                               "stalled_parcels", "photos_discarded", "exchanges_charged",
-                               "exchange_payments_polled", "personal_data_erased",
-                               "refunds_settled"]
+                               "trackers_polled", "stalled_parcels", "photos_discarded",
+                               "exchanges_charged", "exchange_payments_polled",
+                               "personal_data_erased", "refunds_settled"]
 
 
 def test_scheduler_tick_expires_an_overdue_return(app: Any, api: Api, make_return: Any,

@@ -1,5 +1,6 @@
 """Two label jobs at once on PostgreSQL: while one waits on EasyPost's buy, the other backs
-off (the committed lease) and buys nothing; run again later, it finds the label bought."""
+off (the committed lease) and buys nothing; run again later, it finds the label bought. Two
+tracker polls at once ask EasyPost once (the claim is committed before the call)."""
 
 from __future__ import annotations
 
@@ -45,3 +46,34 @@ def test_a_second_job_during_the_buy_backs_off_and_buys_nothing(app, approved_re
     assert results["third"] == "nothing to do (label_ready)"
     assert len(easypost_fake.buys()) == 1
     assert shipment_of(app, rma).status == "label_ready"
+
+
+def test_two_schedulers_polling_at_once_ask_for_a_tracker_once(app, approved_return,
+                                                               easypost_fake,
+                                                               frozen_now) -> None:
+    from datetime import timedelta
+
+    from returns_service.common import clock
+    from returns_service.shipping.tracking import poll_trackers
+
+    rma = approved_return()
+    easypost_fake.tracker_moves(shipment_of(app, rma).tracker_id, "in_transit")
+    later = frozen_now + timedelta(hours=13)
+    clock.freeze(later)
+    start = threading.Barrier(2)
+    moved: list[int] = []
+
+    def poll() -> None:
+        with app.app_context():
+            start.wait(timeout=30)
+            moved.append(poll_trackers(later))
+
+    threads = [threading.Thread(target=poll) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(moved) == [0, 1]
+    assert len([p for _, p, _ in easypost_fake.calls if p.startswith("/v2/trackers/")]) == 1
+    shipment = shipment_of(app, rma)
+    assert shipment.status == "in_transit" and shipment.polled_at == later

@@ -2,30 +2,46 @@
 real `easypost` library (the service's EasyPostClient gets `api_base=fake.url`), and signed
 webhook events.
 
-The fake speaks: POST /v2/shipments (with rates), GET /v2/shipments/<id>, POST
-/v2/shipments/<id>/buy (refuses a second buy, as EasyPost does), POST
-/v2/shipments/<id>/refund, GET /labels/<id>.pdf (the label file). `script` answers the
-next create or buy with an error, or holds a buy's answer after it is recorded (a worker
-killed mid-call)."""
+The fake speaks: POST /v2/shipments (with rates), GET /v2/shipments (newest first, from
+`start_datetime`), GET /v2/shipments/<id>, POST /v2/shipments/<id>/buy (refuses a second buy,
+as EasyPost does), POST /v2/shipments/<id>/refund, POST /v2/shipments/<id>/forms
+(`label_qr_code`, for USPS labels only), GET /v2/trackers/<id>, GET /labels/<id>.pdf and
+/qr/<id>.png (the files). `script` answers the next create or buy with an error, or holds a
+create's or a buy's answer after it is recorded (a worker killed mid-call)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import itertools
 import json
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
+import segno
+
+from returns_service.common import clock
+
+
+def _qr_png() -> bytes:
+    """A real PNG (the browser draws it): the QR code of a made-up label."""
+    out = io.BytesIO()
+    segno.make("USPS-LABEL-BROKER-TEST", error="m").save(out, kind="png", scale=4)
+    return out.getvalue()
+
 
 API_KEY = "EZTK_test_returns_service"
 WEBHOOK_SECRET = "easypost-webhook-secret"
 LABEL_PDF = b"%PDF-1.4\n% a return label\n%%EOF\n"
+QR_PNG = _qr_png()
 RATES = (("USPS", "Priority", "7.58"), ("UPS", "Ground", "9.10"), ("FedEx", "Ground", "6.00"))
 _ids = itertools.count(1)
 
@@ -38,6 +54,7 @@ class Error:
     status: int = 422
     code: str = "ADDRESS.VERIFY.FAILURE"
     message: str = "Unable to verify address."
+    after_create: bool = False  # the shipment is created, only the answer is lost
 
 
 @dataclass
@@ -48,11 +65,20 @@ class HoldBuy:
     arrived: threading.Event = field(default_factory=threading.Event)
 
 
+@dataclass
+class HoldCreate:
+    """Record the new shipment, then wait before answering (the answer may never arrive)."""
+
+    release: threading.Event = field(default_factory=threading.Event)
+    arrived: threading.Event = field(default_factory=threading.Event)
+
+
 class FakeEasyPost:
     def __init__(self) -> None:
         self.shipments: dict[str, dict[str, Any]] = {}
+        self.trackers: dict[str, dict[str, Any]] = {}
         self.calls: list[tuple[str, str, Any]] = []
-        self.script: list[Error | HoldBuy] = []
+        self.script: list[Error | HoldBuy | HoldCreate] = []
         self._lock = threading.Lock()
         fake = self
 
@@ -80,7 +106,7 @@ class FakeEasyPost:
 
     def __exit__(self, *exc: Any) -> None:
         for action in self.script:
-            if isinstance(action, HoldBuy):
+            if isinstance(action, HoldBuy | HoldCreate):
                 action.release.set()
         self.server.shutdown()
         self.server.server_close()
@@ -92,11 +118,20 @@ class FakeEasyPost:
         return [body for method, path, body in self.calls
                 if method == "POST" and path == "/v2/shipments"]
 
-    def _next(self, on: str) -> Error | HoldBuy | None:
+    def tracker_moves(self, tracker_id: str, status: str) -> None:
+        """The carrier scanned the parcel: the tracker says `status` (no webhook sent)."""
+        with self._lock:
+            tracker = self.trackers[tracker_id]
+            tracker.update(status=status, updated_at=_now())
+            tracker["tracking_details"].append({"object": "TrackingDetail", "status": status,
+                                                "datetime": _now(), "message": status})
+
+    def _next(self, on: str) -> Error | HoldBuy | HoldCreate | None:
         with self._lock:
             for action in self.script:
                 if (isinstance(action, Error) and action.on == on) or (
-                        isinstance(action, HoldBuy) and on == "buy"):
+                        isinstance(action, HoldBuy) and on == "buy") or (
+                        isinstance(action, HoldCreate) and on == "create"):
                     self.script.remove(action)
                     return action
         return None
@@ -104,11 +139,15 @@ class FakeEasyPost:
     def _handle(self, req: BaseHTTPRequestHandler, method: str) -> None:
         length = int(req.headers.get("Content-Length") or 0)
         body = json.loads(req.rfile.read(length) or b"{}") if length else {}
-        path = req.path.split("?")[0]
+        path, _, query_string = req.path.partition("?")
+        query = dict(parse_qsl(query_string))
         with self._lock:
-            self.calls.append((method, path, body))
+            self.calls.append((method, path, body or query))
         if method == "GET" and path.startswith("/labels/"):
             self._send(req, 200, LABEL_PDF, "application/pdf")
+            return
+        if method == "GET" and path.startswith("/qr/"):
+            self._send(req, 200, QR_PNG, "image/png")
             return
         if not req.headers.get("Authorization", "").startswith("Bearer "):
             self._error(req, 401, "APIKEY.REQUIRED", "No API key.")
@@ -116,10 +155,27 @@ class FakeEasyPost:
         parts = path.removeprefix("/v2/").split("/")
         if method == "POST" and parts == ["shipments"]:
             action = self._next("create")
+            if isinstance(action, Error) and not action.after_create:
+                self._error(req, action.status, action.code, action.message)
+                return
+            created = self._create(body["shipment"])
             if isinstance(action, Error):
                 self._error(req, action.status, action.code, action.message)
                 return
-            self._json(req, 201, self._create(body["shipment"]))
+            if isinstance(action, HoldCreate):
+                action.arrived.set()
+                action.release.wait(timeout=60)
+            self._json(req, 201, created)
+            return
+        if method == "GET" and parts == ["shipments"]:
+            self._json(req, 200, self._list(query))
+            return
+        if method == "GET" and len(parts) == 2 and parts[0] == "trackers":
+            tracker = self.trackers.get(parts[1])
+            if tracker is None:
+                self._error(req, 404, "NOT_FOUND", "The requested resource could not be found.")
+            else:
+                self._json(req, 200, tracker)
             return
         shipment = self.shipments.get(parts[1]) if len(parts) > 1 else None
         if shipment is None:
@@ -139,6 +195,15 @@ class FakeEasyPost:
                 action.arrived.set()
                 action.release.wait(timeout=60)
             self._json(req, 200, shipment)
+        elif method == "POST" and parts[2:] == ["forms"]:
+            carrier = (shipment.get("selected_rate") or {}).get("carrier")
+            if body.get("form", {}).get("type") != "label_qr_code" or carrier != "USPS":
+                self._error(req, 422, "FORM.UNSUPPORTED", "The carrier offers no QR code.")
+                return
+            shipment["forms"] = [{"id": f"form_{shipment['id']}", "object": "Form",
+                                  "form_type": "label_qr_code",
+                                  "form_url": f"{self.root}/qr/{shipment['id']}.png"}]
+            self._json(req, 200, shipment)
         elif method == "POST" and parts[2:] == ["refund"]:
             shipment["refund_status"] = "submitted"
             self._json(req, 200, shipment)
@@ -152,7 +217,8 @@ class FakeEasyPost:
             bool(params.get("is_return")), "reference": params.get("reference"),
             "to_address": params.get("to_address"), "from_address": params.get("from_address"),
             "parcel": params.get("parcel"), "postage_label": None, "tracking_code": None,
-            "selected_rate": None, "tracker": None, "refund_status": None,
+            "selected_rate": None, "tracker": None, "refund_status": None, "forms": [],
+            "created_at": _now(),
             "rates": [{"id": f"rate_{shipment_id}_{n}", "object": "Rate", "carrier": carrier,
                        "service": service, "rate": rate, "currency": "USD",
                        "shipment_id": shipment_id}
@@ -171,6 +237,21 @@ class FakeEasyPost:
                            "label_file_type": "application/pdf"},
             tracker={"id": f"trk_fake{number}", "object": "Tracker",
                      "est_delivery_date": "2026-03-09T00:00:00Z"})
+        self.trackers[f"trk_fake{number}"] = {
+            "id": f"trk_fake{number}", "object": "Tracker", "status": "pre_transit",
+            "tracking_code": shipment["tracking_code"], "shipment_id": shipment["id"],
+            "est_delivery_date": "2026-03-09T00:00:00Z", "updated_at": _now(),
+            "tracking_details": []}
+
+    def _list(self, query: dict[str, str]) -> dict[str, Any]:
+        """Newest first, created at or after `start_datetime` (ids count up)."""
+        since = query.get("start_datetime", "")
+        with self._lock:
+            found = [s for s in self.shipments.values()
+                     if not since or datetime.fromisoformat(s["created_at"].replace(
+                         "Z", "+00:00")) >= datetime.fromisoformat(since)]
+        found.sort(key=lambda s: int(s["id"].removeprefix("shp_fake")), reverse=True)
+        return {"shipments": found, "has_more": False}
 
     def _error(self, req: BaseHTTPRequestHandler, status: int, code: str, message: str) -> None:
         self._json(req, status, {"error": {"code": code, "message": message, "errors": []}})
@@ -194,6 +275,11 @@ class FakeEasyPost:
 def easypost_fake() -> Iterator[FakeEasyPost]:
     with FakeEasyPost() as fake:
         yield fake
+
+
+def _now() -> str:
+    """The service's clock (tests freeze it): the fake's dates agree with the service's."""
+    return clock.utcnow().astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 # --- webhooks ---------------------------------------------------------------------------
