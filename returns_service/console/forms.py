@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Iterable
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     FieldList,
@@ -183,3 +184,16 @@ class WebhookEndpointForm(FlaskForm):
 
 class WebhookActionForm(FlaskForm):
     """A button that changes something (CSRF token only)."""
+
+
+class BrandForm(FlaskForm):
+    """The Branding page (admins): empty fields fall back to their settings."""
+
+    store_name = StringField("Store name", validators=[Length(max=100)])
+    primary_color = StringField("Primary colour", validators=[Length(max=20)])
+    logo = FileField("Logo")
+    remove_logo = BooleanField("Remove the current logo")
+    support_email = StringField("Support email", validators=[Length(max=254)])
+    support_phone = StringField("Support phone", validators=[Length(max=40)])
+    terms_url = StringField("Terms and conditions link", validators=[Length(max=500)])
+    privacy_url = StringField("Privacy policy link", validators=[Length(max=500)])

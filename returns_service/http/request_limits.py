@@ -17,6 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 BODY_LIMITS: tuple[tuple[str, str], ...] = (
     ("/webhooks/", "MAX_BODY_WEBHOOK_BYTES"),
     ("/api/", "MAX_BODY_API_BYTES"),
+    ("/staff/brand", "MAX_BODY_BRAND_BYTES"),
 )
 DEFAULT_LIMIT = "MAX_BODY_PAGE_BYTES"
 
