@@ -77,12 +77,12 @@ SUBJECTS = {
     "refund_failed": N_("Your refund for return %(rma)s is delayed: we are on it"),
     "credited": N_("Your store credit for return %(rma)s is ready"),
     "reminder": N_("Reminder: please send back your return %(rma)s"),
-    # Not in the catalogues yet: English in every language until translated.
-    "label_ready": "Your prepaid return label for %(rma)s is ready",
-    "parcel_on_its_way": "Your return parcel %(rma)s is on its way to us",
-    "parcel_delivered": "Your return parcel %(rma)s has reached our warehouse",
+    "label_ready": N_("Your prepaid return label for %(rma)s is ready"),
+    "parcel_on_its_way": N_("Your return parcel %(rma)s is on its way to us"),
+    "parcel_delivered": N_("Your return parcel %(rma)s has reached our warehouse"),
+    "agent_reply": N_("About your return %(rma)s"),
+    # To staff: the console and its emails speak English.
     "escalation_digest": "{count} return request(s) waiting for a decision",
-    "agent_reply": "About your return %(rma)s",
     "mention": "{author} mentioned you on return {rma}",
 }
 

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from returns_service.storage import FileNotStored, storage
-from tests.branding.support import FIELDS, image_bytes, post_brand
+from tests.branding.support import image_bytes, post_brand
 from tests.support.console import login
 
 

@@ -49,7 +49,7 @@ def test_a_too_light_colour_is_refused_with_its_ratio() -> None:
     with pytest.raises(ColourRefused) as refused:
         check_primary("#777777")
     assert "4.47:1" in str(refused.value) and "at least 4.5:1" in str(refused.value)
-    with pytest.raises(ColourRefused, match="1.00:1"):
+    with pytest.raises(ColourRefused, match=r"1\.00:1"):
         check_primary("#fff")
 
 
