@@ -99,10 +99,11 @@ def _read() -> Brand:
                  version=int(row["version"]))
 
 
-def saved_values() -> dict[str, Any]:
-    """What the admin page's form starts from: the saved values, else the defaults."""
-    brand = current_brand()
-    return {name: getattr(brand, name) for name in TEXT_FIELDS}
+def saved_values() -> dict[str, str]:
+    """What the admin page's form starts from: what an admin saved, empty where the setting
+    applies (so a later change of the setting still shows)."""
+    row = db.session.get(BrandSettings, ROW_ID)
+    return {name: (getattr(row, name) if row is not None else None) or "" for name in TEXT_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -179,9 +180,7 @@ def _clean(values: dict[str, Any]) -> tuple[dict[str, str | None], dict[str, lis
     for name in TEXT_FIELDS:
         value = str(values.get(name) or "").strip()
         cleaned[name] = value or None
-    if not cleaned["store_name"]:
-        errors["store_name"] = ["Enter the store's name."]
-    elif len(cleaned["store_name"] or "") > 100:
+    if len(cleaned["store_name"] or "") > 100:
         errors["store_name"] = ["Use at most 100 characters."]
     if cleaned["primary_color"]:
         try:

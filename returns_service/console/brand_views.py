@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from returns_service.branding import current_brand
 from returns_service.branding.contrast import MIN_CONTRAST
-from returns_service.branding.services import forget_logo, saved_values, update_brand
+from returns_service.branding.services import defaults, forget_logo, saved_values, update_brand
 from returns_service.common.errors import ValidationFailed
 from returns_service.console import bp
 from returns_service.console.access import permission_required
@@ -43,7 +43,8 @@ def brand_settings() -> Any:
     elif form.is_submitted():
         status = 422
     return render_template("console/brand.html", form=form, errors=form_errors(form),
-                           look=current_brand(), min_contrast=MIN_CONTRAST), status
+                           look=current_brand(), settings=defaults(),
+                           min_contrast=MIN_CONTRAST), status
 
 
 def _uploaded_logo() -> bytes | None:

@@ -187,13 +187,14 @@ class WebhookActionForm(FlaskForm):
 
 
 class BrandForm(FlaskForm):
-    """The Branding page (admins): empty fields fall back to their settings."""
+    """The Branding page (admins): empty fields fall back to their settings. The service
+    checks every field (branding.services), so all refusals show at once."""
 
-    store_name = StringField("Store name", validators=[Length(max=100)])
-    primary_color = StringField("Primary colour", validators=[Length(max=20)])
+    store_name = StringField("Store name")
+    primary_color = StringField("Primary colour")
     logo = FileField("Logo")
     remove_logo = BooleanField("Remove the current logo")
-    support_email = StringField("Support email", validators=[Length(max=254)])
-    support_phone = StringField("Support phone", validators=[Length(max=40)])
-    terms_url = StringField("Terms and conditions link", validators=[Length(max=500)])
-    privacy_url = StringField("Privacy policy link", validators=[Length(max=500)])
+    support_email = StringField("Support email")
+    support_phone = StringField("Support phone")
+    terms_url = StringField("Terms and conditions link")
+    privacy_url = StringField("Privacy policy link")

@@ -140,11 +140,11 @@ def test_a_replaced_or_removed_logo_is_deleted_from_storage(
 
 
 def test_bad_contact_details_are_refused_field_by_field(admin: Any) -> None:
-    refused = post_brand(admin, store_name=" ", support_email="nope", support_phone="call us",
+    refused = post_brand(admin, store_name="x" * 101, support_email="nope", support_phone="call us",
                          terms_url="javascript:alert(1)", privacy_url="acme.test/privacy")
     assert refused.status_code == 422
     html = refused.get_data(as_text=True)
-    for field, message in [("store_name", "Enter the store&#39;s name."),
+    for field, message in [("store_name", "Use at most 100 characters."),
                            ("support_email", "Enter an email address"),
                            ("support_phone", "Enter a phone number"),
                            ("terms_url", "Enter a full web address"),
@@ -184,3 +184,15 @@ def test_an_unreadable_database_leaves_pages_on_the_settings_look(
         brand = current_brand()
     assert brand.store_name == "Returns" and brand.primary_color == "#0b5cad"
     assert not brand.has_logo
+
+
+def test_a_field_left_empty_follows_its_setting_even_after_a_save(
+        app: Any, client: Any, admin: Any) -> None:
+    assert post_brand(admin, store_name="", primary_color="", terms_url="").status_code == 302
+    form = admin.get("/staff/brand").get_data(as_text=True)
+    assert re.search(r'id="store_name"[^>]*placeholder="Returns"|placeholder="Returns"[^>]*'
+                     r'id="store_name"', form)
+    app.config.update(SHOP_NAME="Renamed Shop", TERMS_URL="https://renamed.test/terms")
+    html = client.get("/").get_data(as_text=True)
+    assert "<span>Renamed Shop</span>" in html and 'href="https://renamed.test/terms"' in html
+    assert 'href="https://acme.test/privacy"' in html  # the saved one still wins
