@@ -67,6 +67,7 @@ def _init_domains(app: Flask) -> None:
     every domain."""
     from returns_service import (
         api,
+        branding,
         cli,
         console,
         conversations,
@@ -95,6 +96,7 @@ def _init_domains(app: Flask) -> None:
                     credits, photos, refunds, shipping, conversations, notifications,
                     exchanges, integrations, http, api, portal, console, demo, cli):
         package.init_app(app)
+    branding.init_app(app)  # the store's look, for every page and email
     init_webhooks(app)
     # Last: after the API, so problem+json wins over smorest's own JSON errors.
     http.register_error_handlers(app)

@@ -148,11 +148,31 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SUPPORT_EMAIL", None, "text",
             "`Reply-To` of customer emails (customers are told to reply).",
             NOTIFICATIONS, "unset: replies go to `MAIL_FROM`"),
-    Setting("SHOP_NAME", "Returns", "text", "Signs the customer emails.", NOTIFICATIONS),
+    Setting("SHOP_NAME", "Returns", "text",
+            "The store's name: customer pages' header, emails (the Branding page overrides "
+            "it).", NOTIFICATIONS),
     Setting("DEFAULT_LOCALE", "en", "text",
             "Language of the customer pages and emails when neither the order nor the browser "
             "names one the service ships: `en`, `de`, `fr`, `es` or `nl` (see Languages).",
             CUSTOMER),
+    Setting("BRAND_PRIMARY_COLOR", "#0b5cad", "text",
+            "Primary colour of the customer pages and emails (buttons, links), `#rrggbb`. White "
+            "text on it must reach a 4.5:1 contrast ratio, or the service refuses to start "
+            "(see Branding; the Branding page overrides it).", CUSTOMER),
+    Setting("SUPPORT_PHONE", None, "text",
+            "Support phone number shown in the footer of customer pages and emails.",
+            CUSTOMER, "unset: no phone number shown"),
+    Setting("TERMS_URL", None, "text",
+            "Link to the store's terms, in the footer of customer pages and emails.",
+            CUSTOMER, "unset: no link"),
+    Setting("PRIVACY_URL", None, "text",
+            "Link to the store's privacy notice, in the footer of customer pages and emails.",
+            CUSTOMER, "unset: no link"),
+    Setting("BRAND_LOGO_MAX_BYTES", 524288, "int",
+            "Largest logo file the Branding page accepts (PNG, JPEG or WebP).", CUSTOMER),
+    Setting("MAX_BODY_BRAND_BYTES", 1048576, "int",
+            "Largest form the Branding page (`/staff/brand`, with its logo) accepts (`413` "
+            "beyond).", SERVICE),
     Setting("STORE_TIMEZONE", "UTC", "text",
             "IANA time zone (`Europe/Berlin`) the customer pages and emails show dates and "
             "times in. The staff console keeps UTC.", CUSTOMER),

@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
         admin_views,
         assisted_views,
         auth_views,
+        brand_views,
         bulk_views,
         conversation_views,
         credit_views,

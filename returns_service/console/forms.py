@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Iterable
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     FieldList,
@@ -190,3 +191,17 @@ class PersonalDataForm(FlaskForm):
 
     email = StringField("Customer email", validators=[InputRequired(), Length(max=254)])
     action = HiddenField()  # export, erase (asks to confirm), confirm_erase
+
+
+class BrandForm(FlaskForm):
+    """The Branding page (admins): empty fields fall back to their settings. The service
+    checks every field (branding.services), so all refusals show at once."""
+
+    store_name = StringField("Store name")
+    primary_color = StringField("Primary colour")
+    logo = FileField("Logo")
+    remove_logo = BooleanField("Remove the current logo")
+    support_email = StringField("Support email")
+    support_phone = StringField("Support phone")
+    terms_url = StringField("Terms and conditions link")
+    privacy_url = StringField("Privacy policy link")

@@ -19,6 +19,7 @@ BODY_LIMITS: tuple[tuple[str, str], ...] = (
     ("/return/items", "MAX_BODY_UPLOAD_BYTES"),
     ("/webhooks/", "MAX_BODY_WEBHOOK_BYTES"),
     ("/api/", "MAX_BODY_API_BYTES"),
+    ("/staff/brand", "MAX_BODY_BRAND_BYTES"),
 )
 DEFAULT_LIMIT = "MAX_BODY_PAGE_BYTES"
 

@@ -20,6 +20,7 @@ from flask import current_app, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from returns_service.branding import current_brand
 from returns_service.common.i18n import (
     customer_language,
     date,
@@ -132,9 +133,13 @@ def return_locale(ret: Return) -> str | None:
 def email_context(note: Notification) -> dict[str, Any]:
     cfg = current_app.config
     data = dict(note.context or {})
-    context: dict[str, Any] = {"shop_name": cfg.get("SHOP_NAME") or "Returns",
+    brand = current_brand()
+    context: dict[str, Any] = {"shop_name": brand.store_name,
                                "support_email": cfg.get("SUPPORT_EMAIL"), "data": data,
-                               "subject": note.subject}
+                               "subject": note.subject,
+                               # Mail clients fetch the logo from the public site.
+                               "logo_url": public_url(f"/brand/logo?v={brand.version}")
+                               if brand.has_logo else None}
     ret = note.return_
     if ret is not None:
         context.update(return_context(ret, note.step, data))

@@ -79,12 +79,12 @@ SUBJECTS = {
     "reminder": N_("Reminder: please send back your return %(rma)s"),
     "exchange_instant_ordered": N_("Your exchange for return %(rma)s: the new item is on its way"),
     "exchange_charged": N_("Your return %(rma)s did not arrive: your card was charged"),
-    # Not in the catalogues yet: English in every language until translated.
-    "label_ready": "Your prepaid return label for %(rma)s is ready",
-    "parcel_on_its_way": "Your return parcel %(rma)s is on its way to us",
-    "parcel_delivered": "Your return parcel %(rma)s has reached our warehouse",
+    "label_ready": N_("Your prepaid return label for %(rma)s is ready"),
+    "parcel_on_its_way": N_("Your return parcel %(rma)s is on its way to us"),
+    "parcel_delivered": N_("Your return parcel %(rma)s has reached our warehouse"),
+    "agent_reply": N_("About your return %(rma)s"),
+    # To staff: the console and its emails speak English.
     "escalation_digest": "{count} return request(s) waiting for a decision",
-    "agent_reply": "About your return %(rma)s",
     "mention": "{author} mentioned you on return {rma}",
 }
 

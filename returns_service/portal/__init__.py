@@ -8,7 +8,7 @@ from flask import Flask
 from returns_service.common.i18n import customer_page
 from returns_service.http.extensions import limiter
 from returns_service.http.page_input import drop_nul_characters
-from returns_service.portal import feedback_views, help, views
+from returns_service.portal import brand_assets, feedback_views, help, views
 
 __all__ = ["init_app"]
 
@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(bp)
         app.before_request_funcs.setdefault(bp.name, []).extend(
             (drop_nul_characters, customer_page))  # customer pages: the customer's language
+    app.register_blueprint(brand_assets.bp)  # /brand.css and /brand/logo
     # Browsers ask for /favicon.ico on every site: a small icon instead of a 404.
     app.add_url_rule("/favicon.ico", "favicon",
                      lambda: app.send_static_file("favicon.ico"))

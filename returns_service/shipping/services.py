@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from returns_service.branding import current_brand
 from returns_service.common.clock import utcnow
 from returns_service.common.errors import NotFound, ValidationFailed
 from returns_service.db import db
@@ -98,7 +99,7 @@ def incoming(limit: int = 200) -> list[Shipment]:
 def warehouse_address() -> dict[str, Any]:
     cfg = current_app.config
     return {"name": cfg.get("WAREHOUSE_NAME"),
-            "company": cfg.get("WAREHOUSE_COMPANY") or cfg.get("SHOP_NAME"),
+            "company": cfg.get("WAREHOUSE_COMPANY") or current_brand().store_name,
             "street1": cfg.get("WAREHOUSE_STREET1"), "street2": cfg.get("WAREHOUSE_STREET2"),
             "city": cfg.get("WAREHOUSE_CITY"), "state": cfg.get("WAREHOUSE_STATE"),
             "zip": cfg.get("WAREHOUSE_ZIP"), "country": cfg.get("WAREHOUSE_COUNTRY"),
@@ -211,7 +212,7 @@ def slip_pdf(ret: Return) -> bytes:
         [line.strip() for line in str(cfg.get("RETURN_ADDRESS") or "").split(",") if line.strip()]
     carrier = (f"Tracking: {shipment.carrier} {shipment.tracking_code}"
                if shipment is not None and shipment.tracking_code else None)
-    return render_slip(shop_name=str(cfg.get("SHOP_NAME") or "Returns"), rma=ret.rma,
+    return render_slip(shop_name=current_brand().store_name, rma=ret.rma,
                        status_url=status_url(ret.rma),
                        items=[(i.order_line.sku, i.order_line.name, i.quantity)
                               for i in ret.items], address=address, carrier_line=carrier)

@@ -79,6 +79,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "console.receive": ("warehouse",),
     "credits.view": ("agent",),  # the Store credit page: a customer's codes and ledgers
     "staff.manage": (),
+    "brand.manage": (),  # the Branding page: store name, logo, colour, footer
     "jobs.monitor": (),  # the RQ dashboard: queues, workers, failed jobs
     # bin/demo only (DEMO_MODE): every email the demo sent, whoever it was to
     "demo.mailbox": (),

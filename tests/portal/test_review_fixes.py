@@ -111,7 +111,7 @@ def test_a_delivered_order_does_not_mention_delivery(portal, make_order):
 def test_the_header_names_the_shop(build_app):
     app = build_app(SHOP_NAME="Acme Outfitters")
     client = app.test_client()
-    assert '<a class="brand" href="/">Acme Outfitters</a>' in client.get("/").text
+    assert '<a class="brand" href="/"><span>Acme Outfitters</span></a>' in client.get("/").text
     assert "Acme Outfitters · Staff" in client.get("/staff/login").text
 
 
