@@ -12,7 +12,7 @@ from returns_service.common.errors import NotFound, ValidationFailed
 from returns_service.console import bp
 from returns_service.console import services as console
 from returns_service.console.access import permission_required
-from returns_service.console.formerrors import apply_errors, form_errors
+from returns_service.console.formerrors import form_errors, refuse
 from returns_service.console.forms import UserActiveForm, UserCreateForm
 from returns_service.db import db
 from returns_service.staff.services import create_user
@@ -29,9 +29,7 @@ def users() -> Any:
                                form.name.data or "")
             db.session.commit()
         except ValidationFailed as exc:
-            db.session.rollback()
-            for message in apply_errors(form, exc):
-                flash(message, "error")
+            refuse(form, exc)
             status = 422
         else:
             flash(f"Created {user.email} ({user.role}). Give them the password in person.",

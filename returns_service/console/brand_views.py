@@ -13,7 +13,7 @@ from returns_service.branding.services import defaults, forget_logo, saved_value
 from returns_service.common.errors import ValidationFailed
 from returns_service.console import bp
 from returns_service.console.access import permission_required
-from returns_service.console.formerrors import apply_errors, form_errors
+from returns_service.console.formerrors import form_errors, refuse
 from returns_service.console.forms import BrandForm
 from returns_service.db import db
 
@@ -31,9 +31,7 @@ def brand_settings() -> Any:
                 by=current_user.email)
             db.session.commit()
         except ValidationFailed as exc:
-            db.session.rollback()
-            for message in apply_errors(form, exc):
-                flash(message, "error")
+            refuse(form, exc)
             status = 422
         else:
             forget_logo(saved.replaced_logo)

@@ -13,7 +13,7 @@ from returns_service.common.errors import EditConflict, NotFound, ValidationFail
 from returns_service.common.money import format_money
 from returns_service.console import bp
 from returns_service.console.access import current_actor, may, permission_required
-from returns_service.console.formerrors import apply_errors
+from returns_service.console.formerrors import apply_errors, refuse
 from returns_service.console.forms import options
 from returns_service.console.return_views import render_detail
 from returns_service.console.workspace import (
@@ -70,9 +70,7 @@ def reply(rma: str) -> Any:
         form.macro_id.data = ""
         return render_detail(_get(rma), 409, reply_form=form)
     except ValidationFailed as exc:
-        db.session.rollback()
-        for message in apply_errors(form, exc):
-            flash(message, "error")
+        refuse(form, exc)
         return render_detail(_get(rma), 422, reply_form=form)
     flash(("Approved and replied." if approving else "Reply sent.") + " The customer gets it "
           + ("by SMS." if form.channel.data == "sms" else "by email."), "success")

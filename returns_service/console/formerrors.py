@@ -1,12 +1,15 @@
-"""Put a service's ValidationFailed messages next to the form fields they belong to."""
+"""Put a service's ValidationFailed messages next to the form fields they belong to (and
+flash the ones that belong to none)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import flash
 from flask_wtf import FlaskForm
 
 from returns_service.common.errors import ValidationFailed
+from returns_service.db import db
 
 
 def apply_errors(form: FlaskForm, exc: ValidationFailed,
@@ -49,3 +52,11 @@ def form_errors(form: FlaskForm) -> list[tuple[str, str]]:
         elif field.type not in ("CSRFTokenField",):
             result += [(field.id, str(m)) for m in field.errors if isinstance(m, str)]
     return result
+
+
+def refuse(form: FlaskForm, exc: ValidationFailed) -> None:
+    """The service refused what the form sent: nothing of it is kept, each message goes
+    next to its field, and those of no field are flashed."""
+    db.session.rollback()
+    for message in apply_errors(form, exc):
+        flash(message, "error")

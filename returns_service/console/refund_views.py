@@ -13,7 +13,7 @@ from returns_service.common.errors import EditConflict, NotFound, ValidationFail
 from returns_service.common.money import format_money, parse_money
 from returns_service.console import bp
 from returns_service.console.access import current_actor, may, permission_required
-from returns_service.console.formerrors import apply_errors, form_errors
+from returns_service.console.formerrors import form_errors, refuse
 from returns_service.console.forms import ManualRefundForm
 from returns_service.db import db
 from returns_service.refunds.services import record_manual_refund, still_owed
@@ -72,9 +72,7 @@ def record_manual(rma: str) -> Any:
                              expected_version=form.version())
         db.session.commit()
     except ValidationFailed as exc:
-        db.session.rollback()
-        for message in apply_errors(form, exc):
-            flash(message, "error")
+        refuse(form, exc)
         return _page(_return_or_404(rma), form, 422)
     except (EditConflict, InvalidTransition) as exc:
         db.session.rollback()

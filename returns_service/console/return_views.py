@@ -17,7 +17,7 @@ from returns_service.common.money import format_money, parse_money
 from returns_service.console import bp
 from returns_service.console import services as console
 from returns_service.console.access import current_actor, permission_required
-from returns_service.console.formerrors import apply_errors
+from returns_service.console.formerrors import refuse
 from returns_service.console.forms import (
     AdjustForm,
     ApproveForm,
@@ -167,9 +167,7 @@ def act(rma: str, name: str, form: FlaskForm, change: Callable[[int | None], Ret
         flash(f"Not possible now: {exc}. The page shows the current status.", "error")
         return render_detail(_get(rma), 409)
     except ValidationFailed as exc:
-        db.session.rollback()
-        for message in apply_errors(form, exc):
-            flash(message, "error")
+        refuse(form, exc)
         return render_detail(_get(rma), 422, **{name: form})
     except NotFound:
         db.session.rollback()

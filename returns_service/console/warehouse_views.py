@@ -10,7 +10,7 @@ from returns_service.common.errors import EditConflict, NotFound, ValidationFail
 from returns_service.common.money import format_money
 from returns_service.console import bp
 from returns_service.console.access import current_actor, permission_required
-from returns_service.console.formerrors import apply_errors, form_errors
+from returns_service.console.formerrors import form_errors, refuse
 from returns_service.console.forms import ReceiveForm
 from returns_service.console.services import reason_label
 from returns_service.db import db
@@ -82,9 +82,7 @@ def receive(rma: str) -> Any:
               f"parcel): {exc}. Reload and check before receiving.", "error")
         return redirect(url_for("console.detail", rma=rma))
     except ValidationFailed as exc:
-        db.session.rollback()
-        for message in apply_errors(form, exc):
-            flash(message, "error")
+        refuse(form, exc)
         return _render(_approved(rma), form, 422)
     if first_scan:
         flash(f"Checked {ret.rma}; its refund had started on the carrier's first scan."

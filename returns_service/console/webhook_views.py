@@ -11,7 +11,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from returns_service.common.errors import NotFound, ValidationFailed
 from returns_service.console import bp
 from returns_service.console.access import permission_required
-from returns_service.console.formerrors import apply_errors, form_errors
+from returns_service.console.formerrors import form_errors, refuse
 from returns_service.console.forms import WebhookActionForm, WebhookEndpointForm
 from returns_service.db import db
 from returns_service.integrations import endpoints as service
@@ -31,9 +31,7 @@ def webhooks() -> Any:
                 description=form.description.data or "")
             db.session.commit()
         except ValidationFailed as exc:
-            db.session.rollback()
-            for message in apply_errors(form, exc):
-                flash(message, "error")
+            refuse(form, exc)
             status = 422
         else:
             form = WebhookEndpointForm(formdata=None)
