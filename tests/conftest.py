@@ -27,7 +27,7 @@ from returns_service.staff import services as staff
 pytest_plugins = ["tests.support.browser", "tests.support.smtp", "tests.support.stripe",
                   "tests.support.databases", "tests.support.checkout",
                   "tests.support.receiver", "tests.support.twilio", "tests.support.easypost",
-                  "tests.support.s3"]
+                  "tests.support.s3", "tests.support.workers"]
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")

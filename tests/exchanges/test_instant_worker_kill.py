@@ -23,19 +23,14 @@ from tests.exchanges.test_instant_exchange import (  # noqa: F401 (shipped_insta
     row,
     shipped_instant,
 )
-from tests.refunds.test_refund_worker import (  # noqa: F401 (queue_name is a fixture)
-    kill_hard,
-    process_tree,
-    queue_name,
-    start_worker,
-)
+from tests.support.workers import kill_hard, process_tree, start_worker
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
 
 @pytest.fixture
 def app_config(app_config: dict[str, Any], fake_checkout: Any,
-               queue_name: str) -> dict[str, Any]:  # noqa: F811
+               queue_name: str) -> dict[str, Any]:
     app_config.update(REDIS_URL=TEST_REDIS_URL, RQ_QUEUE=queue_name)
     return instant_config(app_config, fake_checkout)
 
@@ -51,7 +46,7 @@ def wait_for(condition: Any, timeout: float = 60) -> bool:
 
 def test_a_worker_killed_mid_charge_charges_the_card_once(app, app_config, api,
                                                           shipped_instant,  # noqa: F811
-                                                          fake_checkout, queue_name,  # noqa: F811
+                                                          fake_checkout, queue_name,
                                                           tmp_path) -> None:
     rma = shipped_instant()
     fake_checkout.hold_payment_intent = hold = threading.Event()

@@ -12,19 +12,14 @@ import pytest
 from returns_service.outbox.relay import relay_pending
 from tests.conftest import TEST_REDIS_URL
 from tests.integrations.conftest import deliveries, register
-from tests.refunds.test_refund_worker import (  # noqa: F401 (queue_name is a fixture)
-    kill_hard,
-    process_tree,
-    queue_name,
-    start_worker,
-)
 from tests.support.receiver import Answer
+from tests.support.workers import kill_hard, process_tree, start_worker
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
 
 @pytest.fixture
-def app_config(app_config: dict[str, Any], queue_name: str) -> dict[str, Any]:  # noqa: F811
+def app_config(app_config: dict[str, Any], queue_name: str) -> dict[str, Any]:
     app_config.update(REDIS_URL=TEST_REDIS_URL, RQ_QUEUE=queue_name)
     return app_config
 
@@ -40,7 +35,7 @@ def wait_for(condition: Any, timeout: float = 60) -> bool:
 
 def test_killed_mid_delivery_is_delivered_later_with_the_same_id(app, app_config, api,
                                                                  make_return, receiver,
-                                                                 queue_name,  # noqa: F811
+                                                                 queue_name,
                                                                  tmp_path):
     register(api, receiver, ["return.requested"])
     receiver.script = [Answer(delay=20)]  # the first request is held: the worker waits

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
@@ -45,17 +44,3 @@ def approve_one(api: Any, number: str = "A1001", *,
 def approved_return(api: Any) -> Any:
     """approve_one on the test's app."""
     return lambda *args, **kwargs: approve_one(api, *args, **kwargs)
-
-
-@pytest.fixture
-def queue_name() -> Any:
-    """A queue of this test's own on the test Redis, removed after."""
-    from redis import Redis
-
-    from tests.conftest import TEST_REDIS_URL
-
-    name = f"shipping-test-{uuid.uuid4().hex[:8]}"
-    yield name
-    redis = Redis.from_url(TEST_REDIS_URL)
-    for key in redis.scan_iter(f"rq:*{name}*"):
-        redis.delete(key)

@@ -10,9 +10,9 @@ import pytest
 
 from returns_service.outbox.relay import relay_pending
 from tests.conftest import TEST_REDIS_URL
-from tests.refunds.test_refund_worker import kill_hard, process_tree, start_worker
 from tests.shipping.test_labels import shipment_of
 from tests.support.easypost import API_KEY, HoldBuy, HoldCreate
+from tests.support.workers import kill_hard, process_tree, start_worker
 
 
 @pytest.mark.redis
