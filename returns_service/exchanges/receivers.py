@@ -53,8 +53,8 @@ def on_status_changed(ret: Return, event: Any = None, **_: Any) -> None:
         transaction_memo().setdefault(services.OWED_MEMO, {})[ret.id] = {}
         return
     if ret.status in instant.APPROVED:  # instant exchanges with a saved card: order now
-        if transaction_memo().get(services.OWED_MEMO, {}).get(ret.id) == {}:
-            return  # known in this transaction to have no live exchange
+        if not exchanged_items(ret):
+            return  # no live exchange (read once: refunds ask the same next)
         for exchange in services.exchanges_of(ret.id):
             instant.order_instant(exchange, ret)
         return

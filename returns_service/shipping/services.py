@@ -172,6 +172,8 @@ def tracking_url(carrier: str | None, code: str | None) -> str | None:
 def shipment_json(ret: Return, *, links: bool) -> dict[str, Any] | None:
     """The API's `shipment` of a return (ShipmentOut); `links`: the slip, label and QR code
     links, which carry the customer's status token (same roles as the status link)."""
+    if ret.status == "requested":  # a shipment starts at the approval: none to read yet
+        return None
     shipment = shipment_of(ret)
     if shipment is None and ret.status not in SLIP_STATUSES:
         return None
