@@ -267,3 +267,17 @@ def test_staff_see_the_card_and_the_charge_on_the_return_page(app, api, client,
                                                   as_="agent").json]
     assert any(n.startswith("Email queued: Your exchange for return") for n in notes)
     assert any("your card was charged" in n for n in notes)
+
+
+def test_an_original_arriving_after_the_charge_is_refunded_like_any_returned_line(
+        app, api, shipped_instant, fake_checkout) -> None:
+    """Charged for the missing item, the customer then sends it after all: they paid for it
+    twice (once with the order, once by the charge), so the line is refunded as any other."""
+    rma = shipped_instant()
+    assert charge_pass(app, 22) == 1
+    received = api.post(f"/api/v1/returns/{rma}/receive", as_="warehouse", json={
+        "items": [{"sku": "SHIRT-M", "quantity": 1, "condition": "resellable"}]})
+    assert received.status_code == 200, received.json
+    assert [r["amount"] for r in received.json["refunds"]] == [2500]
+    assert row(app).status == "charged_for_missing_item"  # the charge itself stands
+    assert len(fake_checkout.charges()) == 1
