@@ -439,9 +439,12 @@ def _request_exchanges(ret: Any, items: list[dict[str, Any]]) -> None:
             request_exchange(ret, returned, item["exchange_sku"])
         except ValidationFailed:
             raise
-        except DomainError as exc:  # out of stock since the items step
-            raise ValidationFailed({f"items.{index}.exchange": [
-                f"{exc.detail} Choose another, or a refund."]}) from exc
+        except DomainError as exc:  # out of stock since the items step (or just exchanged)
+            title = exc.extensions.get("variant")
+            message = (_("%(title)s is out of stock. Choose another, or a refund.", title=title)
+                       if title else _("This exchange is no longer possible. Choose another, "
+                                       "or a refund."))
+            raise ValidationFailed({f"items.{index}.exchange": [message]}) from exc
 
 
 @bp.get("/return/sent/<token>")
