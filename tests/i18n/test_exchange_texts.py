@@ -139,3 +139,30 @@ def test_the_exchange_shipped_email_is_in_german(api, german_shirt_order,
     for body in (text, html):
         assert "Hallo Jane," in body
         no_english(body)
+
+
+@pytest.fixture
+def instant(app_config: dict[str, Any], fake_checkout: Any) -> None:
+    """Instant exchanges on (a card saved at the loopback Stripe fake)."""
+    from tests.exchanges.test_instant_exchange import instant_config
+    instant_config(app_config, fake_checkout)
+
+
+def test_the_instant_exchange_email_has_german_amounts_and_dates(
+        instant, app, api, client, german_shirt_order, fake_checkout, smtp_server) -> None:
+    from tests.exchanges.test_instant_exchange import approve, save_card
+    api.call("PUT", "/api/v1/products/shirt-1", as_="integration", json=shirt())
+    created = api.post("/api/v1/returns", json={
+        "order_number": "A1001", "email": "jane@example.com",
+        "items": [{"sku": "SHIRT-M", "quantity": 1, "reason": "doesnt_fit"}]})
+    rma = created.json["rma"]
+    assert exchange(api, rma, "SHIRT-L").json["instant"] is True
+    assert save_card(app, client, fake_checkout, rma).json["result"] == "applied"
+    approve(api, rma)
+
+    text, html = parts(only(smtp_server.messages, "Der neue Artikel ist unterwegs"))
+    for body in (text, html):
+        assert "Hallo Jane," in body
+        assert re.search("Ihre Karte wird nur mit 25,00\xa0€ belastet, wenn der "
+                         r"zurückgeschickte Artikel bis \d{1,2}\. \w+ \d{4} nicht", body), body
+        assert "€25.00" not in body and "Hi Jane" not in body
