@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from returns_service.returns.links import status_token
 from tests.conftest import order_payload
 from tests.exchanges.conftest import EXCHANGE_POLICY, exchange, shirt
 from tests.exchanges.test_exchanges import receive
@@ -166,3 +167,24 @@ def test_the_instant_exchange_email_has_german_amounts_and_dates(
         assert re.search("Ihre Karte wird nur mit 25,00\xa0€ belastet, wenn der "
                          r"zurückgeschickte Artikel bis \d{1,2}\. \w+ \d{4} nicht", body), body
         assert "€25.00" not in body and "Hi Jane" not in body
+
+
+@pytest.fixture
+def sms(app_config: dict[str, Any], fake_twilio: Any) -> None:
+    """SMS through Twilio (our loopback fake): the status page offers the opt-in."""
+    from tests.support.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER
+    app_config.update(TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+                      TWILIO_FROM_NUMBER=FROM_NUMBER, TWILIO_API_BASE=fake_twilio.url)
+
+
+def test_a_number_the_service_cannot_read_is_refused_in_german(
+        sms, app, api, client, german_shirt_order) -> None:
+    created = api.post("/api/v1/returns", json={
+        "order_number": "A1001", "email": "jane@example.com",
+        "items": [{"sku": "SHIRT-M", "quantity": 1, "reason": "doesnt_fit"}]})
+    with app.app_context():
+        path = f"/returns/status/{status_token(created.json['rma'])}"
+    refused = post_form(client, f"{path}/sms", {"phone": "call me maybe"}, token_from=path)
+    assert refused.status_code == 422
+    assert "Geben Sie die Nummer mit Ländervorwahl ein, z. B. +49 151 23456789." in refused.text
+    assert "Enter the number" not in refused.text
