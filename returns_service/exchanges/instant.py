@@ -246,7 +246,9 @@ def _email(ret: Return, exchange: Exchange, step: str) -> None:
     queue_email(ret.order.email, step, {
         "rma": ret.rma, "first_name": name.split()[0] if name else "there",
         "title": exchange.variant.title, "from_sku": exchange.from_sku,
-        "amount": format_money(exchange.original_value, exchange.currency),
+        # Minor units, written in the customer's language when the email is rendered (a
+        # key of its own: "amount" is the refund a refund email is about).
+        "charge_amount": exchange.original_value,
         "due": exchange.charge_due_at.date().isoformat() if exchange.charge_due_at else ""},
         key=f"notify:{ret.rma}:{step}:{exchange.id}", subject=customer_subject(ret, step),
         ret=ret)

@@ -16,7 +16,7 @@ from returns_service.exchanges import stock
 from returns_service.exchanges.difference import refund_paid_difference
 from returns_service.exchanges.models import Exchange, ExchangeOrder, Product, Variant
 from returns_service.exchanges.valuation import difference
-from returns_service.notifications.services import queue_email
+from returns_service.notifications.services import customer_subject, queue_email
 from returns_service.returns.models import Return, ReturnItem, transaction_memo
 from returns_service.returns.services import current_policy
 from workflows import exchanges as wf
@@ -125,7 +125,8 @@ def request_exchange(ret: Return, item: ReturnItem, sku: str) -> Exchange:
                 db.session.delete(existing)
                 db.session.flush()
             if not stock.reserve(variant.id, item.quantity):
-                raise OutOfStock(f"{variant.title} ({sku}) is out of stock.", sku=sku)
+                raise OutOfStock(f"{variant.title} ({sku}) is out of stock.", sku=sku,
+                                 variant=variant.title)
             exchange = Exchange(return_id=ret.id, return_item_id=item.id, variant_id=variant.id,
                                 from_sku=item.order_line.sku, to_sku=sku,
                                 quantity=item.quantity, status=wf.Status.REQUESTED.value,
@@ -229,7 +230,7 @@ def _email_shipped(order: ExchangeOrder) -> None:
     # With the return: the email is on its timeline, like the return's own emails.
     queue_email(ret.order.email, "exchange_shipped", context,
                 key=f"notify:{ret.rma}:exchange_shipped:{order.id}",
-                subject=f"Your exchange for return {ret.rma} is on its way", ret=ret)
+                subject=customer_subject(ret, "exchange_shipped"), ret=ret)
 
 
 def order_dict(order: ExchangeOrder) -> dict[str, Any]:

@@ -165,7 +165,9 @@ def return_context(ret: Return, step: str, data: dict[str, Any]) -> dict[str, An
         "unit_price": amount_text(item.order_line.unit_price),
     } for item in ret.items]
     reason = data.get("reason")
-    paid_now = data.get("amount")  # the refund this email is about, when it is about one
+    # The refund this email is about, when it is about one (instant exchange emails queued
+    # by earlier versions kept their charge here as text).
+    paid_now = data.get("amount") if isinstance(data.get("amount"), int) else None
     total = paid_now if paid_now is not None else ret.refund_amount or 0
     if step == "refunded":  # all that reached the customer for this return, in parts or not
 
@@ -202,6 +204,10 @@ def return_context(ret: Return, step: str, data: dict[str, Any]) -> dict[str, An
         "expiry_days": int(current_app.config["RETURN_EXPIRY_DAYS"]),
         "return_address": current_app.config.get("RETURN_ADDRESS"),
         "expires_on": _day(data.get("expires_on")),
+        # An instant exchange's charge: its amount and due day in the customer's language.
+        "exchange_amount": amount_text(data["charge_amount"])
+        if data.get("charge_amount") is not None else data.get("amount"),
+        "due_on": _day(data.get("due")),
         "keep_item": bool(ret.keep_item),
         "payback": _payback(ret),
     }

@@ -78,6 +78,7 @@ SUBJECTS = {
     "credited": N_("Your store credit for return %(rma)s is ready"),
     "reminder": N_("Reminder: please send back your return %(rma)s"),
     "exchange_instant_ordered": N_("Your exchange for return %(rma)s: the new item is on its way"),
+    "exchange_shipped": N_("Your exchange for return %(rma)s is on its way"),
     "exchange_charged": N_("Your return %(rma)s did not arrive: your card was charged"),
     "label_ready": N_("Your prepaid return label for %(rma)s is ready"),
     "parcel_on_its_way": N_("Your return parcel %(rma)s is on its way to us"),

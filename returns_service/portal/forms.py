@@ -87,7 +87,7 @@ class LineForm(Form):
     comment = TextAreaField(_l("Comment (optional)"), validators=[
         Optional(), Length(max=1000, message=_l("Keep the comment under 1000 characters."))])
     # Only shown for lines the catalog offers other variants of.
-    exchange = SelectField("Refund or exchange", validate_choice=False)
+    exchange = SelectField(_l("Refund or exchange"), validate_choice=False)
     # Read and kept by portal.photos as soon as the form is sent; the field gives the label,
     # the id and the messages.
     photos = MultipleFileField(_l("Photos"))
@@ -143,17 +143,18 @@ class ChooseItemsForm(PortalForm):
                 if wanted:
                     offer = {o["sku"]: o for o in self.exchange_offers.get(elig.line.sku, [])}
                     if wanted not in offer:
-                        sub.exchange.errors = ["Choose a size or colour from the list."]
+                        sub.exchange.errors = [_("Choose a size or colour from the list.")]
                         ok = False
                     elif offer[wanted]["available"] < quantity:
-                        sub.exchange.errors = [f"{offer[wanted]['title']} is out of stock. "
-                                               "Choose another, or a refund."]
+                        sub.exchange.errors = [_("%(title)s is out of stock. Choose another, "
+                                                 "or a refund.", title=offer[wanted]["title"])]
                         ok = False
                     elif not policy.exchanges.allows(reason):
-                        allowed = [r.label for r in policy.reasons
+                        allowed = [policy_label(r) for r in policy.reasons
                                    if policy.exchanges.allows(r.code)]
-                        sub.exchange.errors = ["Exchanges are offered for these reasons: "
-                                               f"{', '.join(allowed)}. Choose a refund."]
+                        sub.exchange.errors = [_("Exchanges are offered for these reasons: "
+                                                 "%(reasons)s. Choose a refund.",
+                                                 reasons=", ".join(allowed))]
                         ok = False
                     else:
                         item["exchange_sku"] = wanted
@@ -228,8 +229,8 @@ def choose_items_form(eligibility: list[LineEligibility], policy: ReturnPolicy,
     for n, elig in enumerate(eligibility):
         if elig.eligible:
             form.line(n).reason.choices = choices
-            form.line(n).exchange.choices = [("", "Refund me"), *(
-                (o["sku"], f"Exchange for {o['title']}") for o in
+            form.line(n).exchange.choices = [("", _("Refund me")), *(
+                (o["sku"], _("Exchange for %(title)s", title=o["title"])) for o in
                 form.exchange_offers.get(elig.line.sku, []))]
     return form
 

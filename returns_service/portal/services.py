@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext
 
-from returns_service.common.i18n import policy_label, refund_statement_text
+from returns_service.common.i18n import N_, policy_label, refund_statement_text
 from returns_service.exchanges.instant import wants_card
 from returns_service.exchanges.payment import online_payment_available
 from returns_service.exchanges.services import draft_difference, exchanges_of, offer_for_line
@@ -163,7 +164,7 @@ def status_view(ret: Return) -> dict[str, Any]:
         else None,
         "can_cancel": "cancel" in allowed_triggers(ret.status),
         "exchanges": [{"title": e.variant.title, "status": e.status,
-                       "difference": e.difference, "message": EXCHANGE_MESSAGES.get(e.status),
+                       "difference": e.difference, "message": _exchange_message(e.status),
                        "instant": e.instant, "wants_card": wants_card(e),
                        "card_saved": e.payment_method is not None, "value": e.original_value,
                        "charge_due_at": e.charge_due_at,
@@ -175,14 +176,20 @@ def status_view(ret: Return) -> dict[str, Any]:
 
 # What the status page says of an exchange, by its status.
 EXCHANGE_MESSAGES = {
-    "requested": "We send it when your parcel arrives.",
-    "awaiting_payment": "Waiting for your payment of the difference.",
-    "ordered": "Your parcel arrived: we are sending your new item.",
-    "shipped": "Your new item is on its way.",
-    "cancelled": "Cancelled: the item is refunded instead.",
-    "expired": "The payment page expired before the difference was paid, so the exchange "
-               "was not made: the item is refunded when your parcel arrives.",
+    "requested": N_("We send it when your parcel arrives."),
+    "awaiting_payment": N_("Waiting for your payment of the difference."),
+    "ordered": N_("Your parcel arrived: we are sending your new item."),
+    "shipped": N_("Your new item is on its way."),
+    "cancelled": N_("Cancelled: the item is refunded instead."),
+    "expired": N_("The payment page expired before the difference was paid, so the exchange "
+                  "was not made: the item is refunded when your parcel arrives."),
 }
+
+
+def _exchange_message(status: str) -> str | None:
+    """An exchange's status in the customer's language (None: nothing to add)."""
+    message = EXCHANGE_MESSAGES.get(status)
+    return gettext(message) if message else None
 
 
 def _adjustment_label(code: str) -> str:

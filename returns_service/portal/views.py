@@ -439,9 +439,12 @@ def _request_exchanges(ret: Any, items: list[dict[str, Any]]) -> None:
             request_exchange(ret, returned, item["exchange_sku"])
         except ValidationFailed:
             raise
-        except DomainError as exc:  # out of stock since the items step
-            raise ValidationFailed({f"items.{index}.exchange": [
-                f"{exc.detail} Choose another, or a refund."]}) from exc
+        except DomainError as exc:  # out of stock since the items step (or just exchanged)
+            title = exc.extensions.get("variant")
+            message = (_("%(title)s is out of stock. Choose another, or a refund.", title=title)
+                       if title else _("This exchange is no longer possible. Choose another, "
+                                       "or a refund."))
+            raise ValidationFailed({f"items.{index}.exchange": [message]}) from exc
 
 
 @bp.get("/return/sent/<token>")
@@ -562,7 +565,9 @@ def send_message(ret: Any, token: str) -> Any:
         db.session.commit()
     except ValidationFailed as exc:
         db.session.rollback()
-        form.body.errors = _field_errors(exc)
+        # The service's only refusal is an empty message: said in the customer's language.
+        form.body.errors = [_("Write your message.")] if exc.errors.get("body") \
+            else _field_errors(exc)
         return _status_page(ret, token, form, 422)
     flash(_("Thank you: your message is sent. We will answer here and by email."), "success")
     return redirect(url_for(".status", token=token) + "#conversation")
@@ -584,7 +589,10 @@ def sms_opt_in(ret: Any, token: str) -> Any:
         db.session.commit()
     except ValidationFailed as exc:
         db.session.rollback()
-        form.phone.errors = _field_errors(exc)
+        # A number the service cannot read, in the customer's language.
+        form.phone.errors = [_("Enter the number with its country code, e.g. "
+                               "+44 7700 900123.")] if exc.errors.get("phone") \
+            else _field_errors(exc)
         return _status_page(ret, token, status=422, sms_form=form)
     flash(_("We will text %(phone)s about this return. Text STOP to stop.", phone=phone),
           "success")
