@@ -22,6 +22,9 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)  # Retry-After on a 429
+    # A moving window: "10 per minute" means any 60 seconds. Fixed windows let a client
+    # spend twice its budget across a minute's boundary (and reset a count mid-burst).
+    app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
     limiter.init_app(app)
     for bp in (views.bp, feedback_views.bp, help.bp):
         app.register_blueprint(bp)
