@@ -29,10 +29,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
+
+from tests.support.loopback import LoopbackServer, send
 
 _ids = itertools.count(1)
 
@@ -70,10 +72,11 @@ def nested(pairs: list[tuple[str, str]]) -> dict[str, Any]:
     return root
 
 
-class FakeCheckout:
+class FakeCheckout(LoopbackServer):
     """Checkout Sessions and their line items, in memory, on 127.0.0.1."""
 
     def __init__(self, upstream: str | None = None) -> None:
+        super().__init__()
         self.upstream = upstream  # where anything else goes (localstripe: payments, refunds)
         self.sessions: dict[str, dict[str, Any]] = {}
         self.line_items: dict[str, list[dict[str, Any]]] = {}
@@ -90,32 +93,7 @@ class FakeCheckout:
         self.hold_payment_intent: threading.Event | None = None
         self.payment_intent_arrived = threading.Event()
         self._lock = threading.Lock()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                fake._handle(self, "GET")
-
-            def do_POST(self) -> None:
-                fake._handle(self, "POST")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> FakeCheckout:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.url = self.root
 
     # -- what happens at Stripe's hosted page -------------------------------------------
     def complete(self, session_id: str, *, payment_intent: str | None, email: str,
@@ -182,7 +160,7 @@ class FakeCheckout:
             return json.loads(json.dumps(session))
 
     # -- the API ---------------------------------------------------------------------------
-    def _handle(self, req: BaseHTTPRequestHandler, method: str) -> None:
+    def handle(self, req: BaseHTTPRequestHandler, method: str) -> None:
         length = int(req.headers.get("Content-Length") or 0)
         body = req.rfile.read(length).decode() if length else ""
         parsed = urllib.parse.urlsplit(req.path)
@@ -383,15 +361,7 @@ class FakeCheckout:
     @staticmethod
     def _send(req: BaseHTTPRequestHandler, status: int, payload: Any) -> None:
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        try:
-            req.send_response(status)
-            req.send_header("Content-Type", "application/json")
-            req.send_header("Content-Length", str(len(data)))
-            req.send_header("Request-Id", "req_fake_checkout")
-            req.end_headers()
-            req.wfile.write(data)
-        except OSError:
-            pass
+        send(req, status, data, headers={"Request-Id": "req_fake_checkout"})
 
 
 @pytest.fixture

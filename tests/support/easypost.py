@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -29,6 +29,7 @@ import pytest
 import segno
 
 from returns_service.common import clock
+from tests.support.loopback import LoopbackServer, send, send_json
 
 
 def _qr_png() -> bytes:
@@ -73,43 +74,21 @@ class HoldCreate:
     arrived: threading.Event = field(default_factory=threading.Event)
 
 
-class FakeEasyPost:
+class FakeEasyPost(LoopbackServer):
     def __init__(self) -> None:
+        super().__init__()
         self.shipments: dict[str, dict[str, Any]] = {}
         self.trackers: dict[str, dict[str, Any]] = {}
         self.calls: list[tuple[str, str, Any]] = []
         self.script: list[Error | HoldBuy | HoldCreate] = []
         self._lock = threading.Lock()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                fake._handle(self, "GET")
-
-            def do_POST(self) -> None:
-                fake._handle(self, "POST")
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.root = f"http://127.0.0.1:{self.server.server_port}"
         self.url = f"{self.root}/v2"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> FakeEasyPost:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        for action in self.script:
+    def stop(self) -> None:
+        for action in self.script:  # let held answers go, so the server can shut down
             if isinstance(action, HoldBuy | HoldCreate):
                 action.release.set()
-        self.server.shutdown()
-        self.server.server_close()
+        super().stop()
 
     def buys(self) -> list[str]:
         return [path for method, path, _ in self.calls if path.endswith("/buy")]
@@ -136,7 +115,7 @@ class FakeEasyPost:
                     return action
         return None
 
-    def _handle(self, req: BaseHTTPRequestHandler, method: str) -> None:
+    def handle(self, req: BaseHTTPRequestHandler, method: str) -> None:
         length = int(req.headers.get("Content-Length") or 0)
         body = json.loads(req.rfile.read(length) or b"{}") if length else {}
         path, _, query_string = req.path.partition("?")
@@ -257,18 +236,11 @@ class FakeEasyPost:
         self._json(req, status, {"error": {"code": code, "message": message, "errors": []}})
 
     def _json(self, req: BaseHTTPRequestHandler, status: int, payload: Any) -> None:
-        self._send(req, status, json.dumps(payload).encode(), "application/json")
+        send_json(req, status, payload)
 
     @staticmethod
     def _send(req: BaseHTTPRequestHandler, status: int, data: bytes, content_type: str) -> None:
-        try:
-            req.send_response(status)
-            req.send_header("Content-Type", content_type)
-            req.send_header("Content-Length", str(len(data)))
-            req.end_headers()
-            req.wfile.write(data)
-        except OSError:  # the client went away (a killed worker)
-            pass
+        send(req, status, data, content_type)
 
 
 @pytest.fixture

@@ -61,12 +61,15 @@ class LoopbackServer:
 
 
 def send(request: BaseHTTPRequestHandler, status: int, data: bytes,
-         content_type: str = "application/json") -> None:
-    """Answer `request`; a client that gave up waiting (its timeout) is not an error here."""
+         content_type: str = "application/json", headers: dict[str, str] | None = None) -> None:
+    """Answer `request`; a client that gave up waiting (its timeout, a killed worker) is not
+    an error here."""
     try:
         request.send_response(status)
         request.send_header("Content-Type", content_type)
         request.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            request.send_header(name, value)
         request.end_headers()
         request.wfile.write(data)
     except OSError:
