@@ -8,7 +8,7 @@ from flask import Flask
 from returns_service.common.i18n import customer_page
 from returns_service.http.extensions import limiter
 from returns_service.http.page_input import drop_nul_characters
-from returns_service.portal import brand_assets, feedback_views, help, views
+from returns_service.portal import brand_assets, feedback_views, help, status_views
 
 __all__ = ["init_app"]
 
@@ -26,7 +26,9 @@ def init_app(app: Flask) -> None:
     # spend twice its budget across a minute's boundary (and reset a count mid-burst).
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
     limiter.init_app(app)
-    for bp in (views.bp, feedback_views.bp, help.bp):
+    # status_views adds its pages to the request pages' blueprint (views.bp: one `portal.`
+    # namespace); importing it imports views.
+    for bp in (status_views.bp, feedback_views.bp, help.bp):
         app.register_blueprint(bp)
         app.before_request_funcs.setdefault(bp.name, []).extend(
             (drop_nul_characters, customer_page))  # customer pages: the customer's language
