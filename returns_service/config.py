@@ -155,6 +155,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Language of the customer pages and emails when neither the order nor the browser "
             "names one the service ships: `en`, `de`, `fr`, `es` or `nl` (see Languages).",
             CUSTOMER),
+    Setting("BRAND_CACHE_SECONDS", 10, "int",
+            "How long a process keeps the store's look (Branding page) before reading it "
+            "again. A change is seen at once by the process that saved it and within this "
+            "many seconds by the others; 0 reads it for every page and email.", CUSTOMER),
     Setting("BRAND_PRIMARY_COLOR", "#0b5cad", "text",
             "Primary colour of the customer pages and emails (buttons, links), `#rrggbb`. White "
             "text on it must reach a 4.5:1 contrast ratio, or the service refuses to start "

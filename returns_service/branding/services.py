@@ -8,12 +8,13 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, g
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from returns_service.branding.contrast import ColourRefused, check_primary
@@ -68,25 +69,56 @@ def defaults(config: Any = None) -> Brand:
 
 
 def current_brand() -> Brand:
-    """The store's look, read once per app context (a request, an email job)."""
+    """The store's look, made once per app context (a request, an email job) from the saved
+    row over the settings' defaults. The row is kept by the process for
+    BRAND_CACHE_SECONDS: every customer page and email shows it, and it changes a few
+    times a year. A change saved in this process is seen at once (its commit forgets the
+    kept row); other processes see it within BRAND_CACHE_SECONDS."""
     brand = g.get("_brand")
     if brand is None:
-        brand = g._brand = _read()
+        brand = g._brand = _brand_over_defaults(_saved_row())
     return brand
 
 
-def _read() -> Brand:
-    base = defaults()
+_KEPT = "brand_kept"  # app.extensions: (monotonic time it runs out, saved row or None)
+_UNREADABLE = object()
+_SAVED = select(BrandSettings.__table__).where(BrandSettings.__table__.c.id == ROW_ID)
+
+
+def _saved_row() -> Any:
+    kept = current_app.extensions.get(_KEPT)
+    now = time.monotonic()
+    if kept is not None and kept[0] > now:
+        return kept[1]
+    row = _read()
+    ttl = float(current_app.config.get("BRAND_CACHE_SECONDS") or 0)
+    if row is _UNREADABLE:
+        return None
+    if ttl > 0:
+        current_app.extensions[_KEPT] = (now + ttl, row)
+    return row
+
+
+def _forget_kept(app: Any) -> None:
+    app.extensions.pop(_KEPT, None)
+
+
+def _read() -> Any:
+    """The saved row (a mapping), None when nothing was saved, _UNREADABLE on a database
+    error."""
     try:
         # Its own connection: reading the look never joins (or breaks) the caller's
         # transaction, even on an error page after a failed statement.
         with db.engine.connect() as conn:
-            row = conn.execute(select(BrandSettings.__table__)
-                               .where(BrandSettings.id == ROW_ID)).mappings().first()
+            return conn.execute(_SAVED).mappings().first()
     except SQLAlchemyError:
         log.warning("The brand settings could not be read: using the settings' defaults.",
                     exc_info=True)
-        return base
+        return _UNREADABLE
+
+
+def _brand_over_defaults(row: Any) -> Brand:
+    base = defaults()
     if row is None:
         return base
     return Brand(store_name=row["store_name"] or base.store_name,
@@ -144,6 +176,9 @@ def update_brand(values: dict[str, Any], *, logo: bytes | None = None,
     row.updated_by = by or None
     db.session.flush()
     g.pop("_brand", None)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    _forget_kept(app)  # now, and again once committed (a reader in between kept the old)
+    event.listen(db.session(), "after_commit", lambda _session: _forget_kept(app), once=True)
     return Saved(brand=_brand_of(row), replaced_logo=replaced)
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from returns_service.db import db
+from returns_service.db.loaded import read_rows
 from returns_service.exchanges import instant, services
 from returns_service.exchanges.catalog import SIZES
 from returns_service.exchanges.models import Exchange, Variant
@@ -65,6 +66,15 @@ def on_status_changed(ret: Return, event: Any = None, **_: Any) -> None:
         services.end_exchange(exchange, trigger)
 
 
+_EXCHANGES = Exchange.__table__
+# Built once: every approval and receipt runs one (a list page, the other).
+_LIVE = select(_EXCHANGES.c.return_id, _EXCHANGES.c.return_item_id,
+               _EXCHANGES.c.difference).where(_EXCHANGES.c.status.in_(LIVE))
+_LIVE_OF_ONE = _LIVE.where(_EXCHANGES.c.return_id == bindparam("return_id"))
+_LIVE_OF_MANY = _LIVE.where(_EXCHANGES.c.return_id.in_(bindparam("return_ids",
+                                                                 expanding=True)))
+
+
 def exchanged_items(ret: Return) -> dict[int, int]:
     """The return's items replaced by a live exchange, with what a cheaper variant leaves
     owed to the customer (refunded, or credited, with the return).
@@ -79,10 +89,9 @@ def exchanged_items(ret: Return) -> dict[int, int]:
         ids -= memo.keys()
         for return_id in ids:
             memo[return_id] = {}
-        rows = db.session.execute(select(Exchange.return_id, Exchange.return_item_id,
-                                         Exchange.difference).where(
-            Exchange.return_id.in_(ids), Exchange.status.in_(LIVE)))
-        for return_id, item_id, difference in rows:
+        statement, params = ((_LIVE_OF_ONE, {"return_id": ret.id}) if len(ids) == 1
+                             else (_LIVE_OF_MANY, {"return_ids": sorted(ids)}))
+        for return_id, item_id, difference in read_rows(db.session, statement, params):
             memo[return_id][item_id] = max(0, -difference)
     return dict(memo[ret.id])
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from returns_service.common.clock import utcnow
 from returns_service.credits.services import credit_for_return
@@ -90,17 +90,23 @@ def refund_data(refund: Any, ret: Any | None) -> dict[str, Any]:
         "order_number": ret.order.number if ret is not None else None}}
 
 
+_ENDPOINTS = WebhookEndpoint.__table__
+# Built once: every status change of every return runs the first.
+_ENABLED = (select(_ENDPOINTS.c.id, _ENDPOINTS.c.event_types)
+            .where(_ENDPOINTS.c.enabled.is_(True)).order_by(_ENDPOINTS.c.id))
+_ENABLED_ONE = _ENABLED.where(_ENDPOINTS.c.id == bindparam("endpoint_id"))
+
+
 def record_event(event_type: str, data: dict[str, Any], *,
                  endpoint_id: int | None = None) -> list[int]:
     """Record `event_type` for each enabled endpoint that receives it (or only for
     `endpoint_id`, whatever it subscribes to: the test event). Inside the caller's
     transaction; the ids of the delivery rows written."""
-    table = WebhookEndpoint.__table__
-    query = select(table.c.id, table.c.event_types).where(table.c.enabled.is_(True))
-    if endpoint_id is not None:
-        query = query.where(table.c.id == endpoint_id)
+    table = _ENDPOINTS
+    query, params = ((_ENABLED, {}) if endpoint_id is None
+                     else (_ENABLED_ONE, {"endpoint_id": endpoint_id}))
     with db.session.no_autoflush:  # the caller's pending rows are its own business
-        rows = db.session.connection().execute(query.order_by(table.c.id)).all()
+        rows = db.session.connection().execute(query, params).all()
         targets = [row.id for row in rows if endpoint_id is not None
                    or "*" in row.event_types or event_type in row.event_types]
         written = []

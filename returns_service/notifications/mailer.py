@@ -70,15 +70,19 @@ class SmtpSettings:
                    cafile=query.get("cafile"))
 
 
-def send_message(url: str | None, message: Message, *, timeout: float = 30) -> None:
-    """Deliver `message` through the SMTP server at `url`; raise a Mail error on failure."""
+def send_message(url: str | None, message: Message, *, timeout: float = 30,
+                 envelope: tuple[str, list[str]] | None = None) -> None:
+    """Deliver `message` through the SMTP server at `url`; raise a Mail error on failure.
+    `envelope`: MAIL FROM and RCPT TO when the caller knows them (else read from the
+    message's From, To and Cc)."""
+    sender, recipients = envelope if envelope is not None else (None, None)
     if not url:
         raise MailNotConfigured("SMTP_URL is not set")
     settings = _settings(url)
     try:
         client = _connection(settings, timeout)
         try:
-            client.send_message(message)
+            client.send_message(message, sender, recipients)
         except BaseException:
             close_connection()  # its state is unknown: the next email starts afresh
             raise

@@ -7,13 +7,16 @@ database says now: received quantities, the refund breakdown, the customer's nam
 from __future__ import annotations
 
 import hashlib
+import secrets
 from datetime import datetime
 from email.charset import QP, Charset
 from email.header import Header
 from email.message import EmailMessage, Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.utils import formataddr, formatdate, parseaddr
+from email.utils import formataddr, formatdate
+from email.utils import parseaddr as _parseaddr
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app, render_template
@@ -48,6 +51,15 @@ STAFF_STEPS = ("escalation_digest", "mention")
 # Bodies in UTF-8, quoted-printable: readable as text, safe for any line length.
 _UTF8_QP = Charset("utf-8")
 _UTF8_QP.body_encoding = QP
+# Parsed once per address: an email job asks about the same few (the sender, the support
+# address, the customer) several times, and the parser is pure Python.
+parseaddr = lru_cache(maxsize=1024)(_parseaddr)
+
+
+def envelope(note: Notification) -> tuple[str, list[str]]:
+    """The SMTP envelope of `note`'s message: MAIL FROM and RCPT TO, known without parsing
+    the message's headers back."""
+    return parseaddr(current_app.config["MAIL_FROM"])[1], [parseaddr(note.to_email)[1]]
 
 
 def build_message(note: Notification) -> Message:
@@ -66,7 +78,9 @@ def build_message(note: Notification) -> Message:
     # The email package's compat32 classes: the same message as EmailMessage would build,
     # without parsing every header it is given back into objects (most of an email job's
     # cost of building the message, for headers this code writes itself).
-    message = MIMEMultipart("alternative")
+    # The boundary starts with "=_", which never occurs in a quoted-printable body: the
+    # generator need not search both parts for a random one that does not.
+    message = MIMEMultipart("alternative", boundary=f"=_{secrets.token_hex(16)}")
     message["Subject"] = _header(note.subject or note.step)
     message["From"] = _address(cfg["MAIL_FROM"])
     message["To"] = _address(note.to_email)

@@ -1,4 +1,5 @@
-"""How a return about to change is read: one Core statement under the return's row lock.
+"""How a return about to change is read: one Core statement under the return's row lock
+(and, without the lock, a return about to be shown in an email).
 
 What a change goes on to need comes in the same statement, one row per item: the return,
 its order (the customer's email, the refund's currency and payment), and its items with
@@ -29,25 +30,35 @@ for _keys in _KEYS:
     _ENDS.append(_ENDS[-1] + len(_keys))
 
 
-def _locking(where: Any) -> Any:
+def _reading(where: Any) -> Any:
     """Built once, executed with parameters."""
     return (select(*_RETURNS.c, *_ORDERS.c, *_ITEMS.c, *_LINES.c)
             .select_from(_RETURNS.join(_ORDERS, _ORDERS.c.id == _RETURNS.c.order_id)
                          .outerjoin(_ITEMS, _ITEMS.c.return_id == _RETURNS.c.id)
                          .outerjoin(_LINES, _LINES.c.id == _ITEMS.c.order_line_id))
-            .where(where).order_by(_ITEMS.c.id).with_for_update(of=_RETURNS))
+            .where(where).order_by(_ITEMS.c.id))
 
 
-_BY_RMA = _locking(_RETURNS.c.rma == bindparam("rma"))
-_BY_ID = _locking(_RETURNS.c.id == bindparam("id"))
+_BY_RMA = _reading(_RETURNS.c.rma == bindparam("rma")).with_for_update(of=_RETURNS)
+_BY_ID = _reading(_RETURNS.c.id == bindparam("id")).with_for_update(of=_RETURNS)
+_SHOWN_BY_ID = _reading(_RETURNS.c.id == bindparam("id"))
 
 
 def read_locked(*, rma: str | None = None, return_id: int | None = None) -> Return | None:
     """The return with this RMA (or id), row-locked on PostgreSQL for the rest of the
     transaction, with its order and its items and their lines; None when there is none.
     A return already in the session is refreshed in place."""
-    statement, params = ((_BY_RMA, {"rma": rma}) if rma is not None
-                         else (_BY_ID, {"id": return_id}))
+    return _read(*((_BY_RMA, {"rma": rma}) if rma is not None
+                   else (_BY_ID, {"id": return_id})))
+
+
+def read_return(return_id: int) -> Return | None:
+    """read_locked without the lock: the return, its order, items and lines to show (an
+    email about it)."""
+    return _read(_SHOWN_BY_ID, {"id": return_id})
+
+
+def _read(statement: Any, params: dict[str, Any]) -> Return | None:
     session = db.session
     rows = read_rows(session, statement, params)
     if not rows:

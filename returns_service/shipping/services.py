@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from returns_service.branding import current_brand
@@ -16,6 +16,7 @@ from returns_service.common.clock import utcnow
 from returns_service.common.errors import NotFound, ValidationFailed
 from returns_service.db import db
 from returns_service.db.insert_once import insert_once
+from returns_service.db.loaded import read_rows
 from returns_service.outbox.service import emit
 from returns_service.returns.links import status_url
 from returns_service.returns.models import Return, ReturnEvent
@@ -169,12 +170,22 @@ def tracking_url(carrier: str | None, code: str | None) -> str | None:
     return page.format(code=quote(code)) if page and code else None
 
 
+_SHIPMENTS = Shipment.__table__
+# Built once: every answer about a return past its request runs it. The columns the answer
+# shows, read as a row: no Shipment object to build for it.
+_SHOWN = select(*(_SHIPMENTS.c[name] for name in (
+    "provider", "status", "carrier", "service", "tracking_code", "est_delivery_at",
+    "first_scan_at", "delivered_at", "label_key", "qr_code_key"))).where(
+    _SHIPMENTS.c.return_id == bindparam("return_id"))
+
+
 def shipment_json(ret: Return, *, links: bool) -> dict[str, Any] | None:
     """The API's `shipment` of a return (ShipmentOut); `links`: the slip, label and QR code
     links, which carry the customer's status token (same roles as the status link)."""
     if ret.status == "requested":  # a shipment starts at the approval: none to read yet
         return None
-    shipment = shipment_of(ret)
+    rows = read_rows(db.session, _SHOWN, {"return_id": ret.id})
+    shipment = rows[0] if rows else None
     if shipment is None and ret.status not in SLIP_STATUSES:
         return None
     base = status_url(ret.rma)
