@@ -19,6 +19,7 @@ from returns_service.credits.services import credit_for_return
 from returns_service.db import db
 from returns_service.integrations.models import WebhookDelivery, WebhookEndpoint
 from returns_service.outbox.service import emit
+from returns_service.returns.models import transaction_memo
 from returns_service.shipping.services import tracking_url
 
 PAYLOAD_VERSION = 1
@@ -97,16 +98,27 @@ _ENABLED = (select(_ENDPOINTS.c.id, _ENDPOINTS.c.event_types)
 _ENABLED_ONE = _ENABLED.where(_ENDPOINTS.c.id == bindparam("endpoint_id"))
 
 
+def _enabled_endpoints() -> list[Any]:
+    """The enabled endpoints, read once per transaction (a receipt moves its return twice)."""
+    memo = transaction_memo()
+    rows = memo.get(_ENABLED)
+    if rows is None:
+        rows = memo[_ENABLED] = db.session.connection().execute(_ENABLED).all()
+    return rows
+
+
 def record_event(event_type: str, data: dict[str, Any], *,
                  endpoint_id: int | None = None) -> list[int]:
     """Record `event_type` for each enabled endpoint that receives it (or only for
     `endpoint_id`, whatever it subscribes to: the test event). Inside the caller's
     transaction; the ids of the delivery rows written."""
     table = _ENDPOINTS
-    query, params = ((_ENABLED, {}) if endpoint_id is None
-                     else (_ENABLED_ONE, {"endpoint_id": endpoint_id}))
     with db.session.no_autoflush:  # the caller's pending rows are its own business
-        rows = db.session.connection().execute(query, params).all()
+        if endpoint_id is None:
+            rows = _enabled_endpoints()
+        else:
+            rows = db.session.connection().execute(
+                _ENABLED_ONE, {"endpoint_id": endpoint_id}).all()
         targets = [row.id for row in rows if endpoint_id is not None
                    or "*" in row.event_types or event_type in row.event_types]
         written = []

@@ -7,6 +7,7 @@ database says now: received quantities, the refund breakdown, the customer's nam
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import datetime
 from email.charset import QP, Charset
@@ -14,6 +15,7 @@ from email.header import Header
 from email.message import EmailMessage, Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
+from email.policy import Compat32
 from email.utils import formataddr, formatdate
 from email.utils import parseaddr as _parseaddr
 from functools import lru_cache
@@ -51,6 +53,21 @@ STAFF_STEPS = ("escalation_digest", "mention")
 # Bodies in UTF-8, quoted-printable: readable as text, safe for any line length.
 _UTF8_QP = Charset("utf-8")
 _UTF8_QP.body_encoding = QP
+class _Compat32ShortHeaders(Compat32):
+    """compat32, with a short printable-ASCII header written as it is: what Header.encode
+    would give back for it, without splitting and re-joining it (most of the cost of
+    writing an email's dozen headers). Anything else is folded as compat32 folds it."""
+
+    def _fold(self, name: str, value: Any, sanitize: bool) -> str:
+        if (isinstance(value, str) and len(name) + len(value) + 2 <= (self.max_line_length or 78)
+                and _PRINTABLE_ASCII.fullmatch(value)):
+            return f"{name}: {value}{self.linesep}"
+        return super()._fold(name, value, sanitize)
+
+
+_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*")
+EMAIL_POLICY = _Compat32ShortHeaders()
+
 # Parsed once per address: an email job asks about the same few (the sender, the support
 # address, the customer) several times, and the parser is pure Python.
 parseaddr = lru_cache(maxsize=1024)(_parseaddr)
@@ -80,7 +97,8 @@ def build_message(note: Notification) -> Message:
     # cost of building the message, for headers this code writes itself).
     # The boundary starts with "=_", which never occurs in a quoted-printable body: the
     # generator need not search both parts for a random one that does not.
-    message = MIMEMultipart("alternative", boundary=f"=_{secrets.token_hex(16)}")
+    message = MIMEMultipart("alternative", boundary=f"=_{secrets.token_hex(16)}",
+                            policy=EMAIL_POLICY)
     message["Subject"] = _header(note.subject or note.step)
     message["From"] = _address(cfg["MAIL_FROM"])
     message["To"] = _address(note.to_email)
@@ -88,8 +106,8 @@ def build_message(note: Notification) -> Message:
         message["Reply-To"] = _address(reply_to_of(note) or "")
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = message_id(note)
-    message.attach(MIMEText(text, "plain", _UTF8_QP))
-    message.attach(MIMEText(html, "html", _UTF8_QP))
+    message.attach(MIMEText(text, "plain", _UTF8_QP, policy=EMAIL_POLICY))
+    message.attach(MIMEText(html, "html", _UTF8_QP, policy=EMAIL_POLICY))
     return message
 
 

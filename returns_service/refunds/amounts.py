@@ -194,25 +194,32 @@ def remaining_on_order(order: Order) -> int:
     return max(0, order.total - refunded_on_order(order)[0])
 
 
+def _sum_on_return(which: Any) -> Any:
+    """Refunds on the return in its order's currency: one in another currency (a dashboard
+    refund, or an answer from Stripe that was not what we asked for) is flagged for a person
+    when it is recorded, and never added to these figures. Built once, run with the
+    return's id."""
+    refunds, returns, orders = Refund.__table__, Return.__table__, Order.__table__
+    return (select(func.coalesce(func.sum(refunds.c.amount), 0))
+            .select_from(refunds.join(returns, returns.c.id == refunds.c.return_id)
+                         .join(orders, orders.c.id == returns.c.order_id))
+            .where(refunds.c.return_id == bindparam("return_id"),
+                   refunds.c.currency == orders.c.currency, which))
+
+
+_SETTLED_ON_RETURN = _sum_on_return(Refund.__table__.c.status == "succeeded")
+_LIVE_ON_RETURN = _sum_on_return(_LIVE)
+
+
 def settled_on_return(ret: Return) -> int:
     """Money that has reached the customer for this return: succeeded refunds of any origin
     (ours, manual, dashboard), whether or not they add up to what it is owed."""
-    return _sum_on_return(ret, Refund.status == "succeeded")
+    return int(read_rows(db.session, _SETTLED_ON_RETURN, {"return_id": ret.id})[0][0])
 
 
 def refunded_on_return(ret: Return) -> int:
     """Live refunds already recorded on this return (e.g. a partial one in the dashboard)."""
-    return _sum_on_return(ret, _LIVE)
-
-
-def _sum_on_return(ret: Return, which: Any) -> int:
-    """Refunds on the return in its order's currency: one in another currency (a dashboard
-    refund, or an answer from Stripe that was not what we asked for) is flagged for a person
-    when it is recorded, and never added to these figures."""
-    return int(db.session.scalar(
-        select(func.coalesce(func.sum(Refund.amount), 0))
-        .join(Return, Return.id == Refund.return_id).join(Order, Order.id == Return.order_id)
-        .where(Refund.return_id == ret.id, Refund.currency == Order.currency, which)) or 0)
+    return int(read_rows(db.session, _LIVE_ON_RETURN, {"return_id": ret.id})[0][0])
 
 
 def pins_of_refunds(order: Order) -> OrderPins:

@@ -54,7 +54,7 @@ from returns_service.refunds.outcomes import (
 from returns_service.refunds.signals import refund_outcome
 from returns_service.returns.models import Return
 from returns_service.returns.review import note_for_staff
-from returns_service.returns.services import lock_return, transition
+from returns_service.returns.services import lock_return, lock_return_by_id, transition
 from workflows.returns import Actor, InvalidTransition, allowed_triggers, can_fire
 
 log = logging.getLogger(__name__)
@@ -266,7 +266,7 @@ def execute_refund(refund_id: int, *, commit_outcome: bool = True) -> str:
     previous = refund.submitted_at
     reconcile = previous is not None  # an earlier call may have reached Stripe
     payment_intent, amount, key = refund.payment_intent, refund.amount, refund.idempotency_key
-    currency = refund.currency
+    currency, return_id = refund.currency, refund.return_id
     rma = refund.return_.rma if refund.return_ else ""
     # Claim by compare-and-set as well as the row lock, so the claim is atomic on any
     # database (SQLite has no FOR UPDATE): of two runs that read the same lease, one wins.
@@ -290,11 +290,13 @@ def execute_refund(refund_id: int, *, commit_outcome: bool = True) -> str:
         _release_lease(refund_id)
         raise RetryLater(str(exc)) from exc
     except PermanentPaymentError as exc:
-        return record_outcome(refund_id, error=exc, commit=commit_outcome)
+        return record_outcome(refund_id, error=exc, commit=commit_outcome,
+                              return_id=return_id)
     # The outbox job commits the outcome with its processed mark, one transaction instead of
     # two. Were that commit lost, the lease runs out and the next run finds the refund at
     # Stripe by its metadata: recorded once, never sent twice.
-    return record_outcome(refund_id, provider=result, commit=commit_outcome)
+    return record_outcome(refund_id, provider=result, commit=commit_outcome,
+                          return_id=return_id)
 
 
 # Stripe tells us by webhook when a pending refund settles; past this, we ask (a webhook may
@@ -371,13 +373,23 @@ def withhold(refund_id: int, outside: int) -> str:
 
 def record_outcome(refund_id: int, *, provider: ProviderRefund | None = None,
                    error: PermanentPaymentError | None = None,
-                   actor: Actor | None = None, commit: bool = True) -> str:
+                   actor: Actor | None = None, commit: bool = True,
+                   return_id: int | None = None) -> str:
     """Write what Stripe said (under the return's lock), move the return, commit (unless
-    the caller commits it with its own bookkeeping: `commit=False`)."""
-    refund = db.session.get(Refund, refund_id)
-    if refund is None:
-        return "missing"
-    ret = lock_with_return(refund)
+    the caller commits it with its own bookkeeping: `commit=False`). `return_id`: the
+    refund's return, when the caller knows it (the job): the refund is then read once,
+    under its lock, instead of once to learn it and again under the lock."""
+    if return_id is not None:
+        ret = lock_return_by_id(return_id)  # the return first, as lock_with_return does
+        refund = db.session.get(Refund, refund_id, with_for_update=True,
+                                populate_existing=True)
+        if refund is None:
+            return "missing"
+    else:
+        refund = db.session.get(Refund, refund_id)
+        if refund is None:
+            return "missing"
+        ret = lock_with_return(refund)
     if provider is not None:
         result = apply_provider_answer(refund, ret, provider, actor=actor or STRIPE_ACTOR)
     else:
