@@ -220,7 +220,7 @@ def deliver(notification_id: int) -> str:
     if superseded_by is not None:
         return _skip(taken, superseded_by)
     db.session.commit()
-    note = _load_for_rendering(notification_id)
+    note = _load_for_rendering(notification_id, taken)
     try:
         message = build_message(note)
         send_message(url, message, timeout=float(current_app.config["SMTP_TIMEOUT_SECONDS"]),
@@ -274,12 +274,14 @@ _FOR_RENDERING = (select(*Notification.__table__.c)  # built once: every email j
                   .where(Notification.__table__.c.id == bindparam("id")))
 
 
-def _load_for_rendering(notification_id: int) -> Notification:
+def _load_for_rendering(notification_id: int, taken: Row[Any] | None = None) -> Notification:
     """The notification with everything its email shows (its return, order, items and
-    their order lines), read with two Core statements (db.loaded: a fraction of the ORM's
-    joined-load query)."""
+    their order lines), read with Core statements (db.loaded: a fraction of the ORM's
+    joined-load query). `taken`: the row our claim answered (it holds every column, and
+    nobody else changes a claimed row), so only the return is read."""
     session = db.session
-    row = read_rows(session, _FOR_RENDERING, {"id": notification_id})[0]
+    row = taken if taken is not None else read_rows(session, _FOR_RENDERING,
+                                                    {"id": notification_id})[0]
     values = dict(zip(_NOTE_COLUMNS, row, strict=True))
     ret = read_return(values["return_id"]) if values["return_id"] is not None else None
     note, new = loaded(session, Notification, values, {"return_": ret})
@@ -320,8 +322,7 @@ _CLAIM = (
                     _NOTIFICATIONS.c.claimed_at < bindparam("stale_before"))))
     .values(status="sending", claimed_at=bindparam("now"),
             attempts=_NOTIFICATIONS.c.attempts + 1)
-    .returning(*(_NOTIFICATIONS.c[name] for name in (
-        "id", "step", "return_id", "to_email", "subject", "attempts"))))
+    .returning(*_NOTIFICATIONS.c))  # every column: the email is built from them
 _OUTCOME = update(_NOTIFICATIONS).where(_NOTIFICATIONS.c.id == bindparam("note_id"))
 _RECORD = _OUTCOME.values(status=bindparam("new_status"), last_error=bindparam("error"))
 _RECORD_SENT = _OUTCOME.values(status="sent", last_error=None, sent_at=bindparam("sent_at"),
@@ -330,8 +331,8 @@ _TIMELINE = insert(ReturnEvent.__table__)
 
 
 def _take(notification_id: int) -> Row[Any] | None:
-    """Move pending (or abandoned sending) -> sending, not committed yet: the row's fields
-    that the timeline needs, or None when it is not ours to send."""
+    """Move pending (or abandoned sending) -> sending, not committed yet: the claimed row,
+    or None when it is not ours to send."""
     now = utcnow()
     return db.session.execute(_CLAIM, {"note_id": notification_id, "now": now,
                                        "stale_before": now - sending_stale()}).first()
