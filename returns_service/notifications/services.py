@@ -334,8 +334,8 @@ def _take(notification_id: int) -> Row[Any] | None:
     """Move pending (or abandoned sending) -> sending, not committed yet: the claimed row,
     or None when it is not ours to send."""
     now = utcnow()
-    return db.session.execute(_CLAIM, {"note_id": notification_id, "now": now,
-                                       "stale_before": now - sending_stale()}).first()
+    return db.session.connection().execute(_CLAIM, {
+        "note_id": notification_id, "now": now, "stale_before": now - sending_stale()}).first()
 
 
 def _finish(note: NoteFields, status: str, *, error: str | None = None,
@@ -353,15 +353,16 @@ def _finish(note: NoteFields, status: str, *, error: str | None = None,
 def _record(note: NoteFields, status: str, text: str, *, error: str | None = None,
             message_id: str | None = None) -> None:
     """The row's new status and its line on the timeline, in the current transaction."""
+    connection = db.session.connection()  # Core statements: no ORM work around them
     if status == "sent":
-        db.session.execute(_RECORD_SENT, {"note_id": note.id, "sent_at": utcnow(),
+        connection.execute(_RECORD_SENT, {"note_id": note.id, "sent_at": utcnow(),
                                           "sent_as": message_id})
     else:
-        db.session.execute(_RECORD, {"note_id": note.id, "new_status": status,
+        connection.execute(_RECORD, {"note_id": note.id, "new_status": status,
                                      "error": error})
     if note.return_id is not None:
         state = "retrying" if status == "pending" else status
-        db.session.execute(_TIMELINE, _timeline_values(
+        connection.execute(_TIMELINE, _timeline_values(
             note.return_id, text, notification_id=note.id, step=note.step, delivery=state,
             to=note.to_email, attempts=note.attempts))
 

@@ -75,7 +75,7 @@ def process(message_id: int) -> str:
     intent before calling out). Exceptions propagate after the attempt is recorded, so the
     queue's retry (or the relay) tries again.
     """
-    message = db.session.execute(_MESSAGE, {"message_id": message_id}).first()
+    message = db.session.connection().execute(_MESSAGE, {"message_id": message_id}).first()
     if message is None:
         return "missing"
     if message.processed_at is not None:
@@ -88,13 +88,13 @@ def process(message_id: int) -> str:
 
         metrics.job_failed(topic)
         db.session.rollback()
-        db.session.execute(_FAILED, {"message_id": message_id,
-                                     "error": f"{type(exc).__name__}: {exc}"})
+        db.session.connection().execute(_FAILED, {
+            "message_id": message_id, "error": f"{type(exc).__name__}: {exc}"})
         db.session.commit()
         log.warning("outbox message %s (%s) %s: %s", message_id, topic,
                     "waits" if isinstance(exc, RetryLater) else "failed", exc)
         raise
-    db.session.execute(_DONE, {"message_id": message_id, "now": utcnow()})
+    db.session.connection().execute(_DONE, {"message_id": message_id, "now": utcnow()})
     db.session.commit()
     return str(result) if result is not None else "done"
 
