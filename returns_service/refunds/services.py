@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
@@ -69,7 +70,16 @@ def gateway() -> StripeRefundGateway:
     cfg = current_app.config
     if not cfg.get("STRIPE_API_KEY"):
         raise RetryLater("STRIPE_API_KEY is not configured; refunds wait until it is")
-    return StripeRefundGateway(cfg["STRIPE_API_KEY"], cfg.get("STRIPE_API_BASE"))
+    return _gateway(cfg["STRIPE_API_KEY"], cfg.get("STRIPE_API_BASE"))
+
+
+@lru_cache(maxsize=4)
+def _gateway(api_key: str, api_base: str | None) -> StripeRefundGateway:
+    # One per process and account: its HTTP client keeps a connection per thread, so a
+    # worker's refunds do not each open (and TLS-handshake) a new one. A connection the
+    # server dropped meanwhile is retried by the client; every create carries its
+    # idempotency key.
+    return StripeRefundGateway(api_key, api_base)
 
 
 _LAST_ATTEMPT = select(func.max(Refund.attempt)).where(Refund.return_id == bindparam("id"))
