@@ -196,3 +196,46 @@ def test_a_field_left_empty_follows_its_setting_even_after_a_save(
     html = client.get("/").get_data(as_text=True)
     assert "<span>Renamed Shop</span>" in html and 'href="https://renamed.test/terms"' in html
     assert 'href="https://acme.test/privacy"' in html  # the saved one still wins
+
+
+def test_a_change_saved_by_another_process_shows_within_the_cache_time(
+        app: Any, client: Any, admin: Any, monkeypatch: Any) -> None:
+    """Each process keeps the saved look for BRAND_CACHE_SECONDS: a change another process
+    saved (written straight to the table here) shows once that time is over."""
+    from sqlalchemy import update
+
+    from returns_service.branding import services
+    from returns_service.branding.models import BrandSettings
+    from returns_service.db import db
+
+    assert post_brand(admin).status_code == 302
+    now = [1000.0]
+    monkeypatch.setattr(services.time, "monotonic", lambda: now[0])
+    assert "<span>Acme Outfitters</span>" in client.get("/").get_data(as_text=True)
+    with app.app_context():
+        db.session.execute(update(BrandSettings).values(store_name="Elsewhere Ltd",
+                                                        version=BrandSettings.version + 1))
+        db.session.commit()
+    now[0] += app.config["BRAND_CACHE_SECONDS"] - 1
+    assert "<span>Acme Outfitters</span>" in client.get("/").get_data(as_text=True)
+    now[0] += 2
+    assert "<span>Elsewhere Ltd</span>" in client.get("/").get_data(as_text=True)
+    # The process that saves sees its own change at once.
+    assert post_brand(admin, store_name="Saved Here").status_code == 302
+    assert "<span>Saved Here</span>" in client.get("/").get_data(as_text=True)
+
+
+def test_with_no_cache_time_every_page_reads_the_saved_look(
+        app: Any, client: Any, admin: Any) -> None:
+    from sqlalchemy import update
+
+    from returns_service.branding.models import BrandSettings
+    from returns_service.db import db
+
+    app.config["BRAND_CACHE_SECONDS"] = 0
+    assert post_brand(admin).status_code == 302
+    assert "<span>Acme Outfitters</span>" in client.get("/").get_data(as_text=True)
+    with app.app_context():
+        db.session.execute(update(BrandSettings).values(store_name="Elsewhere Ltd"))
+        db.session.commit()
+    assert "<span>Elsewhere Ltd</span>" in client.get("/").get_data(as_text=True)
