@@ -64,7 +64,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-def _clear_tables() -> None:
+def clear_tables() -> None:
     """DELETE, children first: on a few small tables it is much faster than TRUNCATE."""
     with db.engine.begin() as conn:
         for table in reversed(db.metadata.sorted_tables):
@@ -74,6 +74,11 @@ def _clear_tables() -> None:
 @pytest.fixture
 def app_config(database_url: str, tmp_path: Any) -> dict[str, Any]:
     """Settings for the app under test; a test may change them before `app` is built."""
+    return base_config(database_url)
+
+
+def base_config(database_url: str) -> dict[str, Any]:
+    """The tests' settings (`app_config`, and apps a module builds once for its tests)."""
     return {
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret",
@@ -120,7 +125,7 @@ def app(app_config: dict[str, Any]) -> Iterator[Flask]:
     `with app.app_context()` block in a test) gets its own session, as in production."""
     application = create_app(app_config)
     with application.app_context():
-        _clear_tables()
+        clear_tables()
     yield application
     with application.app_context():
         db.engine.dispose()

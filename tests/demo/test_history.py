@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlalchemy import func, select
 
+from returns_service import create_app
 from returns_service.db import db
 from returns_service.demo import seed
 from returns_service.demo.history import HISTORY_DAYS, seed_history
@@ -18,6 +21,7 @@ from returns_service.feedback.models import Feedback
 from returns_service.notifications.models import Notification
 from returns_service.outbox.models import OutboxMessage
 from returns_service.returns.models import Return
+from tests.conftest import base_config, clear_tables
 from tests.support.browser import publish_screenshot, screenshot
 
 
@@ -30,14 +34,30 @@ def login_as_demo_admin(client: Any) -> None:
                                       "password": "demo-returns-2026"})
 
 
-@pytest.fixture
-def seeded(app: Any) -> dict[str, Any]:
+@pytest.fixture(scope="module")
+def history_app(database_url: str) -> Iterator[Flask]:
     """The demo as `flask demo seed --history` leaves it, seeded up to the real now (the
-    dashboard's default period is the last 28 days)."""
-    with app.app_context():
+    dashboard's default period is the last 28 days): seeded once for this module's tests,
+    which only read it (seeding 90 days takes about 12 s)."""
+    application = create_app(base_config(database_url))
+    with application.app_context():
+        clear_tables()
         seed()
-        line = seed_history()
-    return {"line": line}
+        application.extensions["history_line"] = seed_history()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(history_app: Flask) -> Flask:
+    """This module's tests (and the live server) use the seeded app."""
+    return history_app
+
+
+@pytest.fixture
+def seeded(history_app: Flask) -> dict[str, Any]:
+    return {"line": history_app.extensions["history_line"]}
 
 
 def counts(app: Any) -> dict[str, int]:
