@@ -11,6 +11,7 @@ keyed by attribute name, which on these models is the column name.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from sqlalchemy import inspect
@@ -44,6 +45,22 @@ def loaded(session: Session, model: Any, values: dict[str, Any],
         state = inspect(obj)
         state._commit_all(state.dict, session.identity_map)
     return obj, new
+
+
+def object_from_row(session: Session, model: Any, row: Any,
+                    relations: dict[str, Any] | None = None) -> Any:
+    """The session's `model` object for one row of all its table's columns (in table
+    order), with `relations` set: `loaded`, then `attach` when it is new."""
+    obj, new = loaded(session, model, dict(zip(_column_keys(model), row, strict=True)),
+                      relations)
+    if new:
+        attach(session, obj, [obj])
+    return obj
+
+
+@cache
+def _column_keys(model: Any) -> tuple[str, ...]:
+    return tuple(column.key for column in model.__table__.columns)
 
 
 def attach(session: Session, root: Any, new: list[Any]) -> None:

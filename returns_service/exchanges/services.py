@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from returns_service.common.clock import utcnow
 from returns_service.common.errors import DomainError, NotFound, ValidationFailed
 from returns_service.db import db
-from returns_service.db.loaded import attach, loaded, read_rows
+from returns_service.db.loaded import object_from_row, read_rows
 from returns_service.exchanges import stock
 from returns_service.exchanges.difference import refund_paid_difference
 from returns_service.exchanges.models import Exchange, ExchangeOrder, Product, Variant
@@ -159,7 +159,6 @@ def exchange_of_item(item_id: int) -> Exchange | None:
 
 
 _EXCHANGES = Exchange.__table__
-_COLUMNS = tuple(c.key for c in _EXCHANGES.columns)  # attribute names are column names
 _OF_RETURN = (select(*_EXCHANGES.c).where(_EXCHANGES.c.return_id == bindparam("return_id"))
               .order_by(_EXCHANGES.c.id))  # built once: every receipt runs it
 
@@ -168,13 +167,8 @@ def exchanges_of(return_id: int) -> list[Exchange]:
     """The return's exchanges, oldest first, as the session's objects (db.loaded: a Core
     read, as most returns have none)."""
     session = db.session
-    found = []
-    for row in read_rows(session, _OF_RETURN, {"return_id": return_id}):
-        exchange, new = loaded(session, Exchange, dict(zip(_COLUMNS, row, strict=True)))
-        if new:
-            attach(session, exchange, [exchange])
-        found.append(exchange)
-    return found
+    return [object_from_row(session, Exchange, row)
+            for row in read_rows(session, _OF_RETURN, {"return_id": return_id})]
 
 
 def end_exchange(exchange: Exchange, trigger: str) -> bool:

@@ -112,7 +112,6 @@ def record_event(event_type: str, data: dict[str, Any], *,
     """Record `event_type` for each enabled endpoint that receives it (or only for
     `endpoint_id`, whatever it subscribes to: the test event). Inside the caller's
     transaction; the ids of the delivery rows written."""
-    table = _ENDPOINTS
     with db.session.no_autoflush:  # the caller's pending rows are its own business
         if endpoint_id is None:
             rows = _enabled_endpoints()
@@ -127,9 +126,9 @@ def record_event(event_type: str, data: dict[str, Any], *,
             # The UPDATE takes the endpoint's row lock until commit: sequence numbers are
             # handed out in commit order, with no gaps.
             sequence = db.session.connection().execute(
-                update(table).where(table.c.id == target)
-                .values(last_sequence=table.c.last_sequence + 1)
-                .returning(table.c.last_sequence)).scalar_one()
+                update(_ENDPOINTS).where(_ENDPOINTS.c.id == target)
+                .values(last_sequence=_ENDPOINTS.c.last_sequence + 1)
+                .returning(_ENDPOINTS.c.last_sequence)).scalar_one()
             payload = {"type": event_type, "version": PAYLOAD_VERSION, "sequence": sequence,
                        "timestamp": now.isoformat().replace("+00:00", "Z"), "data": data}
             delivery_id = db.session.connection().execute(

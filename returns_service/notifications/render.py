@@ -53,6 +53,8 @@ STAFF_STEPS = ("escalation_digest", "mention")
 # Bodies in UTF-8, quoted-printable: readable as text, safe for any line length.
 _UTF8_QP = Charset("utf-8")
 _UTF8_QP.body_encoding = QP
+
+
 class _Compat32ShortHeaders(Compat32):
     """compat32, with a short printable-ASCII header written as it is: what Header.encode
     would give back for it, without splitting and re-joining it (most of the cost of

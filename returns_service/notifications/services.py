@@ -21,7 +21,7 @@ from returns_service.common.i18n import N_, customer_language
 from returns_service.db import db
 from returns_service.db.constants import one_of
 from returns_service.db.insert_once import insert_once
-from returns_service.db.loaded import attach, loaded, read_rows
+from returns_service.db.loaded import object_from_row, read_rows
 from returns_service.notifications.mailer import (
     MailNotConfigured,
     PermanentMailError,
@@ -269,7 +269,6 @@ def _not_claimed(notification_id: int) -> str:
     return "claimed by another worker or already sent"
 
 
-_NOTE_COLUMNS = tuple(c.key for c in Notification.__table__.columns)
 _FOR_RENDERING = (select(*Notification.__table__.c)  # built once: every email job runs it
                   .where(Notification.__table__.c.id == bindparam("id")))
 
@@ -282,12 +281,9 @@ def _load_for_rendering(notification_id: int, taken: Row[Any] | None = None) -> 
     session = db.session
     row = taken if taken is not None else read_rows(session, _FOR_RENDERING,
                                                     {"id": notification_id})[0]
-    values = dict(zip(_NOTE_COLUMNS, row, strict=True))
-    ret = read_return(values["return_id"]) if values["return_id"] is not None else None
-    note, new = loaded(session, Notification, values, {"return_": ret})
-    if new:
-        attach(session, note, [note])
-    return note
+    return_id = row.return_id
+    ret = read_return(return_id) if return_id is not None else None
+    return object_from_row(session, Notification, row, {"return_": ret})
 
 
 _DECISION_EMAIL = (  # built once: every "we have your request" email job runs it

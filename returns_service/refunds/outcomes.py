@@ -41,6 +41,14 @@ def lock_with_return(refund: Refund) -> Return | None:
     return ret
 
 
+def lock_refund_of_return(refund_id: int, return_id: int) -> tuple[Refund | None, Return]:
+    """lock_with_return for a caller that knows the refund's return (the refund job): the
+    return, then the refund, each read once, under its lock."""
+    ret = lock_return_by_id(return_id)
+    refund = db.session.get(Refund, refund_id, with_for_update=True, populate_existing=True)
+    return refund, ret
+
+
 def apply_provider_answer(refund: Refund, ret: Return | None, provider: ProviderRefund, *,
                           actor: Actor = STRIPE_ACTOR) -> str:
     """Record what Stripe says about one of our refunds (the job's answer, a poll, a

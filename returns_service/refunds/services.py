@@ -50,12 +50,13 @@ from returns_service.refunds.outcomes import (
     STRIPE_ACTOR,
     apply_provider_answer,
     apply_refund_status,
+    lock_refund_of_return,
     lock_with_return,
 )
 from returns_service.refunds.signals import refund_outcome
 from returns_service.returns.models import Return
 from returns_service.returns.review import note_for_staff
-from returns_service.returns.services import lock_return, lock_return_by_id, transition
+from returns_service.returns.services import lock_return, transition
 from workflows.returns import Actor, InvalidTransition, allowed_triggers, can_fire
 
 log = logging.getLogger(__name__)
@@ -390,16 +391,12 @@ def record_outcome(refund_id: int, *, provider: ProviderRefund | None = None,
     refund's return, when the caller knows it (the job): the refund is then read once,
     under its lock, instead of once to learn it and again under the lock."""
     if return_id is not None:
-        ret = lock_return_by_id(return_id)  # the return first, as lock_with_return does
-        refund = db.session.get(Refund, refund_id, with_for_update=True,
-                                populate_existing=True)
-        if refund is None:
-            return "missing"
+        refund, ret = lock_refund_of_return(refund_id, return_id)
     else:
         refund = db.session.get(Refund, refund_id)
-        if refund is None:
-            return "missing"
-        ret = lock_with_return(refund)
+        ret = lock_with_return(refund) if refund is not None else None
+    if refund is None:
+        return "missing"
     if provider is not None:
         result = apply_provider_answer(refund, ret, provider, actor=actor or STRIPE_ACTOR)
     else:

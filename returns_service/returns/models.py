@@ -16,7 +16,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import Mapped, joinedload, mapped_column, object_session, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 from sqlalchemy.orm.attributes import flag_dirty, set_committed_value
 
 from returns_service.common.clock import utcnow
@@ -205,9 +205,3 @@ class ReturnAdjustment(db.Model):
     actor_label: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-
-def with_order_and_items() -> tuple[Any, ...]:
-    """Loader options for a return about to be changed or shown: its order, and its items
-    with their order lines, joined into the same query (one row per item)."""
-    return (joinedload(Return.order, innerjoin=True),
-            joinedload(Return.items).joinedload(ReturnItem.order_line, innerjoin=True))

@@ -6,7 +6,6 @@ metadata) even when Stripe no longer remembers the idempotency key."""
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -33,15 +32,6 @@ def app_config(app_config: dict[str, Any], fake_checkout: Any,
                queue_name: str) -> dict[str, Any]:
     app_config.update(REDIS_URL=TEST_REDIS_URL, RQ_QUEUE=queue_name)
     return instant_config(app_config, fake_checkout)
-
-
-def wait_for(condition: Any, timeout: float = 60) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_a_worker_killed_mid_charge_charges_the_card_once(app, app_config, api,

@@ -4,7 +4,6 @@ can drop the duplicate the spec allows."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from returns_service.outbox.relay import relay_pending
 from tests.conftest import TEST_REDIS_URL
 from tests.integrations.conftest import deliveries, register
 from tests.support.receiver import Answer
-from tests.support.workers import kill_hard, process_tree, start_worker
+from tests.support.workers import kill_hard, process_tree, start_worker, wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
@@ -22,15 +21,6 @@ pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 def app_config(app_config: dict[str, Any], queue_name: str) -> dict[str, Any]:
     app_config.update(REDIS_URL=TEST_REDIS_URL, RQ_QUEUE=queue_name)
     return app_config
-
-
-def wait_for(condition: Any, timeout: float = 60) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_killed_mid_delivery_is_delivered_later_with_the_same_id(app, app_config, api,
