@@ -16,6 +16,7 @@ from returns_service.common.error_reporting import init_error_reporting
 from returns_service.common.logs import configure_logging
 from returns_service.config import load_settings, sqlalchemy_url
 from returns_service.db import REPORTS_BIND, db, migrate
+from returns_service.db.psycopg_cursor import LazyDescriptionCursor
 from returns_service.http.extensions import csrf, login_manager
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -132,10 +133,11 @@ def _configure_database(app: Flask, url: str | None) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
     else:
         # A database that does not answer (a network partition, not a refusal) fails a
-        # connection attempt after 5 s, so /healthz answers 503 instead of hanging.
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "pool_size": 10,
-                                                   "max_overflow": 20,
-                                                   "connect_args": {"connect_timeout": 5}}
+        # connection attempt after 5 s, so /healthz answers 503 instead of hanging. The
+        # cursor builds a result's column descriptions only when asked (db.psycopg_cursor).
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_pre_ping": True, "pool_size": 10, "max_overflow": 20,
+            "connect_args": {"connect_timeout": 5, "cursor_factory": LazyDescriptionCursor}}
 
 
 def _configure_jobs(app: Flask) -> None:
