@@ -32,7 +32,7 @@ from returns_service.returns.models import (
 from returns_service.returns.policy import CONDITIONS, ReturnPolicy
 from returns_service.returns.rma import new_rma, normalise_rma
 from returns_service.returns.signals import return_approved, return_received, status_changed
-from returns_service.returns.writes import save
+from returns_service.returns.writes import save, written_once
 from workflows.returns import (
     Actor,
     InvalidTransition,
@@ -274,8 +274,9 @@ def _validated_lines(order: Order, items: list[dict[str, Any]], policy: ReturnPo
 def approve_return(rma: str, actor: Actor, *, note: str | None = None,
                    expected_version: int | None = None) -> Return:
     ret = lock_return(rma, expected_version)
-    transition(ret, "approve", actor, note=note)
-    return_approved.send(ret, actor=actor)
+    with written_once(ret):  # a keep-the-item return is settled at once, in the same write
+        transition(ret, "approve", actor, note=note)
+        return_approved.send(ret, actor=actor)
     return ret
 
 
@@ -367,7 +368,9 @@ def receive_return(rma: str, received: list[dict[str, Any]], actor: Actor, *,
             item.inspection_note = entry.get("note") or None
             if entry["quantity"] == 0:
                 item.condition = "missing"
-    transition(ret, "receive", actor, note=note, data={"items": [
-        {k: e.get(k) for k in ("sku", "quantity", "condition", "restock")} for e in received]})
-    return_received.send(ret, actor=actor)
+    with written_once(ret):  # received, then refunding (or credited, closed): one write
+        transition(ret, "receive", actor, note=note, data={"items": [
+            {k: e.get(k) for k in ("sku", "quantity", "condition", "restock")}
+            for e in received]})
+        return_received.send(ret, actor=actor)
     return ret

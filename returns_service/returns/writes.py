@@ -15,13 +15,16 @@ Afterwards the objects hold what was written as their committed state and are no
 marked modified, so the session is clean: no flush runs before the next query or at the
 commit. This is the one way a return's change is written: `transition` saves right after
 the workflow fired and its subscribers answered (so the conflict is raised where the change
-was made); anything else appended or changed on a return (a staff note, a review flag) is
-saved by the session's `before_flush` hook, that is before the next query, or by its
-`before_commit` hook.
+was made), or, inside `written_once`, once for all the changes a request makes (a receipt
+and the refund it starts); anything else appended or changed on a return (a staff note, a
+review flag) is saved by the session's `before_flush` hook, that is before the next query,
+or by its `before_commit` hook.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -51,17 +54,50 @@ def conflict(rma: str) -> EditConflict:
                         "Reload and try again.")
 
 
+# Inside `written_once`: the return is held (its saves wait for the block's end), and the
+# columns each object changed meanwhile are noted on it until they are written.
+_HELD = "_written_once"
+_NOTED = "_noted_changes"
+
+
+@contextmanager
+def written_once(ret: Return) -> Iterator[Return]:
+    """Changes made to `ret` inside the block are written together when it ends: one UPDATE
+    of the return, one INSERT of its events, one UPDATE of its items, however many status
+    changes it went through (a receipt that starts a refund is two). The return is
+    row-locked by then, so no one else can change it in between. Queries inside the block
+    may flush the session: what changed so far is noted and the objects marked clean, so
+    the ORM never writes the return itself. An error inside writes nothing (the
+    transaction is rolled back)."""
+    ret.__dict__[_HELD] = True
+    try:
+        yield ret
+    except BaseException:
+        for obj in (ret, *(ret.__dict__.get("items") or ())):
+            obj.__dict__.pop(_NOTED, None)
+        raise
+    finally:
+        del ret.__dict__[_HELD]
+    save(ret)
+
+
 def save(ret: Return, session: Session | None = None) -> None:
     """Write `ret`'s changed columns, its new or changed items and its new audit events, in
-    `session`'s transaction (by default the app's session)."""
+    `session`'s transaction (by default the app's session); inside `written_once`, only
+    note what changed, for the write at its end."""
+    items = ret.__dict__.get("items")
+    if _HELD in ret.__dict__:
+        _note_changes(ret, _RETURN_COLUMNS)
+        for item in items or ():
+            if item.__dict__.get("id") is not None:  # a new item is inserted at the end
+                _note_changes(item, _ITEM_COLUMNS)
+        return
     # On the transaction's connection: no autoflush (whose hook would save the same return
     # again, in the middle of this save) and none of the ORM's work around a statement.
     connection = (session or db.session).connection()
-    state = inspect(ret)
-    changed = [key for key in state.committed_state if key in _RETURN_COLUMNS]
+    changed = _changes(ret, _RETURN_COLUMNS)
     if changed:
         _update_return(connection, ret, changed)
-    items = ret.__dict__.get("items")
     if items:
         _save_items(connection, ret, items)
     pending = ret.__dict__.get("_unsaved_events")
@@ -70,6 +106,24 @@ def save(ret: Return, session: Session | None = None) -> None:
         connection.execute(_INSERT_EVENTS, [_event_values(ret, e) for e in pending])
     for obj in (ret, *(items or ())):
         _mark_clean(obj)
+
+
+def _changes(obj: Any, columns: frozenset[str]) -> tuple[str, ...]:
+    """The columns of `obj` changed since it was loaded or last written, sorted."""
+    keys = {key for key in inspect(obj).committed_state if key in columns}
+    keys.update(obj.__dict__.pop(_NOTED, ()))
+    return tuple(sorted(keys))
+
+
+def _note_changes(obj: Any, columns: frozenset[str]) -> None:
+    """Note which columns of `obj` changed and take its values as committed, so that a
+    flush before the write finds nothing to write."""
+    keys = [key for key in inspect(obj).committed_state if key in columns]
+    if keys:
+        obj.__dict__.setdefault(_NOTED, set()).update(keys)
+        for key in keys:
+            set_committed_value(obj, key, obj.__dict__.get(key))
+    _mark_clean(obj)
 
 
 def _mark_clean(obj: Any) -> None:
@@ -81,10 +135,10 @@ def _mark_clean(obj: Any) -> None:
         state._commit_all(state.dict, state._instance_dict())
 
 
-def _update_return(connection: Any, ret: Return, changed: list[str]) -> None:
+def _update_return(connection: Any, ret: Return, changed: tuple[str, ...]) -> None:
     values = {f"v_{key}": getattr(ret, key) for key in changed}
     version, now = ret.version, utcnow()
-    result = connection.execute(_return_update(tuple(sorted(changed))), {
+    result = connection.execute(_return_update(changed), {
         **values, "_id": ret.id, "_version": version, "_new_version": version + 1,
         "_now": now})
     if result.rowcount != 1:
@@ -117,8 +171,7 @@ def _save_items(connection: Any, ret: Return, items: list[ReturnItem]) -> None:
             set_committed_value(item, "id", item_id)
     by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for item in items:
-        changed = tuple(sorted(key for key in inspect(item).committed_state
-                               if key in _ITEM_COLUMNS))
+        changed = _changes(item, _ITEM_COLUMNS)
         if not changed:
             continue
         by_shape.setdefault(changed, []).append(

@@ -170,6 +170,30 @@ def test_full_decision_flow_writes_the_audit_trail(api: Any, make_return: Any) -
     assert events[1]["note"] == "Send it back"
 
 
+def test_a_receipt_that_starts_the_refund_is_one_change_of_the_return(
+        app: Any, api: Any, make_return: Any) -> None:
+    """Received, then refund pending: both steps are in the trail, and the return is written
+    once (its version moves by one, so a client that acted on the approval's version is
+    told of exactly one change)."""
+    from returns_service.db import db
+    from tests.reliability.sqlcount import count_queries
+
+    rma = make_return()["rma"]
+    approved = api.post(f"/api/v1/returns/{rma}/approve", as_="agent", json={}).json
+    with app.app_context():
+        engine = db.engine
+    with count_queries(engine) as log:
+        received = api.post(f"/api/v1/returns/{rma}/receive", as_="warehouse", json={
+            "items": [{"sku": "SHIRT", "quantity": 1, "condition": "resellable"}],
+            "expected_version": approved["version"]})
+    assert received.status_code == 200, received.json
+    assert (received.json["status"], received.json["version"]) == (
+        "refund_pending", approved["version"] + 1)
+    assert sum(s.startswith("UPDATE returns ") for s in log.statements) == 1, log
+    assert [(e["to_status"], e["trigger"]) for e in status_events(api, rma)][-2:] == [
+        ("received", "receive"), ("refund_pending", "start_refund")]
+
+
 def test_nothing_refundable_in_the_parcel_closes_the_return(api: Any, make_return: Any) -> None:
     rma = make_return()["rma"]
     api.post(f"/api/v1/returns/{rma}/approve", as_="agent", json={})
