@@ -32,6 +32,7 @@ from returns_service.common.i18n import (
     money,
     policy_label,
     refund_statement_text,
+    template_gettext,
 )
 from returns_service.conversations.addresses import reply_address
 from returns_service.credits.services import credit_for_return
@@ -87,7 +88,7 @@ def build_message(note: Notification) -> Message:
     # Customer emails in the language of the return (staff digests: English).
     locale = return_locale(note.return_) if note.return_ is not None else "en"
     with customer_language(locale):
-        context = email_context(note)
+        context = {**email_context(note), **template_gettext()}
         text = render_template(f"emails/{note.step}.txt", **context)
         html = render_template(f"emails/{note.step}.html", **context)
     cfg = current_app.config

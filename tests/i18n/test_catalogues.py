@@ -81,3 +81,27 @@ def test_no_translation_is_left_in_english_unless_allowed(language):
 
 def test_english_catalogue_is_the_source_text():
     assert all(m.string == m.id for m in catalogue("en") if m.id and isinstance(m.id, str))
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_an_emails_bound_gettext_translates_as_flask_babels_own(app, language):
+    """Emails render with gettext bound to their language's catalogue (template_gettext):
+    the same text as Flask-Babel's callables, plurals and escaping included."""
+    from flask import render_template_string
+
+    from returns_service.common.i18n import customer_language, template_gettext
+
+    source = (
+        '{% trans name=first_name %}Hi {{ name }},{% endtrans %} {{ _("accepted") }} '
+        "{% trans days=days %}Send the parcel within {{ days }} day to:{% pluralize %}"
+        "Send the parcel within {{ days }} days to:{% endtrans %} "
+        "{% trans rma=rma|strong %}Your parcel for return {{ rma }} (order {{ order_number }})"
+        " has arrived and we have checked it:{% endtrans %}")
+    values = {"first_name": "Zoë <b>", "rma": "R-<1>", "order_number": "A&1"}
+    with app.test_request_context(), customer_language(language):
+        for days in (1, 21):
+            own = render_template_string(source, days=days, **values)
+            bound = render_template_string(source, days=days, **values, **template_gettext())
+            assert bound == own
+            assert "&lt;b&gt;" in bound and "<strong>R-&lt;1&gt;</strong>" in bound
+            assert f" {days} " in bound
