@@ -3,7 +3,8 @@
 
 What a change goes on to need comes in the same statement, one row per item: the return,
 its order (the customer's email, the refund's currency and payment), and its items with
-their order lines (the answer, the emails, the refund). The rows become the session's
+their order lines (the answer, the emails, the refund); a read that had to wait for the lock
+is repeated once it holds it (see _VERSION_SEEN). The rows become the session's
 objects as the ORM would have loaded them (returns_service.db.loaded), without its query
 and loading machinery; the change itself is made on those objects and written by
 returns.writes.
@@ -30,18 +31,29 @@ for _keys in _KEYS:
     _ENDS.append(_ENDS[-1] + len(_keys))
 
 
-def _reading(where: Any) -> Any:
+def _reading(where: Any, *extra: Any) -> Any:
     """Built once, executed with parameters."""
-    return (select(*_RETURNS.c, *_ORDERS.c, *_ITEMS.c, *_LINES.c)
+    return (select(*_RETURNS.c, *_ORDERS.c, *_ITEMS.c, *_LINES.c, *extra)
             .select_from(_RETURNS.join(_ORDERS, _ORDERS.c.id == _RETURNS.c.order_id)
                          .outerjoin(_ITEMS, _ITEMS.c.return_id == _RETURNS.c.id)
                          .outerjoin(_LINES, _LINES.c.id == _ITEMS.c.order_line_id))
             .where(where).order_by(_ITEMS.c.id))
 
 
-_BY_RMA = _reading(_RETURNS.c.rma == bindparam("rma")).with_for_update(of=_RETURNS)
-_BY_ID = _reading(_RETURNS.c.id == bindparam("id")).with_for_update(of=_RETURNS)
+# A statement that waited for the row lock returns the return as the holder committed it,
+# but the rows it joins (items, order, lines) as they were when it started: under READ
+# COMMITTED only the locked row is fetched again. The version its snapshot saw tells: when
+# it differs from the locked row's, the read is repeated, the lock now held (every change
+# of a return or of its items moves its version).
+_SEEN = _RETURNS.alias("seen")
+_VERSION_SEEN = (select(_SEEN.c.version).where(_SEEN.c.id == _RETURNS.c.id)
+                 .scalar_subquery().label("version_seen"))
+_BY_RMA = _reading(_RETURNS.c.rma == bindparam("rma"), _VERSION_SEEN).with_for_update(
+    of=_RETURNS)
+_BY_ID = _reading(_RETURNS.c.id == bindparam("id"), _VERSION_SEEN).with_for_update(
+    of=_RETURNS)
 _SHOWN_BY_ID = _reading(_RETURNS.c.id == bindparam("id"))
+_VERSION = _KEYS[0].index("version")  # the return's version, first part of a row
 
 
 def read_locked(*, rma: str | None = None, return_id: int | None = None) -> Return | None:
@@ -63,6 +75,8 @@ def _read(statement: Any, params: dict[str, Any]) -> Return | None:
     rows = read_rows(session, statement, params)
     if not rows:
         return None
+    if statement is not _SHOWN_BY_ID and rows[0][_VERSION] != rows[0][-1]:
+        rows = read_rows(session, statement, params)  # it waited for the lock: read afresh
     ends = _ENDS
     first = rows[0]
     new: list[Any] = []

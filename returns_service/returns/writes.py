@@ -96,7 +96,9 @@ def save(ret: Return, session: Session | None = None) -> None:
     # again, in the middle of this save) and none of the ORM's work around a statement.
     connection = (session or db.session).connection()
     changed = _changes(ret, _RETURN_COLUMNS)
-    if changed:
+    # A change of its items alone moves the return's version too: a reader that waited for
+    # the lock tells by the version that what it joined is out of date (returns.locking).
+    if changed or any(_item_changed(item) for item in items or ()):
         _update_return(connection, ret, changed)
     if items:
         _save_items(connection, ret, items)
@@ -156,6 +158,14 @@ def _return_update(keys: tuple[str, ...]) -> Any:
                    _RETURNS.c.version == bindparam("_version"))
             .values({**{key: bindparam(f"v_{key}") for key in keys},
                      "version": bindparam("_new_version"), "updated_at": bindparam("_now")}))
+
+
+def _item_changed(item: ReturnItem) -> bool:
+    """Whether an item already written has changes to write."""
+    if item.__dict__.get("id") is None:
+        return False
+    return _NOTED in item.__dict__ or any(key in _ITEM_COLUMNS
+                                          for key in inspect(item).committed_state)
 
 
 def _save_items(connection: Any, ret: Return, items: list[ReturnItem]) -> None:

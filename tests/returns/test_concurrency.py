@@ -334,3 +334,86 @@ def test_ticks_running_at_once_escalate_each_waiting_return_once(
             select(ReturnEvent.return_id, func.count()).where(ReturnEvent.kind == "escalation")
             .group_by(ReturnEvent.return_id)).all()
         assert len(per_return) == 8 and {n for _, n in per_return} == {1}
+
+
+def _wait_until_someone_waits_for_a_lock(timeout: float = 10) -> None:
+    """Until a backend of this database waits for a row lock (the reader below)."""
+    import time
+
+    import psycopg
+
+    from tests.conftest import TEST_DATABASE_URL
+
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(TEST_DATABASE_URL, autocommit=True) as admin:
+        while time.monotonic() < deadline:
+            if admin.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type "
+                             "= 'Lock' AND datname = current_database()").fetchone()[0]:
+                return
+            time.sleep(0.02)
+    raise AssertionError("nobody waited for the lock")
+
+
+def _read_while_another_changes(app: Flask, rma: str, change: Any) -> tuple[Any, ...]:
+    """`change(ret)` runs on the locked return in one thread; another thread reads the return
+    for a change meanwhile (it waits for the lock). What the reader saw once it got it."""
+    holding = threading.Event()
+    seen: dict[str, Any] = {}
+
+    def reader() -> None:
+        holding.wait()
+        with app.app_context():
+            ret = services.lock_return(rma)
+            seen["what"] = (ret.status, ret.version, [
+                (item.received_quantity, item.condition) for item in ret.items])
+            db.session.rollback()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    with app.app_context():
+        ret = services.lock_return(rma)
+        change(ret)
+        holding.set()
+        _wait_until_someone_waits_for_a_lock()
+        db.session.commit()
+    thread.join()
+    return seen["what"]
+
+
+@pytest.mark.postgres
+def test_a_reader_that_waited_for_the_lock_sees_the_parcel_the_warehouse_recorded(
+        app: Flask, make_return: Any) -> None:
+    """An agent's change begun while the warehouse records the parcel waits, then works on
+    the return as the warehouse left it: status, version and every item's receipt."""
+    rma = make_return()["rma"]
+    with app.app_context():
+        services.approve_return(rma, AGENT)
+        db.session.commit()
+
+    def receive(ret: Return) -> None:
+        services.receive_return(ret.rma, [{"sku": "SHIRT", "quantity": 1,
+                                           "condition": "damaged"}], AGENT)
+
+    status, version, items = _read_while_another_changes(app, rma, receive)
+    assert status == "refund_pending" and items == [(1, "damaged")]
+    with app.app_context():
+        assert version == services.get_return(rma).version
+
+
+@pytest.mark.postgres
+def test_a_change_to_the_items_alone_is_seen_by_a_reader_that_waited(
+        app: Flask, make_return: Any) -> None:
+    """A change of the items only (a parcel checked after a refund on first scan) moves the
+    return's version, so a reader that waited for the lock reads the items afresh."""
+    from returns_service.returns.writes import save
+
+    created = make_return()
+    rma = created["rma"]
+
+    def check(ret: Return) -> None:
+        ret.items[0].received_quantity, ret.items[0].condition = 1, "resellable"
+        save(ret)
+
+    status, version, items = _read_while_another_changes(app, rma, check)
+    assert (status, items) == ("requested", [(1, "resellable")])
+    assert version == created["version"] + 1
