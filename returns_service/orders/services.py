@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 
+from returns_service.common.clock import utcnow
 from returns_service.common.errors import NotFound, ValidationFailed
 from returns_service.common.i18n import N_
 from returns_service.common.money import allocate
@@ -66,6 +67,10 @@ def _stripe_payment(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _apply(order: Order, data: dict[str, Any]) -> None:
+    # The order's row is written on every update, its lines' alone included: a return
+    # request waiting for the order's lock tells by it that the lines it read are out of
+    # date (_LOCK_ORDER).
+    order.updated_at = utcnow()
     payment = _stripe_payment(data)
     pins = pins_of(order) if order.id is not None else OrderPins()
     payments = ([{k: v for k, v in p.items() if v is not None} for p in data["payments"]]
@@ -175,10 +180,20 @@ _ORDER_KEYS = tuple(c.key for c in _ORDERS.columns)  # attribute names are colum
 _LINE_KEYS = tuple(c.key for c in _LINES.columns)
 
 
+# A statement that waited for the order's lock returns the order as its holder committed it
+# but the lines as they were when the statement started (under READ COMMITTED only the
+# locked row is fetched again): the `updated_at` its snapshot saw tells, and the read is
+# then repeated, the lock now held (every update writes the order's row, see _apply).
+_SEEN = _ORDERS.alias("seen")
+_UPDATED_SEEN = (select(_SEEN.c.updated_at).where(_SEEN.c.id == _ORDERS.c.id)
+                 .scalar_subquery().label("updated_seen"))
+_UPDATED = _ORDER_KEYS.index("updated_at")
+
+
 def _locking(where: Any) -> Any:
     """An order read under its row lock, with its lines, in one Core statement built once
     (_read_locked_order makes the session's objects of it)."""
-    return (select(*_ORDERS.c, *_LINES.c)
+    return (select(*_ORDERS.c, *_LINES.c, _UPDATED_SEEN)
             .select_from(_ORDERS.outerjoin(_LINES, _LINES.c.order_id == _ORDERS.c.id))
             .where(where).order_by(_LINES.c.id).with_for_update(of=_ORDERS))
 
@@ -194,12 +209,14 @@ def _read_locked_order(statement: Any, params: dict[str, Any]) -> Order | None:
     rows = read_rows(session, statement, params)
     if not rows:
         return None
+    if rows[0][_UPDATED] != rows[0][-1]:
+        rows = read_rows(session, statement, params)  # it waited for the lock: read afresh
     width = len(_ORDER_KEYS)
     new: list[Any] = []
     lines = []
     for row in rows:
         if row[width] is not None:  # an order without lines has one row of NULLs for them
-            line, is_new = loaded(session, OrderLine, dict(zip(_LINE_KEYS, row[width:],
+            line, is_new = loaded(session, OrderLine, dict(zip(_LINE_KEYS, row[width:-1],
                                                                strict=True)))
             new += [line] if is_new else []
             lines.append(line)

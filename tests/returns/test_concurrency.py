@@ -417,3 +417,37 @@ def test_a_change_to_the_items_alone_is_seen_by_a_reader_that_waited(
     status, version, items = _read_while_another_changes(app, rma, check)
     assert (status, items) == ("requested", [(1, "resellable")])
     assert version == created["version"] + 1
+
+
+@pytest.mark.postgres
+def test_a_return_asked_for_while_the_store_updates_its_order_is_checked_against_the_update(
+        app: Flask, api: Any, make_order: Any) -> None:
+    """The store cuts a line from two shirts to one while the customer asks to return two:
+    the request waits for the order's lock, then is checked against the one shirt left."""
+    from returns_service.orders.schemas import OrderIn
+    from returns_service.orders.services import upsert_order
+    from tests.conftest import order_payload
+
+    make_order("A1001")
+    update = order_payload("A1001")
+    update["lines"][0]["quantity"] = 1
+    asked = threading.Event()
+    answers: list[Any] = []
+
+    def customer() -> None:
+        asked.wait()
+        answers.append(api.post("/api/v1/returns", json={
+            "order_number": "A1001", "email": "jane@example.com",
+            "items": [{"sku": "SHIRT", "quantity": 2, "reason": "doesnt_fit"}]}))
+
+    thread = threading.Thread(target=customer)
+    thread.start()
+    with app.app_context():
+        upsert_order(OrderIn().load(update))
+        asked.set()
+        _wait_until_someone_waits_for_a_lock()
+        db.session.commit()
+    thread.join()
+    assert answers[0].status_code == 422, answers[0].json
+    assert answers[0].json["errors"] == {
+        "items.0.quantity": ["You can return between 1 and 1 of this item."]}
