@@ -4,7 +4,7 @@
 What a change goes on to need comes in the same statement, one row per item: the return,
 its order (the customer's email, the refund's currency and payment), and its items with
 their order lines (the answer, the emails, the refund); a read that had to wait for the lock
-is repeated once it holds it (see _VERSION_SEEN). The rows become the session's
+is repeated once it holds it (see _SEEN). The rows become the session's
 objects as the ORM would have loaded them (returns_service.db.loaded), without its query
 and loading machinery; the change itself is made on those objects and written by
 returns.writes.
@@ -31,13 +31,17 @@ for _keys in _KEYS:
     _ENDS.append(_ENDS[-1] + len(_keys))
 
 
-def _reading(where: Any, *extra: Any) -> Any:
+def _reading(where: Any, *, locked: bool = False) -> Any:
     """Built once, executed with parameters."""
-    return (select(*_RETURNS.c, *_ORDERS.c, *_ITEMS.c, *_LINES.c, *extra)
-            .select_from(_RETURNS.join(_ORDERS, _ORDERS.c.id == _RETURNS.c.order_id)
-                         .outerjoin(_ITEMS, _ITEMS.c.return_id == _RETURNS.c.id)
-                         .outerjoin(_LINES, _LINES.c.id == _ITEMS.c.order_line_id))
-            .where(where).order_by(_ITEMS.c.id))
+    joined = (_RETURNS.join(_ORDERS, _ORDERS.c.id == _RETURNS.c.order_id)
+              .outerjoin(_ITEMS, _ITEMS.c.return_id == _RETURNS.c.id)
+              .outerjoin(_LINES, _LINES.c.id == _ITEMS.c.order_line_id))
+    if not locked:
+        return (select(*_RETURNS.c, *_ORDERS.c, *_ITEMS.c, *_LINES.c).select_from(joined)
+                .where(where).order_by(_ITEMS.c.id))
+    return (select(*_RETURNS.c, *_ORDERS.c, *_ITEMS.c, *_LINES.c, _SEEN.c.version)
+            .select_from(joined.join(_SEEN, _SEEN.c.id == _RETURNS.c.id))
+            .where(where).order_by(_ITEMS.c.id).with_for_update(of=_RETURNS))
 
 
 # A statement that waited for the row lock returns the return as the holder committed it,
@@ -45,13 +49,9 @@ def _reading(where: Any, *extra: Any) -> Any:
 # COMMITTED only the locked row is fetched again. The version its snapshot saw tells: when
 # it differs from the locked row's, the read is repeated, the lock now held (every change
 # of a return or of its items moves its version).
-_SEEN = _RETURNS.alias("seen")
-_VERSION_SEEN = (select(_SEEN.c.version).where(_SEEN.c.id == _RETURNS.c.id)
-                 .scalar_subquery().label("version_seen"))
-_BY_RMA = _reading(_RETURNS.c.rma == bindparam("rma"), _VERSION_SEEN).with_for_update(
-    of=_RETURNS)
-_BY_ID = _reading(_RETURNS.c.id == bindparam("id"), _VERSION_SEEN).with_for_update(
-    of=_RETURNS)
+_SEEN = _RETURNS.alias("seen")  # the return as the statement's snapshot saw it: not locked
+_BY_RMA = _reading(_RETURNS.c.rma == bindparam("rma"), locked=True)
+_BY_ID = _reading(_RETURNS.c.id == bindparam("id"), locked=True)
 _SHOWN_BY_ID = _reading(_RETURNS.c.id == bindparam("id"))
 _VERSION = _KEYS[0].index("version")  # the return's version, first part of a row
 
