@@ -184,17 +184,16 @@ _LINE_KEYS = tuple(c.key for c in _LINES.columns)
 # but the lines as they were when the statement started (under READ COMMITTED only the
 # locked row is fetched again): the `updated_at` its snapshot saw tells, and the read is
 # then repeated, the lock now held (every update writes the order's row, see _apply).
-_SEEN = _ORDERS.alias("seen")
-_UPDATED_SEEN = (select(_SEEN.c.updated_at).where(_SEEN.c.id == _ORDERS.c.id)
-                 .scalar_subquery().label("updated_seen"))
+_SEEN = _ORDERS.alias("seen")  # the order as the statement's snapshot saw it: not locked
 _UPDATED = _ORDER_KEYS.index("updated_at")
 
 
 def _locking(where: Any) -> Any:
     """An order read under its row lock, with its lines, in one Core statement built once
     (_read_locked_order makes the session's objects of it)."""
-    return (select(*_ORDERS.c, *_LINES.c, _UPDATED_SEEN)
-            .select_from(_ORDERS.outerjoin(_LINES, _LINES.c.order_id == _ORDERS.c.id))
+    return (select(*_ORDERS.c, *_LINES.c, _SEEN.c.updated_at)
+            .select_from(_ORDERS.join(_SEEN, _SEEN.c.id == _ORDERS.c.id)
+                         .outerjoin(_LINES, _LINES.c.order_id == _ORDERS.c.id))
             .where(where).order_by(_LINES.c.id).with_for_update(of=_ORDERS))
 
 
