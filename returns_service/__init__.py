@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask
+from sqlalchemy.orm import configure_mappers
 
 from returns_service.common import i18n
 from returns_service.common.error_reporting import init_error_reporting
@@ -58,6 +59,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         log.warning("RETURN_ADDRESS is not set: approval emails and the customer pages cannot "
                     "say where to send a parcel. Set it to your returns address.")
     _init_domains(app)
+    # Every model is imported by now: set up the ORM's mappings here, not on first use, which
+    # the hot paths' Core reads (db.loaded) never trigger: an email job as a new worker's
+    # first work would find its relationships not ready.
+    configure_mappers()
     return app
 
 

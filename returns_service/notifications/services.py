@@ -220,22 +220,23 @@ def deliver(notification_id: int) -> str:
     if superseded_by is not None:
         return _skip(taken, superseded_by)
     db.session.commit()
-    note = _load_for_rendering(notification_id, taken)
     try:
+        note = _load_for_rendering(notification_id, taken)
         message = build_message(note)
         send_message(url, message, timeout=float(current_app.config["SMTP_TIMEOUT_SECONDS"]),
                      envelope=envelope(note))
     except PermanentMailError as exc:
-        _finish(note, "failed", error=str(exc))
-        log.error("notification %s refused by the mail server: %s", note.id, exc)
+        _finish(taken, "failed", error=str(exc))
+        log.error("notification %s refused by the mail server: %s", taken.id, exc)
         return "failed"
     except (TransientMailError, MailNotConfigured) as exc:
-        _finish(note, "pending", error=str(exc))
-        raise RetryLater(f"notification {note.id}: {exc}") from exc
+        _finish(taken, "pending", error=str(exc))
+        raise RetryLater(f"notification {taken.id}: {exc}") from exc
     except Exception as exc:  # a rendering bug: keep the row, let the job retry and alert
         db.session.rollback()
-        _finish(_load_for_rendering(notification_id), "pending",
-                error=f"{type(exc).__name__}: {exc}")
+        # From the claimed row: whatever failed (loading included) must not stop the claim
+        # from being handed back.
+        _finish(taken, "pending", error=f"{type(exc).__name__}: {exc}")
         raise
     # Left for the caller's commit: the outbox commits it with the job's processed mark, one
     # transaction instead of two. Were that commit lost, the claim runs out and the email is

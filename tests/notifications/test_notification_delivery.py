@@ -245,6 +245,46 @@ def test_a_real_rq_worker_process_sends_the_email(
     assert note.status == "sent"
 
 
+# A new worker process whose very first work is one email: nothing before it has used the
+# ORM (whose mappings are set up on first use).
+_FIRST_JOB = """
+import sys
+from returns_service import create_app
+from returns_service.worker import run_outbox_batch, set_app
+set_app(create_app())
+print(run_outbox_batch([int(sys.argv[1])]))
+"""
+
+
+def test_a_new_worker_process_sends_an_approval_email_as_its_very_first_job(
+        app: Any, other_app: Any, app_config: dict[str, Any], tokens: dict[str, str],
+        smtp_server: Any) -> None:
+    """Sent, and recorded as sent: not left claimed ("sending") until the claim runs out."""
+    unset = other_app(SMTP_URL=None)  # the emails wait, pending
+    api = Api(unset.test_client(), tokens)
+    api.post("/api/v1/orders", as_="integration", json=order_payload("G1"))
+    rma = api.post("/api/v1/returns", json={
+        "order_number": "G1", "email": "jane@example.com",
+        "items": [{"sku": "SHIRT", "quantity": 1, "reason": "doesnt_fit"}]}).json["rma"]
+    assert api.post(f"/api/v1/returns/{rma}/approve", as_="agent", json={}).status_code == 200
+    (approval,) = [n for n in notifications(app, rma) if n.step == "approved"]
+    with app.app_context():  # its job, run once without SMTP, is to run again
+        (message,) = [m for m in db.session.scalars(select(OutboxMessage))
+                      if m.payload == {"notification_id": approval.id}]
+        message_id, message.processed_at = message.id, None
+        db.session.commit()
+    env = {**os.environ, "DATABASE_URL": app_config["DATABASE_URL"],
+           "SECRET_KEY": "test-secret", "SMTP_URL": smtp_server.url,
+           "PUBLIC_BASE_URL": "http://returns.test", "LOG_LEVEL": "WARNING"}
+    env.pop("REDIS_URL", None)
+    result = subprocess.run([sys.executable, "-c", _FIRST_JOB, str(message_id)], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=90)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "['sent']"
+    assert only(smtp_server.messages, rma)["To"] == "jane@example.com"
+    assert [n.status for n in notifications(app, rma) if n.step == "approved"] == ["sent"]
+
+
 def test_without_smtp_url_notifications_wait_and_go_out_once_configured(
         app: Any, other_app: Any, app_config: dict[str, Any], tokens: dict[str, str],
         smtp_server: Any,
