@@ -151,11 +151,12 @@ WHERE r.rma = ANY(%(rmas)s) AND f.succeeded_at IS NOT NULL
 """
 
 
-# Of the run's returns: how many are refunded, and how many of their emails are still to go
-# (a superseded one, e.g. "we got your request" once it is approved, is skipped, not sent).
+# Of the run's returns: how many are refunded, and how many of their emails are still to go,
+# waiting or being sent right now (a superseded one, e.g. "we got your request" once it is
+# approved, is skipped, not sent).
 _PROGRESS = ("SELECT (SELECT count(*) FROM returns WHERE rma = ANY(%s) AND status = "
              "'refunded'), (SELECT count(*) FROM notifications n JOIN returns r ON "
-             "r.id = n.return_id WHERE r.rma = ANY(%s) AND n.status = 'pending')")
+             "r.id = n.return_id WHERE r.rma = ANY(%s) AND n.status IN ('pending', 'sending'))")
 
 
 def _commits(conn: psycopg.Connection[Any]) -> int:
