@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, event, select
@@ -67,10 +68,13 @@ def _stripe_payment(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _apply(order: Order, data: dict[str, Any]) -> None:
-    # The order's row is written on every update, its lines' alone included: a return
-    # request waiting for the order's lock tells by it that the lines it read are out of
-    # date (_LOCK_ORDER).
-    order.updated_at = utcnow()
+    # The order's row is written on every update, its lines' alone included, with an
+    # updated_at that always moves (a clock frozen in a test, or one that stepped back, has
+    # it move by a microsecond): a return request waiting for the order's lock tells by it
+    # that the lines it read are out of date (_LOCK_ORDER).
+    now = utcnow()
+    order.updated_at = now if order.updated_at is None or now > order.updated_at \
+        else order.updated_at + timedelta(microseconds=1)
     payment = _stripe_payment(data)
     pins = pins_of(order) if order.id is not None else OrderPins()
     payments = ([{k: v for k, v in p.items() if v is not None} for p in data["payments"]]

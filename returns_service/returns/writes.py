@@ -63,22 +63,43 @@ _NOTED = "_noted_changes"
 @contextmanager
 def written_once(ret: Return) -> Iterator[Return]:
     """Changes made to `ret` inside the block are written together when it ends: one UPDATE
-    of the return, one INSERT of its events, one UPDATE of its items, however many status
-    changes it went through (a receipt that starts a refund is two). The return is
+    of the return and one INSERT of its events, however many status changes it went through
+    (a receipt that starts a refund is two), and its items' changes with them. The return is
     row-locked by then, so no one else can change it in between. Queries inside the block
     may flush the session: what changed so far is noted and the objects marked clean, so
-    the ORM never writes the return itself. An error inside writes nothing (the
-    transaction is rolled back)."""
+    the ORM never writes the return itself. Code inside must not read the return again for
+    change (the read would replace what is held). A block inside another is part of it.
+
+    An error inside writes nothing: the events it queued are dropped and the columns it
+    changed are expired (read again from the database), whether or not the caller then
+    rolls back."""
+    if _HELD in ret.__dict__:  # already held by an enclosing block, which writes
+        yield ret
+        return
     ret.__dict__[_HELD] = True
+    queued = len(ret.__dict__.get("_unsaved_events") or ())
     try:
         yield ret
     except BaseException:
-        for obj in (ret, *(ret.__dict__.get("items") or ())):
-            obj.__dict__.pop(_NOTED, None)
+        _drop_held(ret, queued)
         raise
     finally:
         del ret.__dict__[_HELD]
     save(ret)
+
+
+def _drop_held(ret: Return, queued: int) -> None:
+    """Forget what a failed `written_once` block held: events queued in it, noted columns."""
+    pending = ret.__dict__.get("_unsaved_events")
+    if pending is not None:
+        del pending[queued:]
+    session = inspect(ret).session
+    for obj, columns in ((ret, _RETURN_COLUMNS),
+                         *((item, _ITEM_COLUMNS) for item in ret.__dict__.get("items") or ())):
+        changed = set(obj.__dict__.pop(_NOTED, ())) | {
+            key for key in inspect(obj).committed_state if key in columns}
+        if changed and session is not None:
+            session.expire(obj, sorted(changed))
 
 
 def save(ret: Return, session: Session | None = None) -> None:

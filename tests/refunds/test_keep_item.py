@@ -35,8 +35,10 @@ def test_a_cheap_damaged_item_is_kept_and_refunded_at_approval(app, api, make_or
     approved = api.post(f"/api/v1/returns/{shown['rma']}/approve", as_="agent", json={})
     assert approved.status_code == 200, approved.json
     after = approved.json
-    # No parcel, no receive step: the refund starts with the approval.
+    # No parcel, no receive step: the refund starts with the approval, in the same change
+    # (the version moves by one).
     assert after["status"] == "refund_pending"
+    assert after["version"] == shown["version"] + 1
     # Merchant's fault: the item and the shipping come back in full.
     assert after["refund"]["total"] == 2500 + 500
     assert [r["amount"] for r in after["refunds"]] == [3000]

@@ -420,14 +420,19 @@ def test_a_change_to_the_items_alone_is_seen_by_a_reader_that_waited(
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("clock_frozen", [False, True], ids=["clock running", "clock frozen"])
 def test_a_return_asked_for_while_the_store_updates_its_order_is_checked_against_the_update(
-        app: Flask, api: Any, make_order: Any) -> None:
+        app: Flask, api: Any, make_order: Any, clock_frozen: bool) -> None:
     """The store cuts a line from two shirts to one while the customer asks to return two:
-    the request waits for the order's lock, then is checked against the one shirt left."""
+    the request waits for the order's lock, then is checked against the one shirt left
+    (also when the update lands at the very instant the order was written)."""
+    from returns_service.common import clock
     from returns_service.orders.schemas import OrderIn
     from returns_service.orders.services import upsert_order
     from tests.conftest import order_payload
 
+    if clock_frozen:
+        clock.freeze(clock.utcnow())  # the app fixture unfreezes it afterwards
     make_order("A1001")
     update = order_payload("A1001")
     update["lines"][0]["quantity"] = 1
@@ -451,3 +456,40 @@ def test_a_return_asked_for_while_the_store_updates_its_order_is_checked_against
     assert answers[0].status_code == 422, answers[0].json
     assert answers[0].json["errors"] == {
         "items.0.quantity": ["You can return between 1 and 1 of this item."]}
+
+
+def test_a_failure_inside_a_held_change_writes_nothing_even_if_the_caller_commits(
+        app: Flask, make_return: Any) -> None:
+    """A receipt's or approval's changes are held and written at the end (written_once): when
+    something fails in between, none of them is written, not even its audit events."""
+    from returns_service.returns.writes import written_once
+
+    created = make_return()
+    with app.app_context():
+        ret = services.lock_return(created["rma"])
+        with pytest.raises(RuntimeError), written_once(ret):
+            services.transition(ret, "approve", AGENT)
+            raise RuntimeError("a subscriber failed")
+        db.session.commit()
+    with app.app_context():
+        ret = services.get_return(created["rma"])
+        assert (ret.status, ret.version) == ("requested", created["version"])
+        assert [e.trigger for e in ret.events if e.kind == "status"] == ["request"]
+
+
+def test_a_held_change_inside_another_is_written_with_it(app: Flask, make_return: Any) -> None:
+    from returns_service.returns.writes import written_once
+
+    created = make_return()
+    with app.app_context():
+        ret = services.lock_return(created["rma"])
+        with written_once(ret):
+            with written_once(ret):
+                services.transition(ret, "approve", AGENT)
+            services.transition(ret, "cancel", AGENT)
+        db.session.commit()
+    with app.app_context():
+        ret = services.get_return(created["rma"])
+        assert (ret.status, ret.version) == ("cancelled", created["version"] + 1)
+        assert [e.trigger for e in ret.events if e.kind == "status"] == [
+            "request", "approve", "cancel"]
