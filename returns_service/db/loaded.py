@@ -27,6 +27,21 @@ def read_rows(session: Session, statement: Any, params: dict[str, Any]) -> list[
     return session.connection().execute(statement, params).all()
 
 
+def read_locked_rows(session: Session, statement: Any, params: dict[str, Any],
+                     marker: int) -> list[Any]:
+    """`read_rows` for a statement that row-locks one table's row and joins others to it,
+    its last column the locked row's column at `marker` (a version, a timestamp every
+    write moves) as the statement's snapshot saw it, from an unlocked alias of the table.
+
+    Under READ COMMITTED a statement that waited for the lock returns the locked row as its
+    holder committed it, but the joined rows as they were when the statement started: the
+    two markers then differ, and the statement runs again, the lock now held."""
+    rows = read_rows(session, statement, params)
+    if rows and rows[0][marker] != rows[0][-1]:
+        rows = read_rows(session, statement, params)
+    return rows
+
+
 def loaded(session: Session, model: Any, values: dict[str, Any],
            relations: dict[str, Any] | None = None) -> tuple[Any, bool]:
     """The `model` object holding `values` (its row) and `relations` (related objects, or

@@ -21,7 +21,7 @@ from returns_service.common.i18n import N_, customer_language
 from returns_service.db import db
 from returns_service.db.constants import one_of
 from returns_service.db.insert_once import insert_once
-from returns_service.db.loaded import object_from_row, read_rows
+from returns_service.db.loaded import object_from_row
 from returns_service.notifications.mailer import (
     MailNotConfigured,
     PermanentMailError,
@@ -221,7 +221,7 @@ def deliver(notification_id: int) -> str:
         return _skip(taken, superseded_by)
     db.session.commit()
     try:
-        note = _load_for_rendering(notification_id, taken)
+        note = _load_for_rendering(taken)
         message = build_message(note)
         send_message(url, message, timeout=float(current_app.config["SMTP_TIMEOUT_SECONDS"]),
                      envelope=envelope(note))
@@ -270,21 +270,14 @@ def _not_claimed(notification_id: int) -> str:
     return "claimed by another worker or already sent"
 
 
-_FOR_RENDERING = (select(*Notification.__table__.c)  # built once: every email job runs it
-                  .where(Notification.__table__.c.id == bindparam("id")))
-
-
-def _load_for_rendering(notification_id: int, taken: Row[Any] | None = None) -> Notification:
+def _load_for_rendering(taken: Row[Any]) -> Notification:
     """The notification with everything its email shows (its return, order, items and
     their order lines), read with Core statements (db.loaded: a fraction of the ORM's
     joined-load query). `taken`: the row our claim answered (it holds every column, and
     nobody else changes a claimed row), so only the return is read."""
-    session = db.session
-    row = taken if taken is not None else read_rows(session, _FOR_RENDERING,
-                                                    {"id": notification_id})[0]
-    return_id = row.return_id
+    return_id = taken.return_id
     ret = read_return(return_id) if return_id is not None else None
-    return object_from_row(session, Notification, row, {"return_": ret})
+    return object_from_row(db.session, Notification, taken, {"return_": ret})
 
 
 _DECISION_EMAIL = (  # built once: every "we have your request" email job runs it

@@ -15,7 +15,7 @@ from returns_service.common.errors import NotFound, ValidationFailed
 from returns_service.common.i18n import N_
 from returns_service.common.money import allocate
 from returns_service.db import db
-from returns_service.db.loaded import attach, loaded, read_rows
+from returns_service.db.loaded import attach, loaded, read_locked_rows
 from returns_service.orders.models import Order, OrderLine
 from returns_service.orders.signals import OrderPins, order_pins_asked
 
@@ -184,11 +184,9 @@ _ORDER_KEYS = tuple(c.key for c in _ORDERS.columns)  # attribute names are colum
 _LINE_KEYS = tuple(c.key for c in _LINES.columns)
 
 
-# A statement that waited for the order's lock returns the order as its holder committed it
-# but the lines as they were when the statement started (under READ COMMITTED only the
-# locked row is fetched again): the `updated_at` its snapshot saw tells, and the read is
-# then repeated, the lock now held (every update writes the order's row, see _apply).
-_SEEN = _ORDERS.alias("seen")  # the order as the statement's snapshot saw it: not locked
+# The order as the locking statement's snapshot saw it (not locked): its updated_at tells
+# a read that waited for the lock (read_locked_rows); every update moves it (see _apply).
+_SEEN = _ORDERS.alias("seen")
 _UPDATED = _ORDER_KEYS.index("updated_at")
 
 
@@ -209,11 +207,9 @@ def _read_locked_order(statement: Any, params: dict[str, Any]) -> Order | None:
     """The order and its lines as the session's objects (db.loaded: without the ORM's
     query machinery), those already in the session refreshed in place; None if no row."""
     session = db.session
-    rows = read_rows(session, statement, params)
+    rows = read_locked_rows(session, statement, params, _UPDATED)
     if not rows:
         return None
-    if rows[0][_UPDATED] != rows[0][-1]:
-        rows = read_rows(session, statement, params)  # it waited for the lock: read afresh
     width = len(_ORDER_KEYS)
     new: list[Any] = []
     lines = []

@@ -4,7 +4,7 @@
 What a change goes on to need comes in the same statement, one row per item: the return,
 its order (the customer's email, the refund's currency and payment), and its items with
 their order lines (the answer, the emails, the refund); a read that had to wait for the lock
-is repeated once it holds it (see _SEEN). The rows become the session's
+is repeated once it holds it (db.loaded.read_locked_rows). The rows become the session's
 objects as the ORM would have loaded them (returns_service.db.loaded), without its query
 and loading machinery; the change itself is made on those objects and written by
 returns.writes.
@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from returns_service.db import db
-from returns_service.db.loaded import attach, loaded, read_rows
+from returns_service.db.loaded import attach, loaded, read_locked_rows, read_rows
 from returns_service.orders.models import Order, OrderLine
 from returns_service.returns.models import Return, ReturnItem
 
@@ -44,12 +44,10 @@ def _reading(where: Any, *, locked: bool = False) -> Any:
             .where(where).order_by(_ITEMS.c.id).with_for_update(of=_RETURNS))
 
 
-# A statement that waited for the row lock returns the return as the holder committed it,
-# but the rows it joins (items, order, lines) as they were when it started: under READ
-# COMMITTED only the locked row is fetched again. The version its snapshot saw tells: when
-# it differs from the locked row's, the read is repeated, the lock now held (every change
-# of a return or of its items moves its version).
-_SEEN = _RETURNS.alias("seen")  # the return as the statement's snapshot saw it: not locked
+# The return as the locking statement's snapshot saw it (not locked): its version tells a
+# read that waited for the lock (read_locked_rows); every change of a return or of its
+# items moves the version.
+_SEEN = _RETURNS.alias("seen")
 _BY_RMA = _reading(_RETURNS.c.rma == bindparam("rma"), locked=True)
 _BY_ID = _reading(_RETURNS.c.id == bindparam("id"), locked=True)
 _SHOWN_BY_ID = _reading(_RETURNS.c.id == bindparam("id"))
@@ -60,23 +58,22 @@ def read_locked(*, rma: str | None = None, return_id: int | None = None) -> Retu
     """The return with this RMA (or id), row-locked on PostgreSQL for the rest of the
     transaction, with its order and its items and their lines; None when there is none.
     A return already in the session is refreshed in place."""
-    return _read(*((_BY_RMA, {"rma": rma}) if rma is not None
-                   else (_BY_ID, {"id": return_id})))
+    statement, params = ((_BY_RMA, {"rma": rma}) if rma is not None
+                         else (_BY_ID, {"id": return_id}))
+    return _read(read_locked_rows(db.session, statement, params, _VERSION))
 
 
 def read_return(return_id: int) -> Return | None:
     """read_locked without the lock: the return, its order, items and lines to show (an
     email about it)."""
-    return _read(_SHOWN_BY_ID, {"id": return_id})
+    return _read(read_rows(db.session, _SHOWN_BY_ID, {"id": return_id}))
 
 
-def _read(statement: Any, params: dict[str, Any]) -> Return | None:
+def _read(rows: list[Any]) -> Return | None:
+    """The return of these rows as the session's objects; None when there are none."""
     session = db.session
-    rows = read_rows(session, statement, params)
     if not rows:
         return None
-    if statement is not _SHOWN_BY_ID and rows[0][_VERSION] != rows[0][-1]:
-        rows = read_rows(session, statement, params)  # it waited for the lock: read afresh
     ends = _ENDS
     first = rows[0]
     new: list[Any] = []

@@ -96,8 +96,7 @@ def _drop_held(ret: Return, queued: int) -> None:
     session = inspect(ret).session
     for obj, columns in ((ret, _RETURN_COLUMNS),
                          *((item, _ITEM_COLUMNS) for item in ret.__dict__.get("items") or ())):
-        changed = set(obj.__dict__.pop(_NOTED, ())) | {
-            key for key in inspect(obj).committed_state if key in columns}
+        changed = _changes(obj, columns)
         if changed and session is not None:
             session.expire(obj, sorted(changed))
 
@@ -107,22 +106,23 @@ def save(ret: Return, session: Session | None = None) -> None:
     `session`'s transaction (by default the app's session); inside `written_once`, only
     note what changed, for the write at its end."""
     items = ret.__dict__.get("items")
-    if _HELD in ret.__dict__:
-        _note_changes(ret, _RETURN_COLUMNS)
-        for item in items or ():
-            if item.__dict__.get("id") is not None:  # a new item is inserted at the end
-                _note_changes(item, _ITEM_COLUMNS)
+    written = [item for item in items or () if item.__dict__.get("id") is not None]
+    if _HELD in ret.__dict__:  # new items are inserted at the end
+        for obj, columns in ((ret, _RETURN_COLUMNS), *((item, _ITEM_COLUMNS) for item in written)):
+            _note_changes(obj, columns)
         return
     # On the transaction's connection: no autoflush (whose hook would save the same return
     # again, in the middle of this save) and none of the ORM's work around a statement.
     connection = (session or db.session).connection()
     changed = _changes(ret, _RETURN_COLUMNS)
+    item_changes = [(item, keys) for item in written
+                    if (keys := _changes(item, _ITEM_COLUMNS))]
     # A change of its items alone moves the return's version too: a reader that waited for
     # the lock tells by the version that what it joined is out of date (returns.locking).
-    if changed or any(_item_changed(item) for item in items or ()):
+    if changed or item_changes:
         _update_return(connection, ret, changed)
     if items:
-        _save_items(connection, ret, items)
+        _save_items(connection, ret, items, item_changes)
     pending = ret.__dict__.get("_unsaved_events")
     if pending:
         ret.__dict__["_unsaved_events"] = []
@@ -131,17 +131,21 @@ def save(ret: Return, session: Session | None = None) -> None:
         _mark_clean(obj)
 
 
+def _unwritten(obj: Any, columns: frozenset[str]) -> set[str]:
+    """The `columns` of `obj` set since it was loaded, last written or last noted."""
+    return {key for key in inspect(obj).committed_state if key in columns}
+
+
 def _changes(obj: Any, columns: frozenset[str]) -> tuple[str, ...]:
-    """The columns of `obj` changed since it was loaded or last written, sorted."""
-    keys = {key for key in inspect(obj).committed_state if key in columns}
-    keys.update(obj.__dict__.pop(_NOTED, ()))
-    return tuple(sorted(keys))
+    """The columns of `obj` changed since it was loaded or last written (noted ones
+    included, and no longer noted), sorted."""
+    return tuple(sorted(_unwritten(obj, columns) | obj.__dict__.pop(_NOTED, set())))
 
 
 def _note_changes(obj: Any, columns: frozenset[str]) -> None:
     """Note which columns of `obj` changed and take its values as committed, so that a
     flush before the write finds nothing to write."""
-    keys = [key for key in inspect(obj).committed_state if key in columns]
+    keys = _unwritten(obj, columns)
     if keys:
         obj.__dict__.setdefault(_NOTED, set()).update(keys)
         for key in keys:
@@ -181,15 +185,9 @@ def _return_update(keys: tuple[str, ...]) -> Any:
                      "version": bindparam("_new_version"), "updated_at": bindparam("_now")}))
 
 
-def _item_changed(item: ReturnItem) -> bool:
-    """Whether an item already written has changes to write."""
-    if item.__dict__.get("id") is None:
-        return False
-    return _NOTED in item.__dict__ or any(key in _ITEM_COLUMNS
-                                          for key in inspect(item).committed_state)
-
-
-def _save_items(connection: Any, ret: Return, items: list[ReturnItem]) -> None:
+def _save_items(connection: Any, ret: Return, items: list[ReturnItem],
+                changes: list[tuple[ReturnItem, tuple[str, ...]]]) -> None:
+    """Insert the new items; update the written ones with their `changes`."""
     new = [item for item in items if item.__dict__.get("id") is None]
     if new:
         rows = [{"return_id": ret.id, "order_line_id": item.order_line_id
@@ -201,10 +199,7 @@ def _save_items(connection: Any, ret: Return, items: list[ReturnItem]) -> None:
                 set_committed_value(item, key, value)
             set_committed_value(item, "id", item_id)
     by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for item in items:
-        changed = _changes(item, _ITEM_COLUMNS)
-        if not changed:
-            continue
+    for item, changed in changes:
         by_shape.setdefault(changed, []).append(
             {"_id": item.id, **{f"v_{key}": item.__dict__.get(key) for key in changed}})
         for key in changed:

@@ -336,22 +336,18 @@ def test_ticks_running_at_once_escalate_each_waiting_return_once(
         assert len(per_return) == 8 and {n for _, n in per_return} == {1}
 
 
-def _wait_until_someone_waits_for_a_lock(timeout: float = 10) -> None:
+def _wait_until_someone_waits_for_a_lock() -> None:
     """Until a backend of this database waits for a row lock (the reader below)."""
-    import time
-
     import psycopg
 
     from tests.conftest import TEST_DATABASE_URL
+    from tests.support.workers import wait_for
 
-    deadline = time.monotonic() + timeout
     with psycopg.connect(TEST_DATABASE_URL, autocommit=True) as admin:
-        while time.monotonic() < deadline:
-            if admin.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type "
-                             "= 'Lock' AND datname = current_database()").fetchone()[0]:
-                return
-            time.sleep(0.02)
-    raise AssertionError("nobody waited for the lock")
+        assert wait_for(lambda: admin.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database()").fetchone()[0], timeout=10), \
+            "nobody waited for the lock"
 
 
 def _read_while_another_changes(app: Flask, rma: str, change: Any) -> tuple[Any, ...]:
