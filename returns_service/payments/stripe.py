@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import requests
 import stripe
 
 from returns_service.common import strict_json
@@ -113,6 +114,17 @@ def to_provider_refund(obj: Any) -> ProviderRefund:
         metadata={str(k): str(v) for k, v in (data.get("metadata") or {}).items()})
 
 
+def _session_for(api_base: str) -> requests.Session:
+    """A requests session for calls to `api_base`, with the outbound proxy the environment
+    names for it (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) looked up once, here. Left to itself,
+    requests reads every proxy variable of the environment again on each call: about a fifth
+    of a refund's CPU in the worker."""
+    session = requests.Session()
+    session.trust_env = False
+    session.proxies.update(requests.utils.get_environ_proxies(api_base))
+    return session
+
+
 class StripeRefundGateway:
     """Refunds at Stripe (or a server speaking its API, via `api_base`)."""
 
@@ -122,7 +134,8 @@ class StripeRefundGateway:
         self._client = stripe.StripeClient(
             api_key, base_addresses=base, max_network_retries=max_network_retries,
             stripe_version=STRIPE_API_VERSION,
-            http_client=stripe.new_default_http_client(timeout=timeout))
+            http_client=stripe.RequestsClient(
+                timeout=timeout, session=_session_for(api_base or stripe.DEFAULT_API_BASE)))
 
     def create_refund(self, *, payment_intent: str, amount: int, currency: str,
                       idempotency_key: str, metadata: dict[str, str]) -> ProviderRefund:

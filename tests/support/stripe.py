@@ -191,6 +191,7 @@ class Seen:
     idempotency_key: str | None
     form: dict[str, str]
     stripe_version: str | None = None
+    target: str = ""  # the request line's target: an absolute URL when sent through a proxy
 
 
 class StubStripe:
@@ -254,7 +255,7 @@ class StubStripe:
         parsed = urllib.parse.urlsplit(req.path)
         form = dict(urllib.parse.parse_qsl(body.decode() or parsed.query))
         seen = Seen(method, parsed.path, req.headers.get("Idempotency-Key"), form,
-                    req.headers.get("Stripe-Version"))
+                    req.headers.get("Stripe-Version"), req.path)
         action = None
         with self._lock:
             self.seen.append(seen)
