@@ -217,6 +217,20 @@ def settled_on_return(ret: Return) -> int:
     return int(read_rows(db.session, _SETTLED_ON_RETURN, {"return_id": ret.id})[0][0])
 
 
+# Its own subquery's `returns` stays its own (correlate(None)): the outer row is the same
+# return, but the sum must not depend on that.
+_BEFORE_SUBMIT = select(Return.rma, Return.refund_amount,
+                        _LIVE_ON_RETURN.correlate(None).scalar_subquery()).where(
+    Return.id == bindparam("return_id"))
+
+
+def before_submit(return_id: int) -> tuple[str, int | None, int]:
+    """What the refund job checks before it calls Stripe, in one statement: the return's
+    RMA, what it is owed, and its live refunds (`refunded_on_return`)."""
+    rma, owed, live = read_rows(db.session, _BEFORE_SUBMIT, {"return_id": return_id})[0]
+    return rma, owed, int(live)
+
+
 def refunded_on_return(ret: Return) -> int:
     """Live refunds already recorded on this return (e.g. a partial one in the dashboard)."""
     return int(read_rows(db.session, _LIVE_ON_RETURN, {"return_id": ret.id})[0][0])

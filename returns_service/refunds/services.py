@@ -38,6 +38,7 @@ from returns_service.payments.stripe import (
     TransientPaymentError,
 )
 from returns_service.refunds.amounts import (
+    before_submit,
     refunded_on_return,
     refunds_of_return,
     remaining_on_order,
@@ -240,12 +241,23 @@ def record_manual_refund(rma: str, actor: Actor, *, amount: int, reference: str,
 
 # --- the job -----------------------------------------------------------------------------
 
+_REFUNDS = Refund.__table__
+# Built once: every refund job runs them. Core statements: the job needs a few columns of the
+# refund and its return, not ORM objects (the outcome is recorded from a fresh read).
+_TO_SUBMIT = select(_REFUNDS).where(_REFUNDS.c.id == bindparam("refund_id")).with_for_update()
+_CLAIM = update(_REFUNDS).values(submitted_at=bindparam("now"))
+_CLAIM_FIRST = _CLAIM.where(_REFUNDS.c.id == bindparam("refund_id"),
+                            _REFUNDS.c.status == "pending", _REFUNDS.c.submitted_at.is_(None))
+_CLAIM_AGAIN = _CLAIM.where(_REFUNDS.c.id == bindparam("refund_id"),
+                            _REFUNDS.c.status == "pending",
+                            _REFUNDS.c.submitted_at == bindparam("previous"))
+
+
 def execute_refund(refund_id: int, *, commit_outcome: bool = True) -> str:
     """Ask Stripe for the money, once. Commits the lease before the call, then the outcome
     (with `commit_outcome=False` the caller commits it: the outbox job, with its processed
     mark). Safe to run twice at once."""
-    refund = db.session.scalar(select(Refund).where(Refund.id == refund_id).with_for_update()
-                               .execution_options(populate_existing=True))
+    refund = db.session.connection().execute(_TO_SUBMIT, {"refund_id": refund_id}).first()
     if refund is None or refund.origin != "service" or refund.status != "pending" \
             or refund.provider_refund_id:
         db.session.rollback()
@@ -263,11 +275,12 @@ def execute_refund(refund_id: int, *, commit_outcome: bool = True) -> str:
         db.session.rollback()
         return record_outcome(refund_id, error=PermanentPaymentError(
             "no_payment_intent", "The order has no payment intent."), commit=commit_outcome)
-    ret = refund.return_
+    return_id = refund.return_id
+    # After the refund's lock, in a statement of its own: it sees what committed meanwhile.
+    rma, owed, live = before_submit(return_id) if return_id is not None else ("", None, 0)
     # Ours is pending, so it is one of the return's live refunds: the rest are the others.
-    outside = refunded_on_return(ret) - refund.amount \
-        if ret is not None and refund.submitted_at is None else 0
-    owed = ret.refund_amount if ret is not None else None
+    outside = live - refund.amount if return_id is not None and refund.submitted_at is None \
+        else 0
     if outside and owed is not None and outside + refund.amount > owed:
         # Refunded in the Stripe dashboard (made or still pending) beyond what our amount
         # allowed for: sending ours too would pay more than is owed. Withdrawn unsent; a
@@ -277,15 +290,12 @@ def execute_refund(refund_id: int, *, commit_outcome: bool = True) -> str:
     previous = refund.submitted_at
     reconcile = previous is not None  # an earlier call may have reached Stripe
     payment_intent, amount, key = refund.payment_intent, refund.amount, refund.idempotency_key
-    currency, return_id = refund.currency, refund.return_id
-    rma = refund.return_.rma if refund.return_ else ""
+    currency = refund.currency
     # Claim by compare-and-set as well as the row lock, so the claim is atomic on any
     # database (SQLite has no FOR UPDATE): of two runs that read the same lease, one wins.
-    claimed = db.session.execute(
-        update(Refund).where(Refund.id == refund_id, Refund.status == "pending",
-                             Refund.submitted_at.is_(None) if previous is None
-                             else Refund.submitted_at == previous)
-        .values(submitted_at=now).execution_options(synchronize_session=False)).rowcount
+    claimed = db.session.connection().execute(
+        _CLAIM_FIRST if previous is None else _CLAIM_AGAIN,
+        {"refund_id": refund_id, "now": now, "previous": previous}).rowcount
     db.session.commit()  # the lease is visible before we call out; no lock held during the call
     if claimed != 1:
         raise RetryLater(f"refund {refund_id} was claimed by another worker")
