@@ -34,7 +34,7 @@ from returns_service.db import db
 from returns_service.integrations import alerts
 from returns_service.integrations.events import DELIVER_TOPIC
 from returns_service.integrations.models import WebhookDelivery, WebhookEndpoint
-from returns_service.integrations.ssrf import TargetRefused, check_target
+from returns_service.integrations.ssrf import TargetRefused, check_target, post_pinned
 from returns_service.outbox.service import emit
 from workflows.webhook_deliveries import can_fire, fire
 
@@ -152,9 +152,9 @@ def attempt(delivery: WebhookDelivery) -> str:
     error: str | None = None
     started = time.monotonic()
     try:
-        check_target(url, allow_private=bool(config["WEBHOOK_ALLOW_PRIVATE_TARGETS"]))
-        response = requests.post(url, data=body, headers=headers, allow_redirects=False,
-                                 timeout=int(config["WEBHOOK_TIMEOUT_SECONDS"]))
+        address = check_target(url, allow_private=bool(config["WEBHOOK_ALLOW_PRIVATE_TARGETS"]))
+        response = post_pinned(url, address, data=body, headers=headers,
+                               timeout=int(config["WEBHOOK_TIMEOUT_SECONDS"]))
         status, text = response.status_code, response.text[:BODY_KEPT]
     except TargetRefused as exc:
         error = str(exc)

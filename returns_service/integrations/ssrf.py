@@ -1,22 +1,28 @@
 """Where outbound webhooks may go: http(s) URLs whose host resolves to public addresses only,
 unless WEBHOOK_ALLOW_PRIVATE_TARGETS allows private, loopback and link-local ones. Checked
 when an endpoint is saved and again before every attempt (a name may resolve elsewhere
-later)."""
+later), and each attempt connects to the address that check vetted (`post_pinned`): a name
+that resolves to a public address for the check and to an internal one a moment later (DNS
+rebinding) never gets the request into the internal network."""
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from typing import Any
 from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
 
 
 class TargetRefused(ValueError):
     """The URL may not be used as a webhook target; the message says why."""
 
 
-def check_target(url: str, *, allow_private: bool) -> None:
+def check_target(url: str, *, allow_private: bool) -> str:
     """Raise TargetRefused unless `url` is an http(s) URL whose host resolves only to
-    addresses a webhook may reach."""
+    addresses a webhook may reach; the address to connect to (the resolver's first)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise TargetRefused("Use an http:// or https:// URL with a host name.")
@@ -44,3 +50,44 @@ def check_target(url: str, *, allow_private: bool) -> None:
             f"The host {parts.hostname} resolves to {address}, a private, loopback, "
             "link-local or reserved address. Webhooks only go to public addresses unless "
             "WEBHOOK_ALLOW_PRIVATE_TARGETS is set.")
+    return str(infos[0][4][0]).split("%", 1)[0]
+
+
+class _PinnedAdapter(HTTPAdapter):
+    """requests' transport, connecting to one vetted address whatever the URL's name
+    resolves to by then. Over TLS the name is still what the server is asked for (SNI) and
+    what its certificate is checked against: requests' documented way to change how it
+    picks a connection (`build_connection_pool_key_attributes`)."""
+
+    def __init__(self, address: str) -> None:
+        self._address = address
+        super().__init__()
+
+    def build_connection_pool_key_attributes(
+            self, request: requests.PreparedRequest, verify: Any,
+            cert: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
+            request, verify, cert)
+        name = host_params["host"]
+        host_params["host"] = self._address
+        if host_params["scheme"] == "https":
+            pool_kwargs["server_hostname"] = name
+            pool_kwargs["assert_hostname"] = name
+        return host_params, pool_kwargs
+
+
+def post_pinned(url: str, address: str, *, data: bytes, headers: dict[str, str],
+                timeout: float) -> requests.Response:
+    """POST to `url` over a connection to `address` (from `check_target`), redirects not
+    followed. The environment's proxy and CA settings apply as to any requests call; through
+    an HTTP proxy to an http:// URL, the proxy makes the connection."""
+    with requests.Session() as session:
+        adapter = _PinnedAdapter(address)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        prepared = session.prepare_request(requests.Request("POST", url, data=data,
+                                                            headers=headers))
+        # The name, as requests encoded it: the connection's own Host would be the address.
+        prepared.headers["Host"] = urlsplit(prepared.url).netloc
+        settings = session.merge_environment_settings(prepared.url, {}, None, None, None)
+        return session.send(prepared, allow_redirects=False, timeout=timeout, **settings)
