@@ -12,7 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import Flask
 from sqlalchemy.orm import configure_mappers
 
-from returns_service.common import i18n
+from returns_service.common import i18n, sealed
 from returns_service.common.error_reporting import init_error_reporting
 from returns_service.common.logs import configure_logging
 from returns_service.config import load_settings, sqlalchemy_url
@@ -31,6 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(settings)
     app.config["SECRET_KEY"] = settings["SECRET_KEY"] or _instance_secret(app)
+    sealed.check_keys(app.config)  # a mistyped key stops the start, naming the setting
     _configure_logging(app)
     if not settings["SECRET_KEY"]:
         log.warning("SECRET_KEY is not set: using the key kept in %s/secret_key. Links in "

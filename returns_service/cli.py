@@ -9,11 +9,13 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from returns_service.common import sealed
 from returns_service.common.errors import ValidationFailed
 from returns_service.common.loop import run_every
 from returns_service.db import db
 from returns_service.demo import seed
 from returns_service.demo.history import seed_history
+from returns_service.integrations.endpoints import reseal_secrets
 from returns_service.notifications.mailer import keep_connections_open
 from returns_service.outbox.relay import relay_pending
 from returns_service.staff import services as staff
@@ -26,6 +28,7 @@ tokens = AppGroup("tokens", help="Manage API tokens for machine clients and scri
 workflow = AppGroup("workflow", help="Inspect the state machines (workflows/).")
 outbox = AppGroup("outbox", help="Background work waiting to be delivered.")
 demo = AppGroup("demo", help="Demo data for a first look.")
+secrets_group = AppGroup("secrets", help="The keys that seal stored secrets (ENCRYPTION_KEYS).")
 
 
 def _fail_on(exc: ValidationFailed) -> None:
@@ -127,6 +130,24 @@ def demo_seed(history: bool | None) -> None:
         click.echo(seed_history())
 
 
+@secrets_group.command("new-key")
+def new_key_command() -> None:
+    """Print a new key for ENCRYPTION_KEYS."""
+    click.echo(sealed.new_key())
+
+
+@secrets_group.command("reseal")
+def reseal_command() -> None:
+    """Seal every stored secret again with the first of ENCRYPTION_KEYS."""
+    try:
+        count = reseal_secrets()
+    except sealed.SecretUnreadable as exc:
+        db.session.rollback()
+        raise click.ClickException(f"Nothing changed. {exc}") from None
+    click.echo(f"Sealed again with the first key: the secrets of {count} webhook "
+               "endpoint(s). Keys no longer needed can now be dropped from ENCRYPTION_KEYS.")
+
+
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 @click.option("--with-scheduler/--without-scheduler", default=True)
@@ -152,7 +173,7 @@ def worker_command(burst: bool, with_scheduler: bool, fork: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Add the service's commands: users, tokens, workflow, outbox, demo, worker."""
-    for group in (users, tokens, workflow, outbox, demo):
+    """Add the service's commands: users, tokens, workflow, outbox, demo, secrets, worker."""
+    for group in (users, tokens, workflow, outbox, demo, secrets_group):
         app.cli.add_command(group)
     app.cli.add_command(worker_command)

@@ -51,6 +51,13 @@ SETTINGS: tuple[Setting, ...] = (
             "Signs sessions and customer status links. Set it in production, the same for "
             "the web app and every worker.",
             SERVICE, "generated once into `instance/secret_key` (the start-up log warns)"),
+    Setting("ENCRYPTION_KEYS", None, "text",
+            "Keys that seal the secrets the service stores and must read back (webhook "
+            "signing secrets), comma-separated Fernet keys (`flask secrets new-key` prints "
+            "one). The first seals, every one listed opens: put a new key first, run "
+            "`flask secrets reseal`, then drop the old one. The same everywhere.",
+            SERVICE, "a key derived from `SECRET_KEY` (changing `SECRET_KEY` then makes the "
+            "stored secrets unreadable: set this first)"),
     Setting("DATABASE_URL", None, "text",
             "`postgresql://user@host/db` in production (psycopg 3; `postgres://` works too). "
             "The start-up log says which database is used when it is unset.",

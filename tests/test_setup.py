@@ -110,6 +110,7 @@ def test_health_is_503_within_seconds_when_the_database_does_not_answer(
     ("RATELIMIT_LOOKUP", "ten per minute", "RATELIMIT_LOOKUP='ten per minute': use a rate"),
     ("SMTP_TIMEOUT_SECONDS", "30s", "SMTP_TIMEOUT_SECONDS='30s': use a whole number"),
     ("LOG_LEVEL", "verbose", "LOG_LEVEL='verbose': use one of DEBUG, INFO"),
+    ("ENCRYPTION_KEYS", "hunter2", "ENCRYPTION_KEYS: key 1 is not a Fernet key"),
 ])
 def test_a_mistyped_setting_stops_the_app_from_starting_and_names_itself(
         app_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch, name: str, value: str,

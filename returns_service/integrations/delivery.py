@@ -30,6 +30,7 @@ from sqlalchemy.orm import aliased
 from standardwebhooks.webhooks import Webhook
 
 from returns_service.common.clock import utcnow
+from returns_service.common.sealed import SecretUnreadable, unseal
 from returns_service.db import db
 from returns_service.integrations import alerts
 from returns_service.integrations.events import DELIVER_TOPIC
@@ -62,10 +63,11 @@ def signed_headers(endpoint: WebhookEndpoint, message_id: str, body: bytes,
     attempt (receivers compare it with theirs), and while a rotated-out secret is still
     valid its signature is sent too."""
     sent_at = datetime.fromtimestamp(time.time(), UTC)
-    signatures = [Webhook(endpoint.secret).sign(message_id, sent_at, body)]
-    if endpoint.previous_secret and endpoint.previous_secret_expires_at \
+    signatures = [Webhook(unseal(endpoint.sealed_secret)).sign(message_id, sent_at, body)]
+    if endpoint.sealed_previous_secret and endpoint.previous_secret_expires_at \
             and endpoint.previous_secret_expires_at > now:
-        signatures.append(Webhook(endpoint.previous_secret).sign(message_id, sent_at, body))
+        signatures.append(Webhook(unseal(endpoint.sealed_previous_secret))
+                          .sign(message_id, sent_at, body))
     return {"webhook-id": message_id, "webhook-timestamp": str(int(sent_at.timestamp())),
             "webhook-signature": " ".join(signatures), "content-type": "application/json",
             "user-agent": USER_AGENT}
@@ -144,7 +146,11 @@ def attempt(delivery: WebhookDelivery) -> str:
     delivery.last_attempt_at = now
     delivery_id, url = delivery.id, endpoint.url
     body = _body(delivery.payload)
-    headers = signed_headers(endpoint, delivery.message_id, body, now)
+    try:
+        headers: dict[str, str] | None = signed_headers(endpoint, delivery.message_id, body,
+                                                        now)
+    except SecretUnreadable:  # recorded as a failed attempt: retried, and seen
+        headers = None
     db.session.commit()
     config = current_app.config
     status: int | None = None
@@ -152,11 +158,13 @@ def attempt(delivery: WebhookDelivery) -> str:
     error: str | None = None
     started = time.monotonic()
     try:
+        if headers is None:
+            raise SecretUnreadable
         address = check_target(url, allow_private=bool(config["WEBHOOK_ALLOW_PRIVATE_TARGETS"]))
         response = post_pinned(url, address, data=body, headers=headers,
                                timeout=int(config["WEBHOOK_TIMEOUT_SECONDS"]))
         status, text = response.status_code, response.text[:BODY_KEPT]
-    except TargetRefused as exc:
+    except (TargetRefused, SecretUnreadable) as exc:
         error = str(exc)
     except requests.Timeout:
         error = f"No answer within {config['WEBHOOK_TIMEOUT_SECONDS']} s."

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from returns_service.common.clock import utcnow
 from returns_service.common.errors import NotFound, ValidationFailed
+from returns_service.common.sealed import reseal, seal
 from returns_service.db import db, is_row_id
 from returns_service.integrations.events import (
     DELIVER_TOPIC,
@@ -63,12 +64,13 @@ def create_endpoint(url: str, event_types: list[str], *, description: str = "",
     errors = _validated(url, description, event_types)
     if errors:
         raise ValidationFailed(errors)
+    secret = new_secret()
     endpoint = WebhookEndpoint(url=url, description=description.strip(),
                                event_types=sorted(set(event_types)), enabled=enabled,
-                               secret=new_secret(), last_sequence=0)
+                               sealed_secret=seal(secret), last_sequence=0)
     db.session.add(endpoint)
     db.session.flush()
-    return endpoint, endpoint.secret
+    return endpoint, secret
 
 
 
@@ -115,11 +117,26 @@ def update_endpoint(endpoint_id: int, changes: dict[str, Any]) -> WebhookEndpoin
 def rotate_secret(endpoint_id: int) -> tuple[WebhookEndpoint, str]:
     """A new secret; the current one stays valid (both signatures sent) for 24 hours."""
     endpoint = get_endpoint(endpoint_id, lock=True)
-    endpoint.previous_secret = endpoint.secret
+    secret = new_secret()
+    endpoint.sealed_previous_secret = endpoint.sealed_secret
     endpoint.previous_secret_expires_at = utcnow() + ROTATION_OVERLAP
-    endpoint.secret = new_secret()
+    endpoint.sealed_secret = seal(secret)
     db.session.flush()
-    return endpoint, endpoint.secret
+    return endpoint, secret
+
+
+def reseal_secrets() -> int:
+    """Seal every stored signing secret again with the first of ENCRYPTION_KEYS (after a
+    new key was put first); how many endpoints. Commits. SecretUnreadable, and nothing
+    changed, if a key that sealed one is no longer listed."""
+    endpoints = list(db.session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)
+                                        .with_for_update()))
+    for endpoint in endpoints:
+        endpoint.sealed_secret = reseal(endpoint.sealed_secret)
+        if endpoint.sealed_previous_secret:
+            endpoint.sealed_previous_secret = reseal(endpoint.sealed_previous_secret)
+    db.session.commit()
+    return len(endpoints)
 
 
 def send_test_event(endpoint_id: int) -> WebhookDelivery:

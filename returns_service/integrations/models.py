@@ -36,11 +36,11 @@ class WebhookEndpoint(db.Model):
     event_types: Mapped[list[str]] = mapped_column(JSONType)  # ["*"] for every event
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     disabled_reason: Mapped[str | None] = mapped_column(Text)
-    # `whsec_` + base64 of 32 random bytes (the Standard Webhooks format). Kept readable:
-    # every attempt is signed with it. The previous one stays valid for a day after a
-    # rotation, and both signatures are sent meanwhile.
-    secret: Mapped[str] = mapped_column(String(100))
-    previous_secret: Mapped[str | None] = mapped_column(String(100))
+    # The signing secret (`whsec_` + base64 of 32 random bytes, the Standard Webhooks
+    # format), sealed (common.sealed): every attempt opens it to sign. The previous one
+    # stays valid for a day after a rotation, and both signatures are sent meanwhile.
+    sealed_secret: Mapped[str] = mapped_column(Text)
+    sealed_previous_secret: Mapped[str | None] = mapped_column(Text)
     previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The last sequence number given to an event for this endpoint (incremented under the
     # row lock, in the transaction that records the event).
