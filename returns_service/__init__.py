@@ -35,7 +35,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _configure_logging(app)
     if not settings["SECRET_KEY"]:
         log.warning("SECRET_KEY is not set: using the key kept in %s/secret_key. Links in "
-                    "emails and sessions only work where that file is; set SECRET_KEY when "
+                    "emails, sessions and stored webhook secrets only work where that file "
+                    "is; set SECRET_KEY (or ENCRYPTION_KEYS for the secrets) when "
                     "the web app and workers run on several machines or containers.",
                     app.instance_path)
     _configure_database(app, settings.get("DATABASE_URL"))

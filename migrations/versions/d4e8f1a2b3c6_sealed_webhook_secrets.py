@@ -5,10 +5,14 @@ Revises: b7a1c2d3e4f5
 Create Date: 2026-12-05 13:00:00.000000
 
 """
+import base64
+
 from alembic import op
 import sqlalchemy as sa
-
-from returns_service.common.sealed import seal, unseal
+from cryptography.fernet import Fernet, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import current_app
 
 # revision identifiers, used by Alembic.
 revision = "d4e8f1a2b3c6"
@@ -20,6 +24,26 @@ _ENDPOINTS = sa.table("webhook_endpoints", sa.column("id", sa.Integer),
                       sa.column("secret", sa.String), sa.column("previous_secret", sa.String),
                       sa.column("sealed_secret", sa.Text),
                       sa.column("sealed_previous_secret", sa.Text))
+
+
+def _keys() -> MultiFernet:
+    """The keys as `returns_service.common.sealed` builds them at this revision, written out
+    here so the migration never changes with the application's code: ENCRYPTION_KEYS (the
+    first seals), then the key derived from SECRET_KEY."""
+    config = current_app.config
+    listed = [Fernet(key.strip()) for key in str(config.get("ENCRYPTION_KEYS") or "").split(",")
+              if key.strip()]
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                   info=b"returns-service: sealed secrets").derive(str(config["SECRET_KEY"]).encode())
+    return MultiFernet([*listed, Fernet(base64.urlsafe_b64encode(derived))])
+
+
+def seal(plaintext: str) -> str:
+    return _keys().encrypt(plaintext.encode()).decode()
+
+
+def unseal(token: str) -> str:
+    return _keys().decrypt(token.encode()).decode()
 
 
 def _copy(source: tuple[str, str], target: tuple[str, str], change) -> None:

@@ -66,8 +66,13 @@ def signed_headers(endpoint: WebhookEndpoint, message_id: str, body: bytes,
     signatures = [Webhook(unseal(endpoint.sealed_secret)).sign(message_id, sent_at, body)]
     if endpoint.sealed_previous_secret and endpoint.previous_secret_expires_at \
             and endpoint.previous_secret_expires_at > now:
-        signatures.append(Webhook(unseal(endpoint.sealed_previous_secret))
-                          .sign(message_id, sent_at, body))
+        try:
+            previous = unseal(endpoint.sealed_previous_secret)
+        except SecretUnreadable:  # receivers that switched verify the current one
+            log.error("webhook endpoint %s: its previous signing secret cannot be opened, "
+                      "so only the current one signs", endpoint.id)
+        else:
+            signatures.append(Webhook(previous).sign(message_id, sent_at, body))
     return {"webhook-id": message_id, "webhook-timestamp": str(int(sent_at.timestamp())),
             "webhook-signature": " ".join(signatures), "content-type": "application/json",
             "user-agent": USER_AGENT}
@@ -160,8 +165,9 @@ def attempt(delivery: WebhookDelivery) -> str:
     try:
         if headers is None:
             raise SecretUnreadable
-        address = check_target(url, allow_private=bool(config["WEBHOOK_ALLOW_PRIVATE_TARGETS"]))
-        response = post_pinned(url, address, data=body, headers=headers,
+        addresses = check_target(url,
+                                 allow_private=bool(config["WEBHOOK_ALLOW_PRIVATE_TARGETS"]))
+        response = post_pinned(url, addresses, data=body, headers=headers,
                                timeout=int(config["WEBHOOK_TIMEOUT_SECONDS"]))
         status, text = response.status_code, response.text[:BODY_KEPT]
     except (TargetRefused, SecretUnreadable) as exc:

@@ -128,13 +128,18 @@ def rotate_secret(endpoint_id: int) -> tuple[WebhookEndpoint, str]:
 def reseal_secrets() -> int:
     """Seal every stored signing secret again with the first of ENCRYPTION_KEYS (after a
     new key was put first); how many endpoints. Commits. SecretUnreadable, and nothing
-    changed, if a key that sealed one is no longer listed."""
+    changed, if a key that sealed one still in use is no longer listed. A rotated-out
+    secret past its overlap is dropped rather than sealed again: nothing signs with it."""
+    now = utcnow()
     endpoints = list(db.session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)
                                         .with_for_update()))
     for endpoint in endpoints:
         endpoint.sealed_secret = reseal(endpoint.sealed_secret)
-        if endpoint.sealed_previous_secret:
+        expires = endpoint.previous_secret_expires_at
+        if endpoint.sealed_previous_secret and expires is not None and expires > now:
             endpoint.sealed_previous_secret = reseal(endpoint.sealed_previous_secret)
+        else:
+            endpoint.sealed_previous_secret, endpoint.previous_secret_expires_at = None, None
     db.session.commit()
     return len(endpoints)
 

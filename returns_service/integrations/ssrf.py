@@ -14,15 +14,17 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
 
 
 class TargetRefused(ValueError):
     """The URL may not be used as a webhook target; the message says why."""
 
 
-def check_target(url: str, *, allow_private: bool) -> str:
+def check_target(url: str, *, allow_private: bool) -> list[str]:
     """Raise TargetRefused unless `url` is an http(s) URL whose host resolves only to
-    addresses a webhook may reach; the address to connect to (the resolver's first)."""
+    addresses a webhook may reach; those addresses, in the resolver's order (an IPv6
+    link-local one with its `%zone`, which connecting needs)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise TargetRefused("Use an http:// or https:// URL with a host name.")
@@ -50,7 +52,7 @@ def check_target(url: str, *, allow_private: bool) -> str:
             f"The host {parts.hostname} resolves to {address}, a private, loopback, "
             "link-local or reserved address. Webhooks only go to public addresses unless "
             "WEBHOOK_ALLOW_PRIVATE_TARGETS is set.")
-    return str(infos[0][4][0]).split("%", 1)[0]
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 class _PinnedAdapter(HTTPAdapter):
@@ -76,11 +78,27 @@ class _PinnedAdapter(HTTPAdapter):
         return host_params, pool_kwargs
 
 
-def post_pinned(url: str, address: str, *, data: bytes, headers: dict[str, str],
+# No proxy from the environment (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY): a proxy would look the
+# name up itself, and could reach what the check refused. None here wins over the
+# environment's value (requests drops the key); REQUESTS_CA_BUNDLE still applies.
+_NO_PROXY = {"http": None, "https": None, "all": None}
+
+
+def post_pinned(url: str, addresses: list[str], *, data: bytes, headers: dict[str, str],
                 timeout: float) -> requests.Response:
-    """POST to `url` over a connection to `address` (from `check_target`), redirects not
-    followed. The environment's proxy and CA settings apply as to any requests call; through
-    an HTTP proxy to an http:// URL, the proxy makes the connection."""
+    """POST to `url` over a connection to one of `addresses` (from `check_target`), each
+    tried in turn until one connects, as a resolver's answers are; redirects not followed."""
+    for position, address in enumerate(addresses):
+        try:
+            return _post_to(url, address, data=data, headers=headers, timeout=timeout)
+        except requests.ConnectionError as exc:
+            if position == len(addresses) - 1 or not _not_connected(exc):
+                raise
+    raise TargetRefused("The host has no address to connect to.")
+
+
+def _post_to(url: str, address: str, *, data: bytes, headers: dict[str, str],
+             timeout: float) -> requests.Response:
     with requests.Session() as session:
         adapter = _PinnedAdapter(address)
         session.mount("http://", adapter)
@@ -89,5 +107,15 @@ def post_pinned(url: str, address: str, *, data: bytes, headers: dict[str, str],
                                                             headers=headers))
         # The name, as requests encoded it: the connection's own Host would be the address.
         prepared.headers["Host"] = urlsplit(prepared.url).netloc
-        settings = session.merge_environment_settings(prepared.url, {}, None, None, None)
+        settings = session.merge_environment_settings(prepared.url, dict(_NO_PROXY), None,
+                                                      None, None)
         return session.send(prepared, allow_redirects=False, timeout=timeout, **settings)
+
+
+def _not_connected(exc: requests.ConnectionError) -> bool:
+    """True when no connection was made (refused, unreachable, timed out connecting): the
+    request was not sent, so the next address may be tried."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0] if exc.args else None, "reason", None)
+    return isinstance(reason, NewConnectionError)

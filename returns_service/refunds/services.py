@@ -16,6 +16,7 @@ Money moves exactly once because:
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -28,6 +29,7 @@ from returns_service.common.clock import utcnow
 from returns_service.common.errors import ValidationFailed
 from returns_service.common.money import format_money
 from returns_service.db import db
+from returns_service.db.loaded import read_rows
 from returns_service.orders.services import lock_order
 from returns_service.outbox.registry import RetryLater
 from returns_service.outbox.service import emit
@@ -72,15 +74,15 @@ def gateway() -> StripeRefundGateway:
     cfg = current_app.config
     if not cfg.get("STRIPE_API_KEY"):
         raise RetryLater("STRIPE_API_KEY is not configured; refunds wait until it is")
-    return _gateway(cfg["STRIPE_API_KEY"], cfg.get("STRIPE_API_BASE"))
+    return _gateway(cfg["STRIPE_API_KEY"], cfg.get("STRIPE_API_BASE"), threading.get_ident())
 
 
-@lru_cache(maxsize=4)
-def _gateway(api_key: str, api_base: str | None) -> StripeRefundGateway:
-    # One per process and account: its HTTP client keeps a connection per thread, so a
-    # worker's refunds do not each open (and TLS-handshake) a new one. A connection the
-    # server dropped meanwhile is retried by the client; every create carries its
-    # idempotency key.
+@lru_cache(maxsize=64)
+def _gateway(api_key: str, api_base: str | None, _thread: int) -> StripeRefundGateway:
+    # One per thread and account: its HTTP session keeps its connection open, so a worker's
+    # refunds do not each open (and TLS-handshake) a new one, and no two threads share a
+    # session (jobs run in web threads when there is no Redis). A connection the server
+    # dropped meanwhile is retried by the client; every create carries its idempotency key.
     return StripeRefundGateway(api_key, api_base)
 
 
@@ -257,7 +259,8 @@ def execute_refund(refund_id: int, *, commit_outcome: bool = True) -> str:
     """Ask Stripe for the money, once. Commits the lease before the call, then the outcome
     (with `commit_outcome=False` the caller commits it: the outbox job, with its processed
     mark). Safe to run twice at once."""
-    refund = db.session.connection().execute(_TO_SUBMIT, {"refund_id": refund_id}).first()
+    rows = read_rows(db.session, _TO_SUBMIT, {"refund_id": refund_id})
+    refund = rows[0] if rows else None
     if refund is None or refund.origin != "service" or refund.status != "pending" \
             or refund.provider_refund_id:
         db.session.rollback()

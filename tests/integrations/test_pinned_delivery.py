@@ -23,15 +23,17 @@ import trustme
 from returns_service.integrations.ssrf import post_pinned
 from tests.integrations.conftest import deliveries, register
 from tests.support.receiver import Receiver
+from tests.support.stripe import free_port
 
 REAL_GETADDRINFO = socket.getaddrinfo
 
 
 class Resolver:
-    """Answers for made-up names: the first answer once, then the later one."""
+    """Answers for made-up names, one answer per lookup (the last one again once the others
+    are used); an answer is an address or a list of them."""
 
     def __init__(self) -> None:
-        self.answers: dict[str, list[str]] = {}
+        self.answers: dict[str, list[str | list[str]]] = {}
         self.asked: list[str] = []
 
     def __call__(self, host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
@@ -41,9 +43,10 @@ class Resolver:
             return REAL_GETADDRINFO(host, port, *args, **kwargs)
         self.asked.append(host)
         queue = self.answers[host]
-        address = queue.pop(0) if len(queue) > 1 else queue[0]
+        answer = queue.pop(0) if len(queue) > 1 else queue[0]
         return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "",
-                 (address, int(port)))]
+                 (address, int(port))) for address in ([answer] if isinstance(answer, str)
+                                                       else answer)]
 
 
 @pytest.fixture
@@ -96,6 +99,33 @@ def test_a_name_rebound_after_the_check_still_reaches_only_the_vetted_address(
             inner.close()
 
 
+def test_an_address_that_refuses_is_passed_over_for_the_next_vetted_one(
+        app, api, make_return, resolver):
+    with Receiver() as receiver:
+        receiver.url = f"http://hooks.two.test:{receiver.port}/hooks"
+        # Nothing listens on 127.0.0.3: as a dead IPv6 route of a dual-stack host would.
+        resolver.answers["hooks.two.test"] = [["127.0.0.3", "127.0.0.1"]]
+        register(api, receiver, ["return.requested"])
+        make_return()
+
+        assert [r.payload["type"] for r in receiver.accepted()] == ["return.requested"]
+        assert [d.status for d in deliveries(app)] == ["delivered"]
+
+
+def test_a_proxy_in_the_environment_is_not_used_for_webhooks(
+        app, api, make_return, monkeypatch):
+    """A proxy would look the name up itself, and reach what the check refused."""
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{free_port()}")  # nothing listens
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with Receiver() as receiver:
+        register(api, receiver, ["return.requested"])
+        make_return()
+
+        assert [r.payload["type"] for r in receiver.accepted()] == ["return.requested"]
+
+
 @pytest.fixture
 def tls_receiver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """An HTTPS receiver on 127.0.0.1 with a certificate for hooks.tls.test from a test CA
@@ -133,7 +163,7 @@ def tls_receiver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[di
 
 def test_over_tls_the_pinned_connection_asks_for_and_checks_the_name(tls_receiver):
     port = tls_receiver["port"]
-    response = post_pinned(f"https://hooks.tls.test:{port}/hooks", "127.0.0.1",
+    response = post_pinned(f"https://hooks.tls.test:{port}/hooks", ["127.0.0.1"],
                            data=b"{}", headers={"Content-Type": "application/json"},
                            timeout=5)
 
@@ -145,6 +175,6 @@ def test_over_tls_the_pinned_connection_asks_for_and_checks_the_name(tls_receive
 def test_over_tls_a_certificate_for_another_name_is_refused(tls_receiver):
     port = tls_receiver["port"]
     with pytest.raises(requests.exceptions.SSLError, match=r"hooks\.other\.test"):
-        post_pinned(f"https://hooks.other.test:{port}/hooks", "127.0.0.1", data=b"{}",
+        post_pinned(f"https://hooks.other.test:{port}/hooks", ["127.0.0.1"], data=b"{}",
                     headers={}, timeout=5)
     assert tls_receiver["hosts"] == []

@@ -139,3 +139,46 @@ def test_upgrading_seals_the_secrets_already_stored_and_downgrading_restores_the
     with sqlite3.connect(database) as connection:
         assert connection.execute("SELECT secret, previous_secret FROM webhook_endpoints"
                                   ).fetchone() == ("whsec_current", "whsec_previous")
+
+
+def test_reseal_drops_a_rotated_out_secret_past_its_overlap_instead_of_stopping(
+        app, api, build_app, receiver, frozen_now):
+    first, second, third = new_key(), new_key(), new_key()
+    admin = {"Authorization": f"Bearer {api.tokens['admin']}"}
+    made = build_app(ENCRYPTION_KEYS=first).test_client().post(
+        "/api/v1/webhook-endpoints", headers=admin,
+        json={"url": receiver.url, "event_types": ["*"]}).json
+    rotated = build_app(ENCRYPTION_KEYS=f"{second},{first}").test_client().post(
+        f"/api/v1/webhook-endpoints/{made['id']}/rotate-secret", headers=admin)
+    assert rotated.status_code == 200, rotated.json
+    # A day later the old secret signs nothing; the key that sealed it is gone already.
+    clock.freeze(frozen_now + timedelta(hours=25))
+    result = build_app(ENCRYPTION_KEYS=f"{third},{second}").test_cli_runner().invoke(
+        args=["secrets", "reseal"])
+
+    assert result.exit_code == 0, result.output
+    [(current, previous)] = stored(app)
+    assert previous is None
+    with build_app(ENCRYPTION_KEYS=third).app_context():
+        assert unseal(current) == rotated.json["secret"]
+
+
+def test_a_previous_secret_no_key_opens_leaves_the_current_signature(
+        app, api, build_app, make_order, receiver):
+    first, second = new_key(), new_key()
+    admin = {"Authorization": f"Bearer {api.tokens['admin']}"}
+    made = build_app(ENCRYPTION_KEYS=first).test_client().post(
+        "/api/v1/webhook-endpoints", headers=admin,
+        json={"url": receiver.url, "event_types": ["return.requested"]}).json
+    current = build_app(ENCRYPTION_KEYS=f"{second},{first}").test_client().post(
+        f"/api/v1/webhook-endpoints/{made['id']}/rotate-secret", headers=admin).json["secret"]
+    receiver.secrets.extend([made["secret"], current])
+    with_second = build_app(ENCRYPTION_KEYS=second)  # `first`, the old secret's key, dropped
+    make_order("A1001")
+    requested = with_second.test_client().post("/api/v1/returns", json={
+        "order_number": "A1001", "email": "jane@example.com",
+        "items": [{"sku": "SHIRT", "quantity": 1, "reason": "doesnt_fit"}]})
+    assert requested.status_code == 201, requested.json
+
+    assert [(r.payload["type"], r.verified_by) for r in receiver.accepted()] == [
+        ("return.requested", [1])]

@@ -12,6 +12,18 @@ from returns_service.payments.stripe import StripeRefundGateway, TransientPaymen
 from tests.support.stripe import API_KEY, free_port
 
 
+def set_proxy(monkeypatch: pytest.MonkeyPatch, proxy: str, *, no_proxy: str | None = None
+              ) -> None:
+    """Both spellings, as the lower-case one wins where both are set."""
+    for name in ("HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, proxy)
+    for name in ("NO_PROXY", "no_proxy"):
+        if no_proxy is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, no_proxy)
+
+
 def refund(gateway: StripeRefundGateway) -> str:
     return gateway.create_refund(payment_intent="pi_proxy", amount=1500, currency="EUR",
                                  idempotency_key="proxy-1", metadata={"rma": "R-1"}).status
@@ -19,9 +31,7 @@ def refund(gateway: StripeRefundGateway) -> str:
 
 def test_a_refund_goes_through_the_proxy_the_environment_names(
         monkeypatch: pytest.MonkeyPatch, stub_stripe: Any) -> None:
-    monkeypatch.setenv("HTTP_PROXY", stub_stripe.url)
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
+    set_proxy(monkeypatch, stub_stripe.url)
     # A host nobody can resolve: only a proxy can carry the call.
     gateway = StripeRefundGateway(API_KEY, "http://api.stripe.invalid", max_network_retries=0)
 
@@ -32,8 +42,7 @@ def test_a_refund_goes_through_the_proxy_the_environment_names(
 
 def test_no_proxy_sends_the_refund_straight_to_stripe(monkeypatch: pytest.MonkeyPatch,
                                                       stub_stripe: Any) -> None:
-    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{free_port()}")  # nothing listens
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    set_proxy(monkeypatch, f"http://127.0.0.1:{free_port()}", no_proxy="127.0.0.1")
     gateway = StripeRefundGateway(API_KEY, stub_stripe.url, max_network_retries=0)
 
     assert refund(gateway) == "succeeded"
@@ -42,9 +51,7 @@ def test_no_proxy_sends_the_refund_straight_to_stripe(monkeypatch: pytest.Monkey
 
 def test_a_proxy_that_does_not_answer_is_a_transient_error(monkeypatch: pytest.MonkeyPatch,
                                                           stub_stripe: Any) -> None:
-    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{free_port()}")  # nothing listens
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
+    set_proxy(monkeypatch, f"http://127.0.0.1:{free_port()}")  # nothing listens
     gateway = StripeRefundGateway(API_KEY, stub_stripe.url, max_network_retries=0)
 
     with pytest.raises(TransientPaymentError):  # retried later, with the same key
