@@ -151,34 +151,39 @@ def attempt(delivery: WebhookDelivery) -> str:
     delivery.last_attempt_at = now
     delivery_id, url = delivery.id, endpoint.url
     body = _body(delivery.payload)
+    error: str | None = None
     try:
         headers: dict[str, str] | None = signed_headers(endpoint, delivery.message_id, body,
                                                         now)
-    except SecretUnreadable:  # recorded as a failed attempt: retried, and seen
-        headers = None
+    except SecretUnreadable as exc:  # recorded as a failed attempt: retried, and seen
+        headers, error = None, str(exc)
     db.session.commit()
-    config = current_app.config
     status: int | None = None
     text: str | None = None
-    error: str | None = None
     started = time.monotonic()
+    if headers is not None:
+        status, text, error = _send(url, body, headers)
+    latency = int((time.monotonic() - started) * 1000)
+    return record_outcome(delivery_id, status=status, body=text, error=error,
+                          latency_ms=latency)
+
+
+def _send(url: str, body: bytes, headers: dict[str, str]
+          ) -> tuple[int | None, str | None, str | None]:
+    """POST one attempt to an address the target check vets now: (status, body, error)."""
+    config = current_app.config
     try:
-        if headers is None:
-            raise SecretUnreadable
         addresses = check_target(url,
                                  allow_private=bool(config["WEBHOOK_ALLOW_PRIVATE_TARGETS"]))
         response = post_pinned(url, addresses, data=body, headers=headers,
                                timeout=int(config["WEBHOOK_TIMEOUT_SECONDS"]))
-        status, text = response.status_code, response.text[:BODY_KEPT]
-    except (TargetRefused, SecretUnreadable) as exc:
-        error = str(exc)
+        return response.status_code, response.text[:BODY_KEPT], None
+    except TargetRefused as exc:
+        return None, None, str(exc)
     except requests.Timeout:
-        error = f"No answer within {config['WEBHOOK_TIMEOUT_SECONDS']} s."
+        return None, None, f"No answer within {config['WEBHOOK_TIMEOUT_SECONDS']} s."
     except requests.RequestException as exc:
-        error = f"{type(exc).__name__}: {exc}"[:BODY_KEPT]
-    latency = int((time.monotonic() - started) * 1000)
-    return record_outcome(delivery_id, status=status, body=text, error=error,
-                          latency_ms=latency)
+        return None, None, f"{type(exc).__name__}: {exc}"[:BODY_KEPT]
 
 
 def _body(payload: dict[str, Any]) -> bytes:

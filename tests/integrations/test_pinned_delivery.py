@@ -12,7 +12,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ import trustme
 
 from returns_service.integrations.ssrf import post_pinned
 from tests.integrations.conftest import deliveries, register
+from tests.support.loopback import LoopbackServer, read_body, send
 from tests.support.receiver import Receiver
 from tests.support.stripe import free_port
 
@@ -126,55 +127,52 @@ def test_a_proxy_in_the_environment_is_not_used_for_webhooks(
         assert [r.payload["type"] for r in receiver.accepted()] == ["return.requested"]
 
 
+class TlsReceiver(LoopbackServer):
+    """A receiver on 127.0.0.1 over HTTPS, with a certificate for hooks.tls.test from a test
+    CA; it notes the name each client asked for (SNI) and each request's Host header."""
+
+    methods = ("POST",)
+
+    def __init__(self, ca: trustme.CA) -> None:
+        super().__init__()
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("hooks.tls.test").configure_cert(context)
+        self.sni: list[str | None] = []
+        self.hosts: list[str] = []
+        context.sni_callback = lambda sock, name, ctx: self.sni.append(name)
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+
+    def handle(self, request: BaseHTTPRequestHandler, method: str) -> None:
+        read_body(request)
+        self.hosts.append(request.headers["Host"])
+        send(request, 204, b"")
+
+
 @pytest.fixture
-def tls_receiver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    """An HTTPS receiver on 127.0.0.1 with a certificate for hooks.tls.test from a test CA
-    the client trusts (REQUESTS_CA_BUNDLE, as an operator would set it)."""
+def tls_receiver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TlsReceiver]:
+    """The client trusts the test CA through REQUESTS_CA_BUNDLE, as an operator would."""
     ca = trustme.CA()
     bundle = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
-    seen: dict[str, Any] = {"sni": [], "hosts": []}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers["Content-Length"]))
-            seen["hosts"].append(self.headers["Host"])
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("hooks.tls.test").configure_cert(context)
-    context.sni_callback = lambda sock, name, ctx: seen["sni"].append(name)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    seen["port"] = server.server_address[1]
-    try:
-        yield seen
-    finally:
-        server.shutdown()
-        server.server_close()
+    with TlsReceiver(ca) as receiver:
+        yield receiver
 
 
 def test_over_tls_the_pinned_connection_asks_for_and_checks_the_name(tls_receiver):
-    port = tls_receiver["port"]
+    port = tls_receiver.port
     response = post_pinned(f"https://hooks.tls.test:{port}/hooks", ["127.0.0.1"],
                            data=b"{}", headers={"Content-Type": "application/json"},
                            timeout=5)
 
     assert response.status_code == 204
-    assert tls_receiver["sni"] == ["hooks.tls.test"]
-    assert tls_receiver["hosts"] == [f"hooks.tls.test:{port}"]
+    assert tls_receiver.sni == ["hooks.tls.test"]
+    assert tls_receiver.hosts == [f"hooks.tls.test:{port}"]
 
 
 def test_over_tls_a_certificate_for_another_name_is_refused(tls_receiver):
-    port = tls_receiver["port"]
+    port = tls_receiver.port
     with pytest.raises(requests.exceptions.SSLError, match=r"hooks\.other\.test"):
         post_pinned(f"https://hooks.other.test:{port}/hooks", ["127.0.0.1"], data=b"{}",
                     headers={}, timeout=5)
-    assert tls_receiver["hosts"] == []
+    assert tls_receiver.hosts == []
