@@ -17,6 +17,7 @@ from returns_service.common.error_reporting import init_error_reporting
 from returns_service.common.logs import configure_logging
 from returns_service.config import load_settings, sqlalchemy_url
 from returns_service.db import REPORTS_BIND, db, migrate
+from returns_service.db.liveness import check_before_use
 from returns_service.db.psycopg_cursor import LazyDescriptionCursor
 from returns_service.http.extensions import csrf, login_manager
 
@@ -52,6 +53,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
 
     db.init_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            if engine.dialect.name == "postgresql":
+                check_before_use(engine)  # instead of pool_pre_ping (db.liveness)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     csrf.init_app(app)
     i18n.init_app(app)  # before the domains: their templates and emails translate
@@ -142,8 +147,9 @@ def _configure_database(app: Flask, url: str | None) -> None:
         # A database that does not answer (a network partition, not a refusal) fails a
         # connection attempt after 5 s, so /healthz answers 503 instead of hanging. The
         # cursor builds a result's column descriptions only when asked (db.psycopg_cursor).
+        # Each connection is checked before use by db.liveness, not pool_pre_ping.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "pool_pre_ping": True, "pool_size": 10, "max_overflow": 20,
+            "pool_size": 10, "max_overflow": 20,
             "connect_args": {"connect_timeout": 5, "cursor_factory": LazyDescriptionCursor}}
 
 
