@@ -23,7 +23,7 @@ from flask import Flask
 from redis.exceptions import RedisError
 
 from returns_service import create_app
-from returns_service.db import db
+from returns_service.db import db, one_connection
 from returns_service.outbox import relay, service
 from returns_service.scheduler import tick_if_leader
 
@@ -92,7 +92,7 @@ def run_outbox_message(message_id: int) -> str:
 def run_outbox_batch(message_ids: list[int]) -> list[str]:
     """RQ job: process these outbox messages in turn, each in its own transactions (see
     `service.process_batch`). Safe to run twice."""
-    with get_app().app_context():
+    with get_app().app_context(), one_connection():
         return service.process_batch(message_ids)
 
 
@@ -100,22 +100,26 @@ def run_outbox_due() -> list[str]:
     """RQ job: process the queue's due outbox messages, a batch at a time (see
     `relay.take_due`), coming back for more until none is left (the messages this work
     queues, like the email a refund's outcome sends, included) or MAX_TAKES batches are
-    done. Messages that fail are retried by a job of their own."""
+    done. Messages that fail are retried by a job of their own; what the job's own work
+    queues it takes before the due list, without a round trip to Redis
+    (`relay.own_messages`)."""
     app = get_app()
     queue = app.extensions["rq_queue"]
     results: list[str] = []
-    for take in range(relay.MAX_TAKES):
-        message_ids = relay.take_due(queue, share=take == 0)
-        if not message_ids:
-            return results
-        failed: list[int] = []
-        with app.app_context():
+    # One session and one database connection for all the batches: each message still
+    # commits on its own (service.process). What that work queues is taken first.
+    with relay.own_messages(app) as own, app.app_context(), one_connection():
+        for take in range(relay.MAX_TAKES):
+            message_ids = relay.take_own(own) or relay.take_due(queue, share=take == 0)
+            if not message_ids:
+                return results
+            failed: list[int] = []
             results += service.process_batch(message_ids, failed=failed)
-        if failed:
-            try:
-                relay.retry_later(queue, failed)
-            except RedisError:  # their rows stay unprocessed: the relay re-sends them once stale
-                log.warning("could not queue the retry of outbox messages %s", failed)
+            if failed:
+                try:
+                    relay.retry_later(queue, failed)
+                except RedisError:  # their rows stay unprocessed: the relay re-sends them
+                    log.warning("could not queue the retry of outbox messages %s", failed)
     relay.release_due(queue)
     return results
 

@@ -15,12 +15,20 @@ list empty, in one step with it (a Lua script): an id appended afterwards finds 
 gone and queues the next job, an id appended before is taken by the running job. Ids
 taken by a worker that dies are re-sent by the relay once stale, like any message handed
 over and not processed; the flag it held runs out after FLAG_TTL_SECONDS.
+
+What a batch job's own work commits (the email a refund's outcome queues) does not go
+through Redis at all: while the job runs (`own_messages`), its commits' new ids are kept
+in the worker and taken next, before the due list. Were the worker to die first, those rows
+are marked handed over and still unprocessed, so the relay re-sends them once stale, as
+for ids taken off the list.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,9 +58,14 @@ def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return
     ids = session.info.pop(_SESSION_KEY, None)
-    if ids and has_app_context():
-        dispatch(current_app._get_current_object(), ids,  # type: ignore[attr-defined]
-                 marked=True)
+    if not ids or not has_app_context():
+        return
+    own = _own_messages.get()
+    if own is not None:  # the running batch job takes them next (own_messages)
+        own.extend(ids)
+        return
+    dispatch(current_app._get_current_object(), ids,  # type: ignore[attr-defined]
+             marked=True)
 
 
 def _after_rollback(session: Session, previous: SessionTransaction) -> None:
@@ -146,6 +159,32 @@ return {taken, redis.call('LLEN', KEYS[1])}
 # A job comes back for more this many times at most, then leaves the rest to a new job (so
 # one job does not hold a worker for ever while commits keep coming).
 MAX_TAKES = 10
+
+
+# The ids committed by the batch job running in this thread (own_messages), else None.
+_own_messages: ContextVar[list[int] | None] = ContextVar("outbox_own_messages", default=None)
+
+
+@contextmanager
+def own_messages(app: Flask) -> Iterator[list[int]]:
+    """For a batch job: the ids its commits write, kept here for the job to take (with
+    `take_own`) instead of appended to the due list. Those still kept when the block ends
+    (an error, or MAX_TAKES reached) are handed over as any commit's are."""
+    kept: list[int] = []
+    token = _own_messages.set(kept)
+    try:
+        yield kept
+    finally:
+        _own_messages.reset(token)
+        if kept:
+            dispatch(app, kept, marked=True)
+
+
+def take_own(kept: list[int]) -> list[int]:
+    """Up to BATCH_SIZE of the ids `own_messages` kept, in the order they were committed."""
+    taken = kept[:BATCH_SIZE]
+    del kept[:BATCH_SIZE]
+    return taken
 
 
 def take_due(queue: Any, *, share: bool = True) -> list[int]:

@@ -59,23 +59,37 @@ def queue_configured() -> bool:
 # Built once: every job runs them. Core statements on the table: the job needs three
 # columns, not an ORM object, and no object in the session has to follow the UPDATEs.
 _OUTBOX = OutboxMessage.__table__
-_MESSAGE = select(_OUTBOX.c.topic, _OUTBOX.c.payload, _OUTBOX.c.processed_at,
-                  _OUTBOX.c.request_id).where(
-    _OUTBOX.c.id == bindparam("message_id"))
+_MESSAGE = select(_OUTBOX.c.id, _OUTBOX.c.topic, _OUTBOX.c.payload, _OUTBOX.c.processed_at,
+                  _OUTBOX.c.request_id)
+_ONE = _MESSAGE.where(_OUTBOX.c.id == bindparam("message_id"))  # cheaper than an IN of one
+_SOME = _MESSAGE.where(_OUTBOX.c.id.in_(bindparam("message_ids", expanding=True)))
 _ATTEMPTED = update(_OUTBOX).where(_OUTBOX.c.id == bindparam("message_id"))
 _DONE = _ATTEMPTED.values(attempts=_OUTBOX.c.attempts + 1, processed_at=bindparam("now"),
                           last_error=None)
 _FAILED = _ATTEMPTED.values(attempts=_OUTBOX.c.attempts + 1, last_error=bindparam("error"))
 
 
-def process(message_id: int) -> str:
+def read_messages(message_ids: list[int]) -> dict[int, Any]:
+    """These messages' rows (topic, payload, processed_at, request_id), by id: one
+    statement for a batch."""
+    rows = db.session.connection().execute(
+        *((_ONE, {"message_id": message_ids[0]}) if len(message_ids) == 1
+          else (_SOME, {"message_ids": message_ids})))
+    return {row.id: row for row in rows}
+
+
+def process(message_id: int, message: Any = None) -> str:
     """Run one message's handler (in the current app context) and mark it processed.
+    `message`: its row, when the caller read it (`read_messages`); else it is read here.
 
     Handlers are idempotent and may commit on their own (money-moving code records its
     intent before calling out). Exceptions propagate after the attempt is recorded, so the
-    queue's retry (or the relay) tries again.
+    queue's retry (or the relay) tries again. The processed mark read is a shortcut, not a
+    lock: two runs of one message at once are both let through, and the handler's own claim
+    (an email's, a refund's) lets one of them act.
     """
-    message = db.session.connection().execute(_MESSAGE, {"message_id": message_id}).first()
+    if message is None:
+        message = read_messages([message_id]).get(message_id)
     if message is None:
         return "missing"
     if message.processed_at is not None:
@@ -108,9 +122,12 @@ def process_batch(message_ids: list[int], *, failed: list[int] | None = None) ->
     skipped ("already-processed")."""
     results: list[str] = []
     failure: Exception | None = None
+    # Read together: a message another run finished meanwhile is still only run again to
+    # find its work done (see `process`).
+    messages = read_messages(message_ids)
     for message_id in message_ids:
         try:
-            results.append(process(message_id))
+            results.append(process(message_id, messages.get(message_id)))
         except Exception as exc:  # recorded on the row by process
             db.session.rollback()
             results.append(f"failed: {type(exc).__name__}")

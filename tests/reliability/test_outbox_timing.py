@@ -187,3 +187,129 @@ def test_a_batch_job_sends_what_its_own_work_queued_then_lets_the_next_commit_qu
         with queued.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+@contextmanager
+def chained_queue(app_config: dict[str, Any], last: int) -> Iterator[tuple[Any, Any, list[int]]]:
+    """An app handing jobs to a fresh RQ queue, and a topic `test.chain` whose message n
+    queues message n + 1 up to `last`: (app, queue, the numbers run, in order)."""
+    from redis import Redis
+    from rq import Queue
+
+    from returns_service.outbox.registry import HANDLERS, register_handler
+    from returns_service.outbox.relay import due_keys
+    from returns_service.outbox.service import emit
+    from returns_service.worker import set_app
+
+    queue_name = f"test-outbox-{uuid.uuid4().hex[:8]}"
+    queued = create_app({**app_config, "REDIS_URL": TEST_REDIS_URL, "RQ_QUEUE": queue_name})
+    queue = Queue(queue_name, connection=Redis.from_url(TEST_REDIS_URL))
+    ran: list[int] = []
+
+    def chain(payload: dict[str, Any]) -> None:
+        ran.append(payload["n"])
+        if payload["n"] < last:
+            emit("test.chain", {"n": payload["n"] + 1})
+
+    register_handler("test.chain", chain)
+    try:
+        set_app(queued)
+        yield queued, queue, ran
+    finally:
+        HANDLERS.pop("test.chain", None)
+        queue.connection.delete(*due_keys(queue_name))
+        queue.delete(delete_jobs=True)
+        with queued.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def run_one_job(queue: Any) -> None:
+    from returns_service.worker import SimpleWorker
+
+    worker = SimpleWorker([queue], connection=queue.connection)
+    worker.register_birth()
+    job, job_queue = worker.dequeue_job_and_maintain_ttl(None)
+    worker.execute_job(job, job_queue)
+    worker.register_death()
+
+
+@pytest.mark.redis
+def test_a_batch_job_that_stops_early_hands_its_own_follow_ups_to_the_next_job(
+        app_config, app, monkeypatch):
+    """What a batch job's own work queued is kept in the worker for that job to take: when
+    the job stops before taking it (here after its one allowed batch), it is handed to the
+    queue as any commit's messages are, and the next job runs it."""
+    from returns_service.outbox import relay
+    from returns_service.outbox.service import emit
+
+    monkeypatch.setattr(relay, "MAX_TAKES", 1)
+    with chained_queue(app_config, last=3) as (queued, queue, ran):
+        with queued.app_context():
+            emit("test.chain", {"n": 1})
+            db.session.commit()
+        run_one_job(queue)
+        assert ran == [1]
+        assert queued_ids(queue) and queue.count == 1  # message 2 waits, with its job
+        run_one_job(queue)
+        assert ran == [1, 2]  # one batch per job here: 3 is left to the next job
+        run_one_job(queue)
+        assert ran == [1, 2, 3] and queue.count == 0
+        with queued.app_context():
+            assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+                OutboxMessage.processed_at.is_(None))) == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_a_database_connection_lost_between_two_messages_fails_only_the_one_that_met_it(
+        app_config, app):
+    """A batch job keeps one database connection for all its messages. When it goes away
+    (a database restart) between two of them, the message that meets the loss is recorded
+    as failed and retried, and the job goes on with the next one on a new connection."""
+    import gc
+    import warnings
+
+    import psycopg
+    from sqlalchemy import text
+
+    from returns_service.outbox.registry import HANDLERS, register_handler
+    from returns_service.outbox.service import emit
+    from tests.conftest import TEST_DATABASE_URL
+
+    def lose_the_connection(payload: dict[str, Any]) -> None:
+        if not payload.get("retried"):
+            backend = db.session.scalar(text("SELECT pg_backend_pid()"))
+            with psycopg.connect(TEST_DATABASE_URL, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
+            db.session.scalar(text("SELECT 1"))  # meets the loss
+
+    register_handler("test.lose", lose_the_connection)
+    try:
+        with chained_queue(app_config, last=1) as (queued, queue, ran):
+            with queued.app_context():
+                emit("test.chain", {"n": 1})
+                lost = emit("test.lose", {})
+                emit("test.chain", {"n": 1})
+                db.session.commit()
+            run_one_job(queue)
+            assert ran == [1, 1]  # the message after the loss ran
+            with queued.app_context():
+                failed = db.session.get(OutboxMessage, lost)
+                assert failed.processed_at is None and failed.attempts == 1
+                assert "OperationalError" in failed.last_error
+                retries = [queue.fetch_job(job_id) for job_id
+                           in queue.scheduled_job_registry.get_job_ids()]
+                assert [(job.func_name, job.args) for job in retries] == [
+                    ("returns_service.worker.run_outbox_batch", ([lost],))]
+                failed.payload = {"retried": True}
+                db.session.commit()
+                db.engine.dispose()
+            from returns_service.worker import run_outbox_batch
+
+            assert run_outbox_batch([lost]) == ["done"]
+    finally:
+        HANDLERS.pop("test.lose", None)
+        with warnings.catch_warnings():  # the killed connection, dropped without close()
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
