@@ -161,8 +161,8 @@ _PROGRESS = ("SELECT (SELECT count(*) FROM returns WHERE rma = ANY(%s) AND statu
 
 def _commits(conn: psycopg.Connection[Any]) -> int:
     """Commits in this database so far. Besides transactions, this counts every statement
-    run outside one, such as the connection pool's check of a connection it hands out
-    (`pool_pre_ping`), which PostgreSQL counts as a transaction of its own."""
+    run outside one, which PostgreSQL counts as a transaction of its own (not the empty
+    query that checks a connection the pool hands out, see returns_service.db.liveness)."""
     conn.execute("SELECT pg_stat_clear_snapshot()")
     row = conn.execute("SELECT xact_commit FROM pg_stat_database "
                        "WHERE datname = current_database()").fetchone()
@@ -331,7 +331,7 @@ def run_pipeline(ctx: Any) -> dict[str, Any]:
             "summary": f"{rate} returns/s refunded with every email sent ({done}/{len(rmas)}"
                        f"; refunded alone {refunded_rate}/s), {cpu_ms} ms CPU, "
                        f"{round(writes / max(done, 1), 1)} write transactions "
-                       f"({round(commits / max(done, 1), 1)} commits with connection checks) and "
+                       f"({round(commits / max(done, 1), 1)} commits, read-only ones included) and "
                        f"{round(jobs / max(len(rmas), 1), 2)} jobs per return, {emails} emails;"
                        f" at {quick_refunds['rate_per_s']}/s refund after receipt p50/p99 "
                        f"{quick_refunds['refund_after_receipt_ms']['p50']}/"
