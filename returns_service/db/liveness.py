@@ -2,13 +2,13 @@
 through libpq.
 
 SQLAlchemy's `pool_pre_ping` does the same job with psycopg's full machinery (autocommit
-switched on and off again, a cursor, `SELECT 1`): about a sixth of the instructions of a
-request that sends a few statements. An empty query answers "the server is there"
-just as well: it is sent on an idle connection (the pool hands out none in a
-transaction), so it starts no transaction and leaves psycopg's state as it was. A
-connection that fails the check is replaced, and every connection the pool held before it
-with it, as `pool_pre_ping` does: the usual cause is a database restart, which lost them
-all.
+switched on and off again, a cursor, `SELECT 1`): about 0.15 M instructions, measured
+with `bench.instructions`, where this check costs 0.05 M; a return's requests and jobs
+check out four connections. An empty query answers "the server is there" just as well: it
+is sent on an idle connection (the pool hands out none in a transaction), so it starts no
+transaction and leaves psycopg's state as it was. A connection that fails the check is
+replaced, and every connection the pool held before it with it, as `pool_pre_ping` does:
+the usual cause is a database restart, which lost them all.
 """
 
 from __future__ import annotations

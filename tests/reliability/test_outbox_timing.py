@@ -132,63 +132,6 @@ def queued_ids(queue: Any) -> list[int]:
     return due + [i for job_id in queue.job_ids for i in message_ids_of(job_id)]
 
 
-@pytest.mark.redis
-def test_a_batch_job_sends_what_its_own_work_queued_then_lets_the_next_commit_queue_a_job(
-        app_config, app):
-    """A refund's outcome queues its email while the batch job that made the refund still
-    runs: the same job takes it (no RQ job of its own). Once the job has found nothing left,
-    the next commit queues a new job, so nothing waits for the relay."""
-    from redis import Redis
-    from rq import Queue
-
-    from returns_service.outbox.registry import HANDLERS, register_handler
-    from returns_service.outbox.relay import due_keys
-    from returns_service.outbox.service import emit
-    from returns_service.worker import SimpleWorker, set_app
-
-    queue_name = f"test-outbox-{uuid.uuid4().hex[:8]}"
-    queued = create_app({**app_config, "REDIS_URL": TEST_REDIS_URL, "RQ_QUEUE": queue_name})
-    queue = Queue(queue_name, connection=Redis.from_url(TEST_REDIS_URL))
-    ran: list[int] = []
-
-    def chain(payload: dict[str, Any]) -> None:  # each message's work queues the next one
-        ran.append(payload["n"])
-        if payload["n"] < 3:
-            emit("test.chain", {"n": payload["n"] + 1})
-
-    register_handler("test.chain", chain)
-    try:
-        set_app(queued)
-        with queued.app_context():
-            emit("test.chain", {"n": 1})
-            db.session.commit()
-        assert queue.count == 1
-        worker = SimpleWorker([queue], connection=queue.connection)
-        worker.register_birth()
-        job, job_queue = worker.dequeue_job_and_maintain_ttl(None)
-        worker.execute_job(job, job_queue)  # one job...
-        worker.register_death()
-        assert ran == [1, 2, 3]  # ...ran the follow-ups too
-        assert queue.count == 0
-
-        with queued.app_context():
-            emit("test.chain", {"n": 10})
-            db.session.commit()
-        assert queue.count == 1  # the job let go of the due list: a new one is queued
-        SimpleWorker([queue], connection=queue.connection).work(burst=True)
-        assert ran == [1, 2, 3, 10]
-        with queued.app_context():
-            assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
-                OutboxMessage.processed_at.is_(None))) == 0
-    finally:
-        HANDLERS.pop("test.chain", None)
-        queue.connection.delete(*due_keys(queue_name))
-        queue.delete(delete_jobs=True)
-        with queued.app_context():
-            db.session.remove()
-            db.engine.dispose()
-
-
 @contextmanager
 def chained_queue(app_config: dict[str, Any], last: int) -> Iterator[tuple[Any, Any, list[int]]]:
     """An app handing jobs to a fresh RQ queue, and a topic `test.chain` whose message n
@@ -232,6 +175,35 @@ def run_one_job(queue: Any) -> None:
     job, job_queue = worker.dequeue_job_and_maintain_ttl(None)
     worker.execute_job(job, job_queue)
     worker.register_death()
+
+
+@pytest.mark.redis
+def test_a_batch_job_sends_what_its_own_work_queued_then_lets_the_next_commit_queue_a_job(
+        app_config, app):
+    """A refund's outcome queues its email while the batch job that made the refund still
+    runs: the same job takes it (no RQ job of its own). Once the job has found nothing left,
+    the next commit queues a new job, so nothing waits for the relay."""
+    from returns_service.outbox.service import emit
+    from returns_service.worker import SimpleWorker
+
+    with chained_queue(app_config, last=3) as (queued, queue, ran):
+        with queued.app_context():
+            emit("test.chain", {"n": 1})
+            db.session.commit()
+        assert queue.count == 1
+        run_one_job(queue)  # one job...
+        assert ran == [1, 2, 3]  # ...ran the follow-ups too
+        assert queue.count == 0
+
+        with queued.app_context():
+            emit("test.chain", {"n": 10})
+            db.session.commit()
+        assert queue.count == 1  # the job let go of the due list: a new one is queued
+        SimpleWorker([queue], connection=queue.connection).work(burst=True)
+        assert ran == [1, 2, 3, 10]
+        with queued.app_context():
+            assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
+                OutboxMessage.processed_at.is_(None))) == 0
 
 
 @pytest.mark.redis
