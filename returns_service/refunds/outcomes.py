@@ -42,7 +42,7 @@ def lock_with_return(refund: Refund) -> Return | None:
     return ret
 
 
-# Built once: every refund job runs it. A Core read (db.loaded): a fraction of the ORM's.
+# Built once: every refund job runs it. A Core read (db.loaded), as the return's lock is.
 _LOCK_REFUND = (select(Refund.__table__).where(Refund.__table__.c.id == bindparam("refund_id"))
                 .with_for_update())
 
