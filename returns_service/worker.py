@@ -53,11 +53,34 @@ class PromptUnsubscribe:
             pubsub.close()
 
 
-class Worker(PromptUnsubscribe, rq.Worker):
+class FewerRoundTrips:
+    """Mixin for rq workers: the same Redis writes in fewer round trips. A heartbeat rq
+    sends on its own (the worker's timestamp and two expiries) goes as one pipeline, and a
+    state already set ("idle" after a job, then again when the worker next listens) is not
+    sent again. About 0.9 M instructions of a return's 90 M (bench.instructions)."""
+
+    connection: Any
+    _state: Any
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        if pipeline is not None:
+            super().heartbeat(timeout, pipeline=pipeline)  # type: ignore[misc]
+            return
+        with self.connection.pipeline(transaction=False) as own:
+            super().heartbeat(timeout, pipeline=own)  # type: ignore[misc]
+            own.execute()
+
+    def set_state(self, state: str, pipeline: Any = None) -> None:
+        if pipeline is None and state == self._state:
+            return
+        super().set_state(state, pipeline=pipeline)  # type: ignore[misc]
+
+
+class Worker(FewerRoundTrips, PromptUnsubscribe, rq.Worker):
     """rq's forking Worker, exiting promptly."""
 
 
-class SimpleWorker(PromptUnsubscribe, rq.SimpleWorker):
+class SimpleWorker(FewerRoundTrips, PromptUnsubscribe, rq.SimpleWorker):
     """rq's SimpleWorker (jobs in the worker process), exiting promptly."""
 
 
