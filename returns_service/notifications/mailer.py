@@ -8,9 +8,12 @@ User and password are URL-encoded. `cafile=/path.pem` in the query trusts a priv
 Errors are sorted into transient (retry later) and permanent (a person has to look).
 
 An RQ worker (`flask worker` calls keep_connections_open) keeps its connection between
-emails, checked with NOOP before reuse and dropped after any error or REUSE_IDLE_SECONDS
-unused: a busy worker does not pay the connect, greeting, TLS and login for every email.
-Elsewhere (jobs run in-process by the web app) each email has its own connection.
+emails, dropped after any error or REUSE_IDLE_SECONDS unused: a busy worker does not pay the
+connect, greeting, TLS and login for every email. A kept connection is not checked before
+use (a NOOP is a round trip per email): when the server has closed it, sending fails at
+MAIL FROM, before anything of the message was accepted, and the email is sent once more on
+a new connection. Elsewhere (jobs run in-process by the web app) each email has its own
+connection.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import time
 from dataclasses import dataclass
 from email.message import Message
 from functools import lru_cache
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 TRUE = {"1", "true", "yes", "on"}
@@ -80,9 +84,16 @@ def send_message(url: str | None, message: Message, *, timeout: float = 30,
         raise MailNotConfigured("SMTP_URL is not set")
     settings = _settings(url)
     try:
-        client = _connection(settings, timeout)
+        client, kept = _connection(settings, timeout)
         try:
-            client.send_message(message, sender, recipients)
+            try:
+                client.send_message(message, sender, recipients)
+            except (smtplib.SMTPServerDisconnected, smtplib.SMTPSenderRefused):
+                if not (kept and client.closed_before_mail_from()):
+                    raise
+                close_connection()  # the server had closed it while it was kept
+                client, _ = _connection(settings, timeout)
+                client.send_message(message, sender, recipients)
         except BaseException:
             close_connection()  # its state is unknown: the next email starts afresh
             raise
@@ -125,25 +136,47 @@ def keep_connections_open(enabled: bool = True) -> None:
         close_connection()
 
 
-def _connection(settings: SmtpSettings, timeout: float) -> smtplib.SMTP:
-    """This thread's open connection to `settings` if it still answers, else a new one."""
+class _MailFromReply:
+    """Mixin for smtplib's clients: remembers the server's reply to this message's MAIL
+    FROM, the first command of a message, to tell a connection the server had already
+    closed from a message it refused."""
+
+    mail_from_code: int | None = None
+
+    def mail(self, sender: str, options: Any = ()) -> tuple[int, bytes]:
+        self.mail_from_code = None
+        reply = super().mail(sender, options)  # type: ignore[misc]
+        self.mail_from_code = reply[0]
+        return reply  # type: ignore[no-any-return]
+
+    def closed_before_mail_from(self) -> bool:
+        """The last message failed before the server took its MAIL FROM: the connection
+        was gone (no reply), or the server said it is closing it (421, e.g. its idle
+        timeout). Nothing of that message was accepted."""
+        return self.mail_from_code in (None, 421)
+
+
+class _Client(_MailFromReply, smtplib.SMTP):
+    pass
+
+
+class _TlsClient(_MailFromReply, smtplib.SMTP_SSL):
+    pass
+
+
+def _connection(settings: SmtpSettings, timeout: float) -> tuple[Any, bool]:
+    """This thread's kept connection to `settings` if it was used recently (and whether it
+    is that kept one), else a new one."""
     client = getattr(_open_connections, "client", None)
     if client is not None:
         fresh = time.monotonic() - _open_connections.last_used < REUSE_IDLE_SECONDS
-        if _open_connections.settings == settings and fresh and _answers(client):
-            return client
+        if _open_connections.settings == settings and fresh:
+            return client, True
         close_connection()
     client = _connect(settings, timeout)
     _open_connections.client, _open_connections.settings = client, settings
     _open_connections.last_used = time.monotonic()
-    return client
-
-
-def _answers(client: smtplib.SMTP) -> bool:
-    try:
-        return client.noop()[0] == 250
-    except (smtplib.SMTPException, OSError):
-        return False
+    return client, False
 
 
 def _connect(settings: SmtpSettings, timeout: float) -> smtplib.SMTP:
@@ -152,10 +185,10 @@ def _connect(settings: SmtpSettings, timeout: float) -> smtplib.SMTP:
     context = (ssl.create_default_context(cafile=settings.cafile)
                if settings.ssl or settings.starttls else None)
     if settings.ssl:
-        client: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=timeout,
-                                               context=context)
+        client: smtplib.SMTP = _TlsClient(settings.host, settings.port, timeout=timeout,
+                                          context=context)
     else:
-        client = smtplib.SMTP(settings.host, settings.port, timeout=timeout)
+        client = _Client(settings.host, settings.port, timeout=timeout)
     try:
         if settings.starttls:
             client.starttls(context=context)
