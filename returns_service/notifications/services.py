@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import Row, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Row, and_, bindparam, case, insert, or_, select, update
 
 from returns_service.common.clock import utcnow
 from returns_service.common.i18n import N_, customer_language
@@ -216,9 +216,8 @@ def deliver(notification_id: int) -> str:
     taken = _take(notification_id)
     if taken is None:
         return _not_claimed(notification_id)
-    superseded_by = _superseded_by(taken)
-    if superseded_by is not None:
-        return _skip(taken, superseded_by)
+    if taken.superseded_by is not None:
+        return _skip(taken, taken.superseded_by)
     db.session.commit()
     try:
         note = _load_for_rendering(taken)
@@ -277,21 +276,8 @@ def _load_for_rendering(taken: Row[Any]) -> Notification:
     nobody else changes a claimed row), so only the return is read."""
     return_id = taken.return_id
     ret = read_return(return_id) if return_id is not None else None
-    return object_from_row(db.session, Notification, taken, {"return_": ret})
-
-
-_DECISION_EMAIL = (  # built once: every "we have your request" email job runs it
-    select(Notification.step).where(Notification.return_id == bindparam("return_id"),
-                                    one_of(Notification.step, DECISIONS)).limit(1))
-
-
-def _superseded_by(note: NoteFields) -> str | None:
-    """A "we have your request" email not sent yet when the decision is already out (the
-    policy approved it at once, or an agent was quicker than the queue) would only confuse:
-    the decision email says everything. The step of that decision email, if there is one."""
-    if note.step != "requested" or note.return_id is None:
-        return None
-    return db.session.scalar(_DECISION_EMAIL, {"return_id": note.return_id})
+    columns = taken[:len(_NOTIFICATIONS.c)]  # the claim's answer ends with superseded_by
+    return object_from_row(db.session, Notification, columns, {"return_": ret})
 
 
 def _skip(note: NoteFields, superseded_by: str) -> str:
@@ -303,6 +289,17 @@ def _skip(note: NoteFields, superseded_by: str) -> str:
 
 
 _NOTIFICATIONS = Notification.__table__
+_DECIDED = _NOTIFICATIONS.alias("decided")
+# A "we have your request" email not sent yet when the decision is already out (the policy
+# approved it at once, or an agent was quicker than the queue) would only confuse: the
+# decision email says everything. The step of that decision email, if there is one, read by
+# the claim itself (one statement fewer for every such email).
+_SUPERSEDED_BY = case(
+    (_NOTIFICATIONS.c.step == "requested",
+     select(_DECIDED.c.step).where(_DECIDED.c.return_id == _NOTIFICATIONS.c.return_id,
+                                   one_of(_DECIDED.c.step, DECISIONS))
+     .limit(1).scalar_subquery()),
+    else_=None).label("superseded_by")
 # Built once: every email job runs them. Core statements: the job has read what it needs.
 _CLAIM = (
     update(_NOTIFICATIONS)
@@ -312,7 +309,7 @@ _CLAIM = (
                     _NOTIFICATIONS.c.claimed_at < bindparam("stale_before"))))
     .values(status="sending", claimed_at=bindparam("now"),
             attempts=_NOTIFICATIONS.c.attempts + 1)
-    .returning(*_NOTIFICATIONS.c))  # every column: the email is built from them
+    .returning(*_NOTIFICATIONS.c, _SUPERSEDED_BY))  # every column: the email is built from them
 _OUTCOME = update(_NOTIFICATIONS).where(_NOTIFICATIONS.c.id == bindparam("note_id"))
 _RECORD = _OUTCOME.values(status=bindparam("new_status"), last_error=bindparam("error"))
 _RECORD_SENT = _OUTCOME.values(status="sent", last_error=None, sent_at=bindparam("sent_at"),
@@ -321,8 +318,8 @@ _TIMELINE = insert(ReturnEvent.__table__)
 
 
 def _take(notification_id: int) -> Row[Any] | None:
-    """Move pending (or abandoned sending) -> sending, not committed yet: the claimed row,
-    or None when it is not ours to send."""
+    """Move pending (or abandoned sending) -> sending, not committed yet: the claimed row
+    and its `superseded_by`, or None when it is not ours to send."""
     now = utcnow()
     return db.session.connection().execute(_CLAIM, {
         "note_id": notification_id, "now": now, "stale_before": now - sending_stale()}).first()
