@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
+from redis.commands.core import Script
 from redis.exceptions import RedisError
 from rq import Retry
 from sqlalchemy import event, update
@@ -129,13 +130,23 @@ def due_keys(queue_name: str) -> tuple[str, str]:
 FLAG_TTL_SECONDS = 60
 
 
+# Append ARGV[2..] to the due list and set the flag, unless set, for ARGV[1] seconds, as one
+# step: 1 when the flag was free (the caller then queues the job). A script rather than
+# MULTI/EXEC: one command and one reply where the transaction has four of each. The ids go
+# in slices, as Lua's unpack takes a few thousand values at most.
+_APPEND = Script(None, b"""
+for i = 2, #ARGV, 1000 do
+  redis.call('RPUSH', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[1]) then return 1 end
+return 0
+""")
+
+
 def _append_due(queue: Any, ids: list[int]) -> None:
     due, waiting = due_keys(queue.name)
-    with queue.connection.pipeline() as pipe:  # MULTI/EXEC: the append and the flag as one
-        if ids:
-            pipe.rpush(due, *ids)
-        pipe.set(waiting, "1", nx=True, ex=FLAG_TTL_SECONDS)
-        flag_was_free = pipe.execute()[-1]
+    flag_was_free = _APPEND(keys=[due, waiting], args=[FLAG_TTL_SECONDS, *ids],
+                            client=queue.connection)
     if flag_was_free:
         try:
             _queue_batch_job(queue)
@@ -154,7 +165,7 @@ def _queue_batch_job(queue: Any) -> None:
 # LPOP up to ARGV[1] ids off the due list. Nothing to take: the job is leaving, and the flag
 # goes in the same step (Redis runs a script alone, so no append falls between the two).
 # Else the flag is kept ARGV[2] more seconds for the job, which will come back.
-_TAKE_SCRIPT = """
+_TAKE = Script(None, b"""
 local taken = redis.call('LPOP', KEYS[1], ARGV[1])
 if not taken then
   redis.call('DEL', KEYS[2])
@@ -162,7 +173,7 @@ if not taken then
 end
 redis.call('EXPIRE', KEYS[2], ARGV[2])
 return {taken, redis.call('LLEN', KEYS[1])}
-"""
+""")
 # A job comes back for more this many times at most, then leaves the rest to a new job (so
 # one job does not hold a worker for ever while commits keep coming).
 MAX_TAKES = 10
@@ -201,8 +212,8 @@ def take_due(queue: Any, *, share: bool = True) -> list[int]:
     `share` (a job's first take) and ids left, another batch job is queued for them, so a
     second worker helps with a backlog."""
     due, waiting = due_keys(queue.name)
-    taken, left = queue.connection.eval(_TAKE_SCRIPT, 2, due, waiting, BATCH_SIZE,
-                                        FLAG_TTL_SECONDS)
+    taken, left = _TAKE(keys=[due, waiting], args=[BATCH_SIZE, FLAG_TTL_SECONDS],
+                        client=queue.connection)
     if left and share:
         _queue_batch_job(queue)
     return [int(i) for i in taken]

@@ -285,3 +285,30 @@ def test_a_database_connection_lost_between_two_messages_fails_only_the_one_that
         with warnings.catch_warnings():  # the killed connection, dropped without close()
             warnings.simplefilter("ignore", ResourceWarning)
             gc.collect()
+
+
+@pytest.mark.redis
+def test_a_commit_of_thousands_of_messages_hands_every_one_over_with_one_job(build_app):
+    """More ids than Lua's unpack takes at once (about 8 000) go onto the due list in one
+    step, in order, and one batch job is queued for them."""
+    from returns_service.outbox.registry import HANDLERS, register_handler
+    from returns_service.outbox.relay import due_keys
+    from returns_service.outbox.service import emit
+
+    app = build_app(REDIS_URL=TEST_REDIS_URL, RQ_QUEUE=f"test-many-{uuid.uuid4().hex[:8]}")
+    queue = app.extensions["rq_queue"]
+    register_handler("test.many", lambda payload: None)  # (never run here)
+    try:
+        with app.app_context():
+            for n in range(8200):
+                emit("test.many", {"n": n})
+            db.session.commit()
+            ids = db.session.scalars(select(OutboxMessage.id).where(
+                OutboxMessage.topic == "test.many").order_by(OutboxMessage.id)).all()
+        assert len(ids) == 8200
+        assert queued_ids(queue) == list(ids)
+        assert queue.count == 1
+    finally:
+        HANDLERS.pop("test.many", None)
+        queue.connection.delete(*due_keys(queue.name))
+        queue.delete(delete_jobs=True)
