@@ -157,11 +157,11 @@ class _MailFromReply:
 
 
 class _Client(_MailFromReply, smtplib.SMTP):
-    pass
+    """A plain (or STARTTLS) connection."""
 
 
 class _TlsClient(_MailFromReply, smtplib.SMTP_SSL):
-    pass
+    """An implicit TLS connection (smtps://)."""
 
 
 def _connection(settings: SmtpSettings, timeout: float) -> tuple[Any, bool]:
