@@ -71,10 +71,10 @@ def reading_session() -> Iterator[Session]:
 
 @contextmanager
 def one_connection() -> Iterator[Connection]:
-    """Every transaction of `db.session` in this block on one connection, checked out of the
-    pool (and pinged) once. A job commits after each step (a claim, an email sent, a
-    message done): without this, each commit hands the connection back and the next step
-    checks one out again, a round trip and about a statement's work each time.
+    """Every transaction of `db.session` in this block on one connection, taken from the
+    pool (and checked, see db.liveness) once. A job commits after each step (a claim, an
+    email sent, a message done): without this, each commit hands the connection back and
+    the next step takes one again, a round trip and about a statement's work each time.
 
     The session must have no transaction open on entry; on the way out whatever it left
     uncommitted is rolled back, as the end of an app context would."""

@@ -51,11 +51,12 @@ RETRY_INTERVALS = [5, 30, 120, 600, 1800, 3600]
 # Messages per RQ job when the relay hands out many at once: enough to spare RQ's own work
 # per job (dequeue, heartbeats, registries), few enough for both workers to share a backlog.
 BATCH_SIZE = 20
-# How long rq keeps a finished outbox job (the outbox rows record what was done). Not 0:
-# rq deletes a job kept 0 s with seven round trips of its own after it ran, where an
-# expiry rides in the pipeline it sends anyway. A minute of finished jobs is a few KB each.
+# How long rq keeps an outbox job once it ran, for every job queued here. Finished: a minute
+# (the outbox rows record what was done). Not 0: rq deletes a job kept 0 s with seven round
+# trips of its own after it ran, where an expiry rides in the pipeline it sends anyway; a
+# minute of finished jobs is a few KB each. Failed: a week, for a person to look at.
 FINISHED_JOB_TTL = 60
-FAILED_JOB_TTL = 7 * 24 * 3600
+JOB_TTLS = {"result_ttl": FINISHED_JOB_TTL, "failure_ttl": 7 * 24 * 3600}
 
 
 def _after_commit(session: Session) -> None:
@@ -158,7 +159,7 @@ def _append_due(queue: Any, ids: list[int]) -> None:
 def _queue_batch_job(queue: Any) -> None:
     with queue.connection.pipeline() as pipe:  # rq's queue registration and the job: one trip
         queue.enqueue_call("returns_service.worker.run_outbox_due", pipeline=pipe,
-                           result_ttl=FINISHED_JOB_TTL, failure_ttl=FAILED_JOB_TTL)
+                           **JOB_TTLS)
         pipe.execute()
 
 
@@ -235,7 +236,7 @@ def retry_later(queue: Any, message_ids: list[int]) -> None:
                      "returns_service.worker.run_outbox_batch", list(message_ids),
                      job_id=job_id(message_ids),
                      retry=Retry(max=len(RETRY_INTERVALS) - 1, interval=RETRY_INTERVALS[1:]),
-                     result_ttl=FINISHED_JOB_TTL, failure_ttl=FAILED_JOB_TTL)
+                     **JOB_TTLS)
 
 
 def _set_enqueued_at(app: Flask, ids: list[int], value: datetime | None) -> None:
@@ -252,8 +253,7 @@ def enqueue(queue: object, message_ids: list[int], pipeline: object = None) -> N
     queue.enqueue_call(  # type: ignore[attr-defined]
         "returns_service.worker.run_outbox_batch", args=(list(message_ids),),
         pipeline=pipeline, job_id=job_id(message_ids),
-        retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
-        result_ttl=FINISHED_JOB_TTL, failure_ttl=FAILED_JOB_TTL)
+        retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS), **JOB_TTLS)
 
 
 def job_id(message_ids: list[int]) -> str:
